@@ -1,0 +1,119 @@
+"""Every error Guardian raises on purpose, rooted at :class:`GuardianError`.
+
+Adapters translate vendor exceptions into these at the boundary (``raise ... from exc``); only
+``guardian.api`` maps them to HTTP statuses, in one table. Each class carries a stable,
+machine-readable ``code``::
+
+    GuardianError                      code
+    ├── ConfigurationError             configuration_error
+    ├── InvalidRequest                 invalid_request
+    ├── NotFound                       not_found
+    ├── PolicyError                    policy_error
+    │   └── PolicyLintError            policy_lint_error   (carries every finding)
+    ├── AuthenticationError            authentication_failed
+    │   ├── InvalidCredentials         invalid_credentials (no hint which factor was wrong)
+    │   ├── AccountLocked              account_locked
+    │   ├── InvalidToken               invalid_token
+    │   └── InvalidApiKey              invalid_api_key
+    ├── PermissionDenied               forbidden
+    ├── StoreUnavailable               store_unavailable
+    ├── DirectoryUnavailable           directory_unavailable
+    └── AuditError                     audit_error
+        ├── AuditUnavailable           audit_unavailable
+        └── ChainBroken                chain_broken
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+class GuardianError(Exception):
+    """Root of Guardian's own errors."""
+
+    code = "guardian_error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ConfigurationError(GuardianError):
+    code = "configuration_error"
+
+
+class InvalidRequest(GuardianError):
+    code = "invalid_request"
+
+
+class NotFound(GuardianError):
+    code = "not_found"
+
+
+class PolicyError(GuardianError):
+    code = "policy_error"
+
+
+@dataclass(frozen=True, slots=True)
+class LintFinding:
+    """One problem in a policy file, located precisely enough to fix it."""
+
+    path: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.message}"
+
+
+class PolicyLintError(PolicyError):
+    code = "policy_lint_error"
+
+    def __init__(self, findings: Sequence[LintFinding]) -> None:
+        self.findings = tuple(findings)
+        super().__init__("; ".join(str(f) for f in self.findings) or "policy is invalid")
+
+
+class AuthenticationError(GuardianError):
+    code = "authentication_failed"
+
+
+class InvalidCredentials(AuthenticationError):
+    code = "invalid_credentials"
+
+
+class AccountLocked(AuthenticationError):
+    code = "account_locked"
+
+
+class InvalidToken(AuthenticationError):
+    code = "invalid_token"
+
+
+class InvalidApiKey(AuthenticationError):
+    code = "invalid_api_key"
+
+
+class PermissionDenied(GuardianError):
+    code = "forbidden"
+
+
+class StoreUnavailable(GuardianError):
+    code = "store_unavailable"
+
+
+class DirectoryUnavailable(GuardianError):
+    code = "directory_unavailable"
+
+
+class AuditError(GuardianError):
+    code = "audit_error"
+
+
+class AuditUnavailable(AuditError):
+    code = "audit_unavailable"
+
+
+class ChainBroken(AuditError):
+    code = "chain_broken"

@@ -1,0 +1,1 @@
+"""Identity: principals, passwords, TOTP, and the signed session tokens people carry."""

@@ -1,0 +1,197 @@
+"""The decision pipeline: ``decide(request) -> Decision``, every step of DESIGN.md in order.
+
+Steps: subject known → account active → a role (standing or temporary grant) permits the data,
+action and purpose → contractor clause → multi-factor session fresh enough for the category →
+justification → consent for every customer named → the decision is durably journalled. The
+first failing step decides and every failing step found is listed in ``reasons``.
+
+Fail closed: an exception anywhere while deciding is a deny (``internal_error``), and a decision
+that cannot be journalled is a deny (``audit_unavailable``) — never a permit.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from guardian.audit.events import decision_event
+from guardian.errors import GuardianError, InvalidToken
+from guardian.identity.principal import Principal
+from guardian.identity.tokens import TokenSigner
+from guardian.ids import new_ulid
+from guardian.policy.definition import PolicyDefinition
+from guardian.policy.index import DecisionIndex
+from guardian.policy.model import Decision, DecisionRequest, Obligation, Reason
+from guardian.policy.vocabulary import Outcome, ReasonCode
+from guardian.ports import AuditJournal, Clock, ConsentRegistry, Directory, GrantStore
+
+R = ReasonCode
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledPolicy:
+    """A policy and its index, swapped together when the policy changes."""
+
+    definition: PolicyDefinition
+    index: DecisionIndex
+
+    @classmethod
+    def of(cls, definition: PolicyDefinition) -> CompiledPolicy:
+        return cls(definition, DecisionIndex.compile(definition))
+
+
+class DecisionPipeline:
+    def __init__(
+        self,
+        policy: CompiledPolicy,
+        directory: Directory,
+        grants: GrantStore,
+        consent: ConsentRegistry,
+        signer: TokenSigner,
+        journal: AuditJournal,
+        clock: Clock,
+    ) -> None:
+        self.policy = policy
+        self._directory = directory
+        self._grants = grants
+        self._consent = consent
+        self._signer = signer
+        self._journal = journal
+        self._clock = clock
+
+    def decide(self, request: DecisionRequest) -> Decision:
+        return self.decide_many((request,))[0]
+
+    def decide_many(self, requests: Sequence[DecisionRequest]) -> list[Decision]:
+        """Decide each request, then journal them all with one durable append."""
+        now = self._clock.now()
+        decisions = [self.evaluate(request, now) for request in requests]
+        events = [decision_event(r, d, now) for r, d in zip(requests, decisions, strict=True)]
+        try:
+            receipts = self._journal.append_many(events)
+        except Exception as exc:  # noqa: BLE001 - any journal failure must deny, whatever it is
+            message = str(exc) if isinstance(exc, GuardianError) else "audit journal failed"
+            return [_unaudited(d, message) for d in decisions]
+        return [dataclasses.replace(d, audit=rc) for d, rc in zip(decisions, receipts, strict=True)]
+
+    def evaluate(self, request: DecisionRequest, now: float) -> Decision:
+        """Steps 1–8: the decision before it is journalled. Never raises."""
+        policy = self.policy
+        try:
+            return self._evaluate(request, now, policy)
+        except Exception:  # noqa: BLE001 - fail closed on anything unexpected
+            return Decision(
+                decision_id=new_ulid(now), outcome=Outcome.DENY,
+                reasons=(Reason(R.INTERNAL_ERROR, "the request could not be evaluated"),),
+                policy_version=policy.definition.version,
+            )
+
+    def _evaluate(self, request: DecisionRequest, now: float, policy: CompiledPolicy) -> Decision:
+        definition = policy.definition
+        principal = self._directory.get(request.subject_id)
+        if principal is None:
+            return _deny(now, definition.version, [Reason(
+                R.UNKNOWN_SUBJECT, f"subject {request.subject_id!r} is not in the directory")])
+        denials: list[Reason] = []
+        if not principal.active:
+            denials.append(Reason(R.ACCOUNT_DISABLED, f"account {principal.uid!r} is disabled"))
+        roles = principal.roles | self._grants.active_roles(principal.uid, now)
+        role, obligations, role_reason = self._authorise(request, roles, policy)
+        if role_reason is not None:
+            denials.append(role_reason)
+        if principal.is_contractor and not principal.contract_clause:
+            denials.append(_clause_missing(principal))
+        mfa_age, session_reason = self._check_session(request, principal, now, definition)
+        if session_reason is not None:
+            denials.append(session_reason)
+        purpose = definition.purposes.get(request.purpose)
+        if purpose is not None and purpose.needs_justification and not request.justification:
+            denials.append(Reason(
+                R.JUSTIFICATION_REQUIRED, f"purpose {request.purpose} needs a justification"))
+        if purpose is not None and purpose.needs_consent:
+            consent_reason = self._check_consent(request)
+            if consent_reason is not None:
+                denials.append(consent_reason)
+        sorted_roles = tuple(sorted(roles))
+        if denials:
+            return Decision(
+                decision_id=new_ulid(now), outcome=Outcome.DENY, reasons=tuple(denials),
+                policy_version=definition.version, roles=sorted_roles, mfa_age_s=mfa_age,
+            )
+        message = (f"role {role} may {request.action.value} {request.database}/"
+                   f"{request.category} for {request.purpose}")
+        return Decision(
+            decision_id=new_ulid(now), outcome=Outcome.PERMIT,
+            reasons=(Reason(R.PERMITTED, message),), policy_version=definition.version,
+            obligations=obligations, roles=sorted_roles, mfa_age_s=mfa_age,
+        )
+
+    def _authorise(
+        self, request: DecisionRequest, roles: frozenset[str], policy: CompiledPolicy
+    ) -> tuple[str | None, tuple[Obligation, ...], Reason | None]:
+        if policy.definition.sensitivity_of(request.database, request.category) is None:
+            return None, (), Reason(
+                R.NOT_AUTHORISED, f"{request.database}/{request.category} is not a known category")
+        match = policy.index.evaluate(
+            roles, request.database, request.category, request.action.value, request.purpose)
+        if match.permitted:
+            return match.role, match.obligations, None
+        target = f"{request.action.value} {request.database}/{request.category}"
+        if match.other_purposes:
+            return None, (), Reason(
+                R.PURPOSE_NOT_ALLOWED, f"no role allows {target} for purpose {request.purpose}")
+        return None, (), Reason(R.NOT_AUTHORISED, f"no role of the subject may {target}")
+
+    def _check_session(
+        self, request: DecisionRequest, principal: Principal, now: float,
+        definition: PolicyDefinition,
+    ) -> tuple[int | None, Reason | None]:
+        if not request.session_token:
+            return None, Reason(R.AUTHENTICATION_REQUIRED, "no session token was presented")
+        try:
+            claims = self._signer.verify(request.session_token, now)
+        except InvalidToken as exc:
+            return None, Reason(R.AUTHENTICATION_REQUIRED, exc.message)
+        if claims.sub != principal.uid:
+            return None, Reason(R.AUTHENTICATION_REQUIRED, "the session belongs to someone else")
+        if not claims.multi_factor:
+            return None, Reason(R.MFA_REQUIRED, "the session was not opened with a second factor")
+        age = max(0, int(now - claims.auth_time))
+        sensitivity = definition.sensitivity_of(request.database, request.category)
+        limit = sensitivity.mfa_max_age_s if sensitivity is not None else 0
+        if limit is not None and age > limit:
+            return age, Reason(
+                R.MFA_STALE, f"{request.category} needs a second factor at most {limit} s old "
+                f"(it is {age} s old): step up")
+        return age, None
+
+    def _check_consent(self, request: DecisionRequest) -> Reason | None:
+        if not request.customer_ids:
+            return Reason(R.CONSENT_MISSING,
+                          f"purpose {request.purpose} needs consent: name the customers")
+        missing = self._consent.without_consent(request.customer_ids, request.purpose)
+        if missing:
+            return Reason(R.CONSENT_MISSING,
+                          f"{len(missing)} customer(s) did not consent to {request.purpose}",
+                          customer_ids=missing)
+        return None
+
+
+def _clause_missing(principal: Principal) -> Reason:
+    supplier = principal.supplier or "unknown supplier"
+    return Reason(R.CONTRACT_CLAUSE_MISSING,
+                  f"contractor of {supplier} without a data-protection clause")
+
+
+def _deny(now: float, version: str, reasons: list[Reason], **extra: Any) -> Decision:
+    return Decision(decision_id=new_ulid(now), outcome=Outcome.DENY, reasons=tuple(reasons),
+                    policy_version=version, **extra)
+
+
+def _unaudited(decision: Decision, message: str) -> Decision:
+    kept = tuple(r for r in decision.reasons if r.code is not R.PERMITTED)
+    reason = Reason(R.AUDIT_UNAVAILABLE, f"the decision could not be recorded: {message}")
+    return dataclasses.replace(decision, outcome=Outcome.DENY, reasons=(*kept, reason),
+                               obligations=(), audit=None)
