@@ -1,0 +1,1 @@
+"""Audit: event schema, hash chain, the durable journal and its verifier."""

@@ -1,0 +1,211 @@
+"""The local audit journal: an append-only JSON Lines file, hash-chained, fsynced in groups.
+
+An append returns only once its event is on disk (``fsync``). Concurrent appenders share one
+``fsync`` (group commit): the first to find no flush in progress writes everything pending and
+syncs it, the others wait for it. If a write or sync fails, every event not yet durable is
+refused with :class:`~guardian.errors.AuditUnavailable`, the file is cut back to its last durable
+byte and the chain resumes from the last durable event: an acknowledged event is never lost,
+and an event whose write failed is not left behind to fork the chain.
+
+On opening, a torn last line (a crash mid-write; never acknowledged) is cut off and the chain
+continues from the last whole event.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from guardian.audit.chain import GENESIS, seal
+from guardian.errors import AuditUnavailable
+from guardian.policy.model import AuditReceipt
+
+_TAIL_READ = 64 * 1024
+
+
+class FileJournal:
+    """A :class:`guardian.ports.AuditJournal` on a local file."""
+
+    def __init__(self, path: Path, *, fsync: bool = True) -> None:
+        self.path = path
+        self._fsync = fsync
+        self._cond = threading.Condition(threading.Lock())
+        self._fd: int | None = None
+        self._pending: list[bytes] = []
+        self._flushing = False
+        self._generation = 0
+        self._next_seq = 1
+        self._prev_hash = GENESIS
+        self._durable_seq = 0
+        self._durable_hash = GENESIS
+        self._durable_offset = 0
+        self._open_error: str | None = None
+        try:
+            self._open()
+        except OSError as exc:
+            self._open_error = f"audit journal {path} cannot be opened: {exc.strerror}"
+
+    # -- public -------------------------------------------------------------------------
+
+    @property
+    def last_seq(self) -> int:
+        return self._durable_seq
+
+    @property
+    def last_hash(self) -> str:
+        return self._durable_hash
+
+    def append(self, event: Mapping[str, Any]) -> AuditReceipt:
+        return self.append_many((event,))[0]
+
+    def append_many(self, events: Sequence[Mapping[str, Any]]) -> list[AuditReceipt]:
+        if not events:
+            return []
+        with self._cond:
+            self._ensure_open()
+            receipts: list[AuditReceipt] = []
+            for event in events:
+                sealed, digest = seal(event, self._next_seq, self._prev_hash)
+                self._pending.append(orjson.dumps(sealed, option=orjson.OPT_SORT_KEYS) + b"\n")
+                receipts.append(AuditReceipt(self._next_seq, digest))
+                self._next_seq += 1
+                self._prev_hash = digest
+            self._wait_durable(receipts[-1].seq, self._generation)
+            return receipts
+
+    def close(self) -> None:
+        with self._cond:
+            if self._fd is not None:
+                os.close(self._fd)
+                self._fd = None
+
+    # -- group commit -------------------------------------------------------------------
+
+    def _wait_durable(self, seq: int, generation: int) -> None:
+        while self._durable_seq < seq:
+            if self._generation != generation:
+                raise AuditUnavailable("audit journal write failed; event not recorded")
+            if self._flushing:
+                self._cond.wait()
+                continue
+            self._flush_pending()
+
+    def _flush_pending(self) -> None:
+        """Write and sync everything pending; called with the lock held, releases it meanwhile."""
+        batch, self._pending = self._pending, []
+        last_seq, last_hash = self._next_seq - 1, self._prev_hash
+        data = b"".join(batch)
+        fd = self._fd
+        self._flushing = True
+        self._cond.release()
+        error: OSError | None = None
+        try:
+            assert fd is not None
+            view = memoryview(data)
+            while view:
+                written = os.write(fd, view)
+                view = view[written:]
+            if self._fsync:
+                os.fsync(fd)
+        except OSError as exc:
+            error = exc
+        finally:
+            self._cond.acquire()
+            self._flushing = False
+        if error is None:
+            self._durable_seq, self._durable_hash = last_seq, last_hash
+            self._durable_offset += len(data)
+        else:
+            self._roll_back(error)
+        self._cond.notify_all()
+
+    def _roll_back(self, error: OSError) -> None:
+        self._generation += 1
+        self._pending = []
+        self._next_seq = self._durable_seq + 1
+        self._prev_hash = self._durable_hash
+        try:
+            if self._fd is not None:
+                os.ftruncate(self._fd, self._durable_offset)
+                os.lseek(self._fd, self._durable_offset, os.SEEK_SET)
+        except OSError:
+            self._close_quietly()
+        self._open_error = f"audit journal {self.path} write failed: {error.strerror}"
+
+    # -- opening and recovery -----------------------------------------------------------
+
+    def _ensure_open(self) -> None:
+        if self._open_error is None and self._fd is not None:
+            return
+        self._close_quietly()
+        try:
+            self._open()
+        except OSError as exc:
+            self._open_error = f"audit journal {self.path} cannot be opened: {exc.strerror}"
+            raise AuditUnavailable(self._open_error) from exc
+        self._open_error = None
+
+    def _open(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o640)
+        try:
+            offset, last = _recover_tail(fd)
+        except (OSError, ValueError, KeyError) as exc:
+            os.close(fd)
+            if isinstance(exc, OSError):
+                raise
+            raise OSError(0, "last event is unreadable; run `guardian audit verify`") from exc
+        self._fd = fd
+        self._durable_offset = offset
+        if last is not None:
+            self._durable_seq = int(last["guardian"]["seq"])
+            self._durable_hash = str(last["guardian"]["hash"])
+        self._next_seq = self._durable_seq + 1
+        self._prev_hash = self._durable_hash
+
+    def _close_quietly(self) -> None:
+        if self._fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(self._fd)
+            self._fd = None
+
+
+def _recover_tail(fd: int) -> tuple[int, dict[str, Any] | None]:
+    """Cut a torn last line off; return the file length and the last whole event."""
+    size = os.fstat(fd).st_size
+    if size == 0:
+        return 0, None
+    start = max(0, size - _TAIL_READ)
+    while True:
+        chunk = os.pread(fd, size - start, start)
+        cut = chunk.rfind(b"\n")
+        if cut == -1 and start > 0:
+            start = max(0, start - _TAIL_READ)
+            continue
+        break
+    end = start + cut + 1 if cut != -1 else 0
+    if end != size:
+        os.ftruncate(fd, end)
+    if end == 0:
+        return 0, None
+    body = os.pread(fd, end - start, start).rstrip(b"\n")
+    prev_nl = body.rfind(b"\n")
+    while prev_nl == -1 and start > 0:
+        start = max(0, start - _TAIL_READ)
+        body = os.pread(fd, end - start, start).rstrip(b"\n")
+        prev_nl = body.rfind(b"\n")
+    last: dict[str, Any] = orjson.loads(body[prev_nl + 1:])
+    int(last["guardian"]["seq"])
+    return end, last
+
+
+def read_events(path: Path) -> Iterator[tuple[int, bytes]]:
+    """Yield (line number, raw line) for each line of a journal file, without parsing."""
+    with path.open("rb") as handle:
+        yield from enumerate(handle, start=1)

@@ -1,0 +1,93 @@
+"""Signed, expiring session tokens carrying who signed in, when, and with which factors.
+
+Format: ``v1.<base64url JSON claims>.<base64url HMAC-SHA256>``. The key is derived from the
+configured secret (see :func:`guardian.identity.sealing.derive_key`). Tokens are stateless so
+any replica verifies them; the signature comparison is constant-time.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+import orjson
+
+from guardian.errors import InvalidToken
+from guardian.policy.vocabulary import AuthMethod
+
+
+@dataclass(frozen=True, slots=True)
+class SessionClaims:
+    sub: str
+    sid: str
+    auth_time: float
+    """When the last factor was checked (sign-in or step-up)."""
+    amr: tuple[AuthMethod, ...]
+    iat: float
+    exp: float
+
+    @property
+    def multi_factor(self) -> bool:
+        return any(m.is_second_factor for m in self.amr)
+
+
+def _b64e(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode("ascii").rstrip("=")
+
+
+def _b64d(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+class TokenSigner:
+    __slots__ = ("_key",)
+
+    def __init__(self, key: bytes) -> None:
+        if len(key) < 32:
+            raise ValueError("token key must be at least 32 bytes")
+        self._key = key
+
+    def issue(
+        self, sub: str, amr: tuple[AuthMethod, ...], auth_time: float, now: float, ttl_s: float
+    ) -> tuple[str, SessionClaims]:
+        claims = SessionClaims(
+            sub=sub, sid=secrets.token_urlsafe(12), auth_time=auth_time, amr=amr, iat=now,
+            exp=now + ttl_s,
+        )
+        payload = _b64e(orjson.dumps({
+            "sub": claims.sub, "sid": claims.sid, "auth_time": claims.auth_time,
+            "amr": [m.value for m in amr], "iat": claims.iat, "exp": claims.exp,
+        }))
+        body = "v1." + payload
+        return body + "." + _b64e(self._mac(body)), claims
+
+    def verify(self, token: str, now: float) -> SessionClaims:
+        """Return the claims of a genuine, unexpired token, else raise :class:`InvalidToken`."""
+        parts = token.split(".")
+        if len(parts) != 3 or parts[0] != "v1" or len(token) > 4096:
+            raise InvalidToken("malformed session token")
+        body = parts[0] + "." + parts[1]
+        try:
+            mac = _b64d(parts[2])
+        except ValueError as exc:
+            raise InvalidToken("malformed session token") from exc
+        if not hmac.compare_digest(mac, self._mac(body)):
+            raise InvalidToken("session token signature is invalid")
+        try:
+            raw = orjson.loads(_b64d(parts[1]))
+            claims = SessionClaims(
+                sub=str(raw["sub"]), sid=str(raw["sid"]), auth_time=float(raw["auth_time"]),
+                amr=tuple(AuthMethod(m) for m in raw["amr"]), iat=float(raw["iat"]),
+                exp=float(raw["exp"]),
+            )
+        except (ValueError, KeyError, TypeError) as exc:
+            raise InvalidToken("malformed session token") from exc
+        if now >= claims.exp:
+            raise InvalidToken("session token has expired")
+        return claims
+
+    def _mac(self, body: str) -> bytes:
+        return hmac.new(self._key, body.encode("ascii"), hashlib.sha256).digest()
