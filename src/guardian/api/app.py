@@ -1,0 +1,37 @@
+"""The FastAPI application factory: routers, the error table and the body size limit."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from guardian import __version__
+from guardian.api import decisions, health, sessions
+from guardian.api.errors import (
+    on_guardian_error,
+    on_http_error,
+    on_unexpected,
+    on_validation_error,
+)
+from guardian.api.limits import BodySizeLimit
+from guardian.bootstrap import Guardian
+from guardian.errors import GuardianError
+
+
+def create_app(guardian: Guardian) -> FastAPI:
+    app = FastAPI(
+        title="Guardian",
+        version=__version__,
+        summary="Who may touch customer personal data, and the proof of every access.",
+    )
+    app.state.guardian = guardian
+    app.add_middleware(BodySizeLimit, max_bytes=guardian.settings.max_body_bytes)
+    app.add_exception_handler(GuardianError, on_guardian_error)
+    app.add_exception_handler(RequestValidationError, on_validation_error)
+    app.add_exception_handler(StarletteHTTPException, on_http_error)
+    app.add_exception_handler(Exception, on_unexpected)
+    app.include_router(decisions.router)
+    app.include_router(sessions.router)
+    app.include_router(health.router)
+    return app

@@ -1,0 +1,58 @@
+"""``POST /v1/decisions`` and ``POST /v1/decisions:batch``: the hot path.
+
+Bodies are validated straight from bytes (no intermediate ``dict``), decided in a worker
+thread (journalling waits on ``fsync``, which must not block the event loop) and rendered
+with orjson.
+"""
+
+from __future__ import annotations
+
+import anyio.to_thread
+import orjson
+from fastapi import APIRouter, Request
+from pydantic import ValidationError
+from starlette.responses import Response
+
+from guardian.api.deps import ApplicationDep, GuardianDep
+from guardian.api.errors import validation_response
+from guardian.api.schemas import BatchBody, DecisionBody
+
+router = APIRouter(prefix="/v1", tags=["decisions"])
+
+
+def _json(payload: object) -> Response:
+    return Response(orjson.dumps(payload), media_type="application/json")
+
+
+@router.post(
+    "/decisions",
+    openapi_extra={"requestBody": {"required": True, "content": {
+        "application/json": {"schema": DecisionBody.model_json_schema()}}}},
+    summary="Decide one access request",
+)
+async def decide(request: Request, guardian: GuardianDep, application: ApplicationDep) -> Response:
+    try:
+        body = DecisionBody.model_validate_json(await request.body())
+    except ValidationError as exc:
+        return validation_response(request, exc.errors(include_url=False))
+    decision = await anyio.to_thread.run_sync(
+        guardian.pipeline.decide, body.to_request(application))
+    return _json(decision.as_dict())
+
+
+@router.post(
+    "/decisions:batch",
+    openapi_extra={"requestBody": {"required": True, "content": {
+        "application/json": {"schema": BatchBody.model_json_schema()}}}},
+    summary="Decide many access requests, answered in the same order",
+)
+async def decide_batch(
+    request: Request, guardian: GuardianDep, application: ApplicationDep
+) -> Response:
+    try:
+        body = BatchBody.model_validate_json(await request.body())
+    except ValidationError as exc:
+        return validation_response(request, exc.errors(include_url=False))
+    requests = [item.to_request(application) for item in body.requests]
+    decisions = await anyio.to_thread.run_sync(guardian.pipeline.decide_many, requests)
+    return _json({"decisions": [d.as_dict() for d in decisions]})

@@ -1,0 +1,46 @@
+"""Request dependencies: the wired Guardian, the calling application, the signed-in person."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+
+from guardian.bootstrap import Guardian
+from guardian.errors import InvalidApiKey, InvalidToken
+from guardian.identity.tokens import SessionClaims
+
+
+def get_guardian(request: Request) -> Guardian:
+    guardian: Guardian = request.app.state.guardian
+    return guardian
+
+
+GuardianDep = Annotated[Guardian, Depends(get_guardian)]
+
+
+def require_application(
+    guardian: GuardianDep,
+    x_api_key: Annotated[str | None, Header(alias="X-API-Key")] = None,
+) -> str:
+    if not x_api_key:
+        raise InvalidApiKey("missing X-API-Key header")
+    app = guardian.applications.application_for(x_api_key)
+    if app is None:
+        raise InvalidApiKey("unknown API key")
+    return app
+
+
+def require_session(
+    guardian: GuardianDep,
+    authorization: Annotated[str | None, Header()] = None,
+) -> tuple[str, SessionClaims]:
+    """The bearer token and its verified claims."""
+    if not authorization or not authorization.startswith("Bearer "):
+        raise InvalidToken("missing `Authorization: Bearer <session token>` header")
+    token = authorization.removeprefix("Bearer ").strip()
+    return token, guardian.sessions.verify(token)
+
+
+ApplicationDep = Annotated[str, Depends(require_application)]
+SessionDep = Annotated[tuple[str, SessionClaims], Depends(require_session)]

@@ -1,0 +1,82 @@
+"""Request and response bodies of the HTTP contract (DESIGN.md), with their input limits.
+
+Identifiers are 1–128 printable characters (no control characters); unknown fields are refused
+so that a misspelt field is an error, not a silently ignored constraint.
+"""
+
+from __future__ import annotations
+
+from ipaddress import IPv4Address, IPv6Address
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from guardian.policy.model import DecisionRequest
+from guardian.policy.vocabulary import Action
+
+_PRINTABLE = r"^[^\x00-\x1f\x7f-\x9f]+$"
+Identifier = Annotated[
+    str, StringConstraints(min_length=1, max_length=128, pattern=_PRINTABLE)
+]
+Text = Annotated[str, StringConstraints(min_length=1, max_length=1024, pattern=_PRINTABLE)]
+Token = Annotated[str, StringConstraints(min_length=1, max_length=4096, pattern=r"^[!-~]+$")]
+Otp = Annotated[str, StringConstraints(min_length=1, max_length=16, pattern=_PRINTABLE)]
+MAX_CUSTOMERS = 1000
+MAX_BATCH = 1000
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Subject(_Strict):
+    id: Identifier
+    session_token: Token | None = None
+
+
+class Resource(_Strict):
+    database: Identifier
+    category: Identifier
+    customer_ids: Annotated[list[Identifier], Field(max_length=MAX_CUSTOMERS)] = []
+
+
+class Context(_Strict):
+    client_ip: IPv4Address | IPv6Address | None = None
+    application: Identifier | None = None
+
+
+class DecisionBody(_Strict):
+    subject: Subject
+    action: Action
+    resource: Resource
+    purpose: Identifier
+    justification: Text | None = None
+    context: Context = Context()
+
+    def to_request(self, application: str) -> DecisionRequest:
+        return DecisionRequest(
+            subject_id=self.subject.id,
+            action=self.action,
+            database=self.resource.database,
+            category=self.resource.category,
+            purpose=self.purpose,
+            customer_ids=tuple(self.resource.customer_ids),
+            session_token=self.subject.session_token,
+            justification=self.justification,
+            client_ip=str(self.context.client_ip) if self.context.client_ip else None,
+            application=self.context.application or application,
+        )
+
+
+class BatchBody(_Strict):
+    requests: Annotated[list[DecisionBody], Field(min_length=1, max_length=MAX_BATCH)]
+
+
+class SignInBody(_Strict):
+    user: Identifier
+    password: Annotated[str, StringConstraints(min_length=1, max_length=1024)]
+    otp: Otp
+
+
+class StepUpBody(_Strict):
+    otp: Otp

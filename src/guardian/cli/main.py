@@ -1,0 +1,122 @@
+"""``guardian``: serve the API, check a decision, test and lint the policy, verify the audit trail.
+
+Exit codes: 0 success (or permit), 1 a check failed (deny, test failure, lint finding, broken
+chain), 2 usage or configuration error.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.table import Table
+
+from guardian.cli import audit_cmd, policy_cmd
+from guardian.cli.common import fail, settings_from
+from guardian.errors import GuardianError
+
+app = typer.Typer(
+    name="guardian", no_args_is_help=True, add_completion=False,
+    help="Who may touch customer personal data, and the proof of every access.",
+)
+app.add_typer(policy_cmd.app, name="policy")
+app.add_typer(audit_cmd.app, name="audit")
+console = Console()
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Listen address (demo: loopback only)")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on")] = None,
+) -> None:
+    """Start the HTTP API."""
+    import uvicorn
+
+    from guardian.api import create_app
+    from guardian.bootstrap import build
+    from guardian.logging import configure_logging
+
+    settings = settings_from(host=host, port=port)
+    configure_logging(settings.log_format, settings.log_level)
+    guardian = build(settings)
+    mode = "demo organisation, embedded defaults" if settings.demo else "production settings"
+    console.print(f"[bold]Guardian[/] on http://{settings.host}:{settings.port} ({mode})")
+    try:
+        uvicorn.run(create_app(guardian), host=settings.host, port=settings.port,
+                    log_level="warning", access_log=False)
+    finally:
+        guardian.close()
+
+
+@app.command()
+def check(
+    subject: Annotated[str, typer.Argument(help="User id, e.g. alice")],
+    action: Annotated[str, typer.Argument(help="read | export | update | delete")],
+    resource: Annotated[str, typer.Argument(help="database/category, e.g. crm/contact")],
+    purpose: Annotated[str, typer.Option("--purpose", "-p", help="Why, e.g. customer-care")],
+    customer: Annotated[list[str] | None, typer.Option("--customer", "-c")] = None,
+    justification: Annotated[str | None, typer.Option("--justification", "-j")] = None,
+    mfa_age: Annotated[str, typer.Option(help="Age of the second factor, e.g. 10m")] = "0s",
+    no_mfa: Annotated[bool, typer.Option("--no-mfa", help="Password-only session")] = False,
+    no_session: Annotated[bool, typer.Option("--no-session", help="No session at all")] = False,
+) -> None:
+    """What would be decided for this request (a what-if: nothing is recorded)."""
+    from guardian.adapters.policy_files import parse_duration
+    from guardian.bootstrap import build_what_if
+    from guardian.policy.model import DecisionRequest
+    from guardian.policy.testing import PolicyCase, SessionSpec, run_case
+    from guardian.policy.vocabulary import Action, Outcome
+
+    database, _, category = resource.partition("/")
+    try:
+        request = DecisionRequest(subject, Action(action), database, category, purpose,
+                                  tuple(customer or ()), justification=justification)
+        age = float(parse_duration(mfa_age) or 0)
+    except ValueError as exc:
+        fail(str(exc))
+    what_if = build_what_if(settings_from())
+    case = PolicyCase("check", request, Outcome.PERMIT,
+                      SessionSpec(present=not no_session, mfa=not no_mfa, mfa_age_s=age))
+    decision = run_case(case, what_if.pipeline, what_if.signer, what_if.clock.now()).decision
+    colour = "green" if decision.permitted else "red"
+    console.print(f"[bold {colour}]{decision.outcome.value.upper()}[/] {subject} {action} "
+                  f"{resource} for {purpose}")
+    for reason in decision.reasons:
+        extra = f" ({', '.join(reason.customer_ids)})" if reason.customer_ids else ""
+        console.print(f"  [{colour}]{reason.code.value}[/]: {reason.message}{extra}")
+    for ob in decision.obligations:
+        console.print(f"  obligation: {ob.type} {', '.join(ob.fields)}")
+    raise typer.Exit(0 if decision.permitted else 1)
+
+
+@app.command()
+def users(
+    directory: Annotated[Path | None, typer.Option(help="Directory file")] = None,
+) -> None:
+    """List the directory: people, roles, type and status."""
+    from guardian.bootstrap import build_what_if
+
+    settings = settings_from(directory_file=directory)
+    table = Table("uid", "name", "roles", "type", "supplier", "status")
+    for p in sorted(build_what_if(settings).directory.principals(), key=lambda p: p.uid):
+        supplier = ""
+        if p.is_contractor:
+            supplier = f"{p.supplier or '?'} ({'clause' if p.contract_clause else 'NO clause'})"
+        status = "[green]active[/]" if p.active else "[red]disabled[/]"
+        table.add_row(p.uid, p.name, ", ".join(sorted(p.roles)) or "-",
+                      p.employee_type.value, supplier, status)
+    console.print(table)
+
+
+def main() -> None:
+    try:
+        app()
+    except ValidationError as exc:
+        Console(stderr=True).print(f"[red]configuration error:[/] {exc}")
+        raise SystemExit(2) from None
+    except GuardianError as exc:
+        Console(stderr=True).print(f"[red]{exc.code}:[/] {exc.message}")
+        raise SystemExit(2) from None

@@ -1,0 +1,71 @@
+"""``guardian policy lint`` and ``guardian policy test``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from guardian.cli.common import settings_from
+
+app = typer.Typer(no_args_is_help=True, help="Check and test the policy in policies/.")
+console = Console()
+
+
+@app.command()
+def lint(
+    policy_dir: Annotated[Path | None, typer.Argument(help="Policy folder")] = None,
+) -> None:
+    """Report unknown roles, databases, categories, purposes and actions, with file and line."""
+    from guardian.adapters.policy_files import read_policy
+
+    root = policy_dir or settings_from().policy_dir
+    policy, findings = read_policy(root)
+    for finding in findings:
+        console.print(f"[red]{finding}[/]")
+    if findings:
+        console.print(f"[red]{len(findings)} problem(s)[/]")
+        raise typer.Exit(1)
+    assert policy is not None
+    console.print(f"[green]ok[/] {root}: {len(policy.rules)} rules, {len(policy.roles)} roles, "
+                  f"{len(policy.purposes)} purposes ({policy.version[:19]}…)")
+
+
+@app.command("test")
+def test_(
+    path: Annotated[Path | None, typer.Argument(help="Test file or folder")] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """Run policy tests: each case's request must get the expected decision and reasons."""
+    from guardian.adapters.policy_tests import load_cases, test_files
+    from guardian.bootstrap import build_what_if
+    from guardian.policy.testing import run_case
+
+    settings = settings_from()
+    files = test_files(path or settings.policy_dir / "tests")
+    cases, findings = load_cases(files)
+    for finding in findings:
+        console.print(f"[red]{finding}[/]")
+    what_if = build_what_if(settings)
+    now = what_if.clock.now()
+    failed = 0
+    for case in cases:
+        result = run_case(case, what_if.pipeline, what_if.signer, now)
+        where = f"{case.source.path}:{case.source.line}"
+        if result.passed:
+            if verbose:
+                console.print(f"[green]PASS[/] {case.name}")
+            continue
+        failed += 1
+        console.print(f"[red]FAIL[/] {case.name} ({where})")
+        for failure in result.failures:
+            console.print(f"     {failure}")
+        for reason in result.decision.reasons:
+            console.print(f"     [dim]{reason.code.value}: {reason.message}[/]")
+    passed = len(cases) - failed
+    colour = "green" if not failed and not findings else "red"
+    console.print(f"[{colour}]{passed} passed, {failed} failed[/] ({len(files)} file(s))")
+    if failed or findings or not cases:
+        raise typer.Exit(1)
