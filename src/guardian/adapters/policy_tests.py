@@ -48,7 +48,7 @@ def load_cases(paths: list[Path]) -> tuple[list[PolicyCase], list[LintFinding]]:
     return cases, findings
 
 
-def test_files(root: Path) -> list[Path]:
+def policy_test_files(root: Path) -> list[Path]:
     if root.is_file():
         return [root]
     return sorted([*root.glob("*.yaml"), *root.glob("*.yml")])

@@ -24,6 +24,7 @@ def canonical(event: Mapping[str, Any]) -> bytes:
 def seal(event: Mapping[str, Any], seq: int, prev_hash: str) -> tuple[dict[str, Any], str]:
     """A copy of ``event`` carrying seq, prev_hash and hash; and that hash."""
     guardian = dict(event.get("guardian", {}))
+    guardian.pop("hash", None)
     guardian["seq"] = seq
     guardian["prev_hash"] = prev_hash
     sealed = dict(event)

@@ -7,12 +7,13 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from guardian.cli.common import fail, settings_from
 
 app = typer.Typer(no_args_is_help=True, help="Verify the audit trail.")
-console = Console()
+console = Console(soft_wrap=True)
 
 
 @app.command()
@@ -41,6 +42,6 @@ def verify(
         return
     assert report.problem is not None
     console.print(f"[red]chain broken[/] at {report.broken_at}: {report.problem.value} — "
-                  f"{report.detail}")
+                  + escape(report.detail))
     console.print(f"{report.events:,} events verified before it.")
     raise typer.Exit(1)

@@ -6,10 +6,11 @@ from typing import Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from guardian.config import Settings
 
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 
 def settings_from(**overrides: Any) -> Settings:
@@ -19,5 +20,5 @@ def settings_from(**overrides: Any) -> Settings:
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
-    err.print(f"[red]error:[/] {message}")
+    err.print(f"[red]error:[/] {escape(message)}")
     raise typer.Exit(code)

@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from guardian.cli import audit_cmd, policy_cmd
@@ -24,7 +25,7 @@ app = typer.Typer(
 )
 app.add_typer(policy_cmd.app, name="policy")
 app.add_typer(audit_cmd.app, name="audit")
-console = Console()
+console = Console(soft_wrap=True)
 
 
 @app.command()
@@ -82,11 +83,11 @@ def check(
                       SessionSpec(present=not no_session, mfa=not no_mfa, mfa_age_s=age))
     decision = run_case(case, what_if.pipeline, what_if.signer, what_if.clock.now()).decision
     colour = "green" if decision.permitted else "red"
-    console.print(f"[bold {colour}]{decision.outcome.value.upper()}[/] {subject} {action} "
-                  f"{resource} for {purpose}")
+    console.print(f"[bold {colour}]{decision.outcome.value.upper()}[/] "
+                  + escape(f"{subject} {action} {resource} for {purpose}"))
     for reason in decision.reasons:
         extra = f" ({', '.join(reason.customer_ids)})" if reason.customer_ids else ""
-        console.print(f"  [{colour}]{reason.code.value}[/]: {reason.message}{extra}")
+        console.print(f"  [{colour}]{reason.code.value}[/]: {escape(reason.message + extra)}")
     for ob in decision.obligations:
         console.print(f"  obligation: {ob.type} {', '.join(ob.fields)}")
     raise typer.Exit(0 if decision.permitted else 1)
@@ -115,8 +116,8 @@ def main() -> None:
     try:
         app()
     except ValidationError as exc:
-        Console(stderr=True).print(f"[red]configuration error:[/] {exc}")
+        Console(stderr=True).print(f"[red]configuration error:[/] {escape(str(exc))}")
         raise SystemExit(2) from None
     except GuardianError as exc:
-        Console(stderr=True).print(f"[red]{exc.code}:[/] {exc.message}")
+        Console(stderr=True).print(f"[red]{exc.code}:[/] {escape(exc.message)}")
         raise SystemExit(2) from None

@@ -7,11 +7,12 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from guardian.cli.common import settings_from
 
 app = typer.Typer(no_args_is_help=True, help="Check and test the policy in policies/.")
-console = Console()
+console = Console(soft_wrap=True)
 
 
 @app.command()
@@ -24,7 +25,7 @@ def lint(
     root = policy_dir or settings_from().policy_dir
     policy, findings = read_policy(root)
     for finding in findings:
-        console.print(f"[red]{finding}[/]")
+        console.print(f"[red]{escape(str(finding))}[/]")
     if findings:
         console.print(f"[red]{len(findings)} problem(s)[/]")
         raise typer.Exit(1)
@@ -39,15 +40,15 @@ def test_(
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
     """Run policy tests: each case's request must get the expected decision and reasons."""
-    from guardian.adapters.policy_tests import load_cases, test_files
+    from guardian.adapters.policy_tests import load_cases, policy_test_files
     from guardian.bootstrap import build_what_if
     from guardian.policy.testing import run_case
 
     settings = settings_from()
-    files = test_files(path or settings.policy_dir / "tests")
+    files = policy_test_files(path or settings.policy_dir / "tests")
     cases, findings = load_cases(files)
     for finding in findings:
-        console.print(f"[red]{finding}[/]")
+        console.print(f"[red]{escape(str(finding))}[/]")
     what_if = build_what_if(settings)
     now = what_if.clock.now()
     failed = 0
@@ -56,14 +57,14 @@ def test_(
         where = f"{case.source.path}:{case.source.line}"
         if result.passed:
             if verbose:
-                console.print(f"[green]PASS[/] {case.name}")
+                console.print(f"[green]PASS[/] {escape(case.name)}")
             continue
         failed += 1
-        console.print(f"[red]FAIL[/] {case.name} ({where})")
+        console.print(f"[red]FAIL[/] {escape(case.name)} ({escape(where)})")
         for failure in result.failures:
-            console.print(f"     {failure}")
+            console.print(f"     {escape(failure)}")
         for reason in result.decision.reasons:
-            console.print(f"     [dim]{reason.code.value}: {reason.message}[/]")
+            console.print(f"     [dim]{reason.code.value}: {escape(reason.message)}[/]")
     passed = len(cases) - failed
     colour = "green" if not failed and not findings else "red"
     console.print(f"[{colour}]{passed} passed, {failed} failed[/] ({len(files)} file(s))")

@@ -67,7 +67,7 @@ class TokenSigner:
     def verify(self, token: str, now: float) -> SessionClaims:
         """Return the claims of a genuine, unexpired token, else raise :class:`InvalidToken`."""
         parts = token.split(".")
-        if len(parts) != 3 or parts[0] != "v1" or len(token) > 4096:
+        if len(parts) != 3 or parts[0] != "v1" or len(token) > 4096 or not token.isascii():
             raise InvalidToken("malformed session token")
         body = parts[0] + "." + parts[1]
         try:
