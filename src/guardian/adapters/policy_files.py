@@ -161,7 +161,12 @@ def _read_rules(b: _Builder) -> tuple[list[Rule], list[Inheritance]]:
     rel = str(path)
     rules: list[Rule] = []
     inheritance: list[Inheritance] = []
-    for number, line in enumerate(path.read_text("utf-8").splitlines(), start=1):
+    try:
+        text_lines = path.read_text("utf-8").splitlines()
+    except UnicodeDecodeError as exc:
+        b.find(rel, 0, f"not UTF-8 text: {exc.reason} at byte {exc.start}")
+        return rules, inheritance
+    for number, line in enumerate(text_lines, start=1):
         text = line.strip()
         if not text or text.startswith("#"):
             continue

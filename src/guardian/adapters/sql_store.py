@@ -144,18 +144,25 @@ class SqlStore:
         return True
 
     def record_failure(self, uid: str, at: float) -> int:
-        with _translated(), self.engine.begin() as conn:
-            row = conn.execute(
-                select(auth_failures.c.count).where(auth_failures.c.uid == uid)
-                .with_for_update()
-            ).first()
-            if row is None:
-                conn.execute(insert(auth_failures).values(uid=uid, count=1, last_at=at))
-                return 1
-            count = int(row[0]) + 1
-            conn.execute(update(auth_failures).where(auth_failures.c.uid == uid)
-                         .values(count=count, last_at=at))
-            return count
+        # One atomic increment, so parallel guesses are all counted; the first failure of a
+        # user inserts the row, and a racing insert falls back to the increment.
+        bump = (update(auth_failures).where(auth_failures.c.uid == uid)
+                .values(count=auth_failures.c.count + 1, last_at=at)
+                .returning(auth_failures.c.count))
+        with _translated():
+            for _ in range(3):
+                with self.engine.begin() as conn:
+                    row = conn.execute(bump).first()
+                    if row is not None:
+                        return int(row[0])
+                    try:
+                        with conn.begin_nested():
+                            conn.execute(insert(auth_failures).values(uid=uid, count=1,
+                                                                      last_at=at))
+                        return 1
+                    except IntegrityError:
+                        continue
+        raise StoreUnavailable("could not record a failed sign-in")
 
     def failures(self, uid: str) -> tuple[int, float]:
         with _translated(), self.engine.connect() as conn:
@@ -184,8 +191,7 @@ class SqlStore:
 
     def _load_grants(self) -> None:
         with self._grants_lock, _translated(), self.engine.connect() as conn:
-            now = time.time()
-            rows = conn.execute(select(grants).where(grants.c.expires_at > now)).mappings()
+            rows = conn.execute(select(grants)).mappings()
             by_uid: dict[str, list[TemporaryGrant]] = {}
             for row in rows:
                 by_uid.setdefault(row["uid"], []).append(TemporaryGrant(**row))
@@ -204,7 +210,7 @@ class _translated:
         return None
 
     def __exit__(self, exc_type: Any, exc: BaseException | None, _tb: Any) -> None:
-        if isinstance(exc, SQLAlchemyError) and not isinstance(exc, IntegrityError):
+        if isinstance(exc, SQLAlchemyError):
             raise StoreUnavailable(f"store error: {type(exc).__name__}") from exc
 
 

@@ -14,6 +14,8 @@ continues from the last whole event.
 from __future__ import annotations
 
 import contextlib
+import errno
+import fcntl
 import os
 import threading
 from collections.abc import Iterator, Mapping, Sequence
@@ -40,6 +42,8 @@ class FileJournal:
         self._pending: list[bytes] = []
         self._flushing = False
         self._generation = 0
+        self._durable_at_failure: dict[int, int] = {}
+        self._truncate_to: int | None = None
         self._next_seq = 1
         self._prev_hash = GENESIS
         self._durable_seq = 0
@@ -69,28 +73,42 @@ class FileJournal:
             return []
         with self._cond:
             self._ensure_open()
+            # Seal the whole batch before touching the chain: an event that cannot be
+            # serialised refuses the batch and leaves nothing of it pending.
+            seq, prev = self._next_seq, self._prev_hash
+            lines: list[bytes] = []
             receipts: list[AuditReceipt] = []
-            for event in events:
-                sealed, digest = seal(event, self._next_seq, self._prev_hash)
-                self._pending.append(orjson.dumps(sealed, option=orjson.OPT_SORT_KEYS) + b"\n")
-                receipts.append(AuditReceipt(self._next_seq, digest))
-                self._next_seq += 1
-                self._prev_hash = digest
+            try:
+                for event in events:
+                    sealed, prev = seal(event, seq, prev)
+                    lines.append(orjson.dumps(sealed, option=orjson.OPT_SORT_KEYS) + b"\n")
+                    receipts.append(AuditReceipt(seq, prev))
+                    seq += 1
+            except (TypeError, ValueError) as exc:
+                raise AuditUnavailable(f"audit event cannot be serialised: {exc}") from exc
+            self._pending.extend(lines)
+            self._next_seq, self._prev_hash = seq, prev
             self._wait_durable(receipts[-1].seq, self._generation)
             return receipts
 
     def close(self) -> None:
         with self._cond:
-            if self._fd is not None:
-                os.close(self._fd)
-                self._fd = None
+            while self._flushing:
+                self._cond.wait()
+            self._close_quietly()
 
     # -- group commit -------------------------------------------------------------------
 
     def _wait_durable(self, seq: int, generation: int) -> None:
-        while self._durable_seq < seq:
+        while True:
             if self._generation != generation:
+                # A failed flush discarded this generation's pending events; only those already
+                # durable before it may be acknowledged (seq numbers are reused afterwards).
+                if self._durable_at_failure.get(generation, 0) >= seq:
+                    return
                 raise AuditUnavailable("audit journal write failed; event not recorded")
+            if self._durable_seq >= seq:
+                return
             if self._flushing:
                 self._cond.wait()
                 continue
@@ -106,7 +124,8 @@ class FileJournal:
         self._cond.release()
         error: OSError | None = None
         try:
-            assert fd is not None
+            if fd is None:
+                raise OSError(9, "journal file is closed")
             view = memoryview(data)
             while view:
                 written = os.write(fd, view)
@@ -126,6 +145,7 @@ class FileJournal:
         self._cond.notify_all()
 
     def _roll_back(self, error: OSError) -> None:
+        self._durable_at_failure[self._generation] = self._durable_seq
         self._generation += 1
         self._pending = []
         self._next_seq = self._durable_seq + 1
@@ -135,6 +155,8 @@ class FileJournal:
                 os.ftruncate(self._fd, self._durable_offset)
                 os.lseek(self._fd, self._durable_offset, os.SEEK_SET)
         except OSError:
+            # Cut it on the next open instead, before anything else is appended.
+            self._truncate_to = self._durable_offset
             self._close_quietly()
         self._open_error = f"audit journal {self.path} write failed: {error.strerror}"
 
@@ -153,9 +175,16 @@ class FileJournal:
 
     def _open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        existed = self.path.exists()
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o640)
         try:
+            _lock_exclusively(fd, self.path)
+            if self._truncate_to is not None:
+                os.ftruncate(fd, self._truncate_to)
+                self._truncate_to = None
             offset, last = _recover_tail(fd)
+            if not existed and self._fsync:
+                _fsync_dir(self.path.parent)
         except (OSError, ValueError, KeyError) as exc:
             os.close(fd)
             if isinstance(exc, OSError):
@@ -174,6 +203,27 @@ class FileJournal:
             with contextlib.suppress(OSError):
                 os.close(self._fd)
             self._fd = None
+
+
+def _lock_exclusively(fd: int, path: Path) -> None:
+    """One writer per journal file: a second one would fork the chain."""
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError as exc:
+        raise OSError(exc.errno, f"{path} is already open by another writer") from exc
+    except OSError as exc:
+        # Character devices and some file systems do not lock; nothing else can share them.
+        if exc.errno not in (errno.EINVAL, errno.ENOTSUP, errno.ENOLCK):
+            raise
+
+
+def _fsync_dir(path: Path) -> None:
+    """Make a new file's directory entry durable, not only its content."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _recover_tail(fd: int) -> tuple[int, dict[str, Any] | None]:

@@ -59,13 +59,14 @@ def verify_lines(
             seq = int(event["guardian"]["seq"])
             stored = str(event["guardian"]["hash"])
             prev = str(event["guardian"]["prev_hash"])
+            actual = recompute(event)
         except (ValueError, KeyError, TypeError) as exc:
             return _broken(count, first_seq, expected_seq, prev_hash, number, Break.UNREADABLE,
                            f"line {number} is not a journal event: {exc}")
         if first_seq is None:
             first_seq = seq
             expected_seq = seq if expected_seq is None else expected_seq
-        if recompute(event) != stored:
+        if actual != stored:
             return _broken(count, first_seq, expected_seq, prev_hash, seq, Break.MODIFIED,
                            f"event {seq} (line {number}) does not match its hash")
         if prev != prev_hash:

@@ -7,6 +7,7 @@ account for a period that doubles with every further failure, up to a ceiling.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import NoReturn
 
@@ -63,8 +64,9 @@ class SessionService:
         self._refuse_if_locked(uid, now)
         principal = self._directory.get(uid)
         if principal is None:
+            # Same work and same failure count as for a real account: nothing tells them apart.
             verify_password(password, DUMMY_HASH)
-            raise InvalidCredentials("invalid user, password or code")
+            self._fail(uid, now)
         password_ok = self._passwords.verify_password(uid, password)
         step = self._check_otp(uid, otp, now) if password_ok else None
         if not (password_ok and step is not None and principal.active):
@@ -82,6 +84,9 @@ class SessionService:
         now = self._clock.now()
         current = self._signer.verify(token, now)
         self._refuse_if_locked(current.sub, now)
+        principal = self._directory.get(current.sub)
+        if principal is None or not principal.active:
+            self._fail(current.sub, now)
         step = self._check_otp(current.sub, otp, now)
         if step is None or not self._ledger.claim(current.sub, step, now):
             self._fail(current.sub, now)
@@ -106,7 +111,7 @@ class SessionService:
         failures, last = self._ledger.failures(uid)
         remaining = last + self._lockout.locked_for(failures) - now
         if remaining > 0:
-            raise AccountLocked(f"too many failed attempts; try again in {int(remaining) + 1} s")
+            raise AccountLocked(f"too many failed attempts; try again in {math.ceil(remaining)} s")
 
     def _fail(self, uid: str, now: float) -> NoReturn:
         self._ledger.record_failure(uid, now)

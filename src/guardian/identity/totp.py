@@ -19,12 +19,15 @@ def matching_timestep(secret: str, code: str, at: float) -> int | None:
     """The time step whose code equals ``code``, or ``None``; every candidate is compared."""
     if len(code) != 6 or not code.isascii() or not code.isdigit():
         return None
-    totp = pyotp.TOTP(secret)
     now_step = int(at // STEP_S)
     found: int | None = None
-    for step in range(now_step - DRIFT_STEPS, now_step + DRIFT_STEPS + 1):
-        if hmac.compare_digest(totp.at(step * STEP_S), code):
-            found = step if found is None else found
+    try:
+        totp = pyotp.TOTP(secret)
+        for step in range(now_step - DRIFT_STEPS, now_step + DRIFT_STEPS + 1):
+            if hmac.compare_digest(totp.at(step * STEP_S), code):
+                found = step if found is None else found
+    except (ValueError, TypeError):
+        return None  # a malformed seed matches nothing; enrolment must fix it
     return found
 
 

@@ -1,0 +1,194 @@
+"""Re-walking the chain names the first event modified, removed, inserted or reordered."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+import pytest
+
+from guardian.audit.chain import GENESIS, seal
+from guardian.audit.journal import FileJournal, read_events
+from guardian.audit.verify import Break, verify_lines
+
+EVENTS = 6
+
+
+@pytest.fixture
+def journal_path(tmp_path: Path) -> Path:
+    path = tmp_path / "audit.jsonl"
+    journal = FileJournal(path, fsync=False)
+    journal.append_many([{"user": {"id": f"u{n}"}, "guardian": {"n": n}}
+                         for n in range(1, EVENTS + 1)])
+    journal.close()
+    return path
+
+
+def _lines(path: Path) -> list[bytes]:
+    return [raw for _, raw in read_events(path)]
+
+
+def _numbered(lines: list[bytes]) -> list[tuple[int, bytes]]:
+    return list(enumerate(lines, start=1))
+
+
+def _event(raw: bytes) -> dict:
+    return orjson.loads(raw)
+
+
+def _line(event: dict) -> bytes:
+    return orjson.dumps(event, option=orjson.OPT_SORT_KEYS) + b"\n"
+
+
+def test_a_clean_journal_verifies_with_its_count_and_last_event(journal_path: Path) -> None:
+    last = _event(_lines(journal_path)[-1])
+
+    report = verify_lines(read_events(journal_path))
+
+    assert report.ok
+    assert (report.events, report.first_seq, report.last_seq) == (EVENTS, 1, EVENTS)
+    assert report.last_hash == last["guardian"]["hash"]
+    assert report.broken_at is None
+
+
+def test_an_empty_journal_verifies_with_nothing_in_it() -> None:
+    report = verify_lines([])
+
+    assert report.ok
+    assert (report.events, report.first_seq, report.last_seq) == (0, None, None)
+    assert report.last_hash == GENESIS
+
+
+def test_a_modified_event_that_kept_its_hash_is_named(journal_path: Path) -> None:
+    lines = _lines(journal_path)
+    event = _event(lines[2])
+    event["user"]["id"] = "someone-else"
+    lines[2] = _line(event)
+
+    report = verify_lines(_numbered(lines))
+
+    assert (report.problem, report.broken_at) == (Break.MODIFIED, 3)
+    assert (report.events, report.last_seq) == (2, 2)
+    assert "line 3" in report.detail
+
+
+def test_a_modified_seq_is_a_modification(journal_path: Path) -> None:
+    lines = _lines(journal_path)
+    event = _event(lines[3])
+    event["guardian"]["seq"] = 40
+    lines[3] = _line(event)
+
+    report = verify_lines(_numbered(lines))
+
+    assert (report.problem, report.broken_at) == (Break.MODIFIED, 40)
+
+
+def test_a_removed_event_breaks_the_link_of_the_next_one(journal_path: Path) -> None:
+    lines = _lines(journal_path)
+    del lines[2]
+
+    report = verify_lines(_numbered(lines))
+
+    assert (report.problem, report.broken_at) == (Break.LINK_BROKEN, 4)
+    assert report.last_seq == 2
+
+
+def test_an_inserted_event_with_a_valid_own_hash_is_detected(journal_path: Path) -> None:
+    lines = _lines(journal_path)
+    second = _event(lines[1])
+    forged, _ = seal({"user": {"id": "mallory"}}, 3, second["guardian"]["hash"])
+    lines.insert(2, _line(forged))
+
+    report = verify_lines(_numbered(lines))
+
+    # The forgery chains to event 2 and hashes right; the genuine event 3 then no longer links.
+    assert (report.problem, report.broken_at) == (Break.LINK_BROKEN, 3)
+    assert "line 4" in report.detail
+    assert report.events == 3
+
+
+def test_two_swapped_events_are_detected_at_the_first_swapped_position(
+    journal_path: Path,
+) -> None:
+    lines = _lines(journal_path)
+    lines[2], lines[3] = lines[3], lines[2]
+
+    report = verify_lines(_numbered(lines))
+
+    assert (report.problem, report.broken_at) == (Break.LINK_BROKEN, 4)
+    assert "line 3" in report.detail
+    assert report.last_seq == 2
+
+
+@pytest.mark.parametrize(
+    "garbage",
+    [b"not json\n", b"\n", b"[]\n", b'"text"\n', b'{"guardian": {"seq": "x"}}\n',
+     b'{"guardian": {"seq": 4, "prev_hash": "00"}}\n', b'{"guardian": []}\n'],
+)
+def test_an_unreadable_line_is_named_by_its_line_number(
+    journal_path: Path, garbage: bytes
+) -> None:
+    lines = _lines(journal_path)
+    lines[3] = garbage
+
+    report = verify_lines(_numbered(lines))
+
+    assert (report.problem, report.broken_at) == (Break.UNREADABLE, 4)
+    assert (report.events, report.last_seq) == (3, 3)
+
+
+def test_a_truncated_tail_is_unreadable(journal_path: Path) -> None:
+    lines = _lines(journal_path)
+    lines[-1] = lines[-1][: len(lines[-1]) // 2]
+
+    report = verify_lines(_numbered(lines))
+
+    assert (report.problem, report.broken_at) == (Break.UNREADABLE, EVENTS)
+    assert report.last_seq == EVENTS - 1
+
+
+def test_a_rechained_journal_that_skips_a_seq_is_a_sequence_gap() -> None:
+    prev, lines = GENESIS, []
+    for seq in (1, 2, 4):
+        event, prev = seal({"n": seq}, seq, prev)
+        lines.append(_line(event))
+
+    report = verify_lines(_numbered(lines))
+
+    assert (report.problem, report.broken_at) == (Break.SEQUENCE_GAP, 4)
+    assert "3 was expected" in report.detail
+
+
+def test_a_trimmed_journal_verifies_from_a_known_start(journal_path: Path) -> None:
+    lines = _lines(journal_path)
+    third = _event(lines[2])["guardian"]["hash"]
+    tail = _numbered(lines[3:])
+
+    assert verify_lines(tail, start_hash=third, start_seq=4).ok
+    assert verify_lines(tail).problem is Break.LINK_BROKEN
+    wrong_seq = verify_lines(tail, start_hash=third, start_seq=5)
+    assert (wrong_seq.problem, wrong_seq.broken_at) == (Break.SEQUENCE_GAP, 4)
+
+
+def test_progress_is_reported_every_ten_thousand_events() -> None:
+    prev, lines = GENESIS, []
+    for seq in range(1, 20_001):
+        event, prev = seal({}, seq, prev)
+        lines.append((seq, _line(event)))
+    seen: list[int] = []
+
+    report = verify_lines(lines, progress=seen.append)
+
+    assert report.ok
+    assert seen == [10_000, 20_000]
+
+
+def test_a_line_too_deeply_nested_to_rehash_is_reported_not_raised(journal_path: Path) -> None:
+    # orjson reads 1024 levels of nesting but writes only 254: such a line cannot be re-hashed.
+    lines = _lines(journal_path)
+    lines[1] = lines[1][:-2] + b',"x":' + b"[" * 300 + b"]" * 300 + b"}\n"
+
+    report = verify_lines(_numbered(lines))
+
+    assert (report.problem, report.broken_at) == (Break.UNREADABLE, 2)
+    assert report.events == 1
