@@ -82,4 +82,10 @@ class AuditJournal(Protocol):
 
     def append_many(self, events: Sequence[Mapping[str, Any]]) -> list[AuditReceipt]: ...
 
+    async def append_many_async(
+        self, events: Sequence[Mapping[str, Any]]
+    ) -> list[AuditReceipt]:
+        """Like ``append_many`` for callers on an event loop: awaits durability."""
+        ...
+
     def close(self) -> None: ...

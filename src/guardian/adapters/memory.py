@@ -74,6 +74,11 @@ class MemoryJournal:
                 receipts.append(AuditReceipt(len(self.events), digest))
             return receipts
 
+    async def append_many_async(
+        self, events: Sequence[Mapping[str, Any]]
+    ) -> list[AuditReceipt]:
+        return self.append_many(events)
+
     @property
     def last_seq(self) -> int:
         return len(self.events)

@@ -13,7 +13,7 @@ router = APIRouter(prefix="/v1", tags=["operations"])
 
 
 @router.get("/health", summary="Liveness and the state of the decision path")
-def health(guardian: GuardianDep) -> dict[str, Any]:
+async def health(guardian: GuardianDep) -> dict[str, Any]:
     journal = guardian.journal
     return {
         "status": "ok",

@@ -2,7 +2,9 @@
 
 An append returns only once its event is on disk (``fsync``). Concurrent appenders share one
 ``fsync`` (group commit): the first to find no flush in progress writes everything pending and
-syncs it, the others wait for it. If a write or sync fails, every event not yet durable is
+syncs it, the others wait for it. Asynchronous callers (the HTTP API) never block their event
+loop: their events are sealed at once, a flusher thread writes them, and their future resolves
+when the group they were in is durable. If a write or sync fails, every event not yet durable is
 refused with :class:`~guardian.errors.AuditUnavailable`, the file is cut back to its last durable
 byte and the chain resumes from the last durable event: an acknowledged event is never lost,
 and an event whose write failed is not left behind to fork the chain.
@@ -13,12 +15,14 @@ continues from the last whole event.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import errno
 import fcntl
 import os
 import threading
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +33,17 @@ from guardian.errors import AuditUnavailable
 from guardian.policy.model import AuditReceipt
 
 _TAIL_READ = 64 * 1024
+_REFUSED = "audit journal write failed; event not recorded"
+
+
+@dataclass(frozen=True, slots=True)
+class _Waiter:
+    """An asynchronous appender waiting for ``seq`` of ``generation`` to be durable."""
+
+    seq: int
+    generation: int
+    future: asyncio.Future[None]
+    loop: asyncio.AbstractEventLoop
 
 
 class FileJournal:
@@ -50,6 +65,9 @@ class FileJournal:
         self._durable_hash = GENESIS
         self._durable_offset = 0
         self._open_error: str | None = None
+        self._waiters: list[_Waiter] = []
+        self._flusher: threading.Thread | None = None
+        self._stopping = False
         try:
             self._open()
         except OSError as exc:
@@ -72,42 +90,81 @@ class FileJournal:
         if not events:
             return []
         with self._cond:
-            self._ensure_open()
-            # Seal the whole batch before touching the chain: an event that cannot be
-            # serialised refuses the batch and leaves nothing of it pending.
-            seq, prev = self._next_seq, self._prev_hash
-            lines: list[bytes] = []
-            receipts: list[AuditReceipt] = []
-            try:
-                for event in events:
-                    sealed, prev = seal(event, seq, prev)
-                    lines.append(orjson.dumps(sealed, option=orjson.OPT_SORT_KEYS) + b"\n")
-                    receipts.append(AuditReceipt(seq, prev))
-                    seq += 1
-            except (TypeError, ValueError) as exc:
-                raise AuditUnavailable(f"audit event cannot be serialised: {exc}") from exc
-            self._pending.extend(lines)
-            self._next_seq, self._prev_hash = seq, prev
-            self._wait_durable(receipts[-1].seq, self._generation)
+            receipts, generation = self._submit(events)
+            self._wait_durable(receipts[-1].seq, generation)
             return receipts
+
+    async def append_many_async(
+        self, events: Sequence[Mapping[str, Any]]
+    ) -> list[AuditReceipt]:
+        """Like :meth:`append_many`, awaiting durability instead of blocking the loop."""
+        if not events:
+            return []
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
+        with self._cond:
+            receipts, generation = self._submit(events)
+            self._waiters.append(_Waiter(receipts[-1].seq, generation, future, loop))
+            if self._flusher is None:
+                self._flusher = threading.Thread(
+                    target=self._flush_forever, name="journal-flusher", daemon=True)
+                self._flusher.start()
+            self._cond.notify_all()
+        await future
+        return receipts
 
     def close(self) -> None:
         with self._cond:
+            self._stopping = True
+            self._cond.notify_all()
+            flusher, self._flusher = self._flusher, None
+        if flusher is not None:
+            flusher.join()
+        with self._cond:
             while self._flushing:
                 self._cond.wait()
+            if self._pending and self._fd is not None:
+                self._flush_pending()  # what was queued is written, then acknowledged
+            self._settle_waiters(closing=True)
             self._close_quietly()
+            self._stopping = False
+
+    def _submit(self, events: Sequence[Mapping[str, Any]]) -> tuple[list[AuditReceipt], int]:
+        """Seal ``events`` onto the chain and queue them; called with the lock held."""
+        self._ensure_open()
+        # Seal the whole batch before touching the chain: an event that cannot be
+        # serialised refuses the batch and leaves nothing of it pending.
+        seq, prev = self._next_seq, self._prev_hash
+        lines: list[bytes] = []
+        receipts: list[AuditReceipt] = []
+        try:
+            for event in events:
+                sealed, prev = seal(event, seq, prev)
+                lines.append(orjson.dumps(sealed, option=orjson.OPT_SORT_KEYS) + b"\n")
+                receipts.append(AuditReceipt(seq, prev))
+                seq += 1
+        except (TypeError, ValueError) as exc:
+            raise AuditUnavailable(f"audit event cannot be serialised: {exc}") from exc
+        self._pending.extend(lines)
+        self._next_seq, self._prev_hash = seq, prev
+        return receipts, self._generation
 
     # -- group commit -------------------------------------------------------------------
 
+    def _outcome(self, seq: int, generation: int) -> bool | None:
+        """True once ``seq`` is durable, False if a failed flush discarded it, else None."""
+        if self._generation != generation:
+            # A failed flush discarded this generation's pending events; only those already
+            # durable before it may be acknowledged (seq numbers are reused afterwards).
+            return self._durable_at_failure.get(generation, 0) >= seq
+        return True if self._durable_seq >= seq else None
+
     def _wait_durable(self, seq: int, generation: int) -> None:
         while True:
-            if self._generation != generation:
-                # A failed flush discarded this generation's pending events; only those already
-                # durable before it may be acknowledged (seq numbers are reused afterwards).
-                if self._durable_at_failure.get(generation, 0) >= seq:
-                    return
-                raise AuditUnavailable("audit journal write failed; event not recorded")
-            if self._durable_seq >= seq:
+            outcome = self._outcome(seq, generation)
+            if outcome is not None:
+                if not outcome:
+                    raise AuditUnavailable(_REFUSED)
                 return
             if self._flushing:
                 self._cond.wait()
@@ -142,7 +199,34 @@ class FileJournal:
             self._durable_offset += len(data)
         else:
             self._roll_back(error)
+        self._settle_waiters()
         self._cond.notify_all()
+
+    def _flush_forever(self) -> None:
+        """The flusher thread: writes whatever asynchronous appenders queued."""
+        with self._cond:
+            while not self._stopping:
+                if self._pending and not self._flushing:
+                    self._flush_pending()
+                else:
+                    self._cond.wait()
+
+    def _settle_waiters(self, *, closing: bool = False) -> None:
+        """Resolve the futures whose fate is known; called with the lock held."""
+        if not self._waiters:
+            return
+        by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[None], bool]]] = {}
+        waiting: list[_Waiter] = []
+        for w in self._waiters:
+            outcome = self._outcome(w.seq, w.generation)
+            if outcome is None and not closing:
+                waiting.append(w)
+            else:
+                by_loop.setdefault(w.loop, []).append((w.future, bool(outcome)))
+        self._waiters = waiting
+        for loop, settled in by_loop.items():
+            with contextlib.suppress(RuntimeError):  # that loop is closed: nobody waits
+                loop.call_soon_threadsafe(_resolve, settled)
 
     def _roll_back(self, error: OSError) -> None:
         self._durable_at_failure[self._generation] = self._durable_seq
@@ -203,6 +287,16 @@ class FileJournal:
             with contextlib.suppress(OSError):
                 os.close(self._fd)
             self._fd = None
+
+
+def _resolve(settled: list[tuple[asyncio.Future[None], bool]]) -> None:
+    for future, durable in settled:
+        if future.done():
+            continue
+        if durable:
+            future.set_result(None)
+        else:
+            future.set_exception(AuditUnavailable(_REFUSED))
 
 
 def _lock_exclusively(fd: int, path: Path) -> None:

@@ -23,7 +23,7 @@ from guardian.identity.tokens import TokenSigner
 from guardian.ids import new_ulid
 from guardian.policy.definition import PolicyDefinition
 from guardian.policy.index import DecisionIndex
-from guardian.policy.model import Decision, DecisionRequest, Obligation, Reason
+from guardian.policy.model import AuditReceipt, Decision, DecisionRequest, Obligation, Reason
 from guardian.policy.vocabulary import Outcome, ReasonCode
 from guardian.ports import AuditJournal, Clock, ConsentRegistry, Directory, GrantStore
 
@@ -66,15 +66,29 @@ class DecisionPipeline:
 
     def decide_many(self, requests: Sequence[DecisionRequest]) -> list[Decision]:
         """Decide each request, then journal them all with one durable append."""
-        now = self._clock.now()
-        decisions = [self.evaluate(request, now) for request in requests]
-        events = [decision_event(r, d, now) for r, d in zip(requests, decisions, strict=True)]
+        decisions, events = self._decide_unaudited(requests)
         try:
             receipts = self._journal.append_many(events)
         except Exception as exc:  # noqa: BLE001 - any journal failure must deny, whatever it is
-            message = str(exc) if isinstance(exc, GuardianError) else "audit journal failed"
-            return [_unaudited(d, message) for d in decisions]
-        return [dataclasses.replace(d, audit=rc) for d, rc in zip(decisions, receipts, strict=True)]
+            return _all_unaudited(decisions, exc)
+        return _with_receipts(decisions, receipts)
+
+    async def decide_many_async(self, requests: Sequence[DecisionRequest]) -> list[Decision]:
+        """:meth:`decide_many` for an event loop: deciding is CPU only, durability is awaited."""
+        decisions, events = self._decide_unaudited(requests)
+        try:
+            receipts = await self._journal.append_many_async(events)
+        except Exception as exc:  # noqa: BLE001 - any journal failure must deny, whatever it is
+            return _all_unaudited(decisions, exc)
+        return _with_receipts(decisions, receipts)
+
+    def _decide_unaudited(
+        self, requests: Sequence[DecisionRequest]
+    ) -> tuple[list[Decision], list[dict[str, Any]]]:
+        now = self._clock.now()
+        decisions = [self.evaluate(request, now) for request in requests]
+        events = [decision_event(r, d, now) for r, d in zip(requests, decisions, strict=True)]
+        return decisions, events
 
     def evaluate(self, request: DecisionRequest, now: float) -> Decision:
         """Steps 1–8: the decision before it is journalled. Never raises."""
@@ -188,6 +202,15 @@ def _clause_missing(principal: Principal) -> Reason:
 def _deny(now: float, version: str, reasons: list[Reason], **extra: Any) -> Decision:
     return Decision(decision_id=new_ulid(now), outcome=Outcome.DENY, reasons=tuple(reasons),
                     policy_version=version, **extra)
+
+
+def _with_receipts(decisions: list[Decision], receipts: list[AuditReceipt]) -> list[Decision]:
+    return [dataclasses.replace(d, audit=rc) for d, rc in zip(decisions, receipts, strict=True)]
+
+
+def _all_unaudited(decisions: list[Decision], exc: Exception) -> list[Decision]:
+    message = str(exc) if isinstance(exc, GuardianError) else "audit journal failed"
+    return [_unaudited(d, message) for d in decisions]
 
 
 def _unaudited(decision: Decision, message: str) -> Decision:
