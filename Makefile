@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test install lint typecheck unit e2e policy-test bench clean
+.PHONY: run test install lint typecheck unit services services-stop bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,13 +18,13 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/guardian serve
 
-## Install everything, check the code, run every test.
+## Install everything, check the code, start slapd/PostgreSQL/OpenSearch, run every test.
 test: $(STAMP)
 	$(BIN)/ruff check src tests bench scripts
 	$(BIN)/mypy
 	$(BIN)/guardian policy lint
 	$(BIN)/guardian policy test
-	GUARDIAN_REQUIRE_SERVICES=$${GUARDIAN_REQUIRE_SERVICES:-0} $(BIN)/pytest -q
+	scripts/run-tests.sh
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench scripts
@@ -34,6 +34,12 @@ typecheck: $(STAMP)
 
 unit: $(STAMP)
 	$(BIN)/pytest -q tests/unit
+
+services:
+	scripts/services.sh start all
+
+services-stop:
+	scripts/services.sh stop everything
 
 bench: $(STAMP)
 	$(BIN)/python bench/decide.py --rules 10000

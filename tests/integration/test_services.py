@@ -1,0 +1,36 @@
+"""The services of scripts/services.sh answer as the integration tests expect them to."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+import sqlalchemy
+from ldap3 import Connection, Server
+from opensearchpy import OpenSearch
+
+pytestmark = pytest.mark.integration
+
+
+def test_slapd_serves_the_demo_organisation(ldap_url: str) -> None:
+    conn = Connection(Server(ldap_url), os.environ["GUARDIAN_TEST_LDAP_BIND_DN"],
+                      os.environ["GUARDIAN_TEST_LDAP_BIND_PASSWORD"], auto_bind=True)
+    conn.search(os.environ["GUARDIAN_TEST_LDAP_BASE_DN"], "(objectClass=inetOrgPerson)",
+                attributes=["uid"])
+    uids = sorted(str(e.uid) for e in conn.entries)
+    conn.unbind()
+    assert "alice" in uids and "mallory" in uids and len(uids) == 11
+
+
+def test_postgresql_accepts_the_guardian_role(database_url: str) -> None:
+    engine = sqlalchemy.create_engine(database_url)
+    with engine.connect() as conn:
+        assert conn.execute(sqlalchemy.text("select current_user")).scalar() == "guardian"
+    engine.dispose()
+
+
+def test_opensearch_is_a_2x_cluster(opensearch_url: str) -> None:
+    client = OpenSearch(opensearch_url)
+    info = client.info()
+    assert str(info["version"]["number"]).startswith("2.")
+    assert client.cluster.health()["status"] in {"green", "yellow"}
