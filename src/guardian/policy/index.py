@@ -152,18 +152,15 @@ def role_closure(
         parents.setdefault(role, set()).add(parent)
     every = set(roles) | set(parents) | {p for ps in parents.values() for p in ps}
     closure: dict[str, frozenset[str]] = {}
-
-    def walk(role: str, trail: frozenset[str]) -> frozenset[str]:
-        if role in closure:
-            return closure[role]
-        acc = {role}
-        for parent in parents.get(role, ()):
-            if parent not in trail:
-                acc |= walk(parent, trail | {parent})
-        result = frozenset(acc)
-        closure[role] = result
-        return result
-
     for role in every:
-        walk(role, frozenset((role,)))
+        # A plain search per role, no shared partial results: correct even through a cycle
+        # (lint refuses cycles, but the index must not depend on that).
+        seen = {role}
+        stack = [role]
+        while stack:
+            for parent in parents.get(stack.pop(), ()):
+                if parent not in seen:
+                    seen.add(parent)
+                    stack.append(parent)
+        closure[role] = frozenset(seen)
     return closure

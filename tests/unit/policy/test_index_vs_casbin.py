@@ -279,3 +279,10 @@ def test_every_request_on_the_real_vocabulary_agrees(
         != casbin_permits(enforcer, user, "crm", cat, act, purpose)
     ]
     assert disagreements == []
+
+
+def test_role_closure_is_complete_through_a_cycle() -> None:
+    from guardian.policy.index import role_closure
+
+    closure = role_closure(["a", "b"], [("a", "b"), ("b", "a")])
+    assert closure["a"] == closure["b"] == frozenset({"a", "b"})
