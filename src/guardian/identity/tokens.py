@@ -42,13 +42,20 @@ def _b64d(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
+_CACHE_SIZE = 65_536
+
+
 class TokenSigner:
-    __slots__ = ("_key",)
+    """Issues and verifies tokens; remembers tokens it already verified (the same string is the
+    same signature), so the decision path pays the HMAC once per session, not per decision."""
+
+    __slots__ = ("_key", "_verified")
 
     def __init__(self, key: bytes) -> None:
         if len(key) < 32:
             raise ValueError("token key must be at least 32 bytes")
         self._key = key
+        self._verified: dict[str, SessionClaims] = {}
 
     def issue(
         self, sub: str, amr: tuple[AuthMethod, ...], auth_time: float, now: float, ttl_s: float
@@ -66,6 +73,20 @@ class TokenSigner:
 
     def verify(self, token: str, now: float) -> SessionClaims:
         """Return the claims of a genuine, unexpired token, else raise :class:`InvalidToken`."""
+        known = self._verified.get(token)
+        if known is not None:
+            if now >= known.exp:
+                raise InvalidToken("session token has expired")
+            return known
+        claims = self._verify_signature(token)
+        if now >= claims.exp:
+            raise InvalidToken("session token has expired")
+        if len(self._verified) >= _CACHE_SIZE:
+            self._verified.clear()
+        self._verified[token] = claims
+        return claims
+
+    def _verify_signature(self, token: str) -> SessionClaims:
         parts = token.split(".")
         if len(parts) != 3 or parts[0] != "v1" or len(token) > 4096 or not token.isascii():
             raise InvalidToken("malformed session token")
@@ -85,8 +106,6 @@ class TokenSigner:
             )
         except (ValueError, KeyError, TypeError) as exc:
             raise InvalidToken("malformed session token") from exc
-        if now >= claims.exp:
-            raise InvalidToken("session token has expired")
         return claims
 
     def _mac(self, body: str) -> bytes:
