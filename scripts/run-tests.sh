@@ -5,13 +5,14 @@
 # scripts/services.sh) are started on loopback, their addresses exported as GUARDIAN_TEST_*,
 # and stopped on exit whatever happens. GUARDIAN_SERVICES (default "all everything"-less "all")
 # picks which to start; GUARDIAN_REQUIRE_SERVICES=1 makes integration tests fail, not skip,
-# when one is missing. Extra arguments go to pytest.
+# when one is missing; GUARDIAN_KEEP_SERVICES=1 leaves them running afterwards (for a developer
+# whose services others are using). Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 services="${GUARDIAN_SERVICES:-all}"
 started=0
 cleanup() {
-  if [ "$started" = 1 ]; then
+  if [ "$started" = 1 ] && [ "${GUARDIAN_KEEP_SERVICES:-0}" != 1 ]; then
     # shellcheck disable=SC2086
     scripts/services.sh stop $services || true
   fi
