@@ -3,6 +3,8 @@
 Bodies are validated straight from bytes (no intermediate ``dict``), decided on the event loop
 (a decision is a few look-ups) while durability is awaited, never blocked on: the journal's
 flusher thread fsyncs whole groups of decisions at once. Answers are rendered with orjson.
+The endpoints take no FastAPI dependencies: resolving them cost more than a decision, so the
+application key is checked inline (the same check as ``deps.require_application``).
 """
 
 from __future__ import annotations
@@ -12,11 +14,13 @@ from fastapi import APIRouter, Request
 from pydantic import ValidationError
 from starlette.responses import Response
 
-from guardian.api.deps import ApplicationDep, GuardianDep
+from guardian.api.deps import application_of
 from guardian.api.errors import validation_response
 from guardian.api.schemas import BatchBody, DecisionBody
 
 router = APIRouter(prefix="/v1", tags=["decisions"])
+_API_KEY_PARAMETER = {"name": "X-API-Key", "in": "header", "required": True,
+                      "schema": {"type": "string"}, "description": "the application's API key"}
 
 
 def _json(payload: object) -> Response:
@@ -25,11 +29,13 @@ def _json(payload: object) -> Response:
 
 @router.post(
     "/decisions",
-    openapi_extra={"requestBody": {"required": True, "content": {
-        "application/json": {"schema": DecisionBody.model_json_schema()}}}},
+    openapi_extra={"parameters": [_API_KEY_PARAMETER], "requestBody": {
+        "required": True, "content": {
+            "application/json": {"schema": DecisionBody.model_json_schema()}}}},
     summary="Decide one access request",
 )
-async def decide(request: Request, guardian: GuardianDep, application: ApplicationDep) -> Response:
+async def decide(request: Request) -> Response:
+    guardian, application = application_of(request)
     try:
         body = DecisionBody.model_validate_json(await request.body())
     except ValidationError as exc:
@@ -40,13 +46,13 @@ async def decide(request: Request, guardian: GuardianDep, application: Applicati
 
 @router.post(
     "/decisions:batch",
-    openapi_extra={"requestBody": {"required": True, "content": {
-        "application/json": {"schema": BatchBody.model_json_schema()}}}},
+    openapi_extra={"parameters": [_API_KEY_PARAMETER], "requestBody": {
+        "required": True, "content": {
+            "application/json": {"schema": BatchBody.model_json_schema()}}}},
     summary="Decide many access requests, answered in the same order",
 )
-async def decide_batch(
-    request: Request, guardian: GuardianDep, application: ApplicationDep
-) -> Response:
+async def decide_batch(request: Request) -> Response:
+    guardian, application = application_of(request)
     try:
         body = BatchBody.model_validate_json(await request.body())
     except ValidationError as exc:

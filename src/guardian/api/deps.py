@@ -23,16 +23,27 @@ async def get_guardian(request: Request) -> Guardian:
 GuardianDep = Annotated[Guardian, Depends(get_guardian)]
 
 
+def check_api_key(guardian: Guardian, api_key: str | None) -> str:
+    """The application holding ``api_key``; :class:`InvalidApiKey` (401) otherwise."""
+    if not api_key:
+        raise InvalidApiKey("missing X-API-Key header")
+    app = guardian.applications.application_for(api_key)
+    if app is None:
+        raise InvalidApiKey("unknown API key")
+    return app
+
+
+def application_of(request: Request) -> tuple[Guardian, str]:
+    """For hot endpoints that avoid dependency resolution: the Guardian and the caller."""
+    guardian: Guardian = request.app.state.guardian
+    return guardian, check_api_key(guardian, request.headers.get("x-api-key"))
+
+
 async def require_application(
     guardian: GuardianDep,
     x_api_key: Annotated[str | None, Header(alias="X-API-Key")] = None,
 ) -> str:
-    if not x_api_key:
-        raise InvalidApiKey("missing X-API-Key header")
-    app = guardian.applications.application_for(x_api_key)
-    if app is None:
-        raise InvalidApiKey("unknown API key")
-    return app
+    return check_api_key(guardian, x_api_key)
 
 
 async def require_session(

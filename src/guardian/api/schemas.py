@@ -41,7 +41,8 @@ class Resource(_Strict):
 
 
 class Context(_Strict):
-    client_ip: IPv4Address | IPv6Address | None = None
+    client_ip: Annotated[IPv4Address | IPv6Address | None,
+                         Field(union_mode="left_to_right")] = None
     application: Identifier | None = None
 
 

@@ -31,7 +31,7 @@ class SessionClaims:
 
     @property
     def multi_factor(self) -> bool:
-        return any(m.is_second_factor for m in self.amr)
+        return any(m is not AuthMethod.PASSWORD for m in self.amr)
 
 
 def _b64e(data: bytes) -> str:

@@ -37,7 +37,7 @@ class Reason:
     customer_ids: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"code": self.code.value, "message": self.message}
+        out: dict[str, Any] = {"code": self.code, "message": self.message}
         if self.customer_ids:
             out["customer_ids"] = list(self.customer_ids)
         return out
@@ -84,7 +84,7 @@ class Decision:
     def as_dict(self) -> dict[str, Any]:
         return {
             "decision_id": self.decision_id,
-            "decision": self.outcome.value,
+            "decision": self.outcome,
             "reasons": [r.as_dict() for r in self.reasons],
             "obligations": [o.as_dict() for o in self.obligations],
             "policy_version": self.policy_version,
