@@ -1,0 +1,166 @@
+"""Audit journal throughput: events/s appended with fsync group commit, and µs added per decision.
+
+    python bench/journal.py [--events 100000] [--json]
+
+Three ways of appending the same decision-shaped event to a FileJournal in a temporary folder
+on the work tree's disk (fsync on): batches of 100 (the batch endpoint), 16 threads appending one
+event each (synchronous callers), and 500 concurrent asyncio appends (the HTTP endpoints). Then
+the cost a journal adds to a decision: DecisionPipeline.decide_many over batches of 100 with a
+journal that records nothing, and again with the file journal. Ends by verifying the written chains.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import tempfile
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from guardian.adapters.memory import MemoryConsents, MemoryDirectory, MemoryGrants
+from guardian.adapters.policy_files import load_policy
+from guardian.audit.journal import FileJournal, read_events
+from guardian.audit.verify import verify_lines
+from guardian.clock import SystemClock
+from guardian.identity.principal import Principal
+from guardian.identity.tokens import TokenSigner
+from guardian.policy.model import AuditReceipt, DecisionRequest
+from guardian.policy.pipeline import CompiledPolicy, DecisionPipeline
+from guardian.policy.vocabulary import Action, AuthMethod
+from guardian.ports import AuditJournal
+
+ROOT = Path(__file__).resolve().parent.parent
+EVENT: dict[str, Any] = {
+    "@timestamp": "2026-11-23T03:40:38.072Z",
+    "event": {"action": "access.decision", "category": ["iam"], "kind": "event",
+              "outcome": "success"},
+    "guardian": {"action": "read", "category": "contact", "customer_ids": ["C-1001"],
+                 "database": "crm", "decision": "permit",
+                 "decision_id": "01M837VKSRNDKM08YVRH8CA4D3",
+                 "policy_version": "sha256:" + "3" * 64,
+                 "purpose": "customer-care", "reasons": ["permitted"]},
+    "user": {"id": "alice", "roles": ["customer-care"]},
+}
+
+
+class NullJournal:
+    """Acknowledges without recording: the baseline a real journal's cost is measured against."""
+
+    def append(self, event: Mapping[str, Any]) -> AuditReceipt:
+        return AuditReceipt(0, "")
+
+    def append_many(self, events: Sequence[Mapping[str, Any]]) -> list[AuditReceipt]:
+        return [AuditReceipt(0, "")] * len(events)
+
+    async def append_many_async(
+        self, events: Sequence[Mapping[str, Any]]
+    ) -> list[AuditReceipt]:
+        return self.append_many(events)
+
+    def close(self) -> None:
+        return None
+
+
+def batches(path: Path, events: int) -> float:
+    journal = FileJournal(path)
+    start = time.perf_counter()
+    for _ in range(events // 100):
+        journal.append_many([EVENT] * 100)
+    elapsed = time.perf_counter() - start
+    journal.close()
+    return events / elapsed
+
+
+def threads(path: Path, events: int, count: int = 16) -> float:
+    journal = FileJournal(path)
+    each = events // count
+
+    def run() -> None:
+        for _ in range(each):
+            journal.append(EVENT)
+
+    workers = [threading.Thread(target=run) for _ in range(count)]
+    start = time.perf_counter()
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    elapsed = time.perf_counter() - start
+    journal.close()
+    return each * count / elapsed
+
+
+def concurrent_async(path: Path, events: int, width: int = 500) -> float:
+    journal = FileJournal(path)
+
+    async def run() -> float:
+        start = time.perf_counter()
+        for _ in range(events // width):
+            await asyncio.gather(*(journal.append_many_async([EVENT]) for _ in range(width)))
+        return time.perf_counter() - start
+
+    elapsed = asyncio.run(run())
+    journal.close()
+    return events / elapsed
+
+
+def per_decision_us(journal: AuditJournal, rounds: int) -> float:
+    clock = SystemClock()
+    signer = TokenSigner(b"k" * 32)
+    now = clock.now()
+    token, _ = signer.issue("alice", (AuthMethod.PASSWORD, AuthMethod.OTP), now, now, 3600)
+    pipeline = DecisionPipeline(
+        CompiledPolicy.of(load_policy(ROOT / "policies")),
+        MemoryDirectory([Principal("alice", "Alice", frozenset({"customer-care"}))]),
+        MemoryGrants(), MemoryConsents(), signer, journal, clock)
+    request = DecisionRequest("alice", Action.READ, "crm", "contact", "customer-care",
+                              ("C-1001",), token)
+    batch = [request] * 100
+    start = time.perf_counter()
+    for _ in range(rounds):
+        pipeline.decide_many(batch)
+    return (time.perf_counter() - start) / (rounds * 100) * 1e6
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(dir=ROOT) as tmp:
+        folder = Path(tmp)
+        result: dict[str, Any] = {
+            "events": args.events,
+            "batch100_events_per_s": round(batches(folder / "b.jsonl", args.events)),
+            "threads16_events_per_s": round(threads(folder / "t.jsonl", args.events // 4)),
+            "async500_events_per_s": round(concurrent_async(folder / "a.jsonl", args.events)),
+        }
+        rounds = max(1, args.events // 500)
+        memory_us = per_decision_us(NullJournal(), rounds)
+        file_journal = FileJournal(folder / "p.jsonl")
+        file_us = per_decision_us(file_journal, rounds)
+        file_journal.close()
+        result.update({
+            "decision_no_journal_us": round(memory_us, 2),
+            "decision_file_journal_us": round(file_us, 2),
+            "journal_added_us_per_decision": round(file_us - memory_us, 2),
+        })
+        start = time.perf_counter()
+        report = verify_lines(read_events(folder / "b.jsonl"))
+        result["verify_events_per_s"] = round(report.events / (time.perf_counter() - start))
+        result["chains_ok"] = all(
+            verify_lines(read_events(folder / name)).ok
+            for name in ("b.jsonl", "t.jsonl", "a.jsonl", "p.jsonl"))
+    for key, value in result.items():
+        print(f"{key:34} {value:>12,}" if isinstance(value, int) and not isinstance(value, bool)
+              else f"{key:34} {value!s:>12}")
+    if args.json:
+        print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
