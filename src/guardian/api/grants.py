@@ -1,0 +1,60 @@
+"""Temporary grants for security officers: ``POST /v1/grants`` and ``GET /v1/grants``.
+
+Refusals, each with its code: 403 ``self_grant_forbidden`` (a grant to oneself), 422
+``unknown_role`` (not a role of the policy), 422 ``unknown_user``, 422 ``grant_too_long`` (past
+``GUARDIAN_GRANT_MAX_S`` from now), 422 ``invalid_request`` (an end not after the start), and
+403 ``role_required`` / ``fresh_mfa_required`` from :func:`~guardian.api.deps.require_roles`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import anyio.to_thread
+from fastapi import APIRouter
+from pydantic import AwareDatetime
+from starlette.responses import JSONResponse
+
+from guardian.api.deps import GuardianDep, SecurityOfficerDep
+from guardian.api.schemas import Identifier, Text, _Strict
+from guardian.governance.grants import GrantRequest
+from guardian.governance.model import TemporaryGrant
+
+router = APIRouter(prefix="/v1/grants", tags=["governance"])
+
+
+class GrantBody(_Strict):
+    uid: Identifier
+    role: Identifier
+    expires_at: AwareDatetime
+    justification: Text
+    starts_at: AwareDatetime | None = None
+
+
+def _iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def render_grant(grant: TemporaryGrant) -> dict[str, Any]:
+    return {"id": grant.id, "uid": grant.uid, "role": grant.role,
+            "starts_at": _iso(grant.starts_at), "expires_at": _iso(grant.expires_at),
+            "justification": grant.reason, "granted_by": grant.granted_by}
+
+
+@router.post("", status_code=201, summary="Grant a role of the policy to someone, for a while")
+async def create_grant(body: GrantBody, guardian: GuardianDep, officer: SecurityOfficerDep
+                       ) -> JSONResponse:
+    request = GrantRequest(
+        uid=body.uid, role=body.role, expires_at=body.expires_at.timestamp(),
+        justification=body.justification,
+        starts_at=body.starts_at.timestamp() if body.starts_at is not None else None)
+    grant = await anyio.to_thread.run_sync(guardian.grants.grant, officer.uid, request)
+    return JSONResponse(render_grant(grant), status_code=201)
+
+
+@router.get("", summary="Temporary grants, past and present (optionally of one user)")
+async def list_grants(guardian: GuardianDep, officer: SecurityOfficerDep,
+                      uid: Identifier | None = None) -> dict[str, Any]:
+    grants = await anyio.to_thread.run_sync(guardian.grants.list, uid)
+    return {"grants": [render_grant(g) for g in grants]}

@@ -1,0 +1,57 @@
+"""Application API keys for security officers: ``POST/GET /v1/keys``, ``DELETE /v1/keys/{id}``.
+
+The clear key is in the answer to ``POST`` only (not cached); afterwards only its id and name
+exist. Creating and revoking are audit events.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import anyio.to_thread
+from fastapi import APIRouter
+from starlette.responses import JSONResponse
+
+from guardian.api.deps import GuardianDep, SecurityOfficerDep
+from guardian.api.schemas import Identifier, _Strict
+from guardian.governance.model import ApiKeyRecord
+
+router = APIRouter(prefix="/v1/keys", tags=["governance"])
+
+
+class KeyBody(_Strict):
+    name: Identifier
+
+
+def _iso(ts: float | None) -> str | None:
+    if ts is None:
+        return None
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def render_key(record: ApiKeyRecord) -> dict[str, Any]:
+    return {"id": record.id, "name": record.name, "created_at": _iso(record.created_at),
+            "created_by": record.created_by, "revoked_at": _iso(record.revoked_at),
+            "active": record.active}
+
+
+@router.post("", status_code=201, summary="Create an application API key (shown once)")
+async def create_key(body: KeyBody, guardian: GuardianDep, officer: SecurityOfficerDep
+                     ) -> JSONResponse:
+    new = await anyio.to_thread.run_sync(guardian.api_keys.create, body.name, officer.uid)
+    return JSONResponse({**render_key(new.record), "key": new.key}, status_code=201,
+                        headers={"Cache-Control": "no-store"})
+
+
+@router.get("", summary="Every API key kept by Guardian, revoked ones included")
+async def list_keys(guardian: GuardianDep, officer: SecurityOfficerDep) -> dict[str, Any]:
+    keys = await anyio.to_thread.run_sync(guardian.api_keys.list)
+    return {"keys": [render_key(k) for k in keys]}
+
+
+@router.delete("/{key_id}", summary="Revoke an API key")
+async def revoke_key(key_id: str, guardian: GuardianDep, officer: SecurityOfficerDep
+                     ) -> dict[str, Any]:
+    record = await anyio.to_thread.run_sync(guardian.api_keys.revoke, key_id, officer.uid)
+    return render_key(record)

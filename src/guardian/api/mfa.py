@@ -1,0 +1,64 @@
+"""Enrolling a TOTP authenticator over HTTP: ``POST /v1/mfa/totp`` and ``/v1/mfa/totp/activate``.
+
+The caller holds a bearer session: a password-only one (``amr`` ``["pwd"]``) when they have no
+second factor yet, else one whose second factor is fresh. Starting answers the provisioning URI,
+its QR code (SVG data URI) and the recovery codes — once, not cached; the new seed is active
+only after its first valid code. Both steps are audit events.
+"""
+
+from __future__ import annotations
+
+import anyio.to_thread
+from fastapi import APIRouter
+from starlette.responses import JSONResponse
+
+from guardian.api.deps import GuardianDep, SessionDep
+from guardian.api.schemas import Otp, _Strict
+from guardian.audit.events import AuditAction, session_event
+from guardian.bootstrap import Guardian
+from guardian.identity.enrolment import Provisioning
+from guardian.identity.tokens import SessionClaims
+
+router = APIRouter(prefix="/v1/mfa", tags=["multi-factor authentication"])
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+class ActivateBody(_Strict):
+    otp: Otp
+
+
+def _start(guardian: Guardian, claims: SessionClaims) -> Provisioning:
+    enrolment = guardian.mfa.enrolment
+    enrolment.authorise_change(claims)
+    provisioning = enrolment.start_totp(claims.sub)
+    guardian.journal.append(session_event(
+        AuditAction.MFA_ENROLMENT_STARTED, claims.sub, guardian.clock.now(), factor="totp",
+        session_id=claims.sid))
+    return provisioning
+
+
+def _activate(guardian: Guardian, claims: SessionClaims, code: str) -> None:
+    guardian.mfa.enrolment.activate_totp(claims.sub, code)
+    guardian.journal.append(session_event(
+        AuditAction.MFA_FACTOR_ACTIVATED, claims.sub, guardian.clock.now(), factor="totp",
+        session_id=claims.sid))
+
+
+@router.post("/totp", status_code=201, summary="Start enrolling a TOTP authenticator")
+async def start_totp(guardian: GuardianDep, session: SessionDep) -> JSONResponse:
+    _token, claims = session
+    provisioning = await anyio.to_thread.run_sync(_start, guardian, claims)
+    return JSONResponse({
+        "user": provisioning.uid, "state": "pending", "uri": provisioning.uri,
+        "qr_svg": guardian.mfa.qr_svg(provisioning.uri),
+        "recovery_codes": list(provisioning.recovery_codes),
+    }, status_code=201, headers=NO_STORE)
+
+
+@router.post("/totp/activate", summary="Activate the pending authenticator with its first code")
+async def activate_totp(
+    body: ActivateBody, guardian: GuardianDep, session: SessionDep
+) -> JSONResponse:
+    _token, claims = session
+    await anyio.to_thread.run_sync(_activate, guardian, claims, body.otp)
+    return JSONResponse({"user": claims.sub, "state": "active", "factor": "totp"})

@@ -1,0 +1,111 @@
+"""Security keys (WebAuthn): registering one, and signing in with password and key.
+
+``POST /v1/mfa/webauthn/register/options`` then ``/register`` (bearer session, same rule as a
+TOTP enrolment: password-only while the person has no second factor, else a fresh one);
+``POST /v1/sessions/webauthn/options`` (user and password: the options are only given once the
+password is right) then ``/v1/sessions/webauthn`` (the key's assertion) answers a session with
+``amr`` ``["pwd", "hwk"]``. Challenges are kept server-side and serve once.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import anyio.to_thread
+from fastapi import APIRouter
+from pydantic import Field
+from starlette.responses import JSONResponse
+
+from guardian.api.deps import GuardianDep, SessionDep
+from guardian.api.schemas import Identifier, _Strict
+from guardian.api.sessions import _render
+from guardian.audit.events import AuditAction, session_event
+from guardian.bootstrap import Guardian
+from guardian.errors import AuthenticationError
+from guardian.identity.sessions import IssuedSession
+from guardian.identity.tokens import SessionClaims
+
+router = APIRouter(prefix="/v1", tags=["multi-factor authentication"])
+Credential = Annotated[dict[str, Any], Field(max_length=16)]
+"""A ``PublicKeyCredential`` as JSON (``id``, ``rawId``, ``response``, ``type``…)."""
+
+
+class RegisterBody(_Strict):
+    credential: Credential
+
+
+class KeyOptionsBody(_Strict):
+    user: Identifier
+    password: Annotated[str, Field(min_length=1, max_length=1024)]
+
+
+class KeySignInBody(_Strict):
+    user: Identifier
+    credential: Credential
+
+
+def _registration_options(guardian: Guardian, claims: SessionClaims) -> dict[str, Any]:
+    guardian.mfa.enrolment.authorise_change(claims)
+    principal = guardian.directory.get(claims.sub)
+    name = principal.name if principal is not None else claims.sub
+    return guardian.mfa.webauthn.registration_options(claims.sub, name, guardian.clock.now())
+
+
+def _register(guardian: Guardian, claims: SessionClaims, credential: dict[str, Any]) -> str:
+    guardian.mfa.enrolment.authorise_change(claims)
+    now = guardian.clock.now()
+    credential_id = guardian.mfa.webauthn.register(claims.sub, credential, now)
+    guardian.journal.append(session_event(
+        AuditAction.MFA_WEBAUTHN_REGISTERED, claims.sub, now, factor="webauthn",
+        credential_id=credential_id, session_id=claims.sid))
+    return credential_id
+
+
+def _sign_in(guardian: Guardian, body: KeySignInBody) -> IssuedSession:
+    now = guardian.clock.now()
+    try:
+        issued = guardian.sessions.sign_in_webauthn(body.user, body.credential)
+    except AuthenticationError as exc:
+        guardian.journal.append(session_event(
+            AuditAction.SESSION_FAILED, body.user, now, reason=exc.code, factor="webauthn"))
+        raise
+    guardian.journal.append(session_event(
+        AuditAction.SESSION_CREATED, body.user, now, session_id=issued.claims.sid,
+        amr=[m.value for m in issued.claims.amr]))
+    return issued
+
+
+def _sign_in_options(guardian: Guardian, body: KeyOptionsBody) -> dict[str, object]:
+    try:
+        return guardian.sessions.webauthn_options(body.user, body.password)
+    except AuthenticationError as exc:
+        guardian.journal.append(session_event(
+            AuditAction.SESSION_FAILED, body.user, guardian.clock.now(), reason=exc.code,
+            factor="webauthn"))
+        raise
+
+
+@router.post("/mfa/webauthn/register/options", summary="Options to register a security key")
+async def registration_options(guardian: GuardianDep, session: SessionDep) -> JSONResponse:
+    _token, claims = session
+    options = await anyio.to_thread.run_sync(_registration_options, guardian, claims)
+    return JSONResponse({"publicKey": options})
+
+
+@router.post("/mfa/webauthn/register", status_code=201, summary="Register a security key")
+async def register(body: RegisterBody, guardian: GuardianDep, session: SessionDep) -> JSONResponse:
+    _token, claims = session
+    credential_id = await anyio.to_thread.run_sync(_register, guardian, claims, body.credential)
+    return JSONResponse({"user": claims.sub, "credential_id": credential_id}, status_code=201)
+
+
+@router.post("/sessions/webauthn/options", summary="Password first, then a key challenge")
+async def sign_in_options(body: KeyOptionsBody, guardian: GuardianDep) -> JSONResponse:
+    options = await anyio.to_thread.run_sync(_sign_in_options, guardian, body)
+    return JSONResponse({"publicKey": options})
+
+
+@router.post("/sessions/webauthn", status_code=201, summary="Sign in with the key's answer")
+async def sign_in(body: KeySignInBody, guardian: GuardianDep) -> JSONResponse:
+    issued = await anyio.to_thread.run_sync(_sign_in, guardian, body)
+    return JSONResponse(_render(issued), status_code=201)

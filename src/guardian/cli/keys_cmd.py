@@ -1,0 +1,130 @@
+"""``guardian keys``: application API keys (``create``, ``list``, ``revoke``).
+
+A key is printed once by ``create`` and never again; the store keeps its SHA-256. Creating and
+revoking are audit events, so the journal must be writable: while a server holds it, use
+``POST/DELETE /v1/keys`` as a security officer instead. (Other key commands, such as the audit
+signing key's, live in this group too.)
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from guardian.cli.common import built
+
+app = typer.Typer(no_args_is_help=True, help="Application API keys and other keys.")
+console = Console(soft_wrap=True)
+Actor = Annotated[str, typer.Option("--actor", help="Who does this, for the audit trail")]
+
+
+def _when(ts: float | None) -> str:
+    if ts is None:
+        return "-"
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+
+
+@app.command()
+def create(
+    name: Annotated[str, typer.Argument(help="The application, e.g. crm-web")],
+    actor: Actor = "cli",
+) -> None:
+    """Create an API key for an application and print it, once."""
+    with built() as guardian:
+        new = guardian.api_keys.create(name, actor)
+    console.print(f"[green]created[/] key {new.record.id} for {escape(name)}; "
+                  "give it to the application now, it is not shown again:")
+    print(new.key)
+
+
+@app.command("list")
+def list_() -> None:
+    """The API keys in the store (never the keys themselves)."""
+    with built() as guardian:
+        keys = guardian.api_keys.list()
+    table = Table("id", "name", "created", "by", "revoked")
+    for k in keys:
+        table.add_row(k.id, escape(k.name), _when(k.created_at), escape(k.created_by),
+                      _when(k.revoked_at) if k.revoked_at is not None else "[green]active[/]")
+    console.print(table)
+
+
+@app.command()
+def revoke(
+    key_id: Annotated[str, typer.Argument(help="The key's id, from `guardian keys list`")],
+    actor: Actor = "cli",
+) -> None:
+    """Revoke an API key: applications using it are refused from then on."""
+    with built() as guardian:
+        record = guardian.api_keys.revoke(key_id, actor)
+    console.print(f"[green]revoked[/] key {record.id} of {escape(record.name)}")
+
+
+# -- the audit signing key (checkpoints) ----------------------------------------------------
+
+
+@app.command()
+def init(
+    out: Annotated[str | None, typer.Option(
+        help="Where to write the new private key (default: <data dir>/keys/audit-signing.pem)")]
+    = None,
+    sealed: Annotated[bool, typer.Option(
+        "--sealed", help="Print the key sealed with GUARDIAN_SECRET_KEY instead of a file")]
+    = False,
+) -> None:
+    """Generate the Ed25519 key that signs audit checkpoints (never overwrites one)."""
+    from pathlib import Path
+
+    from guardian.adapters.key_files import new_sealed_key, write_new_key
+    from guardian.audit.checkpoints import public_pem
+    from guardian.cli.common import fail, settings_from
+    from guardian.errors import GuardianError
+
+    settings = settings_from()
+    try:
+        if sealed:
+            value, signer = new_sealed_key(settings.secret_key.get_secret_value())
+            console.print(f"new audit signing key {signer.key_id}; set it (it opens only with "
+                          "this GUARDIAN_SECRET_KEY) as:")
+            print(f"GUARDIAN_AUDIT_SIGNING_KEY={value}")
+        else:
+            path = Path(out) if out else settings.data_dir / "keys" / "audit-signing.pem"
+            signer = write_new_key(path)
+            console.print(f"new audit signing key {signer.key_id} written to {escape(str(path))} "
+                          "(mode 0600); set:")
+            print(f"GUARDIAN_AUDIT_SIGNING_KEY={path}")
+    except GuardianError as exc:
+        fail(f"{exc.code}: {exc.message}")
+    console.print("Give auditors its public key (`guardian keys public`):")
+    print(public_pem(signer.public_key), end="")
+
+
+@app.command()
+def public(
+    out: Annotated[str | None, typer.Option(help="Also write the PEM to this file")] = None,
+) -> None:
+    """Print the public key that verifies audit checkpoints, for auditors."""
+    from pathlib import Path
+
+    from guardian.audit.checkpoints import public_pem
+    from guardian.bootstrap import build_checkpoint_signer
+    from guardian.cli.common import err, fail, settings_from
+    from guardian.errors import GuardianError
+
+    try:
+        signer = build_checkpoint_signer(settings_from())
+    except GuardianError as exc:
+        fail(f"{exc.code}: {exc.message}")
+    pem = public_pem(signer.public_key)
+    if signer.source == "derived":
+        err.print("[yellow]note:[/] no GUARDIAN_AUDIT_SIGNING_KEY: this key is derived from "
+                  "GUARDIAN_SECRET_KEY (run `guardian keys init`)")
+    err.print(f"key id {signer.key_id}")
+    print(pem, end="")
+    if out is not None:
+        Path(out).write_text(pem, encoding="ascii")

@@ -1,0 +1,75 @@
+"""``guardian mfa enroll USER``: give someone a TOTP authenticator, from the command line.
+
+Prints the provisioning URI, its QR code and the ten recovery codes (once), then asks for the
+first code the authenticator shows; the seed is active only once that code is right. Without
+it (``--no-activate``) the enrolment waits, and ``guardian mfa activate`` or the person
+(``POST /v1/mfa/totp/activate``) finishes it. Each step is an audit event.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from guardian.audit.events import AuditAction, session_event
+from guardian.bootstrap import Guardian
+from guardian.cli.common import built, fail
+from guardian.errors import CodeMismatch
+
+app = typer.Typer(no_args_is_help=True, help="Second factors: enrol TOTP authenticators.")
+console = Console(soft_wrap=True)
+User = Annotated[str, typer.Argument(help="The user's id in the directory")]
+Code = Annotated[str | None, typer.Option("--code", help="First code (else asked for)")]
+
+
+@app.command()
+def enroll(
+    user: User,
+    code: Code = None,
+    no_activate: Annotated[bool, typer.Option("--no-activate", help="Leave it pending")] = False,
+) -> None:
+    """Start a TOTP enrolment: URI, QR code and recovery codes, then the first code."""
+    from guardian.adapters.qr_codes import terminal_text
+
+    with built() as guardian:
+        if guardian.directory.get(user) is None:
+            fail(f"{user} is not in the directory")
+        replacing = guardian.mfa.secrets.totp_secret(user) is not None
+        # Journalled first: with the journal busy (a server holds it) nothing is started.
+        guardian.journal.append(session_event(
+            AuditAction.MFA_ENROLMENT_STARTED, user, guardian.clock.now(), factor="totp",
+            actor="cli"))
+        provisioning = guardian.mfa.enrolment.start_totp(user)
+        console.print(f"Scan this with {escape(user)}'s authenticator app, or enter the URI:")
+        print(terminal_text(provisioning.uri))
+        print(provisioning.uri)
+        console.print("\nRecovery codes (each works once in place of a code; shown only now):")
+        for recovery in provisioning.recovery_codes:
+            print(f"  {recovery}")
+        if replacing:
+            console.print("[yellow]activating this replaces the current authenticator[/]")
+        if no_activate:
+            console.print("pending: activate with `guardian mfa activate` or the API")
+            return
+        _activate(guardian, user, code or typer.prompt("First code from the authenticator"))
+
+
+@app.command()
+def activate(user: User, code: Code = None) -> None:
+    """Activate a pending enrolment with the first code its authenticator shows."""
+    with built() as guardian:
+        _activate(guardian, user, code or typer.prompt("First code from the authenticator"))
+
+
+def _activate(guardian: Guardian, user: str, code: str) -> None:
+    try:
+        guardian.mfa.enrolment.activate_totp(user, code.strip())
+    except CodeMismatch as exc:
+        fail(f"{exc.message}; the enrolment is still pending", code=1)
+    guardian.journal.append(session_event(
+        AuditAction.MFA_FACTOR_ACTIVATED, user, guardian.clock.now(), factor="totp",
+        actor="cli"))
+    console.print(f"[green]active[/]: {escape(user)} signs in with this authenticator from now on")

@@ -1,0 +1,1 @@
+"""Governance: who may do what beyond the directory — temporary grants and application keys."""

@@ -1,0 +1,56 @@
+"""Application API keys: made, listed and revoked by security officers (or the command line).
+
+A key is 256 random bits, shown once at creation; only its SHA-256 is stored. Creating and
+revoking are audit events, journalled before the store changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from guardian.audit.events import AuditAction, governance_event
+from guardian.errors import NotFound
+from guardian.governance.model import ApiKeyRecord
+from guardian.ids import new_ulid
+from guardian.ports import ApiKeyRegistry, AuditJournal, Clock
+
+KEY_PREFIX = "gk_"
+
+
+@dataclass(frozen=True, slots=True)
+class NewApiKey:
+    record: ApiKeyRecord
+    key: str
+    """The clear key: give it to the application now, it is not kept anywhere."""
+
+
+class ApiKeyService:
+    def __init__(self, registry: ApiKeyRegistry, journal: AuditJournal, clock: Clock) -> None:
+        self._registry = registry
+        self._journal = journal
+        self._clock = clock
+
+    def create(self, name: str, actor: str) -> NewApiKey:
+        now = self._clock.now()
+        key = KEY_PREFIX + secrets.token_urlsafe(32)
+        record = ApiKeyRecord(id=new_ulid(now), name=name, created_at=now, created_by=actor)
+        self._journal.append(governance_event(
+            AuditAction.API_KEY_CREATED, actor, now, key_id=record.id, application=name))
+        self._registry.add_key(record, hashlib.sha256(key.encode("utf-8")).hexdigest())
+        return NewApiKey(record, key)
+
+    def list(self) -> list[ApiKeyRecord]:
+        return self._registry.list_keys()
+
+    def revoke(self, key_id: str, actor: str) -> ApiKeyRecord:
+        now = self._clock.now()
+        if not any(k.id == key_id and k.active for k in self._registry.list_keys()):
+            raise NotFound(f"no active API key {key_id!r}")
+        self._journal.append(governance_event(
+            AuditAction.API_KEY_REVOKED, actor, now, key_id=key_id))
+        revoked = self._registry.revoke_key(key_id, now)
+        if revoked is None:
+            raise NotFound(f"no active API key {key_id!r}")
+        return revoked
