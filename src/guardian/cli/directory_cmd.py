@@ -1,0 +1,56 @@
+"""``guardian directory sync [--dry-run]``: read LDAP now, show what changes, apply it.
+
+Applying writes the snapshot in the data folder (the one a server loads when it starts, and
+``guardian check`` and ``guardian users`` read); a running server keeps syncing on its own
+interval. ``--dry-run`` reads LDAP and shows the changes against that snapshot, writing nothing.
+Exit codes: 0 done, 2 configuration error or directory unreachable.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.markup import escape
+
+from guardian.cli.common import fail, settings_from
+from guardian.errors import GuardianError
+
+app = typer.Typer(no_args_is_help=True, help="The directory: sync its snapshot from LDAP.")
+console = Console(soft_wrap=True)
+
+_STYLE = {"+": "green", "-": "red", "~": "yellow"}
+
+
+@app.command()
+def sync(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the changes, apply nothing")]
+    = False,
+) -> None:
+    """Read every user and group from LDAP, print the changes, and apply them."""
+    from guardian.bootstrap import build_synced_directory
+
+    try:
+        directory = build_synced_directory(settings_from())
+    except ValidationError as exc:
+        fail(f"configuration: {exc}")
+    except GuardianError as exc:
+        fail(exc.message)
+    try:
+        result = directory.sync(dry_run=dry_run)
+    except GuardianError as exc:
+        fail(exc.message)
+    finally:
+        directory.close()
+    mode = "dry run, nothing applied" if dry_run else "applied"
+    console.print(f"[bold]directory sync[/] from {escape(directory.source_name)}: "
+                  f"{result.users} users; {result.diff.summary()} ({mode}, "
+                  f"{result.duration_s:.2f} s)")
+    for line in result.diff.lines():
+        console.print(f"  [{_STYLE[line[0]]}]{escape(line)}[/]")
+    for warning in result.warnings:
+        console.print(f"  [yellow]warning:[/] {escape(warning)}")
+    if result.persist_error:
+        fail(result.persist_error)
