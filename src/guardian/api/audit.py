@@ -1,0 +1,70 @@
+"""``GET /v1/audit/events``: auditors and the DPO search the trail; ``GET /v1/metrics``.
+
+Search parameters are exact values (customer, employee, database, category, purpose, decision,
+reason code, event action) and a time range; they become term and range clauses of a
+structured query, never a query string. Results are sorted by time, newest first unless
+``order=asc``, and paged with an opaque ``cursor``. Metrics are Prometheus text.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import anyio.to_thread
+from fastapi import APIRouter, Depends, Query
+from starlette.responses import Response
+
+from guardian.api.deps import AuditorDep, GuardianDep
+from guardian.api.metrics_text import metrics_text
+from guardian.audit.queries import MAX_PAGE, AuditQuery, Cursor, Order, iso_to_millis
+from guardian.bootstrap import Guardian
+
+router = APIRouter(prefix="/v1", tags=["audit"])
+
+_ID = r"^[^\x00-\x1f\x7f-\x9f]+$"
+Value = Annotated[str | None, Query(min_length=1, max_length=128, pattern=_ID)]
+WHEN = r"^[0-9T:.+\-Z ]+$"
+When = Annotated[str | None, Query(min_length=4, max_length=40, pattern=WHEN,
+                                   description="ISO 8601, e.g. 2026-11-01 or 2026-11-01T08:00Z")]
+
+
+async def audit_query(
+    customer: Value = None, user: Value = None, database: Value = None, category: Value = None,
+    purpose: Value = None, decision: Value = None, reason: Value = None, action: Value = None,
+    from_: Annotated[str | None, Query(alias="from", min_length=4, max_length=40,
+                                       pattern=WHEN)] = None,
+    to: When = None,
+    cursor: Annotated[str | None, Query(max_length=200, pattern=r"^[A-Za-z0-9_\-]+$")] = None,
+    size: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
+    order: Order = Order.NEWEST_FIRST,
+) -> AuditQuery:
+    """The search's query parameters as a structured query (each value only ever a value)."""
+    return AuditQuery(
+        customer_id=customer, user_id=user, database=database, category=category,
+        purpose=purpose, decision=decision, reason=reason, action=action,
+        since_ms=iso_to_millis(from_) if from_ else None,
+        until_ms=iso_to_millis(to) if to else None,
+        after=Cursor.decode(cursor) if cursor else None, size=size, order=order,
+    )
+
+
+@router.get("/audit/events", summary="Search the audit trail (auditors and the DPO)")
+async def search_events(
+    guardian: GuardianDep, auditor: AuditorDep,
+    query: Annotated[AuditQuery, Depends(audit_query)],
+) -> dict[str, Any]:
+    page = await anyio.to_thread.run_sync(guardian.audit.index.search, query)
+    return {"events": list(page.events),
+            "next_cursor": page.next_cursor.encode() if page.next_cursor else None}
+
+
+@router.get("/metrics", summary="Prometheus metrics: audit shipping progress and lag")
+async def metrics(guardian: GuardianDep) -> Response:
+    return Response(metrics_text(_shipping(guardian)),
+                    media_type="text/plain; version=0.0.4; charset=utf-8")
+
+
+def _shipping(guardian: Guardian) -> dict[str, Any]:
+    stats = guardian.audit.shipper.stats()
+    stats["index"] = guardian.audit.index.status().kind
+    return stats

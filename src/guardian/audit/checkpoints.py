@@ -1,0 +1,160 @@
+"""Signed checkpoints: an Ed25519 signature over (seq, hash) of the chain, as an event in it.
+
+Every N events or T seconds the journal appends a checkpoint event whose
+``guardian.checkpoint`` carries the sequence number and hash of the event just before it,
+the signing key's id and the signature. Hashes alone cannot stop someone who rewrites the
+whole chain from some point on (they are unkeyed); a signature can: without the private key
+nobody can produce a checkpoint that verifies. A checkpoint is also where a trimmed journal
+starts: its signed (seq, hash) anchors the rest of the chain.
+
+The signed message is ``guardian-checkpoint:v1:<seq>:<hash>``; the key id is the first 16 hex
+digits of the SHA-256 of the raw public key. The private key is never logged or rendered.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+    Ed25519PrivateKey,
+    Ed25519PublicKey,
+)
+
+from guardian.audit.events import timestamp
+from guardian.audit.records import CHECKPOINT_ACTION
+from guardian.errors import ConfigurationError
+
+
+def message(seq: int, hash_: str) -> bytes:
+    return f"guardian-checkpoint:v1:{seq}:{hash_}".encode("ascii")
+
+
+def key_id(public_key: Ed25519PublicKey) -> str:
+    raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return hashlib.sha256(raw).hexdigest()[:16]
+
+
+def public_pem(public_key: Ed25519PublicKey) -> str:
+    return public_key.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    ).decode("ascii")
+
+
+def load_public_pem(data: bytes) -> Ed25519PublicKey:
+    try:
+        key = serialization.load_pem_public_key(data)
+    except ValueError as exc:
+        raise ConfigurationError("not a PEM public key") from exc
+    if not isinstance(key, Ed25519PublicKey):
+        raise ConfigurationError("the public key is not an Ed25519 key")
+    return key
+
+
+class CheckpointSigner:
+    """Holds the private key; signs (seq, hash). ``repr`` never shows the key."""
+
+    __slots__ = ("_key", "key_id", "public_key", "source")
+
+    def __init__(self, private_key: Ed25519PrivateKey, source: str) -> None:
+        self._key = private_key
+        self.public_key = private_key.public_key()
+        self.key_id = key_id(self.public_key)
+        self.source = source
+        """Where the key came from, for operators: ``file``, ``sealed`` or ``derived``."""
+
+    def __repr__(self) -> str:
+        return f"CheckpointSigner(key_id={self.key_id!r}, source={self.source!r})"
+
+    def sign(self, seq: int, hash_: str) -> str:
+        return base64.b64encode(self._key.sign(message(seq, hash_))).decode("ascii")
+
+
+def checkpoint_event(signer: CheckpointSigner, seq: int, hash_: str, at: float) -> dict[str, Any]:
+    """The (unsealed) checkpoint event signing event ``seq`` whose hash is ``hash_``."""
+    return {
+        "@timestamp": timestamp(at),
+        "event": {"kind": "event", "category": ["configuration"],
+                  "action": CHECKPOINT_ACTION, "outcome": "success"},
+        "guardian": {"checkpoint": {"seq": seq, "hash": hash_, "key_id": signer.key_id,
+                                    "signature": signer.sign(seq, hash_)}},
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class SignedPoint:
+    """What a checkpoint vouches for: event ``seq`` had hash ``hash``."""
+
+    seq: int
+    hash: str
+
+
+class CheckpointVerifier:
+    """Checks checkpoint signatures against the auditors' trusted public keys."""
+
+    def __init__(self, public_keys: Iterable[Ed25519PublicKey]) -> None:
+        self._keys = {key_id(k): k for k in public_keys}
+
+    @property
+    def key_ids(self) -> tuple[str, ...]:
+        return tuple(self._keys)
+
+    def raw_keys(self) -> list[bytes]:
+        """The trusted public keys as raw bytes (to hand to other processes)."""
+        return [k.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+                for k in self._keys.values()]
+
+    def check(self, event: Mapping[str, Any]) -> tuple[SignedPoint | None, str]:
+        """The point a checkpoint event vouches for, or ``None`` and why it does not verify."""
+        try:
+            cp = event["guardian"]["checkpoint"]
+            point = SignedPoint(int(cp["seq"]), str(cp["hash"]))
+            kid, signature = str(cp["key_id"]), base64.b64decode(str(cp["signature"]),
+                                                                 validate=True)
+        except (KeyError, TypeError, ValueError, binascii.Error):
+            return None, "the checkpoint is malformed"
+        key = self._keys.get(kid)
+        if key is None:
+            return None, f"the checkpoint is signed with key {kid[:16]!r}, not a trusted key"
+        try:
+            key.verify(signature, message(point.seq, point.hash))
+        except InvalidSignature:
+            return None, "the checkpoint's signature does not verify"
+        return point, ""
+
+
+class Checkpointer:
+    """When the journal owes a checkpoint: every ``every_events`` events or ``every_s`` seconds
+    (only if something happened since the last one)."""
+
+    def __init__(
+        self, signer: CheckpointSigner, now: Callable[[], float], *, every_events: int,
+        every_s: float, monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.signer = signer
+        self._now = now
+        self._monotonic = monotonic
+        self.every_events = every_events
+        self.every_s = every_s
+        self._last_at = monotonic()
+
+    def make_due(self) -> None:
+        """Make the next time check due at once (an unsigned tail was found on opening)."""
+        self._last_at = float("-inf")
+
+    def due_by_count(self, since: int) -> bool:
+        return since >= self.every_events
+
+    def due_by_time(self, since: int) -> bool:
+        return since > 0 and self._monotonic() - self._last_at >= self.every_s
+
+    def event(self, seq: int, hash_: str) -> dict[str, Any]:
+        self._last_at = self._monotonic()
+        return checkpoint_event(self.signer, seq, hash_, self._now())

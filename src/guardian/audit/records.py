@@ -1,0 +1,111 @@
+"""What travels between the journal, the shipper and an audit index: records and outcomes.
+
+A :class:`JournalRecord` is one sealed event as the journal holds it (its canonical JSON bytes,
+parsed form and place in the file). An index answers each record with an :class:`ItemOutcome`:
+created, already there and identical (a retry), a *conflict* (another document holds that
+sequence number: a tamper signal), to retry later (the index was busy), or rejected for good
+(the index refuses the document, e.g. a field its strict mapping does not know).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+CHECKPOINT_ACTION = "audit.checkpoint"
+
+
+@dataclass(frozen=True, slots=True)
+class JournalRecord:
+    seq: int
+    raw: bytes
+    """The event's canonical JSON (as written in the journal, without the newline)."""
+    event: Mapping[str, Any]
+    offset: int = 0
+    """Byte offset of the line in the journal file."""
+    end: int = 0
+    """Byte offset just after the line (its newline included)."""
+
+    @property
+    def hash(self) -> str:
+        return str(self.event["guardian"]["hash"])
+
+    @property
+    def is_checkpoint(self) -> bool:
+        return is_checkpoint(self.event)
+
+
+def is_checkpoint(event: Mapping[str, Any]) -> bool:
+    kind = event.get("event")
+    return isinstance(kind, Mapping) and kind.get("action") == CHECKPOINT_ACTION
+
+
+class ItemStatus(StrEnum):
+    CREATED = "created"
+    DUPLICATE = "duplicate"
+    """The same document was already there (a retry): as good as created."""
+    CONFLICT = "conflict"
+    """A *different* document holds this sequence number: a tamper signal."""
+    RETRY = "retry"
+    """Refused for now (busy, shard unavailable): send again later."""
+    REJECTED = "rejected"
+    """Refused for good (e.g. a field the strict mapping does not know)."""
+
+    @property
+    def acknowledged(self) -> bool:
+        return self in (ItemStatus.CREATED, ItemStatus.DUPLICATE)
+
+
+@dataclass(frozen=True, slots=True)
+class ItemOutcome:
+    seq: int
+    status: ItemStatus
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    """An event as an index returns it, with the id it is stored under."""
+
+    doc_id: str
+    event: Mapping[str, Any]
+
+
+class StepOutcome(StrEnum):
+    CREATED = "created"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+    ABSENT = "absent"
+    """The feature is not available on this index (e.g. no ISM plugin): nothing applied."""
+
+
+@dataclass(frozen=True, slots=True)
+class SetupStep:
+    name: str
+    outcome: StepOutcome
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SetupReport:
+    """What ``guardian audit init`` did, step by step."""
+
+    index: str
+    steps: tuple[SetupStep, ...] = ()
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def changed(self) -> bool:
+        return any(s.outcome in (StepOutcome.CREATED, StepOutcome.UPDATED) for s in self.steps)
+
+
+@dataclass(frozen=True, slots=True)
+class IndexStatus:
+    """What /v1/health says about the index, without a network round trip."""
+
+    kind: str
+    target: str
+    retention: str
+    """``"ism"`` when a retention policy is enforced, else why not."""

@@ -1,0 +1,75 @@
+"""The two ways to verify the trail: from the local journal, or from the audit index.
+
+Both walk the same chain with :func:`~guardian.audit.trail_verify.verify_trail`; they differ in
+what else they know. The journal must reach what the shipper saw acknowledged, and a trimmed
+journal must start with a checkpoint. The index must hold every checkpoint of its checkpoint
+index and reach what the shipper saw acknowledged (when run where the journal is), or what
+an auditor last verified (``expect_seq``).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from guardian.audit.checkpoints import CheckpointVerifier
+from guardian.audit.parallel_verify import verify_in_parallel
+from guardian.audit.ship_state import ShipState
+from guardian.audit.trail_verify import Expectations, Item, journal_file_items, verify_trail
+from guardian.audit.verify import ChainReport
+from guardian.ports import AuditIndex
+
+Progress = Callable[[int], None]
+
+
+def _expectations(
+    shipped: ShipState | None, expect_seq: int | None, *, head_checkpoint: bool
+) -> Expectations:
+    last, source, points = None, "", {}
+    if shipped is not None and shipped.seq > 0:
+        last, source, points = shipped.seq, "the shipper (acknowledged)", {shipped.seq:
+                                                                            shipped.hash}
+    if expect_seq is not None and (last is None or expect_seq > last):
+        last, source = expect_seq, "the auditor (--expect-seq)"
+    return Expectations(last, source, points, head_checkpoint)
+
+
+PARALLEL_BYTES = 32 * 1024 * 1024
+"""Journals this big are first walked on every core (see :mod:`.parallel_verify`)."""
+
+
+def verify_journal(
+    path: Path, verifier: CheckpointVerifier | None, *, shipped: ShipState | None = None,
+    progress: Progress | None = None, workers: int | None = None,
+) -> ChainReport:
+    expect = _expectations(shipped, None, head_checkpoint=True)
+    workers = workers if workers is not None else (os.cpu_count() or 1)
+    if workers > 1 and path.stat().st_size >= PARALLEL_BYTES:
+        keys = verifier.raw_keys() if verifier is not None else []
+        report = verify_in_parallel(path, keys, expect, workers=workers)
+        if report is not None:
+            return report
+    return verify_trail(journal_file_items(path), verifier=verifier, expect=expect,
+                        progress=progress)
+
+
+def verify_index(
+    index: AuditIndex, verifier: CheckpointVerifier | None, *,
+    shipped: ShipState | None = None, expect_seq: int | None = None,
+    progress: Progress | None = None, settle_s: float = 2.0,
+) -> ChainReport:
+    """Walk the index; ``settle_s``: how long new documents may take to become searchable."""
+
+    def items() -> Iterator[Item]:
+        for stored in index.events_in_order():
+            yield f"document {stored.doc_id}", stored.doc_id, None, stored.event
+
+    def copies() -> Iterator[tuple[str, object]]:
+        for stored in index.checkpoints():
+            yield stored.doc_id, stored.event
+
+    expect = _expectations(shipped, expect_seq, head_checkpoint=False)
+    return verify_trail(items(), verifier=verifier, expect=expect, checkpoint_docs=copies,
+                        settle=lambda: time.sleep(settle_s), progress=progress)

@@ -1,0 +1,133 @@
+"""The AuditIndex contract, run against every adapter (SQLite in unit tests, OpenSearch in
+integration tests): a test module defines an ``audit_index`` fixture giving an object with
+``index`` (a set-up, empty AuditIndex) and ``refresh()``, then star-imports these tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+import pytest
+
+from audit_support import decision
+from guardian.audit.chain import GENESIS, seal
+from guardian.audit.queries import AuditQuery, Order, iso_to_millis
+from guardian.audit.records import ItemStatus, JournalRecord
+from guardian.errors import InvalidRequest
+
+
+def records(events: list[dict[str, Any]], first: int = 1) -> list[JournalRecord]:
+    out, prev = [], GENESIS
+    for i, event in enumerate(events):
+        sealed, prev = seal(event, first + i, prev)
+        out.append(JournalRecord(first + i, orjson.dumps(sealed, option=orjson.OPT_SORT_KEYS),
+                                 sealed))
+    return out
+
+
+SAMPLE = [
+    decision(1, customer="C-1001", user="alice", at="2026-11-20T10:00:00.000Z"),
+    decision(2, customer="C-1002", user="bob", at="2026-11-20T11:00:00.000Z"),
+    decision(3, customer="C-1001", user="bob", at="2026-11-20T12:00:00.000Z"),
+    {**decision(4, customer="C-1001", user="dave", at="2026-11-21T09:00:00.000Z"),
+     "guardian": {**decision(4)["guardian"], "customer_ids": ["C-1001", "C-1007"],
+                  "decision": "deny", "reasons": ["consent_missing"], "purpose": "marketing"}},
+    decision(5, customer="C-1003", user="alice", at="2026-11-22T09:00:00.000Z"),
+]
+
+
+def _load(target: Any) -> list[JournalRecord]:
+    batch = records(SAMPLE)
+    outcomes = target.index.index_events(batch)
+    assert [o.status for o in outcomes] == [ItemStatus.CREATED] * len(batch)
+    target.refresh()
+    return batch
+
+
+def _seqs(page: Any) -> list[int]:
+    return [int(e["guardian"]["seq"]) for e in page.events]
+
+
+def test_contract_indexing_is_create_only_and_a_retry_is_a_duplicate(audit_index: Any) -> None:
+    batch = _load(audit_index)
+
+    again = audit_index.index.index_events(batch[:2])
+
+    assert [o.status for o in again] == [ItemStatus.DUPLICATE] * 2
+    assert audit_index.index.count() == len(batch)
+
+
+def test_contract_another_document_under_a_taken_number_is_a_conflict(audit_index: Any) -> None:
+    _load(audit_index)
+    impostor = records([decision(99, user="mallory")])[0]
+
+    [outcome] = audit_index.index.index_events([impostor])
+
+    assert outcome.status is ItemStatus.CONFLICT and "1" in outcome.detail
+    audit_index.refresh()
+    stored = next(iter(audit_index.index.events_in_order()))
+    assert stored.event["user"]["id"] == "alice"  # never overwritten
+
+
+def test_contract_events_come_back_in_sequence_order_from_any_point(audit_index: Any) -> None:
+    batch = _load(audit_index)
+
+    all_events = list(audit_index.index.events_in_order())
+    tail = list(audit_index.index.events_in_order(after_seq=3))
+
+    assert [e.doc_id for e in all_events] == ["1", "2", "3", "4", "5"]
+    assert [e.event for e in all_events] == [r.event for r in batch]
+    assert [e.doc_id for e in tail] == ["4", "5"]
+
+
+def test_contract_checkpoint_copies_are_kept_apart(audit_index: Any) -> None:
+    batch = _load(audit_index)
+    assert [o.status for o in audit_index.index.index_checkpoints(batch[2:3])] == \
+        [ItemStatus.CREATED]
+    audit_index.refresh()
+    assert [c.doc_id for c in audit_index.index.checkpoints()] == ["3"]
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    (AuditQuery(customer_id="C-1001"), [4, 3, 1]),
+    (AuditQuery(customer_id="C-1007"), [4]),
+    (AuditQuery(user_id="bob"), [3, 2]),
+    (AuditQuery(customer_id="C-1001", user_id="bob"), [3]),
+    (AuditQuery(decision="deny"), [4]),
+    (AuditQuery(reason="consent_missing", purpose="marketing"), [4]),
+    (AuditQuery(database="crm", category="contact", action="access.decision"), [5, 4, 3, 2, 1]),
+    (AuditQuery(since_ms=iso_to_millis("2026-11-20T11:00:00Z"),
+                until_ms=iso_to_millis("2026-11-21T09:00:00Z")), [3, 2]),
+    (AuditQuery(customer_id="C-1001", order=Order.OLDEST_FIRST), [1, 3, 4]),
+    (AuditQuery(customer_id='C-1001" OR 1=1 --'), []),
+    (AuditQuery(user_id="*"), []),
+])
+def test_contract_search_filters_by_exact_values_and_time(
+    audit_index: Any, query: AuditQuery, expected: list[int]
+) -> None:
+    _load(audit_index)
+    assert _seqs(audit_index.index.search(query)) == expected
+
+
+def test_contract_a_cursor_walks_every_page_once(audit_index: Any) -> None:
+    _load(audit_index)
+    query, seen, pages = AuditQuery(size=2), [], 0
+    while True:
+        page = audit_index.index.search(query)
+        seen += _seqs(page)
+        pages += 1
+        if page.next_cursor is None:
+            break
+        query = query.next_page(page.next_cursor)
+    assert seen == [5, 4, 3, 2, 1] and pages == 3
+
+
+def test_contract_a_bad_cursor_is_refused() -> None:
+    from guardian.audit.queries import Cursor
+
+    with pytest.raises(InvalidRequest):
+        Cursor.decode("not-a-cursor")
+
+
+def test_contract_setup_twice_changes_nothing_the_second_time(audit_index: Any) -> None:
+    assert not audit_index.index.setup().changed

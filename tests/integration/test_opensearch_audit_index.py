@@ -1,0 +1,115 @@
+"""The OpenSearch audit index on a real node: the AuditIndex contract (the same tests as the
+SQLite index), `audit init` idempotent with ISM absent said clearly, walks by point in time,
+and every way of tampering with the index named by verification."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from opensearch_support import OpenSearchTamper, opensearch_index
+
+from audit_index_contract import *  # noqa: F403 - the shared contract tests
+from audit_support import verifier_for
+from guardian.audit.records import StepOutcome
+from guardian.audit.verification import verify_index
+from tamper_cases import CASES, Case, ship_trail
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def audit_index(opensearch_url: str) -> Iterator[Any]:
+    with opensearch_index(opensearch_url, "contract") as index:
+        assert index.setup().changed
+        tamper = OpenSearchTamper(index)
+        yield SimpleNamespace(index=index, refresh=tamper.refresh)
+
+
+def test_init_is_idempotent_and_says_ism_is_absent_on_this_build(opensearch_url: str) -> None:
+    with opensearch_index(opensearch_url, "init") as index:
+        first = index.setup()
+        second = index.setup()
+
+        assert first.changed and not second.changed
+        names = index.design.names
+        steps = {s.name: s.outcome for s in second.steps}
+        assert steps[f"write alias {names.events_alias}"] is StepOutcome.UNCHANGED
+        ism = next(s for s in first.steps if s.name.startswith("ISM policy"))
+        assert ism.outcome is StepOutcome.ABSENT
+        assert index.status().retention.startswith("absent")
+        aliases = index.client.indices.get_alias(name=names.events_alias)
+        assert aliases == {names.first_events_index: {"aliases": {
+            names.events_alias: {"is_write_index": True}}}}
+        mapping = index.client.indices.get_mapping(index=names.first_events_index)
+        assert mapping[names.first_events_index]["mappings"]["dynamic"] == "strict"
+
+
+def test_init_adds_fields_the_design_gained_to_existing_indices(opensearch_url: str) -> None:
+    with opensearch_index(opensearch_url, "mapping") as index:
+        index.setup()
+        names = index.design.names
+        index.design.properties["guardian"]["properties"]["ticket"] = {"type": "keyword"}
+        try:
+            report = index.setup()
+        finally:
+            del index.design.properties["guardian"]["properties"]["ticket"]
+        step = next(s for s in report.steps if s.name == "mappings of existing indices")
+        assert step.outcome is StepOutcome.UPDATED
+        mapping = index.client.indices.get_mapping(index=names.first_events_index)
+        guardian = mapping[names.first_events_index]["mappings"]["properties"]["guardian"]
+        assert guardian["properties"]["ticket"] == {"type": "keyword"}
+
+
+def test_an_event_the_strict_mapping_does_not_know_is_rejected_not_lost(
+    opensearch_url: str,
+) -> None:
+    from audit_index_contract import records
+    from audit_support import decision
+    from guardian.audit.records import ItemStatus
+
+    with opensearch_index(opensearch_url, "strict") as index:
+        index.setup()
+        odd = decision(1)
+        odd["guardian"]["colour"] = "red"
+        [outcome] = index.index_events(records([odd]))
+        assert outcome.status is ItemStatus.REJECTED
+        assert "strict_dynamic_mapping_exception" in outcome.detail
+
+
+def test_an_untouched_shipped_trail_verifies_through_a_point_in_time(
+    opensearch_url: str, tmp_path: Path
+) -> None:
+    with opensearch_index(opensearch_url, "walk") as index:
+        index.setup()
+        trail = ship_trail(tmp_path, index)
+        OpenSearchTamper(index).refresh()
+
+        report = verify_index(index, verifier_for(trail.key), shipped=trail.shipped)
+
+        assert report.ok, report.detail
+        assert (report.last_seq, report.checkpoints) == (trail.last_seq, 6)
+        assert index.walk_mode == "point-in-time"
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_tampering_with_opensearch_is_named(
+    opensearch_url: str, tmp_path: Path, case: Case
+) -> None:
+    with opensearch_index(opensearch_url, "tamper") as index:
+        index.setup()
+        trail = ship_trail(tmp_path, index)
+        tamper = OpenSearchTamper(index)
+        tamper.refresh()
+        case.apply(tamper, trail)
+        tamper.refresh()
+
+        report = verify_index(index, verifier_for(trail.key))
+
+        assert (report.problem, report.broken_at) == (case.problem, case.at(trail)), \
+            report.detail
+        if case.doc_id(trail) is not None:
+            assert report.doc_id == case.doc_id(trail)

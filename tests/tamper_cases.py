@@ -1,0 +1,138 @@
+"""The ways an attacker with write access to the audit index can tamper with it, and what
+verification must say about each; run against the SQLite index (unit) and OpenSearch
+(integration). A tamper object offers get/put/delete by document id and refresh."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from audit_support import decision, journal, rehash, signer
+from guardian.audit.checkpoints import CheckpointSigner, checkpoint_event
+from guardian.audit.records import is_checkpoint
+from guardian.audit.ship_state import ShipState
+from guardian.audit.shipper import Shipper, ShipperConfig
+from guardian.audit.verify import Break
+
+EVENTS = 60
+EVERY = 10
+
+
+class Tamper(Protocol):
+    def get(self, doc_id: str, table: str = "events") -> dict[str, Any]: ...
+
+    def put(self, doc_id: str, event: dict[str, Any], table: str = "events") -> None: ...
+
+    def delete(self, doc_id: str, table: str = "events") -> None: ...
+
+    def refresh(self) -> None: ...
+
+
+@dataclass
+class Trail:
+    """A shipped trail: 60 decisions with a checkpoint after every 10, and a final one."""
+
+    key: CheckpointSigner
+    last_seq: int
+    checkpoints: list[int]
+    shipped: ShipState
+
+
+def ship_trail(tmp_path: Path, index: Any) -> Trail:
+    key = signer()
+    j = journal(tmp_path / "journal.jsonl", key, every=EVERY)
+    for n in range(EVENTS):
+        j.append(decision(n))
+    j.close()  # a clean stop signs the tail
+    j = journal(tmp_path / "journal.jsonl", key, every=EVERY)
+    shipper = Shipper(j, index, tmp_path / "journal.jsonl.shipped", ShipperConfig(fsync=False),
+                      lambda: 1_790_000_000.0)
+    result = shipper.drain(max_wait_s=5)
+    assert result.caught_up
+    checkpoints = [r.seq for r in j.read_records(0, 10_000) if is_checkpoint(r.event)]
+    last = j.last_seq
+    j.close()
+    return Trail(key, last, checkpoints, shipper.state)
+
+
+def _modify(t: Tamper, trail: Trail) -> None:
+    event = t.get("5")
+    event["user"]["id"] = "mallory"
+    t.put("5", event)
+
+
+def _modify_and_rehash(t: Tamper, trail: Trail) -> None:
+    t.put("5", rehash(_with(t.get("5"), lambda e: e["user"].update(id="mallory"))))
+
+
+def _remove(t: Tamper, trail: Trail) -> None:
+    t.delete("7")
+
+
+def _insert(t: Tamper, trail: Trail) -> None:
+    forged = rehash(_with(t.get("7"), lambda e: e["user"].update(id="mallory")))
+    t.put("7-forged", forged)
+
+
+def _reorder(t: Tamper, trail: Trail) -> None:
+    eight, nine = t.get("8"), t.get("9")
+    t.put("8", nine)
+    t.put("9", eight)
+
+
+def _truncate(t: Tamper, trail: Trail) -> None:
+    for seq in range(trail.last_seq - 4, trail.last_seq + 1):
+        t.delete(str(seq))
+
+
+def _replace_checkpoint_copy(t: Tamper, trail: Trail) -> None:
+    cp = trail.checkpoints[1]
+    forged = t.get(str(cp), "checkpoints")
+    impostor = signer()
+    body = checkpoint_event(impostor, cp - 1, forged["guardian"]["checkpoint"]["hash"],
+                            1_790_000_000.0)
+    forged["guardian"]["checkpoint"] = body["guardian"]["checkpoint"]
+    t.put(str(cp), rehash(forged), "checkpoints")
+
+
+def _replace_checkpoint_in_chain(t: Tamper, trail: Trail) -> None:
+    cp = trail.checkpoints[0]
+    forged = t.get(str(cp))
+    forged["guardian"]["checkpoint"]["signature"] = forged["guardian"]["checkpoint"][
+        "signature"][::-1]
+    t.put(str(cp), rehash(forged))
+
+
+def _with(event: dict[str, Any], change: Callable[[dict[str, Any]], object]) -> dict[str, Any]:
+    out = copy.deepcopy(event)
+    change(out)
+    return out
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    apply: Callable[[Tamper, Trail], None]
+    problem: Break
+    at: Callable[[Trail], int]
+    doc_id: Callable[[Trail], str | None]
+
+
+CASES = [
+    Case("modified", _modify, Break.MODIFIED, lambda t: 5, lambda t: "5"),
+    Case("modified_with_new_hash", _modify_and_rehash, Break.MODIFIED, lambda t: 5,
+         lambda t: "5"),
+    Case("removed", _remove, Break.REMOVED, lambda t: 7, lambda t: "8"),
+    Case("inserted", _insert, Break.INSERTED, lambda t: 7, lambda t: "7-forged"),
+    Case("reordered", _reorder, Break.REORDERED, lambda t: 8, lambda t: "9"),
+    Case("truncated_tail", _truncate, Break.TRUNCATED, lambda t: t.last_seq - 4,
+         lambda t: None),
+    Case("replaced_checkpoint_copy", _replace_checkpoint_copy, Break.CHECKPOINT_INVALID,
+         lambda t: t.checkpoints[1], lambda t: str(t.checkpoints[1])),
+    Case("replaced_checkpoint_in_chain", _replace_checkpoint_in_chain,
+         Break.CHECKPOINT_INVALID, lambda t: t.checkpoints[0],
+         lambda t: str(t.checkpoints[0])),
+]

@@ -1,0 +1,66 @@
+"""Every way of tampering with the (SQLite) audit index is named by verification, precisely."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from audit_support import SqliteTamper, sqlite_index, verifier_for
+from guardian.audit.verification import verify_index
+from guardian.audit.verify import Break
+from tamper_cases import CASES, Case, ship_trail
+
+
+def test_an_untouched_index_verifies_with_every_checkpoint(tmp_path: Path) -> None:
+    index = sqlite_index(tmp_path / "index.db")
+    trail = ship_trail(tmp_path, index)
+
+    report = verify_index(index, verifier_for(trail.key), shipped=trail.shipped)
+
+    assert report.ok, report.detail
+    assert (report.first_seq, report.last_seq) == (1, trail.last_seq)
+    assert report.checkpoints == len(trail.checkpoints) == 6
+    assert report.last_checkpoint_seq == trail.last_seq
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_tampering_is_named(tmp_path: Path, case: Case) -> None:
+    index = sqlite_index(tmp_path / "index.db")
+    trail = ship_trail(tmp_path, index)
+    case.apply(SqliteTamper(index.path), trail)
+
+    report = verify_index(index, verifier_for(trail.key))
+
+    assert (report.problem, report.broken_at) == (case.problem, case.at(trail)), report.detail
+    if case.doc_id(trail) is not None:
+        assert report.doc_id == case.doc_id(trail)
+
+
+def test_a_cut_tail_after_the_last_checkpoint_is_caught_by_what_was_acknowledged(
+    tmp_path: Path,
+) -> None:
+    index = sqlite_index(tmp_path / "index.db")
+    trail = ship_trail(tmp_path, index)
+    tamper = SqliteTamper(index.path)
+    tamper.delete(str(trail.last_seq))           # the final checkpoint, in the chain
+    tamper.delete(str(trail.last_seq), "checkpoints")  # and its copy
+
+    without = verify_index(index, verifier_for(trail.key))
+    with_state = verify_index(index, verifier_for(trail.key), shipped=trail.shipped)
+
+    assert without.ok  # nothing left in the index itself shows it
+    assert (with_state.problem, with_state.broken_at) == (Break.TRUNCATED, trail.last_seq)
+
+
+def test_a_key_the_auditor_does_not_trust_fails_every_checkpoint(tmp_path: Path) -> None:
+    from audit_support import signer
+
+    index = sqlite_index(tmp_path / "index.db")
+    trail = ship_trail(tmp_path, index)
+
+    report = verify_index(index, verifier_for(signer()))
+
+    assert report.problem is Break.CHECKPOINT_INVALID
+    assert report.broken_at == trail.checkpoints[0]
+    assert "not a trusted key" in report.detail
