@@ -13,8 +13,8 @@ services="${GUARDIAN_SERVICES:-all}"
 started=0
 cleanup() {
   if [ "$started" = 1 ] && [ "${GUARDIAN_KEEP_SERVICES:-0}" != 1 ]; then
-    # shellcheck disable=SC2086
-    scripts/services.sh stop $services || true
+    # "everything": tests start the 3-node cluster and the spare node themselves when needed
+    scripts/services.sh stop everything || true
   fi
 }
 trap cleanup EXIT

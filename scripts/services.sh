@@ -8,6 +8,8 @@
 #   postgres    PostgreSQL (Debian postgresql)        127.0.0.1:55432        database/role guardian
 #   opensearch  OpenSearch 2.x single node            http://127.0.0.1:9250  (transport 9350)
 #   cluster     OpenSearch 3-node cluster             http://127.0.0.1:9251-9253 (transport 9351-9353)
+#   spare       OpenSearch single node for tests that stop and restart it (the audit shipper's
+#               outage test)                          http://127.0.0.1:9260  (transport 9360)
 # OpenSearch is the integ-test zip from Maven Central (org.opensearch.distribution.integ-test-zip),
 # fetched with Maven and run on the machine's Java 17. Nothing listens on anything but 127.0.0.1.
 #
@@ -18,7 +20,7 @@
 #   scripts/services.sh env                    `export GUARDIAN_TEST_...=...` lines for the tests
 #   scripts/services.sh reseed slapd           wipe the directory and load the demo LDIF again
 #   scripts/services.sh start-node N | stop-node N    one node (1-3) of the 3-node cluster
-# "all" is slapd postgres opensearch; "everything" adds cluster.
+# "all" is slapd postgres opensearch; "everything" adds cluster and spare.
 #
 # Safe to run twice: a service that already answers is left alone, a stale pid file is removed.
 # Run as root on a fresh Debian 12 (it uses apt-get and runs each service as its own system user:
@@ -72,6 +74,8 @@ OS_HEAP=512m
 OS_CLUSTER_HEAP=384m
 OS_CLUSTER_HTTP_BASE=9250      # node N: http 9250+N, transport 9350+N
 OS_CLUSTER_TRANSPORT_BASE=9350
+OS_SPARE_HTTP=9260
+OS_SPARE_TRANSPORT=9360
 MVN_DEP_PLUGIN="org.apache.maven.plugins:maven-dependency-plugin:3.6.1"
 
 export PATH="$PATH:/usr/sbin:/sbin"   # slapd, slaptest, slappasswd, useradd for normal users too
@@ -331,7 +335,7 @@ access to dn.base="cn=Subschema" by * read
 database config
 
 database mdb
-maxsize 268435456
+maxsize 1073741824
 suffix "$LDAP_BASE"
 rootdn "$LDAP_ADMIN_DN"
 rootpw $hash
@@ -339,6 +343,10 @@ directory $SLAPD_DATA
 index objectClass eq
 index uid,cn,mail eq
 index member eq
+
+# The service account reads the whole directory in a sync (paged); slapd's default limits
+# (500 entries) would cut a large organisation short, which Guardian refuses as a partial result.
+limits dn.exact="$LDAP_SVC_DN" size=unlimited time=unlimited
 
 # memberOf on users, kept in step with groupOfNames/member.
 overlay memberof
@@ -727,6 +735,38 @@ opensearch_stop() {
     stop_pidfile opensearch "$(os_pidfile "$dir")" "$(os_marker "$dir")" 60
 }
 
+# ---- the spare single node (stopped and restarted by tests) ---------------------------------
+os_spare_dir() { echo "$OS_BASE/spare"; }
+
+spare_launch() {
+    local dir pid
+    dir="$(os_spare_dir)"
+    if pid="$(live_pid "$(os_pidfile "$dir")" "$(os_marker "$dir")")"; then
+        say "spare: already running (pid $pid) on http://$HOST:$OS_SPARE_HTTP"
+        return 0
+    fi
+    port_open "$OS_SPARE_HTTP" && die "spare: port $OS_SPARE_HTTP is already in use by a process this script did not start"
+    ensure_system_user "$(os_user)"
+    check_access "$(os_user)" "$OS_BASE"
+    os_install
+    os_node_config "$dir" guardian-test-spare guardian-spare "$OS_SPARE_HTTP" "$OS_SPARE_TRANSPORT" "discovery.type: single-node"
+    os_launch spare "$dir" "$OS_CLUSTER_HEAP"
+}
+
+spare_wait() {
+    local dir
+    dir="$(os_spare_dir)"
+    wait_until "spare" "$dir/logs/console.log" "$(cat "$(os_pidfile "$dir")")" \
+        os_health "$OS_SPARE_HTTP" "wait_for_status=yellow&timeout=5s"
+    say "spare: up on http://$HOST:$OS_SPARE_HTTP"
+}
+
+spare_stop() {
+    local dir
+    dir="$(os_spare_dir)"
+    stop_pidfile spare "$(os_pidfile "$dir")" "$(os_marker "$dir")" 60
+}
+
 # ---- the 3-node cluster ----------------------------------------------------------------------
 cluster_dir() { echo "$OS_BASE/cluster/node$1"; }
 
@@ -807,11 +847,11 @@ expand_targets() {
     for t in "$@"; do
         case "$t" in
         all) out+=(slapd postgres opensearch) ;;
-        everything) out+=(slapd postgres opensearch cluster) ;;
-        slapd | postgres | opensearch | cluster) out+=("$t") ;;
+        everything) out+=(slapd postgres opensearch cluster spare) ;;
+        slapd | postgres | opensearch | cluster | spare) out+=("$t") ;;
         ldap) out+=(slapd) ;;
         postgresql | pg) out+=(postgres) ;;
-        *) die "unknown service '$t' (slapd, postgres, opensearch, cluster, all, everything)" ;;
+        *) die "unknown service '$t' (slapd, postgres, opensearch, cluster, spare, all, everything)" ;;
         esac
     done
     printf '%s\n' "${out[@]}" | awk '!seen[$0]++' | tr '\n' ' '
@@ -828,10 +868,12 @@ cmd_start() {
     # The JVMs take longest to come up: launch them first, wait for them last.
     has "$targets" opensearch && opensearch_launch
     has "$targets" cluster && cluster_launch
+    has "$targets" spare && spare_launch
     has "$targets" slapd && slapd_start
     has "$targets" postgres && postgres_start
     has "$targets" opensearch && opensearch_wait
     has "$targets" cluster && cluster_wait
+    has "$targets" spare && spare_wait
     say "started: $targets($((SECONDS - t0))s)"
 }
 
@@ -839,6 +881,7 @@ cmd_stop() {
     local targets
     targets="$(expand_targets "$@")"
     has "$targets" cluster && cluster_stop
+    has "$targets" spare && spare_stop
     has "$targets" opensearch && opensearch_stop
     has "$targets" postgres && postgres_stop
     has "$targets" slapd && slapd_stop
@@ -869,6 +912,9 @@ cmd_status() {
         pid="$(live_pid "$(os_pidfile "$dir")" "$(os_marker "$dir")" 2>/dev/null)" || pid=""
         status_line "cluster node $n" "$pid" "http://$HOST:$((OS_CLUSTER_HTTP_BASE + n))"
     done
+    dir="$(os_spare_dir)"
+    pid="$(live_pid "$(os_pidfile "$dir")" "$(os_marker "$dir")" 2>/dev/null)" || pid=""
+    status_line spare "$pid" "http://$HOST:$OS_SPARE_HTTP"
 }
 
 cmd_env() {
@@ -882,6 +928,7 @@ export GUARDIAN_TEST_LDAP_ADMIN_PASSWORD=$LDAP_ADMIN_PW
 export GUARDIAN_TEST_DATABASE_URL=postgresql+psycopg://$PG_USER:$PG_PW@$HOST:$PG_PORT/$PG_DB
 export GUARDIAN_TEST_OPENSEARCH_URL=http://$HOST:$OS_HTTP
 export GUARDIAN_TEST_OPENSEARCH_CLUSTER_URLS=http://$HOST:9251,http://$HOST:9252,http://$HOST:9253
+export GUARDIAN_TEST_OPENSEARCH_SPARE_URL=http://$HOST:$OS_SPARE_HTTP
 EOF
 }
 

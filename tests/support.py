@@ -26,6 +26,7 @@ def demo_settings(tmp_path: Path, **overrides: object) -> Settings:
         "applications_file": ROOT / "policies/demo/applications.yaml",
         "customers_file": ROOT / "policies/demo/customers.yaml",
         "data_dir": tmp_path / "var",
+        "audit_dir": ROOT / "audit",
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

@@ -6,22 +6,59 @@ Nothing connects or opens files at import time; :func:`build` does it when asked
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
 
 from guardian.adapters.file_applications import FileApplications
 from guardian.adapters.file_directory import FileDirectory
+from guardian.adapters.key_files import load_signer
+from guardian.adapters.ldap_connection import LdapConfig, LdapConnections
+from guardian.adapters.ldap_directory import LdapAttributes, LdapDirectory, LdapLayout
 from guardian.adapters.memory import MemoryConsents, MemoryGrants, MemoryJournal
+from guardian.adapters.opensearch_design import load_design
+from guardian.adapters.periodic_sync import PeriodicSync
 from guardian.adapters.policy_files import load_policy
+from guardian.adapters.qr_codes import svg_data_uri
+from guardian.adapters.snapshot_file import FileSnapshotStore
+from guardian.adapters.sql_api_keys import SqlApiKeys
+from guardian.adapters.sql_mfa import SqlMfaStore
 from guardian.adapters.sql_store import SqlStore, make_engine, seed_consents
+from guardian.adapters.webauthn_relying_party import WebAuthnRelyingParty
 from guardian.adapters.yaml_lines import load_plain
+from guardian.audit.checkpoints import Checkpointer, CheckpointSigner
 from guardian.audit.journal import FileJournal
+from guardian.audit.ship_state import state_path
+from guardian.audit.shipper import Shipper, ShipperConfig
 from guardian.clock import SystemClock
 from guardian.config import Settings
+from guardian.errors import ConfigurationError
+from guardian.governance.api_keys import ApiKeyService
+from guardian.governance.grants import GrantService
+from guardian.identity.directory_sync import SyncedDirectory
+from guardian.identity.enrolment import MfaEnrolment
+from guardian.identity.factors import LayeredMfaSecrets
 from guardian.identity.sealing import Sealer, derive_key
 from guardian.identity.sessions import LockoutPolicy, SessionService
 from guardian.identity.tokens import TokenSigner
 from guardian.policy.pipeline import CompiledPolicy, DecisionPipeline
-from guardian.ports import ApplicationRegistry, AuditJournal, Clock, Directory
+from guardian.ports import (
+    ApplicationRegistry,
+    AuditIndex,
+    AuditJournal,
+    Clock,
+    Directory,
+    MfaSecrets,
+    PasswordVerifier,
+)
+
+
+class Background(Protocol):
+    """Work that runs beside the API while it serves (started and stopped by its lifespan)."""
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
 
 
 @dataclass
@@ -38,36 +75,262 @@ class Guardian:
     sessions: SessionService
     pipeline: DecisionPipeline
     signer: TokenSigner
+    mfa: Mfa
+    api_keys: ApiKeyService
+    grants: GrantService
+    audit: AuditTrail
+    """The audit index, the shipper feeding it and the checkpoint signer."""
+    directory_sync: SyncedDirectory | None = None
+    """The synced LDAP directory (``None`` with the file directory)."""
+    background: list[Background] = field(default_factory=list)
+
+    def start_background(self) -> None:
+        for task in self.background:
+            task.start()
+
+    def stop_background(self) -> None:
+        for task in reversed(self.background):
+            task.stop()
 
     def close(self) -> None:
+        self.stop_background()
+        if self.directory_sync is not None:
+            self.directory_sync.close()
+        self.audit.shipper.stop()  # idempotent; also when it was only used to drain
         self.journal.close()
+        self.audit.index.close()
         self.store.engine.dispose()
 
 
 def build(settings: Settings, *, clock: Clock | None = None) -> Guardian:
     clock = clock or SystemClock()
     secret = settings.secret_key.get_secret_value()
-    sealer = Sealer(derive_key(secret, "totp-seeds"))
     signer = TokenSigner(derive_key(secret, "session-tokens"))
     policy = CompiledPolicy.of(load_policy(settings.policy_dir))
-    directory = FileDirectory(settings.directory_file, sealer)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    people = build_directory(settings, policy, clock)
+    directory = people.directory
     store = SqlStore(make_engine(settings.store_url))
     store.create_schema()
     if settings.customers_file is not None and not store.has_consents():
         seed_consents(store, read_consents(settings), clock.now())
-    journal = FileJournal(settings.journal_file, fsync=settings.journal_fsync)
+    checkpoint_signer = build_checkpoint_signer(settings)
+    journal = FileJournal(settings.journal_file, fsync=settings.journal_fsync,
+                          checkpointer=build_checkpointer(settings, checkpoint_signer, clock))
+    audit = build_audit_trail(settings, journal, checkpoint_signer, clock)
+    lockout = LockoutPolicy(settings.lockout_max_failures, settings.lockout_base_s,
+                            settings.lockout_max_s)
+    mfa = build_mfa(settings, store, people.secrets, lockout, clock)
     sessions = SessionService(
-        directory, directory, directory, store, signer, clock, ttl_s=settings.session_ttl_s,
-        lockout=LockoutPolicy(settings.lockout_max_failures, settings.lockout_base_s,
-                              settings.lockout_max_s),
+        directory, people.passwords, mfa.secrets, store, signer, clock,
+        ttl_s=settings.session_ttl_s, lockout=lockout, recovery=mfa.store,
+        recovery_key=mfa.recovery_key, webauthn=mfa.webauthn,
+        enrolment_ttl_s=settings.admin_mfa_max_age_s,
     )
-    pipeline = DecisionPipeline(policy, directory, store, store, signer, journal, clock)
-    return Guardian(
+    pipeline = DecisionPipeline(policy, directory, store, store, signer, journal, clock,
+                                freshness=people.synced,
+                                max_directory_age_s=settings.directory_max_age_s)
+    applications = SqlApiKeys(store.engine, FileApplications(settings.applications_file))
+    guardian = Guardian(
         settings=settings, clock=clock, policy=policy, directory=directory, store=store,
-        journal=journal, applications=FileApplications(settings.applications_file),
-        sessions=sessions, pipeline=pipeline, signer=signer,
+        journal=journal, applications=applications, sessions=sessions, pipeline=pipeline,
+        signer=signer, mfa=mfa, api_keys=ApiKeyService(applications, journal, clock),
+        grants=GrantService(store, directory, lambda: pipeline.policy.definition.roles,
+                            journal, clock, max_duration_s=settings.grant_max_s),
+        audit=audit,
+        directory_sync=people.synced,
+        background=[PeriodicSync(people.synced, settings.directory_sync_interval_s)]
+        if people.synced is not None else [],
     )
+    if settings.audit_ship:
+        guardian.background.append(audit.shipper)
+    return guardian
+
+
+@dataclass
+class AuditTrail:
+    """The audit index, the shipper from the journal into it, the checkpoint signer."""
+
+    index: AuditIndex
+    shipper: Shipper
+    signer: CheckpointSigner
+
+
+def build_checkpoint_signer(settings: Settings) -> CheckpointSigner:
+    configured = settings.audit_signing_key
+    return load_signer(configured.get_secret_value() if configured else None,
+                       settings.secret_key.get_secret_value())
+
+
+def build_checkpointer(
+    settings: Settings, signer: CheckpointSigner, clock: Clock
+) -> Checkpointer:
+    return Checkpointer(signer, clock.now, every_events=settings.audit_checkpoint_every_events,
+                        every_s=settings.audit_checkpoint_every_s)
+
+
+def build_audit_index(settings: Settings) -> AuditIndex:
+    """The SQLite or OpenSearch audit index; nothing connects until it is used."""
+    from guardian.adapters.sqlite_audit_index import SqliteAuditIndex
+
+    design = load_design(
+        settings.audit_dir / "opensearch", prefix=settings.opensearch_index_prefix,
+        retention_days=settings.audit_retention_days,
+        rollover_days=settings.audit_rollover_days, replicas=settings.opensearch_replicas)
+    if settings.audit_index == "sqlite":
+        return SqliteAuditIndex(settings.audit_index_file, design.properties)
+    from guardian.adapters.opensearch_index import OpenSearchAuditIndex, make_client
+
+    password = settings.opensearch_password
+    client = make_client(
+        settings.opensearch_url_list, username=settings.opensearch_username,
+        password=password.get_secret_value() if password else None,
+        ca_file=str(settings.opensearch_ca_file) if settings.opensearch_ca_file else None,
+        verify_certs=settings.opensearch_verify_certs,
+        client_cert=str(settings.opensearch_client_cert)
+        if settings.opensearch_client_cert else None,
+        client_key=str(settings.opensearch_client_key) if settings.opensearch_client_key else None,
+        timeout_s=settings.opensearch_timeout_s)
+    return OpenSearchAuditIndex(client, design, ",".join(settings.opensearch_url_list))
+
+
+def build_shipper(
+    settings: Settings, journal: FileJournal, index: AuditIndex, clock: Clock
+) -> Shipper:
+    config = ShipperConfig(
+        batch_size=settings.audit_ship_batch_size, interval_s=settings.audit_ship_interval_s,
+        max_backoff_s=settings.audit_ship_max_backoff_s, trim_bytes=settings.audit_trim_bytes,
+        fsync=settings.journal_fsync)
+    return Shipper(journal, index, state_path(journal.path), config, clock.now)
+
+
+def build_audit_trail(
+    settings: Settings, journal: FileJournal, signer: CheckpointSigner, clock: Clock
+) -> AuditTrail:
+    index = build_audit_index(settings)
+    return AuditTrail(index, build_shipper(settings, journal, index, clock), signer)
+
+
+@dataclass
+class Shipping:
+    """The journal (opened exclusively), the index and the shipper: ``guardian audit ship``."""
+
+    journal: FileJournal
+    trail: AuditTrail
+
+    def close(self) -> None:
+        self.trail.shipper.stop()
+        self.journal.close()
+        self.trail.index.close()
+
+
+def build_shipping(settings: Settings, *, clock: Clock | None = None) -> Shipping:
+    clock = clock or SystemClock()
+    signer = build_checkpoint_signer(settings)
+    journal = FileJournal(settings.journal_file, fsync=settings.journal_fsync,
+                          checkpointer=build_checkpointer(settings, signer, clock))
+    return Shipping(journal, build_audit_trail(settings, journal, signer, clock))
+
+
+@dataclass
+class Mfa:
+    """Second factors: seeds and keys in the store, enrolment, the WebAuthn relying party."""
+
+    store: SqlMfaStore
+    secrets: MfaSecrets
+    """Store-enrolled seeds first, then the directory's (the demo organisation's)."""
+    webauthn: WebAuthnRelyingParty
+    enrolment: MfaEnrolment
+    recovery_key: bytes
+    qr_svg: Callable[[str], str] = svg_data_uri
+    """Draws a provisioning URI as an SVG data URI (segno)."""
+
+
+def build_mfa(
+    settings: Settings, store: SqlStore, directory_secrets: MfaSecrets, lockout: LockoutPolicy,
+    clock: Clock,
+) -> Mfa:
+    secret = settings.secret_key.get_secret_value()
+    mfa_store = SqlMfaStore(store.engine, Sealer(derive_key(secret, "totp-seeds")))
+    secrets = LayeredMfaSecrets(mfa_store, directory_secrets)
+    webauthn = WebAuthnRelyingParty(
+        mfa_store, rp_id=settings.webauthn_rp_id, rp_name=settings.webauthn_rp_name,
+        origin=settings.webauthn_origin)
+    recovery_key = derive_key(secret, "recovery-codes")
+    enrolment = MfaEnrolment(
+        mfa_store, secrets, store, clock, recovery_key=recovery_key,
+        issuer=settings.totp_issuer, fresh_mfa_s=settings.admin_mfa_max_age_s,
+        webauthn=webauthn, lockout=lockout)
+    return Mfa(mfa_store, secrets, webauthn, enrolment, recovery_key)
+
+
+@dataclass
+class People:
+    """The directory and the credentials behind sign-in, as the settings choose them."""
+
+    directory: Directory
+    passwords: PasswordVerifier
+    secrets: MfaSecrets
+    synced: SyncedDirectory | None = None
+    source: LdapDirectory | None = None
+
+
+def build_directory(settings: Settings, policy: CompiledPolicy, clock: Clock) -> People:
+    """The YAML directory, or (``GUARDIAN_DIRECTORY=ldap``) LDAP served from a snapshot that is
+    loaded from the data folder now and synced later; nothing here connects."""
+    secret = settings.secret_key.get_secret_value()
+    sealer = Sealer(derive_key(secret, "totp-seeds"))
+    if settings.directory != "ldap":
+        file_directory = FileDirectory(settings.directory_file, sealer)
+        return People(file_directory, file_directory, file_directory)
+    source = build_ldap_source(settings, policy.definition.roles)
+    store = FileSnapshotStore(settings.directory_snapshot_file,
+                              derive_key(secret, "directory-snapshot"))
+    synced = SyncedDirectory(source, clock, store, max_age_s=settings.directory_max_age_s)
+    # TOTP seeds come from the store (``guardian mfa enroll``; build_mfa layers it on top);
+    # beneath it, the demo organisation's sealed seeds in demo mode only, so that a real
+    # directory's "alice" never inherits the demo's public seed.
+    seeds: MfaSecrets = (FileDirectory(settings.directory_file, sealer)
+                         if settings.demo and settings.directory_file.is_file() else NoSeeds())
+    return People(synced, source, seeds, synced, source)
+
+
+class NoSeeds:
+    """``MfaSecrets`` holding no seed: beneath the store, people have what they enrolled."""
+
+    def totp_secret(self, uid: str) -> str | None:
+        return None
+
+
+def build_synced_directory(settings: Settings, *, clock: Clock | None = None) -> SyncedDirectory:
+    """The LDAP directory with its persisted snapshot, for ``guardian directory sync``."""
+    if settings.directory != "ldap":
+        raise ConfigurationError(
+            "the directory is the YAML file (GUARDIAN_DIRECTORY=file): there is nothing to sync; "
+            "set GUARDIAN_DIRECTORY=ldap and the GUARDIAN_LDAP_* settings")
+    policy = CompiledPolicy.of(load_policy(settings.policy_dir))
+    synced = build_directory(settings, policy, clock or SystemClock()).synced
+    assert synced is not None
+    return synced
+
+
+def build_ldap_source(settings: Settings, roles: frozenset[str]) -> LdapDirectory:
+    assert settings.ldap_base_dn is not None and settings.ldap_bind_dn is not None
+    assert settings.ldap_bind_password is not None
+    base = settings.ldap_base_dn
+    connections = LdapConnections(LdapConfig(
+        urls=settings.ldap_urls, bind_dn=settings.ldap_bind_dn,
+        bind_password=settings.ldap_bind_password.get_secret_value(),
+        start_tls=settings.ldap_start_tls, ca_file=settings.ldap_ca_file,
+        timeout_s=settings.ldap_timeout_s, pool_size=settings.ldap_pool_size,
+    ))
+    return LdapDirectory(connections, LdapLayout(
+        users_dn=settings.ldap_users_dn or f"ou=people,{base}",
+        groups_dn=settings.ldap_groups_dn or f"ou=groups,{base}",
+        roles=roles, group_roles=settings.ldap_group_roles,
+        attributes=LdapAttributes.of(settings.ldap_attributes),
+        paged_size=settings.ldap_paged_size,
+    ))
 
 
 def read_consents(settings: Settings) -> list[tuple[str, str]]:
@@ -97,9 +360,11 @@ def build_what_if(settings: Settings, *, clock: Clock | None = None) -> WhatIf:
     clock = clock or SystemClock()
     secret = settings.secret_key.get_secret_value()
     signer = TokenSigner(derive_key(secret, "session-tokens"))
-    directory = FileDirectory(settings.directory_file, Sealer(derive_key(secret, "totp-seeds")))
+    policy = CompiledPolicy.of(load_policy(settings.policy_dir))
+    # LDAP: the persisted snapshot, as the server would decide on it; no network here.
+    directory = build_directory(settings, policy, clock).directory
     pipeline = DecisionPipeline(
-        CompiledPolicy.of(load_policy(settings.policy_dir)), directory, MemoryGrants(),
+        policy, directory, MemoryGrants(),
         MemoryConsents(read_consents(settings)), signer, MemoryJournal(), clock,
     )
     return WhatIf(pipeline, signer, clock, directory)

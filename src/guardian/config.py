@@ -27,6 +27,32 @@ class Settings(BaseSettings):
 
     policy_dir: Path = Path("policies")
     directory_file: Path = Path("policies/demo/directory.yaml")
+
+    # -- directory: the YAML file, or LDAP served from a synced snapshot --------------------
+    directory: Literal["file", "ldap"] = "file"
+    ldap_url: str | None = None
+    """``ldap://host:port`` (loopback only, or with ``ldap_start_tls``) or ``ldaps://host:port``;
+    several, comma-separated, are tried in order."""
+    ldap_bind_dn: str | None = None
+    """The service account that reads people and groups."""
+    ldap_bind_password: SecretStr | None = None
+    ldap_base_dn: str | None = None
+    ldap_users_dn: str | None = None
+    """Default: ``ou=people,<base>``."""
+    ldap_groups_dn: str | None = None
+    """Default: ``ou=groups,<base>``."""
+    ldap_group_roles: dict[str, str] | None = None
+    """Group DN → role (JSON); default: ``cn=<role>,<groups_dn>`` for every declared role."""
+    ldap_attributes: dict[str, str] | None = None
+    """Attribute names other than the Guardian schema's, e.g. ``{"disabled": "nsAccountLock"}``."""
+    ldap_start_tls: bool = False
+    ldap_ca_file: Path | None = None
+    ldap_timeout_s: float = Field(default=5.0, gt=0, le=120)
+    ldap_pool_size: int = Field(default=4, ge=1, le=64)
+    ldap_paged_size: int = Field(default=1000, ge=10, le=100_000)
+    directory_sync_interval_s: float = Field(default=60.0, ge=5)
+    directory_max_age_s: float = Field(default=3600.0, ge=10)
+    """Past this age of the last successful sync, decisions deny (``directory_stale``)."""
     applications_file: Path = Path("policies/demo/applications.yaml")
     customers_file: Path | None = Path("policies/demo/customers.yaml")
     """Consents to seed into an empty store (the demo customers)."""
@@ -38,11 +64,54 @@ class Settings(BaseSettings):
     """Audit journal file; default: ``data_dir/audit/journal.jsonl``."""
     journal_fsync: bool = True
 
+    # -- audit trail: index, shipper, checkpoints (DESIGN.md "Audit trail") --------------
+    audit_index: Literal["sqlite", "opensearch"] = "sqlite"
+    """Where the journal is shipped for search and verification: embedded SQLite or OpenSearch."""
+    audit_index_path: Path | None = None
+    """SQLite audit index; default: ``data_dir/audit/index.db``."""
+    audit_dir: Path = Path("audit")
+    """Index design files (template, mapping, ISM policy) applied by ``guardian audit init``."""
+    opensearch_urls: str = ""
+    """Comma-separated OpenSearch URLs, e.g. ``https://os1:9200,https://os2:9200``."""
+    opensearch_username: str | None = None
+    opensearch_password: SecretStr | None = None
+    opensearch_ca_file: Path | None = None
+    opensearch_verify_certs: bool = True
+    opensearch_client_cert: Path | None = None
+    opensearch_client_key: Path | None = None
+    opensearch_timeout_s: float = Field(default=10.0, gt=0)
+    opensearch_index_prefix: str = Field(
+        default="guardian-audit", pattern=r"^[a-z0-9][a-z0-9_-]{0,80}$")
+    opensearch_replicas: int = Field(default=1, ge=0)
+    audit_retention_days: int = Field(default=365, ge=1)
+    """Events are deleted (by the ISM policy) this long after their index rolled over."""
+    audit_rollover_days: int = Field(default=30, ge=1)
+    audit_ship: bool = True
+    """Run the shipper (journal → index) in ``guardian serve``."""
+    audit_ship_batch_size: int = Field(default=5000, ge=1, le=100_000)
+    audit_ship_interval_s: float = Field(default=0.5, gt=0)
+    """A partial batch is sent once its oldest event waited this long."""
+    audit_ship_max_backoff_s: float = Field(default=30.0, gt=0)
+    audit_trim_bytes: int = Field(default=64 * 1024 * 1024, ge=0)
+    """Trim the journal once this many acknowledged bytes precede its last shipped checkpoint."""
+    audit_checkpoint_every_events: int = Field(default=1000, ge=1)
+    audit_checkpoint_every_s: float = Field(default=60.0, gt=0)
+    audit_signing_key: SecretStr | None = None
+    """Ed25519 checkpoint key: a PEM file path or a sealed value (``guardian keys init``)."""
+
     secret_key: SecretStr = SecretStr(DEMO_SECRET_KEY)
     session_ttl_s: int = Field(default=8 * 3600, ge=60)
     lockout_max_failures: int = Field(default=5, ge=1)
     lockout_base_s: float = Field(default=60.0, ge=1)
     lockout_max_s: float = Field(default=3600.0, ge=1)
+    admin_mfa_max_age_s: int = Field(default=900, ge=30)
+    """Administrative endpoints and factor changes need a second factor at most this old."""
+    grant_max_s: int = Field(default=7 * 24 * 3600, ge=60)
+    """Longest a temporary grant may last from now."""
+    totp_issuer: str = "Guardian"
+    webauthn_rp_id: str = "localhost"
+    webauthn_rp_name: str = "Guardian"
+    webauthn_origin: str = "http://localhost:8000"
 
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     log_format: Literal["console", "json"] = "console"
@@ -58,7 +127,33 @@ class Settings(BaseSettings):
             raise ValueError("GUARDIAN_SECRET_KEY must be set outside demo mode")
         if len(self.secret_key.get_secret_value()) < 32:
             raise ValueError("GUARDIAN_SECRET_KEY must be at least 32 characters")
+        if self.audit_index == "opensearch" and not self.opensearch_url_list:
+            raise ValueError("GUARDIAN_AUDIT_INDEX=opensearch needs GUARDIAN_OPENSEARCH_URLS")
         return self
+
+    @model_validator(mode="after")
+    def _ldap_complete(self) -> Settings:
+        if self.directory != "ldap":
+            return self
+        missing = [name for name in ("ldap_url", "ldap_base_dn", "ldap_bind_dn",
+                                     "ldap_bind_password") if getattr(self, name) is None]
+        if missing:
+            names = ", ".join("GUARDIAN_" + m.upper() for m in missing)
+            raise ValueError(f"GUARDIAN_DIRECTORY=ldap needs {names}")
+        if self.directory_max_age_s <= self.directory_sync_interval_s:
+            raise ValueError("GUARDIAN_DIRECTORY_MAX_AGE_S must exceed "
+                             "GUARDIAN_DIRECTORY_SYNC_INTERVAL_S (else every gap between two "
+                             "syncs would deny)")
+        return self
+
+    @property
+    def ldap_urls(self) -> tuple[str, ...]:
+        return tuple(u.strip() for u in (self.ldap_url or "").split(",") if u.strip())
+
+    @property
+    def directory_snapshot_file(self) -> Path:
+        """The last LDAP snapshot, loaded at start so a restart while LDAP is down decides."""
+        return self.data_dir / "directory" / "snapshot.json"
 
     @property
     def store_url(self) -> str:
@@ -67,6 +162,14 @@ class Settings(BaseSettings):
     @property
     def journal_file(self) -> Path:
         return self.journal_path or self.data_dir / "audit" / "journal.jsonl"
+
+    @property
+    def audit_index_file(self) -> Path:
+        return self.audit_index_path or self.data_dir / "audit" / "index.db"
+
+    @property
+    def opensearch_url_list(self) -> list[str]:
+        return [u.strip() for u in self.opensearch_urls.split(",") if u.strip()]
 
 
 def is_loopback(host: str) -> bool:

@@ -7,6 +7,11 @@ machine-readable ``code``::
     GuardianError                      code
     ├── ConfigurationError             configuration_error
     ├── InvalidRequest                 invalid_request
+    │   ├── UnknownRole                unknown_role        (not a role of the policy)
+    │   ├── UnknownUser                unknown_user        (not in the directory)
+    │   ├── GrantTooLong               grant_too_long      (expiry beyond the maximum)
+    │   ├── CodeMismatch               code_mismatch       (first code of an enrolment is wrong)
+    │   └── InvalidWebAuthn            webauthn_invalid    (registration response refused)
     ├── NotFound                       not_found
     ├── PolicyError                    policy_error
     │   └── PolicyLintError            policy_lint_error   (carries every finding)
@@ -16,10 +21,14 @@ machine-readable ``code``::
     │   ├── InvalidToken               invalid_token
     │   └── InvalidApiKey              invalid_api_key
     ├── PermissionDenied               forbidden
+    │   ├── RoleRequired               role_required       (the caller lacks an admin role)
+    │   ├── FreshMfaRequired           fresh_mfa_required  (step up first)
+    │   └── SelfGrantForbidden         self_grant_forbidden
     ├── StoreUnavailable               store_unavailable
     ├── DirectoryUnavailable           directory_unavailable
     └── AuditError                     audit_error
         ├── AuditUnavailable           audit_unavailable
+        ├── AuditIndexUnavailable      audit_index_unavailable (search/shipping target down)
         └── ChainBroken                chain_broken
 """
 
@@ -45,6 +54,26 @@ class ConfigurationError(GuardianError):
 
 class InvalidRequest(GuardianError):
     code = "invalid_request"
+
+
+class UnknownRole(InvalidRequest):
+    code = "unknown_role"
+
+
+class UnknownUser(InvalidRequest):
+    code = "unknown_user"
+
+
+class GrantTooLong(InvalidRequest):
+    code = "grant_too_long"
+
+
+class CodeMismatch(InvalidRequest):
+    code = "code_mismatch"
+
+
+class InvalidWebAuthn(InvalidRequest):
+    code = "webauthn_invalid"
 
 
 class NotFound(GuardianError):
@@ -99,6 +128,18 @@ class PermissionDenied(GuardianError):
     code = "forbidden"
 
 
+class RoleRequired(PermissionDenied):
+    code = "role_required"
+
+
+class FreshMfaRequired(PermissionDenied):
+    code = "fresh_mfa_required"
+
+
+class SelfGrantForbidden(PermissionDenied):
+    code = "self_grant_forbidden"
+
+
 class StoreUnavailable(GuardianError):
     code = "store_unavailable"
 
@@ -113,6 +154,13 @@ class AuditError(GuardianError):
 
 class AuditUnavailable(AuditError):
     code = "audit_unavailable"
+
+
+class AuditIndexUnavailable(AuditError):
+    """The audit index (OpenSearch or SQLite) cannot be reached or refused the whole request;
+    decisions go on (the journal keeps everything), searches and reports cannot."""
+
+    code = "audit_index_unavailable"
 
 
 class ChainBroken(AuditError):

@@ -7,9 +7,19 @@ default; real services (LDAP, PostgreSQL, OpenSearch) implement the same protoco
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
+from guardian.audit.queries import AuditPage, AuditQuery
+from guardian.audit.records import (
+    IndexStatus,
+    ItemOutcome,
+    JournalRecord,
+    SetupReport,
+    StoredEvent,
+)
+from guardian.governance.model import ApiKeyRecord, TemporaryGrant
+from guardian.identity.directory_snapshot import DirectorySnapshot
 from guardian.identity.principal import Principal
 from guardian.policy.model import AuditReceipt
 
@@ -29,8 +39,49 @@ class Directory(Protocol):
     def principals(self) -> Iterable[Principal]: ...
 
 
+class DirectoryFreshness(Protocol):
+    """How old the directory data behind decisions is."""
+
+    def age_s(self, now: float) -> float | None:
+        """Seconds since the data was read from its source (``math.inf`` if it never was);
+        ``None`` for a directory that cannot go stale (a static file)."""
+        ...
+
+
+class DirectorySource(Protocol):
+    """Where a synced directory reads people from (LDAP): a network round trip, never on
+    the decision path."""
+
+    @property
+    def name(self) -> str:
+        """Where it reads from, for operators (a URL without credentials)."""
+        ...
+
+    def fetch(self) -> list[Principal]:
+        """Every principal, now; raises ``DirectoryUnavailable``."""
+        ...
+
+    @property
+    def warnings(self) -> Sequence[str]:
+        """What the last fetch skipped or read the strict way (for operators)."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class SnapshotStore(Protocol):
+    """Keeps the last directory snapshot across restarts."""
+
+    def load(self) -> DirectorySnapshot | None: ...
+
+    def save(self, snapshot: DirectorySnapshot) -> None: ...
+
+
 class PasswordVerifier(Protocol):
-    def verify_password(self, uid: str, password: str) -> bool: ...
+    def verify_password(self, uid: str, password: str) -> bool:
+        """Whether ``password`` is ``uid``'s. For an unknown ``uid`` it returns False after the
+        same work as for a known one, so timing does not reveal which accounts exist."""
+        ...
 
 
 class MfaSecrets(Protocol):
@@ -57,6 +108,47 @@ class OtpLedger(Protocol):
     def reset_failures(self, uid: str) -> None: ...
 
 
+class TotpFactors(Protocol):
+    """TOTP enrolments: a seed is pending until its first valid code, then active."""
+
+    def begin_totp(self, uid: str, secret: str, recovery_digests: Sequence[str],
+                   at: float) -> None:
+        """Keep ``secret`` (sealed) as ``uid``'s pending seed, with its recovery codes."""
+        ...
+
+    def pending_totp(self, uid: str) -> str | None: ...
+
+    def activate_totp(self, uid: str, at: float) -> bool:
+        """Make the pending seed (and its recovery codes) the active one, replacing any other;
+        ``False`` when nothing is pending."""
+        ...
+
+
+class RecoveryCodes(Protocol):
+    def use_recovery_code(self, uid: str, digest: str, at: float) -> bool:
+        """Spend the unused recovery code with this keyed digest; ``False`` if there is none."""
+        ...
+
+
+class WebAuthnCeremonies(Protocol):
+    """Security keys (WebAuthn): challenges kept server-side and used once."""
+
+    def registration_options(self, uid: str, display_name: str, at: float) -> dict[str, Any]:
+        ...
+
+    def register(self, uid: str, credential: Mapping[str, Any], at: float) -> str:
+        """Verify a registration response; return the new credential's id (base64url)."""
+        ...
+
+    def authentication_options(self, uid: str, at: float) -> dict[str, Any] | None:
+        """Options for an assertion, or ``None`` when ``uid`` has no security key."""
+        ...
+
+    def authenticate(self, uid: str, credential: Mapping[str, Any], at: float) -> bool: ...
+
+    def has_credentials(self, uid: str) -> bool: ...
+
+
 class ConsentRegistry(Protocol):
     def without_consent(self, customer_ids: Sequence[str], purpose: str) -> tuple[str, ...]:
         """The customers among ``customer_ids`` who have not consented to ``purpose``."""
@@ -69,9 +161,27 @@ class GrantStore(Protocol):
         ...
 
 
+class GrantRegistry(Protocol):
+    def add_grant(self, grant: TemporaryGrant) -> None: ...
+
+    def list_grants(self, uid: str | None = None) -> list[TemporaryGrant]: ...
+
+
 class ApplicationRegistry(Protocol):
     def application_for(self, api_key: str) -> str | None:
         """The name of the application holding ``api_key``, or ``None``."""
+        ...
+
+
+class ApiKeyRegistry(Protocol):
+    """Application API keys kept by Guardian (the clear key is shown once, never stored)."""
+
+    def add_key(self, record: ApiKeyRecord, key_sha256: str) -> None: ...
+
+    def list_keys(self) -> list[ApiKeyRecord]: ...
+
+    def revoke_key(self, key_id: str, at: float) -> ApiKeyRecord | None:
+        """Revoke and return the key, or ``None`` if there is no such active key."""
         ...
 
 
@@ -87,5 +197,72 @@ class AuditJournal(Protocol):
     ) -> list[AuditReceipt]:
         """Like ``append_many`` for callers on an event loop: awaits durability."""
         ...
+
+    def close(self) -> None: ...
+
+
+class ShippableJournal(Protocol):
+    """What the shipper needs of the journal: read what is durable, trim what was shipped."""
+
+    @property
+    def last_seq(self) -> int: ...
+
+    @property
+    def durable_offset(self) -> int:
+        """Bytes of the journal file that are durable (whole events only)."""
+        ...
+
+    def read_records(self, offset: int, max_events: int) -> list[JournalRecord]:
+        """Up to ``max_events`` durable events from byte ``offset`` on, in order."""
+        ...
+
+    def offset_of(self, seq: int) -> int | None:
+        """Byte offset of event ``seq``'s line; the end of the journal for the event after the
+        last; ``None`` if it is not in the journal (trimmed, or never written)."""
+        ...
+
+    def trim_before(self, offset: int) -> int:
+        """Drop the journal's bytes before ``offset`` (the start of a checkpoint's line), so it
+        starts at that signed checkpoint; return how many bytes went."""
+        ...
+
+    def checkpoint_if_due(self) -> bool:
+        """Append a signed checkpoint if one is due by time; ``True`` if one was written."""
+        ...
+
+
+class AuditIndex(Protocol):
+    """Where audit events are indexed for search and verification (SQLite or OpenSearch).
+
+    Indexing is create-only by sequence number: a document is never overwritten; sending one
+    again is answered ``duplicate`` if identical, ``conflict`` if another one is there.
+    Whole-request failures raise ``AuditIndexUnavailable``.
+    """
+
+    def setup(self) -> SetupReport:
+        """Create or update what the index needs (idempotent: a second run changes nothing)."""
+        ...
+
+    def status(self) -> IndexStatus:
+        """Cheap description for health checks (no network round trip)."""
+        ...
+
+    def index_events(self, records: Sequence[JournalRecord]) -> list[ItemOutcome]: ...
+
+    def index_checkpoints(self, records: Sequence[JournalRecord]) -> list[ItemOutcome]: ...
+
+    def events_in_order(self, after_seq: int = 0) -> Iterator[StoredEvent]:
+        """Every event with a sequence number above ``after_seq``, by sequence number."""
+        ...
+
+    def checkpoints(self) -> Iterator[StoredEvent]:
+        """Every document of the checkpoint index, by sequence number."""
+        ...
+
+    def count(self) -> int:
+        """How many events the index holds."""
+        ...
+
+    def search(self, query: AuditQuery) -> AuditPage: ...
 
     def close(self) -> None: ...

@@ -1,7 +1,9 @@
 """The store (consents, one-time-code ledger, temporary grants) on SQLAlchemy Core.
 
-One schema for SQLite (the embedded default) and PostgreSQL (``GUARDIAN_DATABASE_URL``).
-Vendor errors are translated to :class:`~guardian.errors.StoreUnavailable` at this boundary.
+One schema for SQLite (the embedded default) and PostgreSQL (``GUARDIAN_DATABASE_URL``),
+declared here on :data:`metadata` (also the tables of ``sql_mfa`` and ``sql_api_keys``) and
+created by the Alembic migrations in ``migrations/`` (``sql_migrations``). Vendor errors are
+translated to :class:`~guardian.errors.StoreUnavailable` at this boundary.
 Temporary grants are read on the decision path, so they are served from a snapshot refreshed
 after every write here and at most ``grants_refresh_s`` old otherwise.
 """
@@ -11,10 +13,10 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Column,
     Engine,
     Float,
@@ -22,6 +24,8 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
+    UniqueConstraint,
     create_engine,
     event,
     insert,
@@ -31,6 +35,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from guardian.errors import StoreUnavailable
+from guardian.governance.model import TemporaryGrant
 
 metadata = MetaData()
 
@@ -62,19 +67,54 @@ grants = Table(
     Column("reason", String(1024), nullable=False),
     Column("granted_by", String(128), nullable=False),
 )
+# Second factors (guardian.adapters.sql_mfa): at most one pending and one active TOTP seed per
+# user, sealed; recovery codes as keyed digests, usable while their enrolment is active.
+totp_enrolments = Table(
+    "totp_enrolments", metadata,
+    Column("id", String(32), primary_key=True),
+    Column("uid", String(128), nullable=False),
+    Column("sealed_seed", String(512), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("activated_at", Float, nullable=True),
+    UniqueConstraint("uid", "state", name="uq_totp_enrolments_uid_state"),
+)
+recovery_codes = Table(
+    "recovery_codes", metadata,
+    Column("uid", String(128), primary_key=True),
+    Column("digest", String(64), primary_key=True),
+    Column("enrolment_id", String(32), nullable=False, index=True),
+    Column("used_at", Float, nullable=True),
+)
+webauthn_credentials = Table(
+    "webauthn_credentials", metadata,
+    Column("credential_id", String(1400), primary_key=True),
+    Column("uid", String(128), nullable=False, index=True),
+    Column("public_key", Text, nullable=False),
+    Column("sign_count", BigInteger, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("last_used_at", Float, nullable=True),
+)
+webauthn_challenges = Table(
+    "webauthn_challenges", metadata,
+    Column("uid", String(128), primary_key=True),
+    Column("purpose", String(16), primary_key=True),
+    Column("challenge", String(128), nullable=False),
+    Column("expires_at", Float, nullable=False),
+)
+# Application API keys (guardian.adapters.sql_api_keys), by SHA-256 only.
+api_keys = Table(
+    "api_keys", metadata,
+    Column("id", String(32), primary_key=True),
+    Column("name", String(128), nullable=False),
+    Column("key_sha256", String(64), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("created_by", String(128), nullable=False),
+    Column("revoked_at", Float, nullable=True),
+    UniqueConstraint("key_sha256", name="uq_api_keys_key_sha256"),
+)
 
 _CLAIM_RETENTION_S = 600.0
-
-
-@dataclass(frozen=True, slots=True)
-class TemporaryGrant:
-    id: str
-    uid: str
-    role: str
-    starts_at: float
-    expires_at: float
-    reason: str
-    granted_by: str
 
 
 def make_engine(url: str) -> Engine:
@@ -103,8 +143,10 @@ class SqlStore:
         self._grants_lock = threading.Lock()
 
     def create_schema(self) -> None:
-        with _translated():
-            metadata.create_all(self.engine)
+        """Bring the schema to the latest Alembic revision (see ``sql_migrations``)."""
+        from guardian.adapters.sql_migrations import upgrade
+
+        upgrade(self.engine)
 
     # -- ConsentRegistry ----------------------------------------------------------------
 
@@ -180,6 +222,13 @@ class SqlStore:
         with _translated(), self.engine.begin() as conn:
             conn.execute(insert(grants).values(**_grant_row(grant)))
         self._load_grants()
+
+    def list_grants(self, uid: str | None = None) -> list[TemporaryGrant]:
+        query = select(grants).order_by(grants.c.starts_at, grants.c.id)
+        if uid is not None:
+            query = query.where(grants.c.uid == uid)
+        with _translated(), self.engine.connect() as conn:
+            return [TemporaryGrant(**row) for row in conn.execute(query).mappings()]
 
     def active_roles(self, uid: str, at: float) -> frozenset[str]:
         if time.monotonic() - self._grants_loaded_at > self._refresh_s:

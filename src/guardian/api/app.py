@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from guardian import __version__
-from guardian.api import decisions, health, sessions
+from guardian.api import audit, decisions, grants, health, keys, mfa, reports, sessions, webauthn
 from guardian.api.errors import (
     on_guardian_error,
     on_http_error,
@@ -20,10 +23,20 @@ from guardian.errors import GuardianError
 
 
 def create_app(guardian: Guardian) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Background work (the directory sync) runs while the app serves, not beyond.
+        guardian.start_background()
+        try:
+            yield
+        finally:
+            guardian.stop_background()
+
     app = FastAPI(
         title="Guardian",
         version=__version__,
         summary="Who may touch customer personal data, and the proof of every access.",
+        lifespan=lifespan,
     )
     app.state.guardian = guardian
     app.add_middleware(BodySizeLimit, max_bytes=guardian.settings.max_body_bytes)
@@ -34,4 +47,10 @@ def create_app(guardian: Guardian) -> FastAPI:
     app.include_router(decisions.router)
     app.include_router(sessions.router)
     app.include_router(health.router)
+    app.include_router(mfa.router)
+    app.include_router(webauthn.router)
+    app.include_router(keys.router)
+    app.include_router(grants.router)
+    app.include_router(audit.router)
+    app.include_router(reports.router)
     return app

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter
 
 from guardian import __version__
 from guardian.api.deps import GuardianDep
+from guardian.bootstrap import Guardian
 
 router = APIRouter(prefix="/v1", tags=["operations"])
 
@@ -15,10 +17,64 @@ router = APIRouter(prefix="/v1", tags=["operations"])
 @router.get("/health", summary="Liveness and the state of the decision path")
 async def health(guardian: GuardianDep) -> dict[str, Any]:
     journal = guardian.journal
+    directory = directory_health(guardian)
+    audit = audit_health(guardian)
     return {
-        "status": "ok",
+        "status": "degraded" if directory["stale"] or audit["degraded"] else "ok",
         "version": __version__,
         "policy_version": guardian.policy.definition.version,
         "demo": guardian.settings.demo,
         "journal": {"last_seq": getattr(journal, "last_seq", None)},
+        "directory": directory,
+        "audit": audit,
     }
+
+
+def audit_health(guardian: Guardian) -> dict[str, Any]:
+    """The audit index, how far the shipper got (and how far behind it is), the signing key.
+
+    ``degraded`` when the index refuses an event for good or holds a different document under
+    a sequence number (a tamper signal); an index that is merely down is retried and reported
+    as lag. No network round trip.
+    """
+    index = guardian.audit.index.status()
+    shipper = guardian.audit.shipper.stats()
+    shipper.pop("lag_histogram", None)
+    signer = guardian.audit.signer
+    return {
+        "degraded": bool(shipper["held"] or shipper["conflicts"]),
+        "index": {"kind": index.kind, "target": index.target, "retention": index.retention},
+        "shipper": shipper,
+        "checkpoints": {
+            "key_id": signer.key_id,
+            "signing_key": "derived from GUARDIAN_SECRET_KEY (set GUARDIAN_AUDIT_SIGNING_KEY)"
+            if signer.source == "derived" else signer.source,
+            "every_events": guardian.settings.audit_checkpoint_every_events,
+            "every_s": guardian.settings.audit_checkpoint_every_s,
+        },
+    }
+
+
+def directory_health(guardian: Guardian) -> dict[str, Any]:
+    """Where people come from and, for a synced directory, how old its snapshot is; a stale
+    one makes every decision deny (``directory_stale``)."""
+    synced = guardian.directory_sync
+    if synced is None:
+        return {"source": "file", "users": sum(1 for _ in guardian.directory.principals()),
+                "age_s": None, "stale": False}
+    status = synced.status(guardian.clock.now())
+    return {
+        "source": "ldap",
+        "url": status.source,
+        "users": status.users,
+        "last_sync_at": _iso(status.last_sync_at),
+        "age_s": status.age_s,
+        "max_age_s": synced.max_age_s,
+        "last_attempt_at": _iso(status.last_attempt_at),
+        "last_error": status.last_error,
+        "stale": status.stale,
+    }
+
+
+def _iso(at: float | None) -> str | None:
+    return None if at is None else datetime.fromtimestamp(at, UTC).isoformat()

@@ -74,9 +74,13 @@ class BatchBody(_Strict):
 
 
 class SignInBody(_Strict):
+    """``otp``, or ``recovery_code``, or neither for someone with no second factor yet."""
+
     user: Identifier
     password: Annotated[str, StringConstraints(min_length=1, max_length=1024)]
-    otp: Otp
+    otp: Otp | None = None
+    recovery_code: Annotated[str, StringConstraints(min_length=1, max_length=64,
+                                                    pattern=_PRINTABLE)] | None = None
 
 
 class StepUpBody(_Strict):

@@ -36,7 +36,8 @@ def _render(issued: IssuedSession) -> dict[str, Any]:
 def _sign_in(guardian: Guardian, body: SignInBody) -> IssuedSession:
     now = guardian.clock.now()
     try:
-        issued = guardian.sessions.sign_in(body.user, body.password, body.otp)
+        issued = guardian.sessions.sign_in(body.user, body.password, body.otp,
+                                           recovery_code=body.recovery_code)
     except AuthenticationError as exc:
         guardian.journal.append(session_event(
             AuditAction.SESSION_FAILED, body.user, now, reason=exc.code))
@@ -61,7 +62,7 @@ def _step_up(guardian: Guardian, token: str, body: StepUpBody) -> IssuedSession:
     return issued
 
 
-@router.post("", status_code=201, summary="Sign in with password and TOTP code")
+@router.post("", status_code=201, summary="Sign in with password and TOTP or recovery code")
 async def sign_in(body: SignInBody, guardian: GuardianDep) -> JSONResponse:
     issued = await anyio.to_thread.run_sync(_sign_in, guardian, body)
     return JSONResponse(_render(issued), status_code=201)

@@ -7,6 +7,7 @@ changed; the journal adds ``guardian.seq``, ``guardian.prev_hash`` and ``guardia
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
@@ -22,9 +23,18 @@ class AuditAction(StrEnum):
     SESSION_CREATED = "session.created"
     SESSION_FAILED = "session.failed"
     SESSION_STEPPED_UP = "session.stepped_up"
+    MFA_ENROLMENT_STARTED = "mfa.enrolment_started"
+    MFA_FACTOR_ACTIVATED = "mfa.factor_activated"
+    MFA_WEBAUTHN_REGISTERED = "mfa.webauthn_registered"
+    GRANT_CREATED = "governance.grant_created"
+    GRANT_REFUSED = "governance.grant_refused"
+    API_KEY_CREATED = "governance.api_key_created"
+    API_KEY_REVOKED = "governance.api_key_revoked"
 
 
+@functools.lru_cache(maxsize=256)
 def timestamp(at: float) -> str:
+    """ISO 8601 in UTC with milliseconds; cached, as a batch shares one instant."""
     return datetime.fromtimestamp(at, UTC).isoformat(timespec="milliseconds").replace(
         "+00:00", "Z"
     )
@@ -33,15 +43,16 @@ def timestamp(at: float) -> str:
 def decision_event(
     request: DecisionRequest, decision: Decision, at: float
 ) -> dict[str, Any]:
+    # Enum members are str subclasses: orjson writes them as their value, no `.value` needed.
     guardian: dict[str, Any] = {
         "decision_id": decision.decision_id,
-        "decision": decision.outcome.value,
-        "action": request.action.value,
+        "decision": decision.outcome,
+        "action": request.action,
         "purpose": request.purpose,
         "database": request.database,
         "category": request.category,
         "customer_ids": list(request.customer_ids),
-        "reasons": [r.code.value for r in decision.reasons],
+        "reasons": [r.code for r in decision.reasons],
         "policy_version": decision.policy_version,
     }
     if decision.mfa_age_s is not None:
@@ -55,7 +66,7 @@ def decision_event(
         "event": {
             "kind": "event",
             "category": ["iam"],
-            "action": AuditAction.ACCESS_DECISION.value,
+            "action": AuditAction.ACCESS_DECISION,
             "outcome": "success" if decision.permitted else "failure",
         },
         "user": {"id": request.subject_id, "roles": list(decision.roles)},
@@ -75,5 +86,18 @@ def session_event(action: AuditAction, uid: str, at: float, **extra: Any) -> dic
         "event": {"kind": "event", "category": ["authentication"], "action": action.value,
                   "outcome": outcome},
         "user": {"id": uid},
+        "guardian": dict(extra),
+    }
+
+
+def governance_event(
+    action: AuditAction, actor: str, at: float, *, success: bool = True, **extra: Any
+) -> dict[str, Any]:
+    """A change to who may do what (grants, API keys, second factors), made by ``actor``."""
+    return {
+        "@timestamp": timestamp(at),
+        "event": {"kind": "event", "category": ["iam", "configuration"], "action": action.value,
+                  "outcome": "success" if success else "failure"},
+        "user": {"id": actor},
         "guardian": dict(extra),
     }

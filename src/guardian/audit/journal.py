@@ -11,14 +11,18 @@ and an event whose write failed is not left behind to fork the chain.
 
 On opening, a torn last line (a crash mid-write; never acknowledged) is cut off and the chain
 continues from the last whole event.
+
+With a :class:`~guardian.audit.checkpoints.Checkpointer`, a signed checkpoint event follows
+every N events (after the batch that reached N), is appended when T seconds passed
+(:meth:`FileJournal.checkpoint_if_due`, called by the shipper) and on a clean close. The
+shipper reads durable events by offset and trims what the index acknowledged
+(:meth:`FileJournal.trim_before`), always leaving a checkpoint as the first line.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import errno
-import fcntl
 import os
 import threading
 from collections.abc import Iterator, Mapping, Sequence
@@ -29,10 +33,19 @@ from typing import Any
 import orjson
 
 from guardian.audit.chain import GENESIS, seal
+from guardian.audit.checkpoints import Checkpointer
+from guardian.audit.journal_files import (
+    JournalReader,
+    copy_tail,
+    fsync_dir,
+    lock_exclusively,
+    recover_tail,
+    starts_with_checkpoint,
+)
+from guardian.audit.records import JournalRecord, is_checkpoint
 from guardian.errors import AuditUnavailable
 from guardian.policy.model import AuditReceipt
 
-_TAIL_READ = 64 * 1024
 _REFUSED = "audit journal write failed; event not recorded"
 
 
@@ -49,9 +62,14 @@ class _Waiter:
 class FileJournal:
     """A :class:`guardian.ports.AuditJournal` on a local file."""
 
-    def __init__(self, path: Path, *, fsync: bool = True) -> None:
+    def __init__(
+        self, path: Path, *, fsync: bool = True, checkpointer: Checkpointer | None = None
+    ) -> None:
         self.path = path
         self._fsync = fsync
+        self._checkpointer = checkpointer
+        self._since_checkpoint = 0
+        self._reader = JournalReader(path)
         self._cond = threading.Condition(threading.Lock())
         self._fd: int | None = None
         self._pending: list[bytes] = []
@@ -82,6 +100,79 @@ class FileJournal:
     @property
     def last_hash(self) -> str:
         return self._durable_hash
+
+    @property
+    def durable_offset(self) -> int:
+        return self._durable_offset
+
+    @property
+    def checkpointer(self) -> Checkpointer | None:
+        return self._checkpointer
+
+    # -- reading and trimming (the shipper) ---------------------------------------------
+
+    def read_records(self, offset: int, max_events: int) -> list[JournalRecord]:
+        """Up to ``max_events`` durable events from byte ``offset`` on."""
+        return self._reader.read(offset, self._durable_offset, max_events)
+
+    def offset_of(self, seq: int) -> int | None:
+        return self._reader.offset_of(seq, self._durable_offset)
+
+    def trim_before(self, offset: int) -> int:
+        """Drop the bytes before ``offset``, which must start a checkpoint event's line.
+
+        The durable rest is copied to a new file, synced and renamed over the journal while
+        appenders wait (the rest is small: the shipper trims only when it has caught up).
+        """
+        with self._cond:
+            while self._flushing:
+                self._cond.wait()
+            self._ensure_open()
+            fd, end = self._fd, self._durable_offset
+            assert fd is not None
+            if offset <= 0:
+                return 0
+            if offset >= end or not starts_with_checkpoint(fd, offset, end):
+                raise ValueError("a journal may only be trimmed to the start of a checkpoint")
+            target = self.path.with_name(self.path.name + ".trim")
+            try:
+                new = copy_tail(fd, offset, end, target, fsync=self._fsync)
+                os.replace(target, self.path)
+                if self._fsync:
+                    fsync_dir(self.path.parent)
+            except OSError as exc:
+                raise AuditUnavailable(f"audit journal trim failed: {exc.strerror}") from exc
+            os.close(fd)
+            self._fd = new
+            self._durable_offset = end - offset
+            self._reader.close()
+            return offset
+
+    # -- checkpoints --------------------------------------------------------------------
+
+    def checkpoint_if_due(self) -> bool:
+        """Append a signed checkpoint if the last one is older than the checkpointer's period
+        and events came since; waits until it is durable."""
+        cp = self._checkpointer
+        if cp is None:
+            return False
+        with self._cond:
+            if not cp.due_by_time(self._since_checkpoint):
+                return False
+            self._ensure_open()
+            seq = self._next_seq
+            self._queue_checkpoint(cp)
+            self._wait_durable(seq, self._generation)
+        return True
+
+    def _queue_checkpoint(self, cp: Checkpointer) -> None:
+        """Seal a checkpoint over the last event onto the chain; called with the lock held."""
+        sealed, digest = seal(cp.event(self._next_seq - 1, self._prev_hash), self._next_seq,
+                              self._prev_hash)
+        self._pending.append(orjson.dumps(sealed, option=orjson.OPT_SORT_KEYS) + b"\n")
+        self._next_seq += 1
+        self._prev_hash = digest
+        self._since_checkpoint = 0
 
     def append(self, event: Mapping[str, Any]) -> AuditReceipt:
         return self.append_many((event,))[0]
@@ -123,10 +214,14 @@ class FileJournal:
         with self._cond:
             while self._flushing:
                 self._cond.wait()
+            if (self._checkpointer is not None and self._since_checkpoint > 0
+                    and self._fd is not None and self._open_error is None):
+                self._queue_checkpoint(self._checkpointer)  # a clean stop leaves a signed tail
             if self._pending and self._fd is not None:
                 self._flush_pending()  # what was queued is written, then acknowledged
             self._settle_waiters(closing=True)
             self._close_quietly()
+            self._reader.close()
             self._stopping = False
 
     def _submit(self, events: Sequence[Mapping[str, Any]]) -> tuple[list[AuditReceipt], int]:
@@ -147,6 +242,10 @@ class FileJournal:
             raise AuditUnavailable(f"audit event cannot be serialised: {exc}") from exc
         self._pending.extend(lines)
         self._next_seq, self._prev_hash = seq, prev
+        self._since_checkpoint += len(lines)
+        cp = self._checkpointer
+        if cp is not None and cp.due_by_count(self._since_checkpoint):
+            self._queue_checkpoint(cp)
         return receipts, self._generation
 
     # -- group commit -------------------------------------------------------------------
@@ -234,6 +333,7 @@ class FileJournal:
         self._pending = []
         self._next_seq = self._durable_seq + 1
         self._prev_hash = self._durable_hash
+        self._since_checkpoint = 1  # unknown after a roll back: let the next period sign
         try:
             if self._fd is not None:
                 os.ftruncate(self._fd, self._durable_offset)
@@ -262,13 +362,15 @@ class FileJournal:
         existed = self.path.exists()
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o640)
         try:
-            _lock_exclusively(fd, self.path)
+            lock_exclusively(fd, self.path)
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.path.with_name(self.path.name + ".trim"))  # an unfinished trim
             if self._truncate_to is not None:
                 os.ftruncate(fd, self._truncate_to)
                 self._truncate_to = None
-            offset, last = _recover_tail(fd)
+            offset, last = recover_tail(fd)
             if not existed and self._fsync:
-                _fsync_dir(self.path.parent)
+                fsync_dir(self.path.parent)
         except (OSError, ValueError, KeyError) as exc:
             os.close(fd)
             if isinstance(exc, OSError):
@@ -279,6 +381,9 @@ class FileJournal:
         if last is not None:
             self._durable_seq = int(last["guardian"]["seq"])
             self._durable_hash = str(last["guardian"]["hash"])
+            if not is_checkpoint(last) and self._checkpointer is not None:
+                self._since_checkpoint = max(self._since_checkpoint, 1)
+                self._checkpointer.make_due()  # sign the tail left by the last run soon
         self._next_seq = self._durable_seq + 1
         self._prev_hash = self._durable_hash
 
@@ -297,56 +402,6 @@ def _resolve(settled: list[tuple[asyncio.Future[None], bool]]) -> None:
             future.set_result(None)
         else:
             future.set_exception(AuditUnavailable(_REFUSED))
-
-
-def _lock_exclusively(fd: int, path: Path) -> None:
-    """One writer per journal file: a second one would fork the chain."""
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError as exc:
-        raise OSError(exc.errno, f"{path} is already open by another writer") from exc
-    except OSError as exc:
-        # Character devices and some file systems do not lock; nothing else can share them.
-        if exc.errno not in (errno.EINVAL, errno.ENOTSUP, errno.ENOLCK):
-            raise
-
-
-def _fsync_dir(path: Path) -> None:
-    """Make a new file's directory entry durable, not only its content."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _recover_tail(fd: int) -> tuple[int, dict[str, Any] | None]:
-    """Cut a torn last line off; return the file length and the last whole event."""
-    size = os.fstat(fd).st_size
-    if size == 0:
-        return 0, None
-    start = max(0, size - _TAIL_READ)
-    while True:
-        chunk = os.pread(fd, size - start, start)
-        cut = chunk.rfind(b"\n")
-        if cut == -1 and start > 0:
-            start = max(0, start - _TAIL_READ)
-            continue
-        break
-    end = start + cut + 1 if cut != -1 else 0
-    if end != size:
-        os.ftruncate(fd, end)
-    if end == 0:
-        return 0, None
-    body = os.pread(fd, end - start, start).rstrip(b"\n")
-    prev_nl = body.rfind(b"\n")
-    while prev_nl == -1 and start > 0:
-        start = max(0, start - _TAIL_READ)
-        body = os.pread(fd, end - start, start).rstrip(b"\n")
-        prev_nl = body.rfind(b"\n")
-    last: dict[str, Any] = orjson.loads(body[prev_nl + 1:])
-    int(last["guardian"]["seq"])
-    return end, last
 
 
 def read_events(path: Path) -> Iterator[tuple[int, bytes]]:

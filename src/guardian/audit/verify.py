@@ -24,6 +24,17 @@ class Break(StrEnum):
     """An event does not chain to the one before: something was removed, inserted or reordered."""
     SEQUENCE_GAP = "sequence_gap"
     UNREADABLE = "unreadable"
+    REMOVED = "removed"
+    """Events are missing between two that are there."""
+    INSERTED = "inserted"
+    """An event that was never journalled is there (a second event with a sequence number)."""
+    REORDERED = "reordered"
+    """Events were swapped or moved (an event sealed at another place, or stored under the id
+    of another)."""
+    TRUNCATED = "truncated"
+    """The trail ends before an event known to exist (checkpointed or acknowledged)."""
+    CHECKPOINT_INVALID = "checkpoint_invalid"
+    """A checkpoint does not verify, or does not match the chain: it was replaced or forged."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +47,14 @@ class ChainReport:
     """Sequence number (or line, when unreadable) of the first bad event."""
     problem: Break | None = None
     detail: str = ""
+    checkpoints: int = 0
+    """Checkpoint signatures verified."""
+    last_checkpoint_seq: int | None = None
+    doc_id: str | None = None
+    """The index document at fault, when the trail comes from an index."""
+    notes: tuple[str, ...] = ()
+    start_hash: str | None = None
+    """The ``prev_hash`` of the first event walked (what the trail hangs from)."""
 
     @property
     def ok(self) -> bool:

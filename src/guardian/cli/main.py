@@ -15,7 +15,15 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from guardian.cli import audit_cmd, policy_cmd
+from guardian.cli import (
+    audit_cmd,
+    db_cmd,
+    directory_cmd,
+    keys_cmd,
+    mfa_cmd,
+    policy_cmd,
+    report_cmd,
+)
 from guardian.cli.common import fail, settings_from
 from guardian.errors import GuardianError
 
@@ -25,6 +33,11 @@ app = typer.Typer(
 )
 app.add_typer(policy_cmd.app, name="policy")
 app.add_typer(audit_cmd.app, name="audit")
+app.add_typer(directory_cmd.app, name="directory")
+app.add_typer(db_cmd.app, name="db")
+app.add_typer(keys_cmd.app, name="keys")
+app.add_typer(mfa_cmd.app, name="mfa")
+app.add_typer(report_cmd.app, name="report")
 console = Console(soft_wrap=True)
 
 

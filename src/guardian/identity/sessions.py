@@ -1,5 +1,10 @@
-"""Signing in with password and TOTP, stepping up, and verifying session tokens.
+"""Signing in with password and a second factor, stepping up, and verifying session tokens.
 
+The second factor is a TOTP code, a one-time recovery code (``amr`` then says ``rcc``) or a
+security key (WebAuthn, ``hwk``: options are only given out once the password is right, and the
+assertion must answer them). Someone with no second factor at all may sign in with the password
+alone: that session (``amr`` ``["pwd"]``, short-lived) is good for enrolling a factor and
+nothing else, as every decision and administrative endpoint asks for a second factor.
 Failures never say which factor was wrong. Each TOTP code is accepted once (the time step is
 claimed in the shared :class:`~guardian.ports.OtpLedger`), and repeated failures lock the
 account for a period that doubles with every further failure, up to a ceiling.
@@ -12,11 +17,19 @@ from dataclasses import dataclass
 from typing import NoReturn
 
 from guardian.errors import AccountLocked, InvalidCredentials
-from guardian.identity import totp
-from guardian.identity.passwords import DUMMY_HASH, verify_password
+from guardian.identity import recovery_codes, totp
+from guardian.identity.factors import has_second_factor
 from guardian.identity.tokens import SessionClaims, TokenSigner
 from guardian.policy.vocabulary import AuthMethod
-from guardian.ports import Clock, Directory, MfaSecrets, OtpLedger, PasswordVerifier
+from guardian.ports import (
+    Clock,
+    Directory,
+    MfaSecrets,
+    OtpLedger,
+    PasswordVerifier,
+    RecoveryCodes,
+    WebAuthnCeremonies,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +62,11 @@ class SessionService:
         clock: Clock,
         ttl_s: float = 8 * 3600,
         lockout: LockoutPolicy | None = None,
+        *,
+        recovery: RecoveryCodes | None = None,
+        recovery_key: bytes = b"",
+        webauthn: WebAuthnCeremonies | None = None,
+        enrolment_ttl_s: float = 900.0,
     ) -> None:
         self._directory = directory
         self._passwords = passwords
@@ -58,26 +76,57 @@ class SessionService:
         self._clock = clock
         self._ttl_s = ttl_s
         self._lockout = lockout or LockoutPolicy()
+        self._recovery = recovery
+        self._recovery_key = recovery_key
+        self._webauthn = webauthn
+        self._enrolment_ttl_s = enrolment_ttl_s
 
-    def sign_in(self, uid: str, password: str, otp: str) -> IssuedSession:
+    def sign_in(
+        self, uid: str, password: str, otp: str | None = None, *,
+        recovery_code: str | None = None,
+    ) -> IssuedSession:
+        """Password and a TOTP code, or a recovery code, or nothing more for someone who has
+        no second factor yet (an enrolment-only session)."""
+        now = self._clock.now()
+        self._check_password(uid, password, now)
+        if otp is not None and recovery_code is None:
+            step = self._check_otp(uid, otp, now)
+            if step is None or not self._ledger.claim(uid, step, now):
+                self._fail(uid, now)
+            amr: tuple[AuthMethod, ...] = (AuthMethod.PASSWORD, AuthMethod.OTP)
+        elif recovery_code is not None and otp is None:
+            digest = recovery_codes.digest(self._recovery_key, recovery_code)
+            if self._recovery is None or not self._recovery_key \
+                    or not self._recovery.use_recovery_code(uid, digest, now):
+                self._fail(uid, now)
+            amr = (AuthMethod.PASSWORD, AuthMethod.RECOVERY_CODE)
+        elif otp is None and recovery_code is None:
+            if has_second_factor(self._secrets, self._webauthn, uid):
+                self._fail(uid, now)
+            amr = (AuthMethod.PASSWORD,)
+        else:
+            self._fail(uid, now)
+        return self._issue(uid, amr, now)
+
+    def webauthn_options(self, uid: str, password: str) -> dict[str, object]:
+        """Assertion options for ``uid``'s security keys, once their password is right."""
+        now = self._clock.now()
+        self._check_password(uid, password, now)
+        options = None if self._webauthn is None \
+            else self._webauthn.authentication_options(uid, now)
+        if options is None:
+            self._fail(uid, now)
+        return options
+
+    def sign_in_webauthn(self, uid: str, credential: dict[str, object]) -> IssuedSession:
+        """Check a security key's answer to the options given after the password was checked."""
         now = self._clock.now()
         self._refuse_if_locked(uid, now)
         principal = self._directory.get(uid)
-        if principal is None:
-            # Same work and same failure count as for a real account: nothing tells them apart.
-            verify_password(password, DUMMY_HASH)
+        if principal is None or not principal.active or self._webauthn is None \
+                or not self._webauthn.authenticate(uid, credential, now):
             self._fail(uid, now)
-        password_ok = self._passwords.verify_password(uid, password)
-        step = self._check_otp(uid, otp, now) if password_ok else None
-        if not (password_ok and step is not None and principal.active):
-            self._fail(uid, now)
-        if not self._ledger.claim(uid, step if step is not None else -1, now):
-            self._fail(uid, now)
-        self._ledger.reset_failures(uid)
-        token, claims = self._signer.issue(
-            uid, (AuthMethod.PASSWORD, AuthMethod.OTP), auth_time=now, now=now, ttl_s=self._ttl_s
-        )
-        return IssuedSession(token, claims)
+        return self._issue(uid, (AuthMethod.PASSWORD, AuthMethod.HARDWARE_KEY), now)
 
     def step_up(self, token: str, otp: str) -> IssuedSession:
         """Check a fresh TOTP code and issue a new token whose ``auth_time`` is now."""
@@ -100,6 +149,24 @@ class SessionService:
 
     def verify(self, token: str) -> SessionClaims:
         return self._signer.verify(token, self._clock.now())
+
+    def _check_password(self, uid: str, password: str, now: float) -> None:
+        self._refuse_if_locked(uid, now)
+        principal = self._directory.get(uid)
+        if principal is None:
+            # Same work, same failure count and the same outage behaviour (an LDAP verifier
+            # raises DirectoryUnavailable for everyone) as a real account: nothing tells them
+            # apart. Every verifier spends a dummy hash on an unknown user.
+            self._passwords.verify_password(uid, password)
+            self._fail(uid, now)
+        if not self._passwords.verify_password(uid, password) or not principal.active:
+            self._fail(uid, now)
+
+    def _issue(self, uid: str, amr: tuple[AuthMethod, ...], now: float) -> IssuedSession:
+        self._ledger.reset_failures(uid)
+        ttl = self._ttl_s if len(amr) > 1 else min(self._ttl_s, self._enrolment_ttl_s)
+        token, claims = self._signer.issue(uid, amr, auth_time=now, now=now, ttl_s=ttl)
+        return IssuedSession(token, claims)
 
     def _check_otp(self, uid: str, code: str, now: float) -> int | None:
         secret = self._secrets.totp_secret(uid)

@@ -3,7 +3,9 @@
 Steps: subject known → account active → a role (standing or temporary grant) permits the data,
 action and purpose → contractor clause → multi-factor session fresh enough for the category →
 justification → consent for every customer named → the decision is durably journalled. The
-first failing step decides and every failing step found is listed in ``reasons``.
+first failing step decides and every failing step found is listed in ``reasons``. Before them
+all, a directory served from a snapshot older than allowed denies (``directory_stale``, listed
+first): people may have been disabled or removed since.
 
 Fail closed: an exception anywhere while deciding is a deny (``internal_error``), and a decision
 that cannot be journalled is a deny (``audit_unavailable``) — never a permit.
@@ -12,6 +14,7 @@ that cannot be journalled is a deny (``audit_unavailable``) — never a permit.
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -25,7 +28,14 @@ from guardian.policy.definition import PolicyDefinition
 from guardian.policy.index import DecisionIndex
 from guardian.policy.model import AuditReceipt, Decision, DecisionRequest, Obligation, Reason
 from guardian.policy.vocabulary import Outcome, ReasonCode
-from guardian.ports import AuditJournal, Clock, ConsentRegistry, Directory, GrantStore
+from guardian.ports import (
+    AuditJournal,
+    Clock,
+    ConsentRegistry,
+    Directory,
+    DirectoryFreshness,
+    GrantStore,
+)
 
 R = ReasonCode
 
@@ -52,8 +62,14 @@ class DecisionPipeline:
         signer: TokenSigner,
         journal: AuditJournal,
         clock: Clock,
+        freshness: DirectoryFreshness | None = None,
+        max_directory_age_s: float = 3600.0,
     ) -> None:
+        """``freshness``: how old the directory data is (a synced LDAP snapshot); past
+        ``max_directory_age_s`` every decision denies with ``directory_stale`` first."""
         self.policy = policy
+        self._freshness = freshness
+        self._max_directory_age_s = max_directory_age_s
         self._directory = directory
         self._grants = grants
         self._consent = consent
@@ -94,7 +110,9 @@ class DecisionPipeline:
         """Steps 1–8: the decision before it is journalled. Never raises."""
         policy = self.policy
         try:
-            return self._evaluate(request, now, policy)
+            stale = self._stale_directory(now) if self._freshness is not None else None
+            decision = self._evaluate(request, now, policy)
+            return decision if stale is None else _stale(decision, stale)
         except Exception:  # noqa: BLE001 - fail closed on anything unexpected
             return Decision(
                 decision_id=new_ulid(now), outcome=Outcome.DENY,
@@ -141,6 +159,16 @@ class DecisionPipeline:
             reasons=(Reason(R.PERMITTED, message),), policy_version=definition.version,
             obligations=obligations, roles=sorted_roles, mfa_age_s=mfa_age,
         )
+
+    def _stale_directory(self, now: float) -> Reason | None:
+        assert self._freshness is not None
+        age = self._freshness.age_s(now)
+        if age is None or age <= self._max_directory_age_s:
+            return None
+        if math.isinf(age):
+            return Reason(R.DIRECTORY_STALE, "the directory has never been read from its source")
+        return Reason(R.DIRECTORY_STALE, f"the directory data is {int(age)} s old (at most "
+                      f"{int(self._max_directory_age_s)} s allowed): its source is unreachable")
 
     def _authorise(
         self, request: DecisionRequest, roles: frozenset[str], policy: CompiledPolicy
@@ -202,6 +230,12 @@ def _clause_missing(principal: Principal) -> Reason:
 def _deny(now: float, version: str, reasons: list[Reason], **extra: Any) -> Decision:
     return Decision(decision_id=new_ulid(now), outcome=Outcome.DENY, reasons=tuple(reasons),
                     policy_version=version, **extra)
+
+
+def _stale(decision: Decision, reason: Reason) -> Decision:
+    kept = tuple(r for r in decision.reasons if r.code is not R.PERMITTED)
+    return dataclasses.replace(decision, outcome=Outcome.DENY, reasons=(reason, *kept),
+                               obligations=())
 
 
 def _with_receipts(decisions: list[Decision], receipts: list[AuditReceipt]) -> list[Decision]:

@@ -25,6 +25,8 @@ class ReasonCode(StrEnum):
     """Why a decision came out as it did; one per step of the pipeline (DESIGN.md)."""
 
     PERMITTED = "permitted"
+    DIRECTORY_STALE = "directory_stale"
+    """The directory snapshot is older than allowed (its source unreachable for too long)."""
     UNKNOWN_SUBJECT = "unknown_subject"
     ACCOUNT_DISABLED = "account_disabled"
     NOT_AUTHORISED = "not_authorised"
@@ -50,7 +52,14 @@ class AuthMethod(StrEnum):
     PASSWORD = "pwd"  # noqa: S105 - a method name, not a secret
     OTP = "otp"
     HARDWARE_KEY = "hwk"
+    RECOVERY_CODE = "rcc"
+    """A one-time recovery code stood in for the authenticator (not an RFC 8176 value)."""
 
-    @property
-    def is_second_factor(self) -> bool:
-        return self is not AuthMethod.PASSWORD
+
+class AdminRole(StrEnum):
+    """Directory roles that open Guardian's administrative endpoints (``require_roles``)."""
+
+    SECURITY_OFFICER = "security-officer"
+    AUDITOR = "auditor"
+    DPO = "dpo"
+    REVIEWER = "reviewer"
