@@ -5,7 +5,12 @@ signs alice in, then drives ``POST /v1/decisions`` and ``POST /v1/decisions:batc
 requests each) with wrk (Debian package ``wrk``) and reports decisions/s and latency
 percentiles. Afterwards it verifies the journal holds every decision in an unbroken chain.
 
-    python bench/http_load.py [--duration 20] [--connections 32] [--threads 1] [--json]
+    python bench/http_load.py [--duration 20] [--connections 32] [--threads 1] [--no-ship]
+                              [--json]
+
+By default the server also ships its journal to the embedded audit index in a background
+thread, as `make run` does; ``--no-ship`` measures the journal alone (shipping then belongs to
+another process, ``guardian audit ship``).
 
 Loopback only; bounded in time; stops the server it started.
 """
@@ -37,9 +42,10 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
+def start_server(data_dir: Path, port: int, ship: bool) -> subprocess.Popen[bytes]:
     guardian = str(Path(sys.executable).with_name("guardian"))
-    env = {**os.environ, "GUARDIAN_DATA_DIR": str(data_dir), "GUARDIAN_LOG_LEVEL": "error"}
+    env = {**os.environ, "GUARDIAN_DATA_DIR": str(data_dir), "GUARDIAN_LOG_LEVEL": "error",
+           "GUARDIAN_AUDIT_SHIP": "true" if ship else "false"}
     proc = subprocess.Popen([guardian, "serve", "--port", str(port)], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 30
@@ -95,6 +101,8 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--batch-connections", type=int, default=8)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--no-ship", action="store_true",
+                        help="no in-process shipping to the audit index (journal only)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
@@ -102,7 +110,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         port = free_port()
-        server = start_server(work / "var", port)
+        server = start_server(work / "var", port, ship=not args.no_ship)
         try:
             base = f"http://127.0.0.1:{port}"
             token = httpx.post(f"{base}/v1/sessions", json={
@@ -134,7 +142,7 @@ def main() -> None:
         "batch_errors": batch["errors"] + batch["non2xx"],
         "journal_events": last_seq, "chain_verified": verify.returncode == 0,
         "connections": args.connections, "batch_connections": args.batch_connections,
-        "duration_s": args.duration,
+        "duration_s": args.duration, "in_process_shipping": not args.no_ship,
     }
     print(f"single : {result['single_decisions_per_s']:>7} decisions/s  p50 "
           f"{result['single_p50_ms']} ms  p99 {result['single_p99_ms']} ms  "
