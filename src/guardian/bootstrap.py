@@ -83,6 +83,7 @@ class Guardian:
     directory_sync: SyncedDirectory | None = None
     """The synced LDAP directory (``None`` with the file directory)."""
     background: list[Background] = field(default_factory=list)
+    closed: bool = False
 
     def start_background(self) -> None:
         for task in self.background:
@@ -93,6 +94,11 @@ class Guardian:
             task.stop()
 
     def close(self) -> None:
+        """Stop background work, sign the journal's tail, release files and connections.
+        Safe to call twice (the server's shutdown and its caller may both call it)."""
+        if self.closed:
+            return
+        self.closed = True
         self.stop_background()
         if self.directory_sync is not None:
             self.directory_sync.close()

@@ -81,3 +81,31 @@ def test_demo_mode_refuses_a_non_loopback_address(tmp_path: Path) -> None:
         capture_output=True, text=True, timeout=30)
     assert result.returncode == 2
     assert "loopback" in result.stderr
+
+
+def test_a_clean_stop_signs_the_journal_tail(tmp_path: Path) -> None:
+    port = _free_port()
+    env = {**os.environ, "GUARDIAN_DATA_DIR": str(tmp_path / "var")}
+    proc = subprocess.Popen([GUARDIAN, "serve", "--port", str(port)], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                response = httpx.post(f"{url}/v1/decisions", json=decision_body("mallory", None),
+                                      headers={"X-API-Key": API_KEY})
+                break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        else:
+            pytest.fail("guardian serve did not answer")
+        assert response.json()["decision"] == "deny"
+    finally:
+        proc.terminate()  # SIGTERM, as a service manager stops it
+        assert proc.wait(timeout=30) is not None
+    verify = subprocess.run([GUARDIAN, "audit", "verify"], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+    assert "1 checkpoint signature(s) verified" in verify.stdout
+    assert "not signed yet" not in verify.stdout

@@ -22,15 +22,21 @@ from guardian.bootstrap import Guardian
 from guardian.errors import GuardianError
 
 
-def create_app(guardian: Guardian) -> FastAPI:
+def create_app(guardian: Guardian, *, close_on_shutdown: bool = False) -> FastAPI:
+    """The API over ``guardian``. With ``close_on_shutdown`` (``guardian serve``) the server's
+    shutdown also closes it: uvicorn re-raises SIGTERM once it has stopped, so code after
+    ``uvicorn.run`` never runs, and a clean stop must still sign the journal's tail."""
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        # Background work (the directory sync) runs while the app serves, not beyond.
+        # Background work (directory sync, shipper) runs while the app serves, not beyond.
         guardian.start_background()
         try:
             yield
         finally:
             guardian.stop_background()
+            if close_on_shutdown:
+                guardian.close()
 
     app = FastAPI(
         title="Guardian",

@@ -60,8 +60,8 @@ def serve(
     mode = "demo organisation, embedded defaults" if settings.demo else "production settings"
     console.print(f"[bold]Guardian[/] on http://{settings.host}:{settings.port} ({mode})")
     try:
-        uvicorn.run(create_app(guardian), host=settings.host, port=settings.port,
-                    log_level="warning", access_log=False)
+        uvicorn.run(create_app(guardian, close_on_shutdown=True), host=settings.host,
+                    port=settings.port, log_level="warning", access_log=False)
     finally:
         guardian.close()
 
