@@ -28,6 +28,8 @@ _STYLE = {"+": "green", "-": "red", "~": "yellow"}
 def sync(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the changes, apply nothing")]
     = False,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Apply even a sync that removes more than half of the users")] = False,
 ) -> None:
     """Read every user and group from LDAP, print the changes, and apply them."""
     from guardian.bootstrap import build_synced_directory
@@ -39,7 +41,7 @@ def sync(
     except GuardianError as exc:
         fail(exc.message)
     try:
-        result = directory.sync(dry_run=dry_run)
+        result = directory.sync(dry_run=dry_run, force=force)
     except GuardianError as exc:
         fail(exc.message)
     finally:

@@ -7,6 +7,10 @@ dry run) swaps the new snapshot in and persists it, so that a restart while the 
 still decides on the last data read. A failed sync leaves the snapshot alone and is remembered
 for ``/v1/health``; how old the snapshot is (:meth:`SyncedDirectory.age_s`) lets the decision
 pipeline deny once it is older than the configured maximum.
+
+A sync that would remove more than half of a directory of some size (a wrong base DN, an
+emptied group, a half-answered search) is refused rather than applied: the last good snapshot
+stays, the refusal shows in health, and an operator applies it on purpose with ``--force``.
 """
 
 from __future__ import annotations
@@ -21,6 +25,11 @@ from guardian.errors import DirectoryUnavailable, GuardianError
 from guardian.identity.directory_snapshot import DirectorySnapshot, SnapshotDiff, diff_snapshots
 from guardian.identity.principal import Principal
 from guardian.ports import Clock, DirectorySource, SnapshotStore
+
+MASS_REMOVAL_SHARE = 0.5
+"""A sync removing more than this share of the current users is refused unless forced..."""
+MASS_REMOVAL_MIN_USERS = 10
+"""...once the directory holds at least this many users."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,9 +105,10 @@ class SyncedDirectory:
         return max(0.0, now - snapshot.taken_at)
 
     # -- the sync ------------------------------------------------------------------------------
-    def sync(self, *, dry_run: bool = False) -> SyncResult:
+    def sync(self, *, dry_run: bool = False, force: bool = False) -> SyncResult:
         """Read the source, diff, and apply unless ``dry_run``; ``DirectoryUnavailable`` when the
-        source cannot be read (the current snapshot is kept)."""
+        source cannot be read or, unless ``force``, when it would remove more than half of the
+        users (the current snapshot is kept either way)."""
         with self._sync_lock:
             started = self._clock.now()
             t0 = time.perf_counter()
@@ -119,12 +129,22 @@ class SyncedDirectory:
                 self._last_error = None
                 return SyncResult(diff, len(fresh), False, time.perf_counter() - t0,
                                   warnings=warnings)
+            if not force:
+                self._refuse_mass_removal(diff)
             self._snapshot = fresh
             self._by_uid = fresh.principals  # one reference swap: readers see old or new
             persist_error = self._persist(fresh)
             self._last_error = persist_error
             return SyncResult(diff, len(fresh), True, time.perf_counter() - t0, persist_error,
                               warnings)
+
+    def _refuse_mass_removal(self, diff: SnapshotDiff) -> None:
+        current = len(self._by_uid)
+        if current >= MASS_REMOVAL_MIN_USERS and len(diff.removed) > current * MASS_REMOVAL_SHARE:
+            self._last_error = (
+                f"sync refused: it would remove {len(diff.removed)} of {current} users; check the "
+                "directory settings, then `guardian directory sync --force` to apply it")
+            raise DirectoryUnavailable(self._last_error)
 
     def _persist(self, snapshot: DirectorySnapshot) -> str | None:
         if self._store is None:

@@ -165,3 +165,44 @@ def test_closing_the_directory_closes_its_source(clock: ManualClock) -> None:
     source = FakeSource()
     SyncedDirectory(source, clock).close()
     assert source.closed
+
+
+def _people(count: int) -> list[Principal]:
+    return [Principal(f"u{i:03d}", f"User {i}", frozenset({"customer-care"})) for i in range(count)]
+
+
+def test_a_sync_removing_most_people_is_refused_and_keeps_the_snapshot(
+    clock: ManualClock,
+) -> None:
+    source = FakeSource(_people(20))
+    directory = SyncedDirectory(source, clock, MemoryStore())
+    directory.sync()
+    source.people = _people(5)  # e.g. a wrong base DN: 15 of 20 would vanish
+    clock.advance(60)
+    with pytest.raises(DirectoryUnavailable, match="remove 15 of 20"):
+        directory.sync()
+    assert directory.get("u019") is not None
+    assert directory.status().last_error is not None
+    assert directory.age_s(clock.now()) == 60
+
+
+def test_a_forced_sync_applies_a_mass_removal(clock: ManualClock) -> None:
+    source = FakeSource(_people(20))
+    directory = SyncedDirectory(source, clock, MemoryStore())
+    directory.sync()
+    source.people = _people(5)
+    result = directory.sync(force=True)
+    assert result.applied and len(result.diff.removed) == 15
+    assert directory.get("u019") is None
+
+
+def test_removing_half_or_a_small_directory_is_applied_without_force(clock: ManualClock) -> None:
+    source = FakeSource(_people(20))
+    directory = SyncedDirectory(source, clock, MemoryStore())
+    directory.sync()
+    source.people = _people(10)
+    assert directory.sync().applied
+    small = SyncedDirectory(FakeSource([ALICE, BOB]), clock, MemoryStore())
+    small.sync()
+    small._source.people = []  # type: ignore[attr-defined]
+    assert small.sync().applied
