@@ -16,6 +16,7 @@ from starlette.responses import Response
 
 from guardian.api.deps import AuditorDep, GuardianDep
 from guardian.api.metrics_text import metrics_text
+from guardian.audit.events import AuditAction, trail_access_event
 from guardian.audit.queries import MAX_PAGE, AuditQuery, Cursor, Order, iso_to_millis
 from guardian.bootstrap import Guardian
 
@@ -53,6 +54,9 @@ async def search_events(
     guardian: GuardianDep, auditor: AuditorDep,
     query: Annotated[AuditQuery, Depends(audit_query)],
 ) -> dict[str, Any]:
+    # Reading the trail is itself recorded, before anything is shown.
+    await guardian.journal.append_many_async([trail_access_event(
+        AuditAction.TRAIL_SEARCHED, auditor.uid, guardian.clock.now(), query.describe())])
     page = await anyio.to_thread.run_sync(guardian.audit.index.search, query)
     return {"events": list(page.events),
             "next_cursor": page.next_cursor.encode() if page.next_cursor else None}

@@ -15,6 +15,7 @@ from starlette.responses import Response
 
 from guardian.api.audit import WHEN, When
 from guardian.api.deps import AuditorDep, GuardianDep
+from guardian.audit.events import AuditAction, trail_access_event
 from guardian.audit.queries import iso_to_millis
 from guardian.bootstrap import Guardian
 from guardian.reports.customer_access import CustomerAccessReport, build_report, customer_events
@@ -46,6 +47,10 @@ async def customer_access_report(
     format: Literal["json", "html"] | None = None,
     accept: Annotated[str | None, Header()] = None,
 ) -> Response:
+    period = " ".join(f"{k}={v}" for k, v in (("from", from_), ("to", to)) if v)
+    await guardian.journal.append_many_async([trail_access_event(
+        AuditAction.CUSTOMER_REPORT_PRODUCED, auditor.uid, guardian.clock.now(),
+        f"customer={customer_id}" + (f" {period}" if period else ""))])
     report = await anyio.to_thread.run_sync(access_report, guardian, customer_id, from_, to)
     html = format == "html" or (format is None and "text/html" in (accept or ""))
     headers = {"Cache-Control": "no-store"}

@@ -30,6 +30,8 @@ class AuditAction(StrEnum):
     GRANT_REFUSED = "governance.grant_refused"
     API_KEY_CREATED = "governance.api_key_created"
     API_KEY_REVOKED = "governance.api_key_revoked"
+    TRAIL_SEARCHED = "audit.trail_searched"
+    CUSTOMER_REPORT_PRODUCED = "audit.customer_report_produced"
 
 
 @functools.lru_cache(maxsize=256)
@@ -100,4 +102,19 @@ def governance_event(
                   "outcome": "success" if success else "failure"},
         "user": {"id": actor},
         "guardian": dict(extra),
+    }
+
+
+def trail_access_event(
+    action: AuditAction, auditor: str, at: float, query: str
+) -> dict[str, Any]:
+    """An auditor or the DPO read the trail itself: who looked, and at what (``query`` renders
+    the filters, e.g. ``customer=C-1001 purpose=marketing``). Kept apart from
+    ``guardian.customer_ids`` so reading a customer's trail is not counted as accessing them."""
+    return {
+        "@timestamp": timestamp(at),
+        "event": {"kind": "event", "category": ["iam"], "action": action.value,
+                  "outcome": "success"},
+        "user": {"id": auditor},
+        "guardian": {"query": query},
     }

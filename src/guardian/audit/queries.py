@@ -72,6 +72,16 @@ class AuditQuery:
     size: int = 50
     order: Order = Order.NEWEST_FIRST
 
+    def describe(self) -> str:
+        """The filters as ``name=value`` pairs, for the record of who searched what."""
+        filters = {
+            "customer": self.customer_id, "user": self.user_id, "database": self.database,
+            "category": self.category, "purpose": self.purpose, "decision": self.decision,
+            "reason": self.reason, "action": self.action, "from_ms": self.since_ms,
+            "until_ms": self.until_ms,
+        }
+        return " ".join(f"{k}={v}" for k, v in filters.items() if v is not None) or "all"
+
     def __post_init__(self) -> None:
         if not 1 <= self.size <= MAX_PAGE:
             raise InvalidRequest(f"page size must be between 1 and {MAX_PAGE}")

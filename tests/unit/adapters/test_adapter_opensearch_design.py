@@ -13,7 +13,12 @@ from guardian.adapters.opensearch_design import ISM_ROLLOVER_SETTING, load_desig
 from guardian.adapters.opensearch_index import search_body
 from guardian.adapters.opensearch_setup import apply_design, ism_policy_body
 from guardian.audit.checkpoints import checkpoint_event
-from guardian.audit.events import AuditAction, governance_event, session_event
+from guardian.audit.events import (
+    AuditAction,
+    governance_event,
+    session_event,
+    trail_access_event,
+)
 from guardian.audit.queries import AuditQuery, Cursor, Order
 from guardian.audit.records import StepOutcome
 from guardian.audit.schema import mapping_problems
@@ -46,6 +51,8 @@ EVENTS = {
     "api_key_created": governance_event(AuditAction.API_KEY_CREATED, "ivan", 1.0,
                                         key_id="k1", application="crm-web"),
     "checkpoint": checkpoint_event(signer(), 6, "2" * 64, 1.0),
+    "trail_searched": trail_access_event(AuditAction.TRAIL_SEARCHED, "judy", 1.0,
+                                         "customer=C-1001 purpose=marketing"),
 }
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 
 from guardian.bootstrap import Guardian
+from guardian.errors import AuditUnavailable
 from support import API_KEY, Signer, decision_body
 
 
@@ -147,3 +149,40 @@ def test_health_and_metrics_show_the_shipping_progress(
     assert f"guardian_audit_shipped_seq {shipper['shipped_seq']}" in text
     assert "guardian_audit_ship_lag_event_seconds_bucket{le=\"+Inf\"}" in text
     assert 'guardian_audit_shipper_state{state="held"} 0' in text
+
+
+def test_reading_the_trail_is_itself_recorded_and_searchable(
+    client: TestClient, signer: Signer, guardian: Guardian
+) -> None:
+    judy = _trail(client, signer, guardian)
+
+    assert _get(client, "/v1/audit/events", judy, customer="C-1001",
+                purpose="customer-care").status_code == 200
+    assert _get(client, "/v1/customers/C-1002/access-report", judy).status_code == 200
+    assert guardian.audit.shipper.drain(max_wait_s=5).caught_up
+
+    reads = _get(client, "/v1/audit/events", judy, user="judy",
+                 order="asc").json()["events"]
+    actions = [(e["event"]["action"], e["guardian"].get("query")) for e in reads]
+    assert ("audit.trail_searched", "customer=C-1001 purpose=customer-care") in actions
+    assert ("audit.customer_report_produced", "customer=C-1002") in actions
+    # Reading a customer's trail is not an access to that customer's data.
+    report = _get(client, "/v1/customers/C-1002/access-report", judy).json()
+    assert [p["user"] for p in report["people"]] == ["alice"]
+
+
+def test_an_auditor_cannot_read_the_trail_when_reading_cannot_be_recorded(
+    client: TestClient, signer: Signer, guardian: Guardian, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    judy = _trail(client, signer, guardian)
+
+    async def refuse(events: object) -> object:
+        raise AuditUnavailable("audit journal write failed; event not recorded")
+
+    monkeypatch.setattr(guardian.journal, "append_many_async", refuse)
+    search = _get(client, "/v1/audit/events", judy, customer="C-1001")
+    report = _get(client, "/v1/customers/C-1001/access-report", judy)
+
+    assert search.status_code == report.status_code == 503
+    assert search.json()["error"]["code"] == "audit_unavailable"
+    assert "C-1001" not in search.text and "alice" not in report.text
