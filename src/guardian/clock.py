@@ -1,8 +1,10 @@
-"""Clocks: the system clock, and a manual one that tests and policy tests move by hand."""
+"""Clocks: the system clock, a manual one that tests move by hand, and how instants are written."""
 
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
+from typing import Literal
 
 
 class SystemClock:
@@ -22,3 +24,15 @@ class ManualClock:
 
     def set(self, at: float) -> None:
         self._now = at
+
+
+Precision = Literal["seconds", "milliseconds"]
+
+
+def iso_utc(at: float, timespec: Precision = "seconds") -> str:
+    """``at`` (seconds since the epoch) in ISO 8601, UTC, with a ``Z``: how instants are shown."""
+    return datetime.fromtimestamp(at, UTC).isoformat(timespec=timespec).replace("+00:00", "Z")
+
+
+def iso_utc_or_none(at: float | None, timespec: Precision = "seconds") -> str | None:
+    return None if at is None else iso_utc(at, timespec)

@@ -8,7 +8,6 @@ Refusals, each with its code: 403 ``self_grant_forbidden`` (a grant to oneself),
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import anyio.to_thread
@@ -18,6 +17,7 @@ from starlette.responses import JSONResponse
 
 from guardian.api.deps import GuardianDep, SecurityOfficerDep
 from guardian.api.schemas import Identifier, Text, _Strict
+from guardian.clock import iso_utc
 from guardian.governance.grants import GrantRequest
 from guardian.governance.model import TemporaryGrant
 
@@ -32,13 +32,9 @@ class GrantBody(_Strict):
     starts_at: AwareDatetime | None = None
 
 
-def _iso(ts: float) -> str:
-    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
 def render_grant(grant: TemporaryGrant) -> dict[str, Any]:
     return {"id": grant.id, "uid": grant.uid, "role": grant.role,
-            "starts_at": _iso(grant.starts_at), "expires_at": _iso(grant.expires_at),
+            "starts_at": iso_utc(grant.starts_at), "expires_at": iso_utc(grant.expires_at),
             "justification": grant.reason, "granted_by": grant.granted_by}
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter
@@ -10,6 +9,7 @@ from fastapi import APIRouter
 from guardian import __version__
 from guardian.api.deps import GuardianDep
 from guardian.bootstrap import Guardian
+from guardian.clock import iso_utc_or_none
 
 router = APIRouter(prefix="/v1", tags=["operations"])
 
@@ -67,14 +67,12 @@ def directory_health(guardian: Guardian) -> dict[str, Any]:
         "source": "ldap",
         "url": status.source,
         "users": status.users,
-        "last_sync_at": _iso(status.last_sync_at),
+        "last_sync_at": iso_utc_or_none(status.last_sync_at, "milliseconds"),
         "age_s": status.age_s,
         "max_age_s": synced.max_age_s,
-        "last_attempt_at": _iso(status.last_attempt_at),
+        "last_attempt_at": iso_utc_or_none(status.last_attempt_at, "milliseconds"),
         "last_error": status.last_error,
         "stale": status.stale,
     }
 
 
-def _iso(at: float | None) -> str | None:
-    return None if at is None else datetime.fromtimestamp(at, UTC).isoformat()

@@ -6,7 +6,6 @@ exist. Creating and revoking are audit events.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import anyio.to_thread
@@ -15,6 +14,7 @@ from starlette.responses import JSONResponse
 
 from guardian.api.deps import GuardianDep, SecurityOfficerDep
 from guardian.api.schemas import Identifier, _Strict
+from guardian.clock import iso_utc, iso_utc_or_none
 from guardian.governance.model import ApiKeyRecord
 
 router = APIRouter(prefix="/v1/keys", tags=["governance"])
@@ -24,15 +24,9 @@ class KeyBody(_Strict):
     name: Identifier
 
 
-def _iso(ts: float | None) -> str | None:
-    if ts is None:
-        return None
-    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
 def render_key(record: ApiKeyRecord) -> dict[str, Any]:
-    return {"id": record.id, "name": record.name, "created_at": _iso(record.created_at),
-            "created_by": record.created_by, "revoked_at": _iso(record.revoked_at),
+    return {"id": record.id, "name": record.name, "created_at": iso_utc(record.created_at),
+            "created_by": record.created_by, "revoked_at": iso_utc_or_none(record.revoked_at),
             "active": record.active}
 
 

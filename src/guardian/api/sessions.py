@@ -6,7 +6,6 @@ wrong.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import anyio.to_thread
@@ -17,20 +16,17 @@ from guardian.api.deps import GuardianDep, SessionDep
 from guardian.api.schemas import SignInBody, StepUpBody
 from guardian.audit.events import AuditAction, session_event
 from guardian.bootstrap import Guardian
+from guardian.clock import iso_utc
 from guardian.errors import AuthenticationError
 from guardian.identity.sessions import IssuedSession
 
 router = APIRouter(prefix="/v1/sessions", tags=["sessions"])
 
 
-def _iso(ts: float) -> str:
-    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
 def _render(issued: IssuedSession) -> dict[str, Any]:
     c = issued.claims
-    return {"token": issued.token, "user": c.sub, "auth_time": _iso(c.auth_time),
-            "amr": [m.value for m in c.amr], "expires_at": _iso(c.exp)}
+    return {"token": issued.token, "user": c.sub, "auth_time": iso_utc(c.auth_time),
+            "amr": [m.value for m in c.amr], "expires_at": iso_utc(c.exp)}
 
 
 def _sign_in(guardian: Guardian, body: SignInBody) -> IssuedSession:

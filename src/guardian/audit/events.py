@@ -8,10 +8,10 @@ changed; the journal adds ``guardian.seq``, ``guardian.prev_hash`` and ``guardia
 from __future__ import annotations
 
 import functools
-from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
+from guardian.clock import iso_utc
 from guardian.policy.model import Decision, DecisionRequest
 
 
@@ -37,9 +37,7 @@ class AuditAction(StrEnum):
 @functools.lru_cache(maxsize=256)
 def timestamp(at: float) -> str:
     """ISO 8601 in UTC with milliseconds; cached, as a batch shares one instant."""
-    return datetime.fromtimestamp(at, UTC).isoformat(timespec="milliseconds").replace(
-        "+00:00", "Z"
-    )
+    return iso_utc(at, "milliseconds")
 
 
 def decision_event(

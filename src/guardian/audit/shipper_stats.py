@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from guardian.audit.records import ItemOutcome, ItemStatus, JournalRecord
+from guardian.clock import iso_utc_or_none
 
 if TYPE_CHECKING:
     from guardian.audit.ship_state import Conflict
@@ -130,7 +130,7 @@ class ShipperStats:
                 "retried_items_total": self.retried_items_total,
                 "trims_total": self.trims_total,
                 "trimmed_bytes_total": self.trimmed_bytes_total,
-                "last_ack_at": _iso(self.last_ack_at),
+                "last_ack_at": iso_utc_or_none(self.last_ack_at, "milliseconds"),
                 "last_error": self.last_error,
                 "note": self.note_text,
                 "held": {"seq": self.held[0], "reason": self.held[1]} if self.held else None,
@@ -147,8 +147,3 @@ def _bucket(lag: float) -> int:
     return len(LAG_BUCKETS)
 
 
-def _iso(at: float | None) -> str | None:
-    if at is None:
-        return None
-    return datetime.fromtimestamp(at, UTC).isoformat(timespec="milliseconds").replace(
-        "+00:00", "Z")
