@@ -25,32 +25,39 @@ _SCALARS: dict[str, tuple[type, ...]] = {
 def mapping_problems(
     event: Mapping[str, Any], properties: Mapping[str, Any], prefix: str = ""
 ) -> list[str]:
-    """Why ``event`` does not fit the mapping ``properties`` (empty when it fits)."""
+    """Why ``event`` does not fit the mapping ``properties`` (empty when it fits).
+
+    Runs for every event the embedded index takes, so it tests ``dict`` and ``list`` exactly
+    (events are decoded JSON) rather than the slower abstract ``Mapping``.
+    """
     problems: list[str] = []
     for name, value in event.items():
-        path = f"{prefix}{name}"
         spec = properties.get(name)
         if spec is None:
-            problems.append(f"{path} is not in the strict mapping")
+            problems.append(f"{prefix}{name} is not in the strict mapping")
             continue
-        values = value if isinstance(value, list) else [value]
-        for item in values:
-            problems.extend(_check(item, spec, path))
+        if type(value) is list:
+            for item in value:
+                problems.extend(_check(item, spec, prefix, name))
+        else:
+            problems.extend(_check(value, spec, prefix, name))
     return problems
 
 
-def _check(value: Any, spec: Mapping[str, Any], path: str) -> list[str]:
+def _check(value: Any, spec: Mapping[str, Any], prefix: str, name: str) -> list[str]:
     if value is None:
         return []
-    if "properties" in spec:
-        if not isinstance(value, Mapping):
-            return [f"{path} should be an object"]
-        return mapping_problems(value, spec["properties"], f"{path}.")
-    if isinstance(value, Mapping):
-        return [f"{path} is an object where the mapping expects a {spec.get('type')}"]
-    allowed = _SCALARS.get(str(spec.get("type")))
+    nested = spec.get("properties")
+    if nested is not None:
+        if type(value) is not dict:
+            return [f"{prefix}{name} should be an object"]
+        return mapping_problems(value, nested, f"{prefix}{name}.")
+    kind = spec.get("type")
+    if type(value) is dict:
+        return [f"{prefix}{name} is an object where the mapping expects a {kind}"]
+    allowed = _SCALARS.get(str(kind))
     if allowed is not None and not isinstance(value, allowed):
-        return [f"{path} is a {type(value).__name__} where the mapping expects a {spec['type']}"]
-    if spec.get("type") in ("long", "integer") and isinstance(value, bool):
-        return [f"{path} is a bool where the mapping expects a {spec['type']}"]
+        return [f"{prefix}{name} is a {type(value).__name__} where the mapping expects a {kind}"]
+    if kind in ("long", "integer") and isinstance(value, bool):
+        return [f"{prefix}{name} is a bool where the mapping expects a {kind}"]
     return []
