@@ -6,15 +6,11 @@ that a slow hash would protect. The clear key is never stored or logged.
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 from guardian.adapters.yaml_lines import load_plain
 from guardian.errors import ConfigurationError
-
-
-def key_digest(api_key: str) -> str:
-    return hashlib.sha256(api_key.encode("utf-8")).hexdigest()
+from guardian.governance.api_keys import key_digest
 
 
 class FileApplications:

@@ -15,9 +15,9 @@ import time
 
 from sqlalchemy import Engine, insert, select, update
 
-from guardian.adapters.file_applications import key_digest
 from guardian.adapters.sql_store import _translated, api_keys
 from guardian.errors import StoreUnavailable
+from guardian.governance.api_keys import key_digest
 from guardian.governance.model import ApiKeyRecord
 from guardian.logging import get_logger
 from guardian.ports import ApplicationRegistry

@@ -16,7 +16,7 @@ from pydantic import AwareDatetime
 from starlette.responses import JSONResponse
 
 from guardian.api.deps import GuardianDep, SecurityOfficerDep
-from guardian.api.schemas import Identifier, Text, _Strict
+from guardian.api.schemas import Identifier, StrictBody, Text
 from guardian.clock import iso_utc
 from guardian.governance.grants import GrantRequest
 from guardian.governance.model import TemporaryGrant
@@ -24,7 +24,7 @@ from guardian.governance.model import TemporaryGrant
 router = APIRouter(prefix="/v1/grants", tags=["governance"])
 
 
-class GrantBody(_Strict):
+class GrantBody(StrictBody):
     uid: Identifier
     role: Identifier
     expires_at: AwareDatetime

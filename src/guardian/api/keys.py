@@ -13,14 +13,14 @@ from fastapi import APIRouter
 from starlette.responses import JSONResponse
 
 from guardian.api.deps import GuardianDep, SecurityOfficerDep
-from guardian.api.schemas import Identifier, _Strict
+from guardian.api.schemas import Identifier, StrictBody
 from guardian.clock import iso_utc, iso_utc_or_none
 from guardian.governance.model import ApiKeyRecord
 
 router = APIRouter(prefix="/v1/keys", tags=["governance"])
 
 
-class KeyBody(_Strict):
+class KeyBody(StrictBody):
     name: Identifier
 
 

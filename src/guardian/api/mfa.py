@@ -13,7 +13,7 @@ from fastapi import APIRouter
 from starlette.responses import JSONResponse
 
 from guardian.api.deps import GuardianDep, SessionDep
-from guardian.api.schemas import Otp, _Strict
+from guardian.api.schemas import Otp, StrictBody
 from guardian.audit.events import AuditAction, session_event
 from guardian.bootstrap import Guardian
 from guardian.identity.enrolment import Provisioning
@@ -23,7 +23,7 @@ router = APIRouter(prefix="/v1/mfa", tags=["multi-factor authentication"])
 NO_STORE = {"Cache-Control": "no-store"}
 
 
-class ActivateBody(_Strict):
+class ActivateBody(StrictBody):
     otp: Otp
 
 

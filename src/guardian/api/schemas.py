@@ -25,28 +25,30 @@ MAX_CUSTOMERS = 1000
 MAX_BATCH = 1000
 
 
-class _Strict(BaseModel):
+class StrictBody(BaseModel):
+    """A request body that refuses unknown fields: a misspelt field is an error, not ignored."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class Subject(_Strict):
+class Subject(StrictBody):
     id: Identifier
     session_token: Token | None = None
 
 
-class Resource(_Strict):
+class Resource(StrictBody):
     database: Identifier
     category: Identifier
     customer_ids: Annotated[list[Identifier], Field(max_length=MAX_CUSTOMERS)] = []
 
 
-class Context(_Strict):
+class Context(StrictBody):
     client_ip: Annotated[IPv4Address | IPv6Address | None,
                          Field(union_mode="left_to_right")] = None
     application: Identifier | None = None
 
 
-class DecisionBody(_Strict):
+class DecisionBody(StrictBody):
     subject: Subject
     action: Action
     resource: Resource
@@ -69,11 +71,11 @@ class DecisionBody(_Strict):
         )
 
 
-class BatchBody(_Strict):
+class BatchBody(StrictBody):
     requests: Annotated[list[DecisionBody], Field(min_length=1, max_length=MAX_BATCH)]
 
 
-class SignInBody(_Strict):
+class SignInBody(StrictBody):
     """``otp``, or ``recovery_code``, or neither for someone with no second factor yet."""
 
     user: Identifier
@@ -83,5 +85,5 @@ class SignInBody(_Strict):
                                                     pattern=_PRINTABLE)] | None = None
 
 
-class StepUpBody(_Strict):
+class StepUpBody(StrictBody):
     otp: Otp

@@ -23,7 +23,7 @@ from guardian.identity.sessions import IssuedSession
 router = APIRouter(prefix="/v1/sessions", tags=["sessions"])
 
 
-def _render(issued: IssuedSession) -> dict[str, Any]:
+def render_session(issued: IssuedSession) -> dict[str, Any]:
     c = issued.claims
     return {"token": issued.token, "user": c.sub, "auth_time": iso_utc(c.auth_time),
             "amr": [m.value for m in c.amr], "expires_at": iso_utc(c.exp)}
@@ -61,11 +61,11 @@ def _step_up(guardian: Guardian, token: str, body: StepUpBody) -> IssuedSession:
 @router.post("", status_code=201, summary="Sign in with password and TOTP or recovery code")
 async def sign_in(body: SignInBody, guardian: GuardianDep) -> JSONResponse:
     issued = await anyio.to_thread.run_sync(_sign_in, guardian, body)
-    return JSONResponse(_render(issued), status_code=201)
+    return JSONResponse(render_session(issued), status_code=201)
 
 
 @router.post("/step-up", status_code=201, summary="Prove the second factor again")
 async def step_up(body: StepUpBody, guardian: GuardianDep, session: SessionDep) -> JSONResponse:
     token, _claims = session
     issued = await anyio.to_thread.run_sync(_step_up, guardian, token, body)
-    return JSONResponse(_render(issued), status_code=201)
+    return JSONResponse(render_session(issued), status_code=201)

@@ -17,8 +17,8 @@ from pydantic import Field
 from starlette.responses import JSONResponse
 
 from guardian.api.deps import GuardianDep, SessionDep
-from guardian.api.schemas import Identifier, _Strict
-from guardian.api.sessions import _render
+from guardian.api.schemas import Identifier, StrictBody
+from guardian.api.sessions import render_session
 from guardian.audit.events import AuditAction, session_event
 from guardian.bootstrap import Guardian
 from guardian.errors import AuthenticationError
@@ -30,16 +30,16 @@ Credential = Annotated[dict[str, Any], Field(max_length=16)]
 """A ``PublicKeyCredential`` as JSON (``id``, ``rawId``, ``response``, ``type``…)."""
 
 
-class RegisterBody(_Strict):
+class RegisterBody(StrictBody):
     credential: Credential
 
 
-class KeyOptionsBody(_Strict):
+class KeyOptionsBody(StrictBody):
     user: Identifier
     password: Annotated[str, Field(min_length=1, max_length=1024)]
 
 
-class KeySignInBody(_Strict):
+class KeySignInBody(StrictBody):
     user: Identifier
     credential: Credential
 
@@ -108,4 +108,4 @@ async def sign_in_options(body: KeyOptionsBody, guardian: GuardianDep) -> JSONRe
 @router.post("/sessions/webauthn", status_code=201, summary="Sign in with the key's answer")
 async def sign_in(body: KeySignInBody, guardian: GuardianDep) -> JSONResponse:
     issued = await anyio.to_thread.run_sync(_sign_in, guardian, body)
-    return JSONResponse(_render(issued), status_code=201)
+    return JSONResponse(render_session(issued), status_code=201)
