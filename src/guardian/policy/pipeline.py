@@ -24,7 +24,7 @@ from guardian.errors import GuardianError, InvalidToken
 from guardian.identity.principal import Principal
 from guardian.identity.tokens import TokenSigner
 from guardian.ids import new_ulid
-from guardian.policy.definition import PolicyDefinition
+from guardian.policy.definition import PolicyDefinition, Sensitivity
 from guardian.policy.index import DecisionIndex
 from guardian.policy.model import AuditReceipt, Decision, DecisionRequest, Obligation, Reason
 from guardian.policy.vocabulary import Outcome, ReasonCode
@@ -130,12 +130,13 @@ class DecisionPipeline:
         if not principal.active:
             denials.append(Reason(R.ACCOUNT_DISABLED, f"account {principal.uid!r} is disabled"))
         roles = principal.roles | self._grants.active_roles(principal.uid, now)
-        role, obligations, role_reason = self._authorise(request, roles, policy)
+        sensitivity = definition.sensitivity_of(request.database, request.category)
+        role, obligations, role_reason = self._authorise(request, roles, policy, sensitivity)
         if role_reason is not None:
             denials.append(role_reason)
         if principal.is_contractor and not principal.contract_clause:
             denials.append(_clause_missing(principal))
-        mfa_age, session_reason = self._check_session(request, principal, now, definition)
+        mfa_age, session_reason = self._check_session(request, principal, now, sensitivity)
         if session_reason is not None:
             denials.append(session_reason)
         purpose = definition.purposes.get(request.purpose)
@@ -171,9 +172,10 @@ class DecisionPipeline:
                       f"{int(self._max_directory_age_s)} s allowed): its source is unreachable")
 
     def _authorise(
-        self, request: DecisionRequest, roles: frozenset[str], policy: CompiledPolicy
+        self, request: DecisionRequest, roles: frozenset[str], policy: CompiledPolicy,
+        sensitivity: Sensitivity | None,
     ) -> tuple[str | None, tuple[Obligation, ...], Reason | None]:
-        if policy.definition.sensitivity_of(request.database, request.category) is None:
+        if sensitivity is None:
             return None, (), Reason(
                 R.NOT_AUTHORISED, f"{request.database}/{request.category} is not a known category")
         match = policy.index.evaluate(
@@ -188,7 +190,7 @@ class DecisionPipeline:
 
     def _check_session(
         self, request: DecisionRequest, principal: Principal, now: float,
-        definition: PolicyDefinition,
+        sensitivity: Sensitivity | None,
     ) -> tuple[int | None, Reason | None]:
         if not request.session_token:
             return None, Reason(R.AUTHENTICATION_REQUIRED, "no session token was presented")
@@ -201,7 +203,6 @@ class DecisionPipeline:
         if not claims.multi_factor:
             return None, Reason(R.MFA_REQUIRED, "the session was not opened with a second factor")
         age = max(0, int(now - claims.auth_time))
-        sensitivity = definition.sensitivity_of(request.database, request.category)
         limit = sensitivity.mfa_max_age_s if sensitivity is not None else 0
         if limit is not None and age > limit:
             return age, Reason(
