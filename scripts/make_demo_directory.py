@@ -14,7 +14,7 @@ import yaml
 
 from guardian.config import DEMO_SECRET_KEY
 from guardian.identity.passwords import hash_password
-from guardian.identity.sealing import Sealer, derive_key
+from guardian.identity.sealing import KeyPurpose, Sealer, derive_key
 
 ORG = [
     # uid, name, roles, type, extra
@@ -39,7 +39,7 @@ def demo_totp_secret(uid: str) -> str:
 
 
 def main() -> None:
-    sealer = Sealer(derive_key(DEMO_SECRET_KEY, "totp-seeds"))
+    sealer = Sealer(derive_key(DEMO_SECRET_KEY, KeyPurpose.TOTP_SEEDS))
     users = []
     for uid, name, roles, kind, extra in ORG:
         users.append({

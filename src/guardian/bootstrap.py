@@ -38,7 +38,7 @@ from guardian.governance.grants import GrantService
 from guardian.identity.directory_sync import SyncedDirectory
 from guardian.identity.enrolment import MfaEnrolment
 from guardian.identity.factors import LayeredMfaSecrets
-from guardian.identity.sealing import Sealer, derive_key
+from guardian.identity.sealing import KeyPurpose, Sealer, derive_key
 from guardian.identity.sessions import LockoutPolicy, SessionService
 from guardian.identity.tokens import TokenSigner
 from guardian.policy.pipeline import CompiledPolicy, DecisionPipeline
@@ -108,10 +108,19 @@ class Guardian:
         self.store.engine.dispose()
 
 
+def session_signer(settings: Settings) -> TokenSigner:
+    return TokenSigner(derive_key(settings.secret_key.get_secret_value(),
+                                  KeyPurpose.SESSION_TOKENS))
+
+
+def seed_sealer(settings: Settings) -> Sealer:
+    """Seals and opens TOTP seeds, in the store and in the demo directory file alike."""
+    return Sealer(derive_key(settings.secret_key.get_secret_value(), KeyPurpose.TOTP_SEEDS))
+
+
 def build(settings: Settings, *, clock: Clock | None = None) -> Guardian:
     clock = clock or SystemClock()
-    secret = settings.secret_key.get_secret_value()
-    signer = TokenSigner(derive_key(secret, "session-tokens"))
+    signer = session_signer(settings)
     policy = CompiledPolicy.of(load_policy(settings.policy_dir))
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     people = build_directory(settings, policy, clock)
@@ -257,12 +266,12 @@ def build_mfa(
     clock: Clock,
 ) -> Mfa:
     secret = settings.secret_key.get_secret_value()
-    mfa_store = SqlMfaStore(store.engine, Sealer(derive_key(secret, "totp-seeds")))
+    mfa_store = SqlMfaStore(store.engine, seed_sealer(settings))
     secrets = LayeredMfaSecrets(mfa_store, directory_secrets)
     webauthn = WebAuthnRelyingParty(
         mfa_store, rp_id=settings.webauthn_rp_id, rp_name=settings.webauthn_rp_name,
         origin=settings.webauthn_origin)
-    recovery_key = derive_key(secret, "recovery-codes")
+    recovery_key = derive_key(secret, KeyPurpose.RECOVERY_CODES)
     enrolment = MfaEnrolment(
         mfa_store, secrets, store, clock, recovery_key=recovery_key,
         issuer=settings.totp_issuer, fresh_mfa_s=settings.admin_mfa_max_age_s,
@@ -285,13 +294,13 @@ def build_directory(settings: Settings, policy: CompiledPolicy, clock: Clock) ->
     """The YAML directory, or (``GUARDIAN_DIRECTORY=ldap``) LDAP served from a snapshot that is
     loaded from the data folder now and synced later; nothing here connects."""
     secret = settings.secret_key.get_secret_value()
-    sealer = Sealer(derive_key(secret, "totp-seeds"))
+    sealer = seed_sealer(settings)
     if settings.directory != "ldap":
         file_directory = FileDirectory(settings.directory_file, sealer)
         return People(file_directory, file_directory, file_directory)
     source = build_ldap_source(settings, policy.definition.roles)
     store = FileSnapshotStore(settings.directory_snapshot_file,
-                              derive_key(secret, "directory-snapshot"))
+                              derive_key(secret, KeyPurpose.DIRECTORY_SNAPSHOT))
     synced = SyncedDirectory(source, clock, store, max_age_s=settings.directory_max_age_s)
     # TOTP seeds come from the store (``guardian mfa enroll``; build_mfa layers it on top);
     # beneath it, the demo organisation's sealed seeds in demo mode only, so that a real
@@ -364,8 +373,7 @@ class WhatIf:
 
 def build_what_if(settings: Settings, *, clock: Clock | None = None) -> WhatIf:
     clock = clock or SystemClock()
-    secret = settings.secret_key.get_secret_value()
-    signer = TokenSigner(derive_key(secret, "session-tokens"))
+    signer = session_signer(settings)
     policy = CompiledPolicy.of(load_policy(settings.policy_dir))
     # LDAP: the persisted snapshot, as the server would decide on it; no network here.
     directory = build_directory(settings, policy, clock).directory

@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from guardian.audit.checkpoints import CheckpointSigner
 from guardian.errors import ConfigurationError
-from guardian.identity.sealing import Sealer, derive_key
+from guardian.identity.sealing import KeyPurpose, Sealer, derive_key
 
 SEAL_CONTEXT = "audit-signing-key"
 
@@ -30,7 +30,7 @@ def _sealer(secret_key: str) -> Sealer:
 def load_signer(configured: str | None, secret_key: str) -> CheckpointSigner:
     """The checkpoint signer from the setting's value (path or sealed), or derived."""
     if not configured:
-        seed = derive_key(secret_key, "audit-checkpoints")
+        seed = derive_key(secret_key, KeyPurpose.AUDIT_CHECKPOINTS)
         return CheckpointSigner(Ed25519PrivateKey.from_private_bytes(seed), "derived")
     if configured.startswith("v1:"):
         raw = _sealer(secret_key).open(configured, SEAL_CONTEXT)

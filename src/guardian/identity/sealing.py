@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import os
+from enum import StrEnum
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
@@ -15,6 +16,17 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from guardian.errors import ConfigurationError
+
+
+class KeyPurpose(StrEnum):
+    """Every key derived from the configured secret, one per use; a sealed value opens only
+    under the purpose it was sealed for, so each purpose is spelled once, here."""
+
+    TOTP_SEEDS = "totp-seeds"
+    SESSION_TOKENS = "session-tokens"
+    RECOVERY_CODES = "recovery-codes"
+    DIRECTORY_SNAPSHOT = "directory-snapshot"
+    AUDIT_CHECKPOINTS = "audit-checkpoints"
 
 
 def derive_key(master: str, purpose: str) -> bytes:
