@@ -140,7 +140,7 @@ def enforce(decision: Decision) -> Decision:
 def _public_signature(endpoint: Callable[..., Any]) -> tuple[inspect.Signature, str, str | None]:
     """The signature FastAPI should see: no Decision parameter, a Request one, types resolved."""
     try:
-        hints = typing.get_type_hints(endpoint)
+        hints = typing.get_type_hints(endpoint, include_extras=True)
     except (NameError, TypeError):
         hints = {}
     signature = inspect.signature(endpoint)
