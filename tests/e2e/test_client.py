@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from guardian_client import (
     AsyncGuardianClient,
     AuthenticationFailed,
@@ -21,6 +20,7 @@ from guardian_client import (
     Obligation,
     RetryPolicy,
 )
+
 from serve_support import Served, code, password, start
 from support import API_KEY
 

@@ -12,8 +12,8 @@ from types import ModuleType
 
 import pytest
 from fastapi.testclient import TestClient
-
 from guardian_client import AsyncGuardianClient, GuardianClient, RetryPolicy
+
 from serve_support import Served, code, password, start
 from support import API_KEY, ROOT
 
