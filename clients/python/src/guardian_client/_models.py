@@ -98,7 +98,8 @@ class DecisionRequest(BaseModel):
     category: str
     purpose: str
     customer_ids: tuple[str, ...] = ()
-    session_token: str | None = None
+    session_token: str | None = Field(default=None, repr=False)
+    """The employee's Guardian session; never shown in a ``repr`` (requests get logged)."""
     justification: str | None = None
     client_ip: str | None = None
     application: str | None = None

@@ -16,6 +16,7 @@ from guardian_client import (
     GuardianClient,
     GuardianUnavailable,
     RetryPolicy,
+    Session,
 )
 
 QUICK = RetryPolicy(attempts=3, base_delay_s=0.001, max_delay_s=0.002)
@@ -133,6 +134,12 @@ def test_the_wire_body_is_the_contracts() -> None:
         "resource": {"database": "crm", "category": "contact", "customer_ids": ["C-1001"]},
         "purpose": "customer-care", "justification": "INC-1",
         "context": {"client_ip": "10.2.3.4", "application": "crm-web"}}
+
+
+def test_tokens_do_not_show_in_reprs() -> None:
+    assert "session_token" not in repr(REQUEST)
+    assert "secret-token" not in repr(Session(token="secret-token", user="alice", auth_time="t",
+                                              amr=("pwd", "otp"), expires_at="t"))
 
 
 def test_sessions_raise_typed_errors() -> None:
