@@ -73,6 +73,11 @@ def app(guardian: Guardian) -> Iterator[TestClient]:
     async def many() -> list[dict[str, str]]:
         return [{"iban": "x"}]
 
+    @app.get("/misnamed/{cid}")
+    @requires(**BILLING)
+    async def misnamed(cid: str) -> dict[str, str]:
+        return {"iban": "x"}
+
     @app.get("/dep/{customer_id}")
     async def dep(decision: BillingPermit) -> dict[str, Any]:
         return {"masked": sorted(decision.masked_fields)}
@@ -140,3 +145,11 @@ def test_no_employee_in_the_request_is_refused_without_asking(app: TestClient,
 
 def test_the_dependency_hands_the_permit_to_the_endpoint(app: TestClient) -> None:
     assert app.get("/dep/C-1", headers=HEADERS).json() == {"masked": ["iban"]}
+
+
+def test_a_misnamed_customer_parameter_is_refused_without_asking(app: TestClient,
+                                                                 guardian: Guardian) -> None:
+    response = app.get("/misnamed/C-1", headers=HEADERS)
+    assert response.status_code == 403
+    assert response.json()["detail"]["code"] == "client_error"
+    assert guardian.asked == []

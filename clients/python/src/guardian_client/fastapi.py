@@ -58,6 +58,10 @@ class GuardianAccess:
         if not user:
             return Decision.deny(ClientReason.AUTHENTICATION_REQUIRED,
                                  "the request names no employee")
+        if isinstance(customers, str) and customers not in request.path_params:
+            # A misnamed parameter must not turn into a request about no customer at all.
+            return Decision.deny(ClientReason.CLIENT_ERROR,
+                                 f"the route has no path parameter {customers!r}")
         return await self.client.decide(DecisionRequest(
             subject=user, session_token=_read(self.session, request), action=action,
             database=database, category=category, purpose=purpose,
@@ -176,8 +180,7 @@ async def _customers(source: Customers, request: Request) -> tuple[str, ...]:
     if source is None:
         return ()
     if isinstance(source, str):
-        value = request.path_params.get(source)
-        return (str(value),) if value is not None else ()
+        return (str(request.path_params[source]),)
     found = source(request)
     if inspect.isawaitable(found):
         found = await found
