@@ -11,17 +11,17 @@ from typing import Any
 import pyotp
 import pytest
 
+from conftest import FakeDirectory
 from guardian.clock import ManualClock
 from guardian.errors import AccountLocked, CodeMismatch, FreshMfaRequired, NotFound
 from guardian.identity import recovery_codes
+from guardian.identity.attempts import SignInAttempts
 from guardian.identity.enrolment import MfaEnrolment
 from guardian.identity.factors import LayeredMfaSecrets
-from guardian.identity.attempts import SignInAttempts
 from guardian.identity.lockout import LockoutPolicy, SignInLimits
 from guardian.identity.principal import Principal
 from guardian.identity.tokens import SessionClaims, TokenSigner
 from guardian.identity.totp import code_at
-from conftest import FakeDirectory
 from guardian.policy.vocabulary import AuthMethod
 
 KEY = b"r" * 32
