@@ -161,16 +161,43 @@ def test_a_padded_signature_or_one_with_spare_bits_set_is_refused() -> None:
     assert TokenSigner(KEY).verify(token, NOW).sub == "alice"
 
 
-@given(st.integers(min_value=0), st.sampled_from(["replace", "insert", "delete"]),
-       st.sampled_from([*_ALPHABET, "=", ".", "+", "/", " ", "\n", "é"]))
-def test_every_mutation_of_a_genuine_token_is_refused(
-    where: int, how: str, char: str
-) -> None:
+def test_no_other_last_character_or_padding_of_any_part_verifies() -> None:
     token = _issued()
-    i = where % len(token)
-    mutated = {"replace": token[:i] + char + token[i + 1:],
-               "insert": token[:i] + char + token[i:],
-               "delete": token[:i] + token[i + 1:]}[how]
+    signer = TokenSigner(KEY)
+    variants = {token + pad for pad in ("=", "==", "===", ".", "\n", " ")}
+    parts = token.split(".")
+    for index in (1, 2):
+        for char in _ALPHABET:
+            changed = list(parts)
+            changed[index] = changed[index][:-1] + char
+            variants.add(".".join(changed))
+            changed[index] = parts[index] + "="
+            variants.add(".".join(changed))
+    variants.discard(token)
+
+    accepted = []
+    for variant in variants:
+        try:
+            signer.verify(variant, NOW)
+            accepted.append(variant)
+        except InvalidToken:
+            pass
+    assert accepted == []
+
+
+@given(st.lists(st.tuples(st.integers(min_value=0),
+                          st.sampled_from(["replace", "insert", "delete"]),
+                          st.sampled_from([*_ALPHABET, "=", ".", "+", "/", " ", "\n", "é"])),
+                min_size=1, max_size=3))
+def test_every_mutation_of_a_genuine_token_is_refused(
+    edits: list[tuple[int, str, str]],
+) -> None:
+    token = mutated = _issued()
+    for where, how, char in edits:
+        i = where % (len(mutated) + 1)
+        mutated = {"replace": mutated[:i] + char + mutated[i + 1:],
+                   "insert": mutated[:i] + char + mutated[i:],
+                   "delete": mutated[:i] + mutated[i + 1:]}[how]
     if mutated == token:
         return
     with pytest.raises(InvalidToken):
