@@ -14,7 +14,7 @@ import orjson
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
+from rich.table import Column, Table
 
 from guardian.cli.common import built, fail
 from guardian.governance.grants import GrantRequest
@@ -101,7 +101,8 @@ def list_(
     if output == "json":
         _print_json({"grants": [g.as_dict() for g in grants]})
         return
-    table = Table("id", "user", "role", "from", "until", "by", "justification", "state")
+    table = Table(Column("id", no_wrap=True), "user", "role", "from", "until", "by",
+                  "justification", "state")
     for g in grants:
         table.add_row(g.id, escape(g.uid), escape(g.role), _when(g.starts_at),
                       _when(g.expires_at), escape(g.granted_by), escape(g.reason),

@@ -16,7 +16,7 @@ import orjson
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
+from rich.table import Column, Table
 
 from guardian.cli.common import built
 
@@ -54,7 +54,7 @@ def list_(output: Output = "table") -> None:
         print(orjson.dumps({"keys": [k.as_dict() for k in keys]},
                            option=orjson.OPT_INDENT_2).decode())
         return
-    table = Table("id", "name", "source", "created", "by", "revoked")
+    table = Table(Column("id", no_wrap=True), "name", "source", "created", "by", "revoked")
     for k in keys:
         table.add_row(k.id, escape(k.name), k.source.value, _when(k.created_at),
                       escape(k.created_by or "-"),
