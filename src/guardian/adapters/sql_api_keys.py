@@ -85,14 +85,13 @@ class SqlApiKeys:
                             row["revoked_at"])
 
     def _revoke_file_key(self, key: FileKey, at: float) -> ApiKeyRecord | None:
-        try:
-            with _translated(), self.engine.begin() as conn:
-                conn.execute(insert(file_key_revocations).values(
-                    key_sha256=key.key_sha256, name=key.name, revoked_at=at))
-        except StoreUnavailable as exc:
-            if isinstance(exc.__cause__, IntegrityError):
+        with _translated(), self.engine.begin() as conn:
+            try:
+                with conn.begin_nested():
+                    conn.execute(insert(file_key_revocations).values(
+                        key_sha256=key.key_sha256, name=key.name, revoked_at=at))
+            except IntegrityError:
                 return None  # revoked before
-            raise
         self._forget(key.key_sha256)
         return ApiKeyRecord(key.id, key.name, None, None, at, KeySource.FILE)
 

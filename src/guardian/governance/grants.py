@@ -38,6 +38,8 @@ from guardian.policy.definition import PolicyDefinition
 from guardian.policy.vocabulary import AdminRole
 from guardian.ports import AuditJournal, Clock, Directory, GrantRegistry
 
+MAX_TEXT = 1024
+"""Longest justification or revocation reason kept (the store's column)."""
 START_SKEW_S = 60.0
 """How far in the past a grant may start: clocks of the officer's machine and the server's
 differ a little; more than that would backdate access."""
@@ -117,8 +119,7 @@ class GrantService:
         """End a grant now: :class:`GrantNotFound` (404), :class:`GrantAlreadyRevoked` (409),
         :class:`InvalidRequest` for a blank reason."""
         now = self._clock.now()
-        if not reason.strip():
-            raise InvalidRequest("say why the grant is revoked (a reason is required)")
+        _check_text(reason, "say why the grant is revoked: a reason")
         grant = self._registry.get_grant(grant_id)
         if grant is None:
             raise GrantNotFound(f"no grant {grant_id!r}")
@@ -135,6 +136,7 @@ class GrantService:
     def _check(self, officer: str, request: GrantRequest, starts_at: float, now: float) -> None:
         if request.uid == officer:
             raise SelfGrantForbidden("nobody can grant themself access: ask another officer")
+        _check_text(request.justification, "say why the grant is needed: a justification")
         policy = self._policy()
         if request.role not in policy.roles:
             raise UnknownRole(f"role {request.role!r} is not in the policy")
@@ -152,3 +154,8 @@ class GrantService:
         if request.expires_at - now > self._max_s:
             raise GrantTooLong(
                 f"a grant may last at most {int(self._max_s)} s from now; ask for less")
+
+
+def _check_text(text: str, what: str) -> None:
+    if not text.strip() or len(text) > MAX_TEXT:
+        raise InvalidRequest(f"{what} of 1 to {MAX_TEXT} characters is required")

@@ -15,6 +15,7 @@ from guardian.errors import (
     AuditUnavailable,
     GrantAlreadyRevoked,
     GrantNotFound,
+    InvalidRequest,
     RoleNotGrantable,
     StartsInPast,
 )
@@ -137,3 +138,20 @@ def test_a_revocation_is_journalled_then_stored() -> None:
         service.revoke("peggy", "01NOPE", "why")
     assert len([e for e in journal.events
                 if e["event"]["action"] == "governance.grant_revoked"]) == 1
+
+
+@pytest.mark.parametrize("text", ["   ", "x" * 1025])
+def test_a_blank_or_overlong_justification_or_reason_is_refused_before_anything_is_kept(
+    text: str,
+) -> None:
+    service, registry, journal = _service()
+    grant = service.grant("ivan", GrantRequest("bob", "billing", NOW + 3600, "INC-1"))
+
+    with pytest.raises(InvalidRequest):
+        service.grant("ivan", GrantRequest("bob", "billing", NOW + 3600, text))
+    with pytest.raises(InvalidRequest):
+        service.revoke("ivan", grant.id, text)
+
+    assert list(registry.grants) == [grant.id] and not registry.grants[grant.id].revoked
+    assert [e["event"]["action"] for e in journal.events] == [
+        "governance.grant_created", "governance.grant_refused"]
