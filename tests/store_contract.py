@@ -7,13 +7,18 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, event, select, text
+from sqlalchemy.exc import OperationalError
 
 from guardian.adapters import sql_migrations
+from guardian.adapters.file_applications import FileApplications
 from guardian.adapters.memory import MemoryDirectory
 from guardian.adapters.sql_api_keys import SqlApiKeys
 from guardian.adapters.sql_mfa import SqlMfaStore, WebAuthnCredential
@@ -27,7 +32,7 @@ from guardian.adapters.sql_store import (
 )
 from guardian.clock import ManualClock
 from guardian.errors import AccountLocked, ConfigurationError, InvalidCredentials
-from guardian.governance.model import ApiKeyRecord
+from guardian.governance.model import ApiKeyRecord, KeySource
 from guardian.identity.principal import Principal
 from guardian.identity.sealing import Sealer
 from guardian.identity.sessions import LockoutPolicy, SessionService
@@ -35,6 +40,7 @@ from guardian.identity.tokens import TokenSigner
 from guardian.identity.totp import code_at
 
 AT = 1_790_000_000.0
+DEMO_APPLICATIONS = Path(__file__).resolve().parent.parent / "policies/demo/applications.yaml"
 SEED = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 SEALER = Sealer(b"s" * 32)
 
@@ -92,6 +98,22 @@ class StoreContract:
 
         assert sql_migrations.upgrade(engine) == sql_migrations.head()
         assert store.without_consent(["C-1"], "marketing") == ()
+
+    def test_grants_made_before_revocation_existed_survive_the_migration_unrevoked(
+        self, store_url: str
+    ) -> None:
+        engine = make_engine(store_url)
+        try:
+            sql_migrations.upgrade(engine, "0002")
+            with engine.begin() as conn:
+                conn.execute(text(
+                    "INSERT INTO grants (id, uid, role, starts_at, expires_at, reason, "
+                    "granted_by) VALUES ('g0', 'alice', 'billing', 1.0, 2.0, 'INC-0', 'ivan')"))
+            sql_migrations.upgrade(engine)
+            assert SqlStore(engine).list_grants() == [
+                TemporaryGrant("g0", "alice", "billing", 1.0, 2.0, "INC-0", "ivan")]
+        finally:
+            engine.dispose()
 
     # -- consents -----------------------------------------------------------------------
 
@@ -304,6 +326,38 @@ class StoreContract:
         store.add_grant(_grant("g-old", "billing", past_start, past_start + 3600))
         assert store.active_roles("alice", past_start + 60) == frozenset({"billing"})
 
+    def test_a_revoked_grant_gives_nothing_at_once_though_the_refresh_period_is_long(
+        self, engine: Engine
+    ) -> None:
+        store = SqlStore(engine, grants_refresh_s=3600.0)
+        start = time.time() - 60
+        store.add_grant(_grant("g1", "billing", start, start + 3600))
+        store.add_grant(_grant("g2", "fraud-analyst", start, start + 3600))
+        assert store.active_roles("alice", start + 120) == {"billing", "fraud-analyst"}
+
+        revoked = store.revoke_grant("g1", AT, "ivan", "left billing")
+
+        assert revoked == TemporaryGrant("g1", "alice", "billing", start, start + 3600, "INC-1",
+                                         "ivan", AT, "ivan", "left billing")
+        assert store.active_roles("alice", start + 120) == {"fraud-analyst"}
+        assert store.get_grant("g1") == revoked
+        assert store.revoke_grant("g1", AT + 1, "peggy", "again") is None
+        assert store.revoke_grant("nope", AT, "ivan", "x") is None
+        assert store.get_grant("nope") is None
+        assert [g.revoked for g in store.list_grants()] == [True, False]
+
+    def test_a_grant_revoked_on_another_replica_stops_after_the_refresh_period(
+        self, store: SqlStore, worker2: Engine
+    ) -> None:
+        reader = SqlStore(worker2, grants_refresh_s=0.0)
+        start = time.time() - 60
+        store.add_grant(_grant("g1", "billing", start, start + 3600))
+        assert reader.active_roles("alice", start + 120) == {"billing"}
+
+        store.revoke_grant("g1", AT, "ivan", "no longer needed")
+
+        assert reader.active_roles("alice", start + 120) == frozenset()
+
     def test_grants_are_listed_by_start_for_everyone_or_one_user(self, store: SqlStore) -> None:
         store.add_grant(_grant("g2", "fraud-analyst", AT + 60, AT + 600))
         store.add_grant(_grant("g1", "billing", AT, AT + 600))
@@ -475,11 +529,64 @@ class StoreContract:
 
         assert here.application_for("secret-1") is None
 
+    def test_a_key_revoked_here_is_refused_at_once_even_if_the_store_cannot_be_reread(
+        self, engine: Engine
+    ) -> None:
+        keys = SqlApiKeys(engine, refresh_s=3600.0)
+        keys.add_key(ApiKeyRecord("k1", "crm-web", AT, "ivan"), _sha("secret-1"))
+        assert keys.application_for("secret-1") == "crm-web"
+
+        with _reads_failing(engine):
+            revoked = keys.revoke_key("k1", AT + 5)
+            refused = keys.application_for("secret-1")
+
+        assert revoked == ApiKeyRecord("k1", "crm-web", AT, "ivan", AT + 5)
+        assert refused is None
+
+    def test_the_applications_file_keys_are_listed_and_revoked_in_the_store(
+        self, engine: Engine, worker2: Engine
+    ) -> None:
+        here = SqlApiKeys(engine, FileApplications(DEMO_APPLICATIONS), refresh_s=3600.0)
+        there = SqlApiKeys(worker2, FileApplications(DEMO_APPLICATIONS), refresh_s=0.0)
+        here.add_key(ApiKeyRecord("k1", "crm-web", AT, "ivan"), _sha("secret-1"))
+        [file_key, store_key] = here.list_keys()
+        assert (file_key.name, file_key.source, file_key.active) == ("demo-app", "file", True)
+        assert (file_key.created_at, file_key.created_by) == (None, None)
+        assert (store_key.id, store_key.source) == ("k1", "store")
+        assert there.application_for("demo-app-key") == "demo-app"
+
+        revoked = here.revoke_key(file_key.id, AT + 5)
+
+        assert revoked == ApiKeyRecord(file_key.id, "demo-app", None, None, AT + 5,
+                                       KeySource.FILE)
+        assert here.application_for("demo-app-key") is None
+        assert there.application_for("demo-app-key") is None
+        assert here.application_for("secret-1") == "crm-web"
+        assert [k.active for k in there.list_keys()] == [False, True]
+        assert here.revoke_key(file_key.id, AT + 6) is None  # already revoked
+        restarted = SqlApiKeys(engine, FileApplications(DEMO_APPLICATIONS))
+        assert restarted.application_for("demo-app-key") is None
+
     def test_the_clear_key_is_never_stored(self, engine: Engine) -> None:
         SqlApiKeys(engine).add_key(ApiKeyRecord("k1", "crm", AT, "ivan"), _sha("secret-xyz"))
         with engine.connect() as conn:
             rows = [tuple(r) for r in conn.execute(select(metadata.tables["api_keys"]))]
         assert "secret-xyz" not in repr(rows)
+
+
+@contextmanager
+def _reads_failing(engine: Engine) -> Iterator[None]:
+    """Every SELECT on ``engine`` fails (the store going away), writes still go through."""
+
+    def fail_selects(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            raise OperationalError(statement, {}, Exception("store went away"))
+
+    event.listen(engine, "before_cursor_execute", fail_selects)
+    try:
+        yield
+    finally:
+        event.remove(engine, "before_cursor_execute", fail_selects)
 
 
 def _sha(key: str) -> str:

@@ -165,7 +165,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Guardian:
         settings=settings, clock=clock, policy=policy, directory=directory, store=store,
         journal=journal, applications=applications, sessions=sessions, pipeline=pipeline,
         signer=signer, mfa=mfa, api_keys=ApiKeyService(applications, journal, clock),
-        grants=GrantService(store, directory, lambda: pipeline.policy.definition.roles,
+        grants=GrantService(store, directory, lambda: pipeline.policy.definition,
                             journal, clock, max_duration_s=settings.grant_max_s),
         audit=audit,
         directory_sync=people.synced,

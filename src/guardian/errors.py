@@ -10,10 +10,15 @@ machine-readable ``code``::
     │   ├── UnknownRole                unknown_role        (not a role of the policy)
     │   ├── UnknownUser                unknown_user        (not in the directory)
     │   ├── GrantTooLong               grant_too_long      (expiry beyond the maximum)
+    │   ├── RoleNotGrantable           role_not_grantable  (grants no data access, or admin)
+    │   ├── StartsInPast               starts_at_in_past   (a grant starting before now)
     │   ├── CodeMismatch               code_mismatch       (first code of an enrolment is wrong)
     │   ├── InvalidWebAuthn            webauthn_invalid    (registration response refused)
     │   └── AlreadyEnrolled            already_enrolled    (an invitation for someone enrolled)
     ├── NotFound                       not_found
+    │   └── GrantNotFound              grant_not_found
+    ├── Conflict                       conflict            (the state forbids it now)
+    │   └── GrantAlreadyRevoked        grant_already_revoked
     ├── PolicyError                    policy_error
     │   └── PolicyLintError            policy_lint_error   (carries every finding)
     ├── AuthenticationError            authentication_failed
@@ -69,6 +74,14 @@ class GrantTooLong(InvalidRequest):
     code = "grant_too_long"
 
 
+class RoleNotGrantable(InvalidRequest):
+    code = "role_not_grantable"
+
+
+class StartsInPast(InvalidRequest):
+    code = "starts_at_in_past"
+
+
 class CodeMismatch(InvalidRequest):
     code = "code_mismatch"
 
@@ -83,6 +96,18 @@ class AlreadyEnrolled(InvalidRequest):
 
 class NotFound(GuardianError):
     code = "not_found"
+
+
+class GrantNotFound(NotFound):
+    code = "grant_not_found"
+
+
+class Conflict(GuardianError):
+    code = "conflict"
+
+
+class GrantAlreadyRevoked(Conflict):
+    code = "grant_already_revoked"
 
 
 class PolicyError(GuardianError):

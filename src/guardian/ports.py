@@ -200,6 +200,14 @@ class GrantRegistry(Protocol):
 
     def list_grants(self, uid: str | None = None) -> list[TemporaryGrant]: ...
 
+    def get_grant(self, grant_id: str) -> TemporaryGrant | None: ...
+
+    def revoke_grant(self, grant_id: str, at: float, by: str, reason: str
+                     ) -> TemporaryGrant | None:
+        """Revoke and return the grant, or ``None`` if there is no such grant not yet revoked;
+        from the return on, :meth:`GrantStore.active_roles` of this process leaves it out."""
+        ...
+
 
 class ApplicationRegistry(Protocol):
     def application_for(self, api_key: str) -> str | None:
@@ -212,10 +220,13 @@ class ApiKeyRegistry(Protocol):
 
     def add_key(self, record: ApiKeyRecord, key_sha256: str) -> None: ...
 
-    def list_keys(self) -> list[ApiKeyRecord]: ...
+    def list_keys(self) -> list[ApiKeyRecord]:
+        """The store's keys and the applications file's (``source``), revoked ones included."""
+        ...
 
     def revoke_key(self, key_id: str, at: float) -> ApiKeyRecord | None:
-        """Revoke and return the key, or ``None`` if there is no such active key."""
+        """Revoke and return the key (of the store or of the applications file), or ``None`` if
+        there is no such active key; from the return on, the key opens nothing in this process."""
         ...
 
 

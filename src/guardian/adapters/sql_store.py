@@ -5,7 +5,8 @@ declared here on :data:`metadata` (also the tables of ``sql_mfa`` and ``sql_api_
 created by the Alembic migrations in ``migrations/`` (``sql_migrations``). Vendor errors are
 translated to :class:`~guardian.errors.StoreUnavailable` at this boundary.
 Temporary grants are read on the decision path, so they are served from a snapshot refreshed
-after every write here and at most ``grants_refresh_s`` old otherwise.
+after every write here and at most ``grants_refresh_s`` old otherwise; a revocation made here
+takes the grant out of the snapshot at once, without waiting on a re-read.
 """
 
 from __future__ import annotations
@@ -73,6 +74,9 @@ grants = Table(
     Column("expires_at", Float, nullable=False),
     Column("reason", String(1024), nullable=False),
     Column("granted_by", String(128), nullable=False),
+    Column("revoked_at", Float, nullable=True),
+    Column("revoked_by", String(128), nullable=True),
+    Column("revoke_reason", String(1024), nullable=True),
 )
 # Second factors (guardian.adapters.sql_mfa): at most one pending and one active TOTP seed per
 # user, sealed; recovery codes as keyed digests, usable while their enrolment is active.
@@ -129,6 +133,13 @@ api_keys = Table(
     Column("created_by", String(128), nullable=False),
     Column("revoked_at", Float, nullable=True),
     UniqueConstraint("key_sha256", name="uq_api_keys_key_sha256"),
+)
+# Keys of the applications file revoked in Guardian (the file itself is never rewritten).
+file_key_revocations = Table(
+    "file_key_revocations", metadata,
+    Column("key_sha256", String(64), primary_key=True),
+    Column("name", String(128), nullable=False),
+    Column("revoked_at", Float, nullable=False),
 )
 
 _CLAIM_RETENTION_S = 600.0
@@ -263,19 +274,43 @@ class SqlStore:
         with _translated(), self.engine.connect() as conn:
             return [TemporaryGrant(**row) for row in conn.execute(query).mappings()]
 
+    def get_grant(self, grant_id: str) -> TemporaryGrant | None:
+        with _translated(), self.engine.connect() as conn:
+            row = conn.execute(select(grants).where(grants.c.id == grant_id)).mappings().first()
+        return None if row is None else TemporaryGrant(**row)
+
+    def revoke_grant(self, grant_id: str, at: float, by: str, reason: str
+                     ) -> TemporaryGrant | None:
+        """Mark the grant revoked; ``None`` if there is no such grant not yet revoked. The
+        snapshot drops it before returning: the next decision here no longer counts it."""
+        change = (update(grants).where(grants.c.id == grant_id, grants.c.revoked_at.is_(None))
+                  .values(revoked_at=at, revoked_by=by, revoke_reason=reason)
+                  .returning(*grants.c))
+        with _translated(), self.engine.begin() as conn:
+            row = conn.execute(change).mappings().first()
+        if row is None:
+            return None
+        revoked = TemporaryGrant(**row)
+        # Under the lock, so a reload that read the table before this commit cannot put the
+        # grant back afterwards; a reload after it reads the revocation.
+        with self._grants_lock:
+            kept = tuple(g for g in self._grants.get(revoked.uid, ()) if g.id != grant_id)
+            self._grants = {**self._grants, revoked.uid: kept}
+        return revoked
+
     def active_roles(self, uid: str, at: float) -> frozenset[str]:
         if time.monotonic() - self._grants_loaded_at > self._refresh_s:
             self._load_grants()
         mine = self._grants.get(uid)
         if not mine:
             return frozenset()
-        return frozenset(g.role for g in mine if g.starts_at <= at < g.expires_at)
+        return frozenset(g.role for g in mine if g.gives_role_at(at))
 
     def _load_grants(self) -> None:
+        query = select(grants).where(grants.c.revoked_at.is_(None))
         with self._grants_lock, _translated(), self.engine.connect() as conn:
-            rows = conn.execute(select(grants)).mappings()
             by_uid: dict[str, list[TemporaryGrant]] = {}
-            for row in rows:
+            for row in conn.execute(query).mappings():
                 by_uid.setdefault(row["uid"], []).append(TemporaryGrant(**row))
             self._grants = {uid: tuple(gs) for uid, gs in by_uid.items()}
             self._grants_loaded_at = time.monotonic()

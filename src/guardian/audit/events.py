@@ -30,6 +30,7 @@ class AuditAction(StrEnum):
     MFA_INVITATION_USED = "mfa.invitation_used"
     GRANT_CREATED = "governance.grant_created"
     GRANT_REFUSED = "governance.grant_refused"
+    GRANT_REVOKED = "governance.grant_revoked"
     API_KEY_CREATED = "governance.api_key_created"
     API_KEY_REVOKED = "governance.api_key_revoked"
     TRAIL_SEARCHED = "audit.trail_searched"

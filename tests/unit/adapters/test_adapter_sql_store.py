@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Column, Float, Integer, MetaData, String, Table, inspect
+from sqlalchemy import inspect, text
 
 from guardian.adapters import sql_migrations
 from guardian.adapters.sql_store import SqlStore, make_engine, metadata
@@ -52,10 +52,9 @@ def test_a_database_made_before_migrations_is_stamped_then_upgraded_keeping_its_
     tmp_path: Path,
 ) -> None:
     engine = make_engine("sqlite:///" + str(tmp_path / "old.db"))
-    for name in ("consents", "otp_claims", "grants"):
-        metadata.tables[name].create(engine)
-    Table("auth_failures", MetaData(), Column("uid", String(128), primary_key=True),
-          Column("count", Integer), Column("last_at", Float)).create(engine)
+    sql_migrations.upgrade(engine, "0001")  # the tables of those days, in their shape then
+    with engine.begin() as conn:
+        conn.execute(text("DROP TABLE alembic_version"))
     old = SqlStore(engine)
     old.record_consent("C-1", "marketing", 1.0)
 
