@@ -36,7 +36,7 @@ def demo_settings(tmp_path: Path, **overrides: object) -> Settings:
     return Settings(**values)  # type: ignore[arg-type]
 
 
-TEST_SECRET_KEY = "guardian-test-secret-key-not-the-demo-one-0123456789"  # noqa: S105 - tests
+TEST_SECRET_KEY = "guardian-test-secret-key-not-the-demo-one-0123456789"
 
 
 def real_settings(tmp_path: Path, **overrides: object) -> Settings:
