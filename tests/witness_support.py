@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 
-WITNESS_SECRET = "witness-secret-for-tests-0123456789"  # noqa: S105 - tests only
+WITNESS_SECRET = "witness-secret-for-tests-0123456789"
 
 
 class WitnessServer:
@@ -55,13 +55,13 @@ def witness_server(store: Path, secret: str = WITNESS_SECRET) -> Iterator[Witnes
     witness = WitnessServer(store, secret)
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - http.server's name
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
             self.send_response(witness.handle(body, self.headers.get("X-Guardian-Signature")))
             self.send_header("Content-Length", "0")
             self.end_headers()
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: Any) -> None:
             return None
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
