@@ -138,6 +138,8 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Guardian:
                           checkpointer=build_checkpointer(settings, checkpoint_signer, clock,
                                                           witness))
     audit = build_audit_trail(settings, journal, checkpoint_signer, clock, witness)
+    if witness is not None:
+        witness.durable_seq = lambda: journal.last_seq
     lockout = LockoutPolicy(settings.lockout_max_failures, settings.lockout_base_s,
                             settings.lockout_max_s)
     mfa = build_mfa(settings, store, people.secrets, lockout, clock)
@@ -280,6 +282,8 @@ def build_shipping(settings: Settings, *, clock: Clock | None = None) -> Shippin
         witness.start()
     journal = FileJournal(settings.journal_file, fsync=settings.journal_fsync,
                           checkpointer=build_checkpointer(settings, signer, clock, witness))
+    if witness is not None:
+        witness.durable_seq = lambda: journal.last_seq
     return Shipping(journal, build_audit_trail(settings, journal, signer, clock, witness))
 
 

@@ -50,7 +50,7 @@ def audit_health(guardian: Guardian) -> dict[str, Any]:
         "shipper": shipper,
         "checkpoints": {
             "key_id": signer.key_id,
-            "signing_key": "derived from GUARDIAN_SECRET_KEY (set GUARDIAN_AUDIT_SIGNING_KEY)"
+            "signing_key": "derived from the demo secret key (demo mode only)"
             if signer.source == "derived" else signer.source,
             "every_events": guardian.settings.audit_checkpoint_every_events,
             "every_s": guardian.settings.audit_checkpoint_every_s,

@@ -4,9 +4,9 @@ An insider who cuts the journal (and the index) back to a checkpoint and deletes
 state file leaves a trail that is intact in itself: only someone who saw the later checkpoints
 can tell. The witness is that someone. :class:`WitnessSender` takes each checkpoint as it is
 signed and delivers it to a :class:`~guardian.ports.WitnessTransport` (a webhook) from a
-background thread, with bounded retries and back-off and a bounded queue, so that a slow or
-dead witness never holds a decision up: when the queue is full the oldest checkpoint waiting
-is dropped (the newer ones vouch for more) and counted.
+background thread once the journal holds it durably, with bounded retries and back-off and a
+bounded queue, so that a slow or dead witness never holds a decision up: when the queue is full
+the oldest checkpoint waiting is dropped (the newer ones vouch for more) and counted.
 
 Verification reads a witness's copy (:func:`witness_points`): each checkpoint vouches that
 event ``seq`` had hash ``hash``. A witnessed point beyond the trail's end is a truncated tail;
@@ -126,6 +126,9 @@ class WitnessSender:
         self._now = now
         self._thread: threading.Thread | None = None
         self._in_flight = 0
+        self.durable_seq: Callable[[], int] | None = None
+        """The journal's last durable seq: a checkpoint is sent only once it is durable itself
+        (one lost in a crash before its fsync must not reach the witness)."""
         self.delivered = self.dropped = self.failed_batches = self.attempts_failed = 0
         self.last_delivered_seq: int | None = None
         self.last_success_at: float | None = None
@@ -172,15 +175,26 @@ class WitnessSender:
                 "last_success_at": self.last_success_at, "last_error": self.last_error,
                 "degraded": bool(self.dropped or self.failed_batches)}
 
+    def _ready(self) -> int:
+        """How many checkpoints at the head of the queue are durable in the journal."""
+        if self.durable_seq is None:
+            return min(self._config.batch, len(self._queue))
+        durable, ready = self.durable_seq(), 0
+        for checkpoint in self._queue:
+            seq = _seq(checkpoint)
+            if ready == self._config.batch or (seq is not None and seq + 1 > durable):
+                break
+            ready += 1
+        return ready
+
     def _run(self) -> None:
         while not self._stop.is_set():
             with self._cond:
-                while not self._queue and not self._stop.is_set():
-                    self._cond.wait(0.5)
+                while not (ready := self._ready()) and not self._stop.is_set():
+                    self._cond.wait(0.02 if self._queue else 0.5)
                 if self._stop.is_set():
                     return
-                batch = [self._queue.popleft()
-                         for _ in range(min(self._config.batch, len(self._queue)))]
+                batch = [self._queue.popleft() for _ in range(ready)]
                 self._in_flight = len(batch)
             self._deliver(batch)
             with self._cond:

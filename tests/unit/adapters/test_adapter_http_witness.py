@@ -139,3 +139,26 @@ def test_every_checkpoint_of_a_running_guardian_reaches_the_witness(tmp_path: Pa
     assert health["target"].startswith("http://127.0.0.1:") and "t0ps3cret" not in str(health)
     assert "guardian_audit_witness_delivered_total 1" in metrics
     assert "guardian_audit_witness_dropped_total 0" in metrics
+
+
+def test_a_checkpoint_is_sent_only_once_the_journal_holds_it_durably() -> None:
+    sent: list[bytes] = []
+    durable = [10]
+
+    class Recorder:
+        target = "memory"
+
+        def post(self, body: bytes) -> None:
+            sent.append(body)
+
+    sender = WitnessSender(Recorder())
+    sender.durable_seq = lambda: durable[0]
+    sender.start()
+    sender.offer(_checkpoint(10))  # vouches for event 10; it is event 11 itself
+    time.sleep(0.3)
+    held = list(sent)
+    durable[0] = 11
+    _until(lambda: sender.stats()["delivered_total"] == 1)
+    sender.stop()
+
+    assert held == [] and b'"seq":10' in sent[0]
