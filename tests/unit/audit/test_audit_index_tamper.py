@@ -98,6 +98,8 @@ def test_a_journal_cut_back_with_its_state_file_deleted_is_caught_by_a_witness(
     with_index = verify_journal(path, verifier_for(trail.key),
                                 witness=index_witness(index, verifier_for(trail.key)))
 
+    # The index's checkpoint stream holds every checkpoint the journal signed (a witness).
+    assert [int(c.doc_id) for c in index.checkpoints()] == trail.checkpoints
     assert alone.ok and alone.last_seq == kept  # nothing on the host shows it
     for report in (with_file, with_index):
         assert (report.problem, report.broken_at) == (Break.TRUNCATED, kept + 1), report.detail
