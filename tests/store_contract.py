@@ -143,42 +143,86 @@ class StoreContract:
 
         assert not store.claim("alice", 100, AT + 300)
 
-    def test_failures_are_counted_per_user_with_the_time_of_the_last_one(
+    def test_attempts_are_counted_per_key_and_a_success_forgets_them(
         self, store: SqlStore
     ) -> None:
-        assert store.failures("alice") == (0, 0.0)
+        policy = LockoutPolicy(5, 60.0, 3600.0)
+        assert store.attempts("user:alice", AT, policy) == 0
 
-        counts = [store.record_failure("alice", AT + n) for n in range(3)]
-        store.record_failure("bob", AT + 10)
+        counts = [store.reserve_attempt("user:alice", AT + n, policy) for n in range(3)]
+        store.reserve_attempt("user:bob", AT + 10, policy)
 
         assert counts == [1, 2, 3]
-        assert store.failures("alice") == (3, AT + 2)
-        assert store.failures("bob") == (1, AT + 10)
+        assert store.attempts("user:alice", AT + 3, policy) == 3
+        assert store.attempts("user:bob", AT + 11, policy) == 1
+        store.refund_attempt("user:alice")
+        assert store.attempts("user:alice", AT + 3, policy) == 2
+        store.release_attempts("user:alice")
+        assert store.attempts("user:alice", AT + 3, policy) == 0
+        assert store.reserve_attempt("user:alice", AT + 4, policy) == 1
+        store.release_attempts("nobody")  # releasing a key without attempts is harmless
 
-    def test_resetting_failures_starts_the_count_again(self, store: SqlStore) -> None:
-        store.record_failure("alice", AT)
-        store.record_failure("alice", AT + 1)
+    def test_a_locked_key_counts_nothing_until_its_doubling_lock_ends(
+        self, store: SqlStore
+    ) -> None:
+        policy = LockoutPolicy(3, 60.0, 3600.0)
+        for n in range(3):
+            assert store.reserve_attempt("k", AT + n, policy) == n + 1
 
-        store.reset_failures("alice")
+        assert store.reserve_attempt("k", AT + 2 + 59, policy) is None
+        assert store.attempts("k", AT + 61, policy) == 3  # refusals are not counted
+        assert store.reserve_attempt("k", AT + 2 + 60, policy) == 4  # lock over: one more
+        assert store.reserve_attempt("k", AT + 62 + 119, policy) is None  # now 120 s
+        assert store.reserve_attempt("k", AT + 62 + 120, policy) == 5
 
-        assert store.failures("alice") == (0, 0.0)
-        assert store.record_failure("alice", AT + 2) == 1
-        store.reset_failures("nobody")  # resetting a user without failures is harmless
+    def test_a_quiet_key_starts_again_and_old_counters_are_purged(
+        self, store: SqlStore
+    ) -> None:
+        policy = LockoutPolicy(3, 60.0, 600.0, window_s=900.0)
+        for n in range(3):
+            store.reserve_attempt("k", AT + n, policy)
+        store.reserve_attempt("other", AT + 800, policy)
 
-    def test_parallel_failed_sign_ins_are_all_counted(self, store: SqlStore) -> None:
-        barrier = threading.Barrier(8)
+        assert store.attempts("k", AT + 2 + 900, policy) == 0
+        assert store.reserve_attempt("k", AT + 2 + 900, policy) == 1
+        assert store.purge_attempts(AT + 850) == 1  # "other"; "k" was just used
+        assert store.attempts("k", AT + 903, policy) == 1
 
-        def fail() -> None:
+    def test_concurrent_wrong_sign_ins_check_at_most_the_limit(
+        self, store: SqlStore
+    ) -> None:
+        # Finding 5: 32 concurrent wrong sign-ins for one user were all checked (limit 5).
+        checked: list[str] = []
+
+        class SlowPasswords:
+            def verify_password(self, uid: str, password: str) -> bool:
+                checked.append(uid)
+                time.sleep(0.05)
+                return False
+
+        directory = MemoryDirectory([Principal("alice", "Alice", frozenset({"billing"}))])
+        service = SessionService(directory, SlowPasswords(), _Seeds(), store,
+                                 TokenSigner(b"k" * 32), ManualClock(AT),
+                                 lockout=LockoutPolicy(5, 60.0, 3600.0))
+        barrier = threading.Barrier(32)
+        outcomes: list[str] = []
+
+        def attempt() -> None:
             barrier.wait()
-            store.record_failure("alice", 1.0)
+            try:
+                service.sign_in("alice", "guess", "000000", source="10.9.9.9")
+            except (InvalidCredentials, AccountLocked) as exc:
+                outcomes.append(exc.code)
 
-        threads = [threading.Thread(target=fail) for _ in range(8)]
+        threads = [threading.Thread(target=attempt) for _ in range(32)]
         for t in threads:
             t.start()
         for t in threads:
             t.join()
-        store.record_failure("alice", 2.0)
-        assert store.failures("alice") == (9, 2.0)
+
+        assert len(checked) <= 5
+        assert outcomes.count("invalid_credentials") == len(checked)
+        assert outcomes.count("account_locked") == 32 - len(checked)
 
     def test_a_code_used_on_one_worker_is_refused_on_another(
         self, store: SqlStore, worker2: Engine
@@ -204,16 +248,17 @@ class StoreContract:
         first, second = worker(store), worker(SqlStore(worker2))
         for service in (first, second, first, second):
             with pytest.raises(InvalidCredentials):
-                service.sign_in("alice", "wrong", "000000")
+                service.sign_in("alice", "wrong", "000000", source="10.1.1.1")
 
         right = code_at(SEED, clock.now())
         for service in (first, second):
             with pytest.raises(AccountLocked):
-                service.sign_in("alice", "alice-pass", right)
+                service.sign_in("alice", "alice-pass", right, source="10.1.1.1")
         clock.advance(61)
-        assert second.sign_in("alice", "alice-pass", code_at(SEED, clock.now())).claims.amr
+        assert second.sign_in("alice", "alice-pass", code_at(SEED, clock.now()),
+                              source="10.1.1.1").claims.amr
         with pytest.raises(InvalidCredentials):  # the code just used, replayed on worker 1
-            first.sign_in("alice", "alice-pass", code_at(SEED, clock.now()))
+            first.sign_in("alice", "alice-pass", code_at(SEED, clock.now()), source="10.1.1.1")
 
     # -- grants -------------------------------------------------------------------------
 
@@ -336,6 +381,28 @@ class StoreContract:
         assert not other_worker.use_recovery_code("oscar", "d1", AT + 1)
         assert not mfa.use_recovery_code("oscar", "unknown", AT + 1)
         assert mfa.recovery_codes_left("oscar") == 1
+
+    # -- invitations to enrol ----------------------------------------------------------
+
+    def test_an_invitation_serves_once_for_its_user_until_it_expires(
+        self, mfa: SqlMfaStore, worker2: Engine
+    ) -> None:
+        mfa.add_invitation("oscar", "d1", "ivan", AT, AT + 600)
+        other_worker = SqlMfaStore(worker2, SEALER)
+
+        assert not mfa.use_invitation("mallory", "d1", AT + 1)
+        assert not mfa.use_invitation("oscar", "d2", AT + 1)
+        assert other_worker.use_invitation("oscar", "d1", AT + 1)
+        assert not mfa.use_invitation("oscar", "d1", AT + 2)
+        mfa.add_invitation("oscar", "d3", "ivan", AT, AT + 600)
+        assert not mfa.use_invitation("oscar", "d3", AT + 600)  # expired
+
+    def test_a_new_invitation_replaces_the_unused_one(self, mfa: SqlMfaStore) -> None:
+        mfa.add_invitation("oscar", "d1", "ivan", AT, AT + 600)
+        mfa.add_invitation("oscar", "d2", "ivan", AT + 1, AT + 601)
+
+        assert not mfa.use_invitation("oscar", "d1", AT + 2)
+        assert mfa.use_invitation("oscar", "d2", AT + 2)
 
     # -- WebAuthn -----------------------------------------------------------------------
 

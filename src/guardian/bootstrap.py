@@ -37,11 +37,14 @@ from guardian.config import Settings
 from guardian.errors import ConfigurationError
 from guardian.governance.api_keys import ApiKeyService
 from guardian.governance.grants import GrantService
+from guardian.identity.attempts import SignInAttempts
 from guardian.identity.directory_sync import SyncedDirectory
 from guardian.identity.enrolment import MfaEnrolment
 from guardian.identity.factors import LayeredMfaSecrets
+from guardian.identity.invitations import InvitationService
+from guardian.identity.lockout import LockoutPolicy, SignInLimits
 from guardian.identity.sealing import KeyPurpose, Sealer, derive_key
-from guardian.identity.sessions import LockoutPolicy, SessionService
+from guardian.identity.sessions import SessionService
 from guardian.identity.tokens import TokenSigner
 from guardian.policy.pipeline import CompiledPolicy, DecisionPipeline
 from guardian.ports import (
@@ -111,6 +114,16 @@ class Guardian:
         self.store.engine.dispose()
 
 
+def sign_in_limits(settings: Settings) -> SignInLimits:
+    user_source = LockoutPolicy(settings.lockout_max_failures, settings.lockout_base_s,
+                                settings.lockout_max_s)
+    return SignInLimits(
+        per_user_source=user_source,
+        per_source=LockoutPolicy(settings.lockout_source_max_failures, settings.lockout_base_s,
+                                 settings.lockout_max_s),
+        user_delay_max_s=settings.lockout_user_delay_max_s)
+
+
 def session_signer(settings: Settings) -> TokenSigner:
     return TokenSigner(derive_key(settings.secret_key.get_secret_value(),
                                   KeyPurpose.SESSION_TOKENS))
@@ -140,14 +153,16 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Guardian:
     audit = build_audit_trail(settings, journal, checkpoint_signer, clock, witness)
     if witness is not None:
         witness.durable_seq = lambda: journal.last_seq
-    lockout = LockoutPolicy(settings.lockout_max_failures, settings.lockout_base_s,
-                            settings.lockout_max_s)
-    mfa = build_mfa(settings, store, people.secrets, lockout, clock)
+    secret = settings.secret_key.get_secret_value()
+    attempts = SignInAttempts(store, directory, sign_in_limits(settings),
+                              derive_key(secret, KeyPurpose.UNKNOWN_USERS))
+    mfa = build_mfa(settings, store, people.secrets, attempts, directory, journal, clock)
     sessions = SessionService(
         directory, people.passwords, mfa.secrets, store, signer, clock,
-        ttl_s=settings.session_ttl_s, lockout=lockout, recovery=mfa.store,
+        ttl_s=settings.session_ttl_s, recovery=mfa.store,
         recovery_key=mfa.recovery_key, webauthn=mfa.webauthn,
-        enrolment_ttl_s=settings.admin_mfa_max_age_s,
+        enrolment_ttl_s=settings.admin_mfa_max_age_s, invitations=mfa.invitations,
+        digest_key=derive_key(secret, KeyPurpose.WEBAUTHN_DECOYS), attempts=attempts,
     )
     pipeline = DecisionPipeline(policy, directory, store, store, signer, journal, clock,
                                 freshness=people.synced,
@@ -297,13 +312,14 @@ class Mfa:
     webauthn: WebAuthnRelyingParty
     enrolment: MfaEnrolment
     recovery_key: bytes
+    invitations: InvitationService
     qr_svg: Callable[[str], str] = svg_data_uri
     """Draws a provisioning URI as an SVG data URI (segno)."""
 
 
 def build_mfa(
-    settings: Settings, store: SqlStore, directory_secrets: MfaSecrets, lockout: LockoutPolicy,
-    clock: Clock,
+    settings: Settings, store: SqlStore, directory_secrets: MfaSecrets,
+    attempts: SignInAttempts, directory: Directory, journal: AuditJournal, clock: Clock,
 ) -> Mfa:
     secret = settings.secret_key.get_secret_value()
     mfa_store = SqlMfaStore(store.engine, seed_sealer(settings))
@@ -315,8 +331,11 @@ def build_mfa(
     enrolment = MfaEnrolment(
         mfa_store, secrets, store, clock, recovery_key=recovery_key,
         issuer=settings.totp_issuer, fresh_mfa_s=settings.admin_mfa_max_age_s,
-        webauthn=webauthn, lockout=lockout)
-    return Mfa(mfa_store, secrets, webauthn, enrolment, recovery_key)
+        webauthn=webauthn, attempts=attempts)
+    invitations = InvitationService(
+        mfa_store, directory, enrolment.has_second_factor, journal, clock,
+        key=derive_key(secret, KeyPurpose.MFA_INVITATIONS), ttl_s=settings.mfa_invitation_ttl_s)
+    return Mfa(mfa_store, secrets, webauthn, enrolment, recovery_key, invitations)
 
 
 @dataclass

@@ -119,6 +119,17 @@ class Settings(BaseSettings):
     lockout_max_failures: int = Field(default=5, ge=1)
     lockout_base_s: float = Field(default=60.0, ge=1)
     lockout_max_s: float = Field(default=3600.0, ge=1)
+    """Failures are counted per (user, source address) — ``lockout_max_failures`` then a lock
+    of ``lockout_base_s`` doubling up to this — and per source (``lockout_source_*``)."""
+    lockout_source_max_failures: int = Field(default=50, ge=1)
+    """Attempts without success from one source address, any users, before it locks."""
+    lockout_user_delay_max_s: float = Field(default=2.0, ge=0, le=30)
+    """Failures of one user from every source only delay their sign-ins, up to this."""
+    trusted_proxies: str = ""
+    """Comma-separated addresses or networks of reverse proxies whose ``X-Forwarded-For`` is
+    believed; by default the source of a sign-in is the connection's own address."""
+    mfa_invitation_ttl_s: int = Field(default=72 * 3600, ge=60)
+    """How long an invitation to enrol a first second factor stays valid."""
     admin_mfa_max_age_s: int = Field(default=900, ge=30)
     """Administrative endpoints and factor changes need a second factor at most this old."""
     grant_max_s: int = Field(default=7 * 24 * 3600, ge=60)
@@ -143,6 +154,10 @@ class Settings(BaseSettings):
                                  "random value of at least 32 characters, not the demo key)")
             if len(secret) < 32:
                 raise ValueError("GUARDIAN_SECRET_KEY must be at least 32 characters")
+        try:
+            self.trusted_proxy_networks  # noqa: B018 - parsed here to fail at start-up
+        except ValueError as exc:
+            raise ValueError(f"GUARDIAN_TRUSTED_PROXIES: {exc}") from exc
         if self.audit_index == "opensearch" and not self.opensearch_url_list:
             raise ValueError("GUARDIAN_AUDIT_INDEX=opensearch needs GUARDIAN_OPENSEARCH_URLS")
         if self.audit_witness_url and (
@@ -206,6 +221,11 @@ class Settings(BaseSettings):
     @property
     def audit_index_file(self) -> Path:
         return self.audit_index_path or self.data_dir / "audit" / "index.db"
+
+    @property
+    def trusted_proxy_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        return tuple(ipaddress.ip_network(p.strip(), strict=False)
+                     for p in self.trusted_proxies.split(",") if p.strip())
 
     @property
     def opensearch_url_list(self) -> list[str]:

@@ -11,7 +11,8 @@ machine-readable ``code``::
     │   ├── UnknownUser                unknown_user        (not in the directory)
     │   ├── GrantTooLong               grant_too_long      (expiry beyond the maximum)
     │   ├── CodeMismatch               code_mismatch       (first code of an enrolment is wrong)
-    │   └── InvalidWebAuthn            webauthn_invalid    (registration response refused)
+    │   ├── InvalidWebAuthn            webauthn_invalid    (registration response refused)
+    │   └── AlreadyEnrolled            already_enrolled    (an invitation for someone enrolled)
     ├── NotFound                       not_found
     ├── PolicyError                    policy_error
     │   └── PolicyLintError            policy_lint_error   (carries every finding)
@@ -75,6 +76,10 @@ class CodeMismatch(InvalidRequest):
 
 class InvalidWebAuthn(InvalidRequest):
     code = "webauthn_invalid"
+
+
+class AlreadyEnrolled(InvalidRequest):
+    code = "already_enrolled"
 
 
 class NotFound(GuardianError):

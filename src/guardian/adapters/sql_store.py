@@ -26,16 +26,21 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    case,
     create_engine,
     event,
     insert,
+    literal,
+    or_,
     select,
     update,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from guardian.errors import StoreUnavailable
 from guardian.governance.model import TemporaryGrant
+from guardian.identity.lockout import LockoutPolicy
 
 metadata = MetaData()
 
@@ -51,11 +56,13 @@ otp_claims = Table(
     Column("timestep", Integer, primary_key=True),
     Column("used_at", Float, nullable=False),
 )
-auth_failures = Table(
-    "auth_failures", metadata,
-    Column("uid", String(128), primary_key=True),
-    Column("count", Integer, nullable=False),
-    Column("last_at", Float, nullable=False),
+# Sign-in attempts under opaque keys (guardian.identity.attempts): one person from one address,
+# one address, one person; unknown user ids only as keyed digests. Forgotten after a window.
+auth_attempts = Table(
+    "auth_attempts", metadata,
+    Column("attempt_key", String(256), primary_key=True),
+    Column("attempts", Integer, nullable=False),
+    Column("last_at", Float, nullable=False, index=True),
 )
 grants = Table(
     "grants", metadata,
@@ -102,6 +109,16 @@ webauthn_challenges = Table(
     Column("challenge", String(128), nullable=False),
     Column("expires_at", Float, nullable=False),
 )
+# Invitations to enrol a first second factor (guardian.identity.invitations), by keyed digest.
+mfa_invitations = Table(
+    "mfa_invitations", metadata,
+    Column("digest", String(64), primary_key=True),
+    Column("uid", String(128), nullable=False, index=True),
+    Column("created_by", String(128), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("expires_at", Float, nullable=False),
+    Column("used_at", Float, nullable=True),
+)
 # Application API keys (guardian.adapters.sql_api_keys), by SHA-256 only.
 api_keys = Table(
     "api_keys", metadata,
@@ -130,6 +147,11 @@ def make_engine(url: str) -> Engine:
 
         return engine
     return create_engine(url, pool_pre_ping=True)
+
+
+def _dialect_insert(engine: Engine) -> Any:
+    """``INSERT … ON CONFLICT`` of the engine's dialect (the same API on both)."""
+    return postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
 
 
 class SqlStore:
@@ -185,36 +207,47 @@ class SqlStore:
                 return False
         return True
 
-    def record_failure(self, uid: str, at: float) -> int:
-        # One atomic increment, so parallel guesses are all counted; the first failure of a
-        # user inserts the row, and a racing insert falls back to the increment.
-        bump = (update(auth_failures).where(auth_failures.c.uid == uid)
-                .values(count=auth_failures.c.count + 1, last_at=at)
-                .returning(auth_failures.c.count))
-        with _translated():
-            for _ in range(3):
-                with self.engine.begin() as conn:
-                    row = conn.execute(bump).first()
-                    if row is not None:
-                        return int(row[0])
-                    try:
-                        with conn.begin_nested():
-                            conn.execute(insert(auth_failures).values(uid=uid, count=1,
-                                                                      last_at=at))
-                        return 1
-                    except IntegrityError:
-                        continue
-        raise StoreUnavailable("could not record a failed sign-in")
-
-    def failures(self, uid: str) -> tuple[int, float]:
-        with _translated(), self.engine.connect() as conn:
-            row = conn.execute(select(auth_failures.c.count, auth_failures.c.last_at)
-                               .where(auth_failures.c.uid == uid)).first()
-        return (0, 0.0) if row is None else (int(row[0]), float(row[1]))
-
-    def reset_failures(self, uid: str) -> None:
+    def reserve_attempt(self, key: str, at: float, policy: LockoutPolicy) -> int | None:
+        # One statement: insert the first attempt, or count one more unless locked, so that
+        # concurrent attempts on every worker are all counted and at most the limit pass.
+        row = auth_attempts.c
+        forgotten = row.last_at + policy.forget_after_s <= at
+        over = row.attempts - policy.max_failures
+        lock = case({i: p for i, p in enumerate(policy.lock_steps())}, value=over,
+                    else_=policy.max_lock_s) if policy.lock_steps() else literal(policy.max_lock_s)
+        upsert = _dialect_insert(self.engine)(auth_attempts).values(
+            attempt_key=key, attempts=1, last_at=at)
+        statement = upsert.on_conflict_do_update(
+            index_elements=[row.attempt_key],
+            set_={"attempts": case((forgotten, 1), else_=row.attempts + 1), "last_at": at},
+            where=or_(row.attempts < policy.max_failures, row.last_at + lock <= at, forgotten),
+        ).returning(row.attempts)
         with _translated(), self.engine.begin() as conn:
-            conn.execute(auth_failures.delete().where(auth_failures.c.uid == uid))
+            counted = conn.execute(statement).first()
+        return None if counted is None else int(counted[0])
+
+    def attempts(self, key: str, at: float, policy: LockoutPolicy) -> int:
+        with _translated(), self.engine.connect() as conn:
+            row = conn.execute(select(auth_attempts.c.attempts, auth_attempts.c.last_at)
+                               .where(auth_attempts.c.attempt_key == key)).first()
+        if row is None or float(row[1]) + policy.forget_after_s <= at:
+            return 0
+        return int(row[0])
+
+    def release_attempts(self, key: str) -> None:
+        with _translated(), self.engine.begin() as conn:
+            conn.execute(auth_attempts.delete().where(auth_attempts.c.attempt_key == key))
+
+    def refund_attempt(self, key: str) -> None:
+        with _translated(), self.engine.begin() as conn:
+            conn.execute(update(auth_attempts).where(
+                auth_attempts.c.attempt_key == key, auth_attempts.c.attempts > 0,
+            ).values(attempts=auth_attempts.c.attempts - 1))
+
+    def purge_attempts(self, before: float) -> int:
+        with _translated(), self.engine.begin() as conn:
+            done = conn.execute(auth_attempts.delete().where(auth_attempts.c.last_at < before))
+        return int(done.rowcount or 0)
 
     # -- GrantStore ---------------------------------------------------------------------
 

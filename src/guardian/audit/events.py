@@ -26,6 +26,8 @@ class AuditAction(StrEnum):
     MFA_ENROLMENT_STARTED = "mfa.enrolment_started"
     MFA_FACTOR_ACTIVATED = "mfa.factor_activated"
     MFA_WEBAUTHN_REGISTERED = "mfa.webauthn_registered"
+    MFA_INVITATION_CREATED = "mfa.invitation_created"
+    MFA_INVITATION_USED = "mfa.invitation_used"
     GRANT_CREATED = "governance.grant_created"
     GRANT_REFUSED = "governance.grant_refused"
     API_KEY_CREATED = "governance.api_key_created"
