@@ -12,6 +12,7 @@ from typing import Protocol
 
 from guardian.adapters.file_applications import FileApplications
 from guardian.adapters.file_directory import FileDirectory
+from guardian.adapters.http_witness import HttpWitness
 from guardian.adapters.key_files import load_signer
 from guardian.adapters.ldap_connection import LdapConfig, LdapConnections
 from guardian.adapters.ldap_directory import LdapAttributes, LdapDirectory, LdapLayout
@@ -30,6 +31,7 @@ from guardian.audit.checkpoints import Checkpointer, CheckpointSigner
 from guardian.audit.journal import FileJournal
 from guardian.audit.ship_state import state_path
 from guardian.audit.shipper import Shipper, ShipperConfig
+from guardian.audit.witness import WitnessConfig, WitnessSender
 from guardian.clock import SystemClock
 from guardian.config import Settings
 from guardian.errors import ConfigurationError
@@ -107,6 +109,7 @@ class Guardian:
             self.directory_sync.close()
         self.audit.shipper.stop()  # idempotent; also when it was only used to drain
         self.journal.close()
+        self.audit.close_witness()  # after the journal: its closing checkpoint goes too
         self.audit.index.close()
         self.store.engine.dispose()
 
@@ -143,9 +146,13 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Guardian:
     if settings.customers_file is not None and not store.has_consents():
         seed_consents(store, read_consents(settings), clock.now())
     checkpoint_signer = build_checkpoint_signer(settings)
+    witness = build_witness(settings)
     journal = FileJournal(settings.journal_file, fsync=settings.journal_fsync,
-                          checkpointer=build_checkpointer(settings, checkpoint_signer, clock))
-    audit = build_audit_trail(settings, journal, checkpoint_signer, clock)
+                          checkpointer=build_checkpointer(settings, checkpoint_signer, clock,
+                                                          witness))
+    audit = build_audit_trail(settings, journal, checkpoint_signer, clock, witness)
+    if witness is not None:
+        witness.durable_seq = lambda: journal.last_seq
     secret = settings.secret_key.get_secret_value()
     attempts = SignInAttempts(store, directory, sign_in_limits(settings),
                               derive_key(secret, KeyPurpose.UNKNOWN_USERS))
@@ -172,6 +179,8 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Guardian:
         background=[PeriodicSync(people.synced, settings.directory_sync_interval_s)]
         if people.synced is not None else [],
     )
+    if witness is not None:
+        witness.start()  # at once: the journal may sign its last run's tail on opening
     if settings.audit_ship:
         guardian.background.append(audit.shipper)
     return guardian
@@ -184,19 +193,43 @@ class AuditTrail:
     index: AuditIndex
     shipper: Shipper
     signer: CheckpointSigner
+    witness: WitnessSender | None = None
+    """Delivers every checkpoint to the webhook witness (``GUARDIAN_AUDIT_WITNESS_URL``)."""
+
+    def close_witness(self) -> None:
+        if self.witness is not None:
+            self.witness.stop()
 
 
 def build_checkpoint_signer(settings: Settings) -> CheckpointSigner:
+    """The one signer of checkpoints (and of anything else signed with the audit key): its own
+    key outside demo mode, the key derived from the public demo secret in demo mode."""
     configured = settings.audit_signing_key
     return load_signer(configured.get_secret_value() if configured else None,
-                       settings.secret_key.get_secret_value())
+                       settings.secret_key.get_secret_value(), allow_derived=settings.demo)
 
 
 def build_checkpointer(
-    settings: Settings, signer: CheckpointSigner, clock: Clock
+    settings: Settings, signer: CheckpointSigner, clock: Clock,
+    witness: WitnessSender | None = None,
 ) -> Checkpointer:
-    return Checkpointer(signer, clock.now, every_events=settings.audit_checkpoint_every_events,
-                        every_s=settings.audit_checkpoint_every_s)
+    checkpointer = Checkpointer(signer, clock.now,
+                                every_events=settings.audit_checkpoint_every_events,
+                                every_s=settings.audit_checkpoint_every_s)
+    if witness is not None:
+        checkpointer.witness = witness.offer
+    return checkpointer
+
+
+def build_witness(settings: Settings) -> WitnessSender | None:
+    """The webhook witness of checkpoints, when configured (started by the caller)."""
+    if not settings.audit_witness_url or settings.audit_witness_secret is None:
+        return None
+    transport = HttpWitness(settings.audit_witness_url,
+                            settings.audit_witness_secret.get_secret_value(),
+                            timeout_s=settings.audit_witness_timeout_s)
+    return WitnessSender(transport, WitnessConfig(queue=settings.audit_witness_queue,
+                                                  attempts=settings.audit_witness_attempts))
 
 
 def build_audit_index(settings: Settings) -> AuditIndex:
@@ -235,10 +268,11 @@ def build_shipper(
 
 
 def build_audit_trail(
-    settings: Settings, journal: FileJournal, signer: CheckpointSigner, clock: Clock
+    settings: Settings, journal: FileJournal, signer: CheckpointSigner, clock: Clock,
+    witness: WitnessSender | None = None,
 ) -> AuditTrail:
     index = build_audit_index(settings)
-    return AuditTrail(index, build_shipper(settings, journal, index, clock), signer)
+    return AuditTrail(index, build_shipper(settings, journal, index, clock), signer, witness)
 
 
 @dataclass
@@ -251,15 +285,21 @@ class Shipping:
     def close(self) -> None:
         self.trail.shipper.stop()
         self.journal.close()
+        self.trail.close_witness()
         self.trail.index.close()
 
 
 def build_shipping(settings: Settings, *, clock: Clock | None = None) -> Shipping:
     clock = clock or SystemClock()
     signer = build_checkpoint_signer(settings)
+    witness = build_witness(settings)
+    if witness is not None:
+        witness.start()
     journal = FileJournal(settings.journal_file, fsync=settings.journal_fsync,
-                          checkpointer=build_checkpointer(settings, signer, clock))
-    return Shipping(journal, build_audit_trail(settings, journal, signer, clock))
+                          checkpointer=build_checkpointer(settings, signer, clock, witness))
+    if witness is not None:
+        witness.durable_seq = lambda: journal.last_seq
+    return Shipping(journal, build_audit_trail(settings, journal, signer, clock, witness))
 
 
 @dataclass

@@ -35,6 +35,7 @@ machine-readable ``code``::
     └── AuditError                     audit_error
         ├── AuditUnavailable           audit_unavailable
         ├── AuditIndexUnavailable      audit_index_unavailable (search/shipping target down)
+        ├── WitnessUnavailable         audit_witness_unavailable (checkpoint webhook failed)
         └── ChainBroken                chain_broken
 """
 
@@ -191,6 +192,13 @@ class AuditIndexUnavailable(AuditError):
     decisions go on (the journal keeps everything), searches and reports cannot."""
 
     code = "audit_index_unavailable"
+
+
+class WitnessUnavailable(AuditError):
+    """The checkpoint witness (webhook) could not be reached or refused a delivery; decisions
+    go on, the delivery is retried and counted."""
+
+    code = "audit_witness_unavailable"
 
 
 class ChainBroken(AuditError):

@@ -311,3 +311,16 @@ class AuditIndex(Protocol):
     def search(self, query: AuditQuery) -> AuditPage: ...
 
     def close(self) -> None: ...
+
+
+class WitnessTransport(Protocol):
+    """Carries checkpoints to a witness outside the host (a webhook). ``post`` blocks (it is
+    called from the witness thread only) and raises ``WitnessUnavailable`` when the witness
+    did not take the body."""
+
+    @property
+    def target(self) -> str:
+        """Where deliveries go, for operators (no credentials)."""
+        ...
+
+    def post(self, body: bytes) -> None: ...

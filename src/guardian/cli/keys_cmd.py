@@ -89,7 +89,7 @@ def init(
     from pathlib import Path
 
     from guardian.adapters.key_files import new_sealed_key, write_new_key
-    from guardian.audit.checkpoints import public_pem
+    from guardian.audit.checkpoints import trust_entry
     from guardian.cli.common import fail, settings_from
     from guardian.errors import GuardianError
 
@@ -108,18 +108,21 @@ def init(
             print(f"GUARDIAN_AUDIT_SIGNING_KEY={path}")
     except GuardianError as exc:
         fail(f"{exc.code}: {exc.message}")
-    console.print("Give auditors its public key (`guardian keys public`):")
-    print(public_pem(signer.public_key), end="")
+    console.print("Give auditors its public key for their trust file (`guardian keys public`):")
+    print(trust_entry(signer.public_key), end="")
 
 
 @app.command()
 def public(
-    out: Annotated[str | None, typer.Option(help="Also write the PEM to this file")] = None,
+    out: Annotated[str | None, typer.Option(
+        help="Also write it to this file (a trust file for `guardian audit verify --trust`)")]
+    = None,
 ) -> None:
-    """Print the public key that verifies audit checkpoints, for auditors."""
+    """Print the public key that verifies audit checkpoints, in the trust-file format
+    (``key-id:`` line and PEM) that auditors pin; concatenate entries for rotated keys."""
     from pathlib import Path
 
-    from guardian.audit.checkpoints import public_pem
+    from guardian.audit.checkpoints import trust_entry
     from guardian.bootstrap import build_checkpoint_signer
     from guardian.cli.common import err, fail, settings_from
     from guardian.errors import GuardianError
@@ -128,11 +131,11 @@ def public(
         signer = build_checkpoint_signer(settings_from())
     except GuardianError as exc:
         fail(f"{exc.code}: {exc.message}")
-    pem = public_pem(signer.public_key)
+    entry = trust_entry(signer.public_key)
     if signer.source == "derived":
-        err.print("[yellow]note:[/] no GUARDIAN_AUDIT_SIGNING_KEY: this key is derived from "
-                  "GUARDIAN_SECRET_KEY (run `guardian keys init`)")
+        err.print("[yellow]note:[/] demo mode: this key is derived from the public demo secret "
+                  "key; anyone can sign with it")
     err.print(f"key id {signer.key_id}")
-    print(pem, end="")
+    print(entry, end="")
     if out is not None:
-        Path(out).write_text(pem, encoding="ascii")
+        Path(out).write_text(entry, encoding="ascii")
