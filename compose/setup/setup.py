@@ -150,7 +150,7 @@ def issue(leaf: Leaf, ca_key: rsa.RSAPrivateKey, ca: x509.Certificate
 def make_certificates(certs: Path) -> list[str]:
     """Create the CA and every missing leaf; returns the file stems made now."""
     certs.mkdir(parents=True, exist_ok=True)
-    os.chmod(certs, 0o755)
+    os.chmod(certs, 0o755)  # noqa: S103 - each service user reads its own files in it
     ca_key, ca = _load_or_make_ca(certs)
     made = []
     for leaf in LEAVES:
@@ -175,9 +175,9 @@ def make_signing_key(keys: Path) -> bool:
     command = str(here) if here.exists() else (shutil.which("guardian") or "guardian")
     # keys init only writes a file: it runs on the demo defaults (nothing else is read), in
     # an empty folder, with none of the deployment's settings.
-    env = {"PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"), "HOME": "/tmp",
-           "GUARDIAN_DEMO": "true"}
     with tempfile.TemporaryDirectory() as scratch:
+        env = {"PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"), "HOME": scratch,
+               "GUARDIAN_DEMO": "true"}
         subprocess.run([command, "keys", "init", "--out", str(target)], check=True,  # noqa: S603
                        env=env, cwd=scratch, stdout=subprocess.DEVNULL)
     if _chown():

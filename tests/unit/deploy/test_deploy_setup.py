@@ -1,0 +1,124 @@
+"""compose/setup/setup.py (the stack's demo CA, certificates and audit signing key) run for
+real into a temporary folder, and the OpenSearch security configuration that must agree with
+it: certificate subjects = nodes_dn/admin_dn, host names = compose service names, every
+mapped user created by start.sh, the guardian role covering the audit indices."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import stat
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+import yaml
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+
+from deploy_support import COMPOSE_DIR, COMPOSE_FILE
+from guardian.adapters.key_files import load_signer
+from guardian.config import Settings
+
+OPENSEARCH = COMPOSE_DIR / "opensearch"
+
+
+def load_setup() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("compose_setup",
+                                                  COMPOSE_DIR / "setup" / "setup.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def made(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    setup = load_setup()
+    base = tmp_path_factory.mktemp("setup")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("CERTS_DIR", str(base / "certs"))
+    mp.setenv("KEYS_DIR", str(base / "keys"))
+    mp.setenv("SETUP_CHOWN", "0")
+    try:
+        assert setup.main() == 0
+    finally:
+        mp.undo()
+    return base / "certs", base / "keys"
+
+
+def cert(path: Path) -> x509.Certificate:
+    return x509.load_pem_x509_certificate(path.read_bytes())
+
+
+def test_every_certificate_is_issued_by_the_stack_ca_for_its_service(
+        made: tuple[Path, Path]) -> None:
+    certs, _ = made
+    ca = cert(certs / "ca.pem")
+    services = set(yaml.safe_load(COMPOSE_FILE.read_text(encoding="utf-8"))["services"])
+    for stem in ("opensearch", "admin", "openldap"):
+        leaf = cert(certs / f"{stem}.pem")
+        leaf.verify_directly_issued_by(ca)
+        key = serialization.load_pem_private_key((certs / f"{stem}-key.pem").read_bytes(),
+                                                 password=None)
+        assert key.public_key() == leaf.public_key()
+        assert (certs / f"{stem}-key.pem").read_text().startswith("-----BEGIN PRIVATE KEY-----")
+        assert stat.S_IMODE((certs / f"{stem}-key.pem").stat().st_mode) == 0o600
+        if stem != "admin":
+            names = leaf.extensions.get_extension_for_class(
+                x509.SubjectAlternativeName).value.get_values_for_type(x509.DNSName)
+            assert stem in services and stem in names and "localhost" in names
+    assert stat.S_IMODE((certs / "ca-key.pem").stat().st_mode) == 0o600
+
+
+def test_the_certificate_subjects_are_the_ones_opensearch_trusts(
+        made: tuple[Path, Path]) -> None:
+    certs, _ = made
+    config = yaml.safe_load((OPENSEARCH / "opensearch.yml").read_text(encoding="utf-8"))
+    assert config["plugins.security.nodes_dn"] == [
+        cert(certs / "opensearch.pem").subject.rfc4514_string()]
+    assert config["plugins.security.authcz.admin_dn"] == [
+        cert(certs / "admin.pem").subject.rfc4514_string()]
+    for key, value in config.items():
+        if key.endswith("_filepath"):
+            assert value.startswith("certs/") and (certs / value[len("certs/"):]).is_file()
+
+
+def test_the_audit_signing_key_opens_in_guardian_and_a_second_run_keeps_everything(
+        made: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    certs, keys = made
+    key_file = keys / "audit-signing.pem"
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    signer = load_signer(str(key_file), "x" * 40)
+    assert len(signer.key_id) == 16
+    before = {p.name: p.read_bytes() for p in [*certs.iterdir(), key_file]}
+    monkeypatch.setenv("CERTS_DIR", str(certs))
+    monkeypatch.setenv("KEYS_DIR", str(keys))
+    monkeypatch.setenv("SETUP_CHOWN", "0")
+    assert load_setup().main() == 0
+    assert {p.name: p.read_bytes() for p in [*certs.iterdir(), key_file]} == before
+
+
+def test_every_mapped_opensearch_user_is_created_and_guardian_may_write_its_indices() -> None:
+    start = (OPENSEARCH / "start.sh").read_text(encoding="utf-8")
+    users = set(re.findall(r"^([a-z]+):\n  hash: ", start, re.M))
+    assert users == {"admin", "kibanaserver", "guardian", "auditor"}
+    mapping = yaml.safe_load((OPENSEARCH / "roles_mapping.yml").read_text(encoding="utf-8"))
+    mapped = {u for role in mapping.values() if isinstance(role, dict) and "users" in role
+              for u in role.get("users", [])}
+    assert mapped <= users
+    compose = yaml.safe_load(COMPOSE_FILE.read_text(encoding="utf-8"))
+    guardian_env = compose["services"]["guardian"]["environment"]
+    assert guardian_env["GUARDIAN_OPENSEARCH_USERNAME"] in mapping["guardian_audit_writer"][
+        "users"]
+    roles = yaml.safe_load((OPENSEARCH / "roles.yml").read_text(encoding="utf-8"))
+    prefix = Settings.model_fields["opensearch_index_prefix"].default
+    for role in ("guardian_audit_writer", "guardian_audit_reader"):
+        patterns = roles[role]["index_permissions"][0]["index_patterns"]
+        assert any(re.fullmatch(p.replace("*", ".*"), f"{prefix}-events-000001")
+                   and re.fullmatch(p.replace("*", ".*"), f"{prefix}-checkpoints")
+                   for p in patterns), role
+    for var in re.findall(r"\$\{?(OPENSEARCH_[A-Z_]+_PASSWORD)", start):
+        assert var in compose["services"]["opensearch"]["environment"], var
