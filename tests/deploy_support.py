@@ -8,16 +8,20 @@ way Docker Compose, Docker and OpenSearch Dashboards would, without any of them.
   sort, KQL queries, filters, aggregations, the time field) and those the mapping lacks;
 - ``parse_dockerfile`` / ``dockerfile_problems``: instructions of a Dockerfile, and what breaks
   the image rules (named stages, an unprivileged final user, pinned base images);
-- ``dockerignored``: whether ``.dockerignore`` keeps a path out of the build context.
+- ``dockerignored``: whether ``.dockerignore`` keeps a path out of the build context;
+- ``load_compose_setup``: compose/setup/setup.py as a module.
 """
 
 from __future__ import annotations
 
 import fnmatch
+import importlib.util
 import json
 import re
+import sys
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -236,3 +240,14 @@ def dockerignored(patterns: list[str], path: str) -> bool:
 def dockerignore_patterns(path: Path) -> list[str]:
     return [line.strip() for line in path.read_text(encoding="utf-8").splitlines()
             if line.strip() and not line.strip().startswith("#")]
+
+
+def load_compose_setup() -> ModuleType:
+    """compose/setup/setup.py (not a package module) loaded under the name compose_setup."""
+    spec = importlib.util.spec_from_file_location("compose_setup",
+                                                  COMPOSE_DIR / "setup" / "setup.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module

@@ -5,38 +5,25 @@ mapped user created by start.sh, the guardian role covering the audit indices.""
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import stat
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 import yaml
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from deploy_support import COMPOSE_DIR, COMPOSE_FILE
+from deploy_support import COMPOSE_DIR, COMPOSE_FILE, load_compose_setup
 from guardian.adapters.key_files import load_signer
 from guardian.config import Settings
 
 OPENSEARCH = COMPOSE_DIR / "opensearch"
 
 
-def load_setup() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("compose_setup",
-                                                  COMPOSE_DIR / "setup" / "setup.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
 def made(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    setup = load_setup()
+    setup = load_compose_setup()
     base = tmp_path_factory.mktemp("setup")
     mp = pytest.MonkeyPatch()
     mp.setenv("CERTS_DIR", str(base / "certs"))
@@ -97,7 +84,7 @@ def test_the_audit_signing_key_opens_in_guardian_and_a_second_run_keeps_everythi
     monkeypatch.setenv("CERTS_DIR", str(certs))
     monkeypatch.setenv("KEYS_DIR", str(keys))
     monkeypatch.setenv("SETUP_CHOWN", "0")
-    assert load_setup().main() == 0
+    assert load_compose_setup().main() == 0
     assert {p.name: p.read_bytes() for p in [*certs.iterdir(), key_file]} == before
 
 
