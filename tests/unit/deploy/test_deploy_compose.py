@@ -26,6 +26,7 @@ from deploy_support import (
     read_env_file,
     variable_references,
 )
+from guardian.adapters.file_applications import FileApplications
 from guardian.config import Settings
 
 SCHEMA = json.loads((ROOT / "tests" / "data" / "compose-spec.json").read_text(encoding="utf-8"))
@@ -216,3 +217,21 @@ def test_the_env_file_is_ignored_by_git_but_its_example_is_not() -> None:
 
     assert ignored("compose/.env")
     assert not ignored("compose/.env.example")
+
+
+def test_every_file_guardian_is_pointed_at_is_in_the_image_or_mounted() -> None:
+    services = resolved()["services"]
+    env = environment(services["guardian"])
+    mounts = {m.split(":")[1]: m.split(":")[0] for m in services["guardian"]["volumes"]}
+    image_copies = {"/opt/guardian/policies": "policies", "/opt/guardian/audit": "audit"}
+    for key in ("GUARDIAN_POLICY_DIR", "GUARDIAN_AUDIT_DIR", "GUARDIAN_CUSTOMERS_FILE",
+                "GUARDIAN_APPLICATIONS_FILE"):
+        value = env[key]
+        if value in mounts:
+            source = COMPOSE_DIR / mounts[value]
+        else:
+            base = next(b for b in image_copies if value == b or value.startswith(b + "/"))
+            source = ROOT / (image_copies[base] + value[len(base):])
+        assert source.exists(), f"{key}={value}: {source} does not exist"
+    applications = FileApplications(COMPOSE_DIR / mounts[env["GUARDIAN_APPLICATIONS_FILE"]])
+    assert applications.application_for("demo-app-key") is None
