@@ -5,8 +5,10 @@ mapped user created by start.sh, the guardian role covering the audit indices.""
 
 from __future__ import annotations
 
+import os
 import re
 import stat
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -109,3 +111,38 @@ def test_every_mapped_opensearch_user_is_created_and_guardian_may_write_its_indi
                    for p in patterns), role
     for var in re.findall(r"\$\{?(OPENSEARCH_[A-Z_]+_PASSWORD)", start):
         assert var in compose["services"]["opensearch"]["environment"], var
+
+
+def _run_start(tmp_path: Path, hash_tool: str) -> tuple[subprocess.CompletedProcess[str], Path]:
+    home = tmp_path / "opensearch"
+    tools = home / "plugins" / "opensearch-security" / "tools"
+    tools.mkdir(parents=True)
+    (home / "config" / "opensearch-security").mkdir(parents=True)
+    (tools / "hash.sh").write_text(hash_tool)
+    env = {"PATH": os.environ["PATH"], "OPENSEARCH_HOME": str(home),
+           "SECURITY_FILES": str(OPENSEARCH), "OPENSEARCH_START": "true",
+           "OPENSEARCH_ADMIN_PASSWORD": "a-pass", "OPENSEARCH_DASHBOARDS_PASSWORD": "d-pass",
+           "OPENSEARCH_GUARDIAN_PASSWORD": "g-pass", "OPENSEARCH_AUDITOR_PASSWORD": "u-pass"}
+    done = subprocess.run(["bash", str(OPENSEARCH / "start.sh")], env=env, capture_output=True,
+                          text=True, timeout=60, check=False)
+    return done, home / "config" / "opensearch-security"
+
+
+def test_start_sh_writes_a_bcrypt_hash_for_every_user_and_the_roles(tmp_path: Path) -> None:
+    # The plugin's tool may print a banner first; the script keeps the hash line only.
+    fake = '#!/bin/bash\necho "** a banner **"\necho "\\$2y\\$12\\$hash-of-$2"\n'
+    done, security = _run_start(tmp_path, fake)
+    assert done.returncode == 0, done.stderr
+    users = yaml.safe_load((security / "internal_users.yml").read_text(encoding="utf-8"))
+    assert {u: users[u]["hash"] for u in users if u != "_meta"} == {
+        "admin": "$2y$12$hash-of-a-pass", "kibanaserver": "$2y$12$hash-of-d-pass",
+        "guardian": "$2y$12$hash-of-g-pass", "auditor": "$2y$12$hash-of-u-pass"}
+    assert stat.S_IMODE((security / "internal_users.yml").stat().st_mode) == 0o600
+    assert (security / "roles.yml").read_text() == (OPENSEARCH / "roles.yml").read_text()
+
+
+def test_start_sh_stops_when_a_password_cannot_be_hashed(tmp_path: Path) -> None:
+    done, security = _run_start(tmp_path, '#!/bin/bash\necho "java not found" >&2\nexit 1\n')
+    assert done.returncode != 0
+    assert "could not hash OPENSEARCH_ADMIN_PASSWORD" in done.stderr
+    assert not (security / "internal_users.yml").exists()
