@@ -146,8 +146,11 @@ def saved_object_fields(obj: dict[str, Any]) -> list[tuple[str, str]]:
     """(where, field) for every field the object refers to."""
     attributes = obj.get("attributes", {})
     refs = _search_source_fields(attributes)
-    if obj["type"] == "index-pattern" and attributes.get("timeFieldName"):
-        refs.append(("timeFieldName", attributes["timeFieldName"]))
+    if obj["type"] == "index-pattern":
+        if attributes.get("timeFieldName"):
+            refs.append(("timeFieldName", attributes["timeFieldName"]))
+        # Dashboards fills an empty field list from the index; a listed field must exist.
+        refs.extend(("fields", f["name"]) for f in json.loads(attributes.get("fields") or "[]"))
     if obj["type"] == "search":
         refs.extend(("column", c) for c in attributes.get("columns", []))
         refs.extend(("sort", s[0]) for s in attributes.get("sort", []))

@@ -75,6 +75,11 @@ def _set_time_field(objects: list[dict[str, Any]]) -> None:
     by_id("guardian-audit-events", objects)["attributes"]["timeFieldName"] = "timestamp"
 
 
+def _list_field(objects: list[dict[str, Any]]) -> None:
+    by_id("guardian-audit-events", objects)["attributes"]["fields"] = json.dumps(
+        [{"name": "guardian.decison", "type": "string"}])
+
+
 def _add_filter(objects: list[dict[str, Any]]) -> None:
     attributes = by_id("guardian-break-glass", objects)["attributes"]
     source = json.loads(attributes["kibanaSavedObjectMeta"]["searchSourceJSON"])
@@ -91,7 +96,8 @@ def _add_filter(objects: list[dict[str, Any]]) -> None:
                        "guardian.decisions"),
     (_set_time_field, "index-pattern/guardian-audit-events timeFieldName: timestamp"),
     (_add_filter, "search/guardian-break-glass filter: guardian.databse"),
-], ids=["column", "sort", "kql-query", "aggregation", "time-field", "filter"])
+    (_list_field, "index-pattern/guardian-audit-events fields: guardian.decison"),
+], ids=["column", "sort", "kql-query", "aggregation", "time-field", "filter", "field-list"])
 def test_a_misspelt_field_is_caught(misspell: Any, expected: str) -> None:
     objects = copy.deepcopy(OBJECTS)
     misspell(objects)
