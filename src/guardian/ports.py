@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
+from guardian.audit.aggregations import AggregateQuery, Bucket, Span
 from guardian.audit.queries import AuditPage, AuditQuery
 from guardian.audit.records import (
     IndexStatus,
@@ -264,5 +265,15 @@ class AuditIndex(Protocol):
         ...
 
     def search(self, query: AuditQuery) -> AuditPage: ...
+
+    # Aggregations, computed by the index (periodic reports): see guardian.audit.aggregations.
+
+    def aggregate(self, query: AggregateQuery) -> list[Bucket]:
+        """Event counts per group of values over a period, in key order."""
+        ...
+
+    def span(self, since_ms: int, until_ms: int) -> Span:
+        """How many events the period holds and the sequence numbers they cover."""
+        ...
 
     def close(self) -> None: ...

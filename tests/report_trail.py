@@ -1,0 +1,89 @@
+"""A small hand-built month of audit trail (November 2026) whose report figures are known.
+
+Used by the AuditIndex contract (the same aggregations on SQLite and OpenSearch) and by the
+periodic report's unit tests. Counted by hand, for the period 2026-11-01 to 2026-12-01:
+
+- 9 access decisions: 6 permits, 3 denies; one more permit on 2026-12-02 (outside);
+- reasons: permitted 6, not_authorised 1, consent_missing 1, contract_clause_missing 1,
+  mfa_required 1 (grace's deny carries two);
+- applications: crm-web 7, billing-app 1, legal-app 1;
+- one export (bob, permitted), one legal requisition (erin, justification REQ-2026-001);
+- sign-ins: 1 created (amr pwd+otp), 2 failed (invalid_credentials, account_locked),
+  1 step-up; 1 grant (carol, legal-officer); 1 API key created; 1 customer report produced;
+- 16 events in the period, seq 1 to 16.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from audit_support import decision
+
+FROM, TO = "2026-11-01T00:00:00Z", "2026-12-01T00:00:00Z"
+
+
+def _decision(n: int, user: str, at: str, *, outcome: str = "permit", category: str = "contact",
+              purpose: str = "customer-care", reasons: list[str] | None = None,
+              app: str = "crm-web", roles: list[str] | None = None, customer: str = "C-1001",
+              **extra: Any) -> dict[str, Any]:
+    event = decision(n, customer=customer, user=user, at=at)
+    event["user"]["roles"] = roles or ["customer-care"]
+    event["service"] = {"name": app}
+    event["event"]["outcome"] = "success" if outcome == "permit" else "failure"
+    event["guardian"].update(decision=outcome, category=category, purpose=purpose,
+                             reasons=reasons or ["permitted"], **extra)
+    return event
+
+
+def _other(action: str, user: str | None, at: str, category: str = "iam",
+           **guardian: Any) -> dict[str, Any]:
+    event: dict[str, Any] = {
+        "@timestamp": at,
+        "event": {"kind": "event", "category": [category], "action": action,
+                  "outcome": "failure" if action == "session.failed" else "success"},
+        "guardian": guardian,
+    }
+    if user is not None:
+        event["user"] = {"id": user}
+    return event
+
+
+def trail() -> list[dict[str, Any]]:
+    """The events in sequence order (seq 1..17)."""
+    return [
+        _other("session.created", "alice", "2026-11-02T08:59:00.000Z", "authentication",
+               session_id="S1", amr=["pwd", "otp"]),
+        _decision(1, "alice", "2026-11-02T09:00:00.000Z"),
+        _decision(2, "alice", "2026-11-02T10:00:00.000Z", category="identification",
+                  customer="C-1002"),
+        _other("session.stepped_up", "alice", "2026-11-03T08:00:00.000Z", "authentication",
+               session_id="S1"),
+        _decision(3, "alice", "2026-11-03T09:00:00.000Z", outcome="deny",
+                  category="economic-financial", reasons=["not_authorised"]),
+        _decision(4, "bob", "2026-11-03T12:00:00.000Z", category="economic-financial",
+                  purpose="billing", app="billing-app", roles=["billing"], action="export",
+                  customer="C-1003"),
+        _decision(5, "dave", "2026-11-04T09:00:00.000Z", outcome="deny", purpose="marketing",
+                  reasons=["consent_missing"], roles=["marketing"], customer="C-1007"),
+        _decision(6, "dave", "2026-11-04T10:00:00.000Z", purpose="marketing",
+                  roles=["marketing"]),
+        _decision(7, "erin", "2026-11-05T09:00:00.000Z", category="location",
+                  purpose="legal-requisition", app="legal-app", roles=["legal-officer"],
+                  justification="REQ-2026-001"),
+        _decision(8, "frank", "2026-11-05T10:00:00.000Z"),
+        _decision(9, "grace", "2026-11-05T11:00:00.000Z", outcome="deny",
+                  reasons=["contract_clause_missing", "mfa_required"]),
+        _other("session.failed", "mallory", "2026-11-06T09:00:00.000Z", "authentication",
+               reason="invalid_credentials"),
+        _other("session.failed", "mallory", "2026-11-06T09:01:00.000Z", "authentication",
+               reason="account_locked"),
+        _other("governance.grant_created", "ivan", "2026-11-07T09:00:00.000Z",
+               grant_id="G1", grantee="carol", role="legal-officer",
+               starts_at=1_794_042_000.0, expires_at=1_794_128_400.0,
+               justification="covering for erin"),
+        _other("governance.api_key_created", "ivan", "2026-11-08T09:00:00.000Z",
+               key_id="K1", application="crm-web"),
+        _other("audit.customer_report_produced", "peggy", "2026-11-09T09:00:00.000Z",
+               query="customer=C-1001"),
+        _decision(10, "alice", "2026-12-02T09:00:00.000Z"),
+    ]
