@@ -40,10 +40,11 @@ def _filter(field: Field, n: int) -> str:
     if field in _COLUMNS:
         return f"{_COLUMNS[field]} = ?"
     if field is Field.REASONS:
-        return (f"EXISTS (SELECT 1 FROM event_reasons w{n} WHERE w{n}.doc_id = e.doc_id "
-                f"AND w{n}.reason = ?)")
+        return (f"EXISTS (SELECT 1 FROM event_reasons w{n} "  # noqa: S608 - fixed fragments
+                f"WHERE w{n}.doc_id = e.doc_id AND w{n}.reason = ?)")
     if field.many:
-        return f"EXISTS (SELECT 1 FROM json_each({_DOC}, '{_path(field)}') WHERE value = ?)"
+        return (f"EXISTS (SELECT 1 FROM json_each({_DOC}, "  # noqa: S608 - fixed fragments
+                f"'{_path(field)}') WHERE value = ?)")
     return f"json_extract({_DOC}, '{_path(field)}') = ?"
 
 
