@@ -23,6 +23,7 @@ from guardian.governance.model import ApiKeyRecord, TemporaryGrant
 from guardian.identity.directory_snapshot import DirectorySnapshot
 from guardian.identity.principal import Principal
 from guardian.policy.model import AuditReceipt
+from guardian.reports.archive import ArchivedReport
 
 
 class Clock(Protocol):
@@ -277,3 +278,15 @@ class AuditIndex(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+class ReportArchive(Protocol):
+    """Signed reports, kept as produced (write-once)."""
+
+    def add_report(self, report: ArchivedReport) -> None: ...
+
+    def get_report(self, report_id: str) -> ArchivedReport | None: ...
+
+    def list_reports(self, after_id: str | None, limit: int) -> list[ArchivedReport]:
+        """Newest first; ``after_id``: the last id of the previous page."""
+        ...

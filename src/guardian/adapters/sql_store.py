@@ -21,6 +21,7 @@ from sqlalchemy import (
     Engine,
     Float,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -112,6 +113,19 @@ api_keys = Table(
     Column("created_by", String(128), nullable=False),
     Column("revoked_at", Float, nullable=True),
     UniqueConstraint("key_sha256", name="uq_api_keys_key_sha256"),
+)
+# Signed periodic reports (guardian.adapters.sql_reports): the JSON as signed, write-once.
+reports = Table(
+    "reports", metadata,
+    Column("id", String(32), primary_key=True),
+    Column("kind", String(32), nullable=False),
+    Column("period_from", String(40), nullable=False),
+    Column("period_to", String(40), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("created_by", String(128), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("signature", String(128), nullable=False),
+    Column("body", LargeBinary, nullable=False),
 )
 
 _CLAIM_RETENTION_S = 600.0
