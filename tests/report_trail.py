@@ -11,6 +11,8 @@ periodic report's unit tests. Counted by hand, for the period 2026-11-01 to 2026
 - sign-ins: 1 created (amr pwd+otp), 2 failed (invalid_credentials, account_locked),
   1 step-up; 1 grant (carol, legal-officer); 1 API key created; 1 customer report produced;
 - 16 events in the period, seq 1 to 16.
+
+``CONTEXT`` is the directory and policy the report reads beside it (the demo organisation).
 """
 
 from __future__ import annotations
@@ -18,8 +20,33 @@ from __future__ import annotations
 from typing import Any
 
 from audit_support import decision
+from guardian.identity.principal import Principal
+from guardian.policy.vocabulary import EmployeeType
+from guardian.reports.periodic import Integrity, ReportContext
 
 FROM, TO = "2026-11-01T00:00:00Z", "2026-12-01T00:00:00Z"
+
+C = EmployeeType.CONTRACTOR
+PEOPLE = (
+    Principal("alice", "Alice", frozenset({"customer-care"})),
+    Principal("bob", "Bob", frozenset({"billing"})),
+    Principal("carol", "Carol", frozenset({"fraud-analyst"})),
+    Principal("dave", "Dave", frozenset({"marketing"})),
+    Principal("erin", "Erin", frozenset({"legal-officer"})),
+    Principal("frank", "Frank", frozenset({"customer-care"}), C, supplier="Acme",
+              contract_clause=True),
+    Principal("grace", "Grace", frozenset({"customer-care"}), C, supplier="QuickCall"),
+    Principal("heidi", "Heidi", frozenset({"customer-care"}), active=False),
+    Principal("judy", "Judy", frozenset({"auditor"})),
+)
+CONTEXT = ReportContext(
+    people=PEOPLE,
+    data_roles=frozenset({"customer-care", "billing", "fraud-analyst", "marketing",
+                          "legal-officer"}),
+    high_categories=frozenset({"economic-financial", "location"}),
+    justified_purposes=("legal-requisition", "data-subject-request", "break-glass"),
+    consent_purposes=("marketing",), policy_version="sha256:test",
+    verify=lambda: Integrity(True, 17, 0))
 
 
 def _decision(n: int, user: str, at: str, *, outcome: str = "permit", category: str = "contact",

@@ -11,40 +11,9 @@ import pytest
 
 from audit_index_contract import records
 from audit_support import sqlite_index
-from guardian.identity.principal import Principal
-from guardian.policy.vocabulary import EmployeeType
-from guardian.reports.periodic import (
-    Integrity,
-    Period,
-    PeriodicReport,
-    ReportContext,
-    build_periodic,
-)
+from guardian.reports.periodic import Period, PeriodicReport, build_periodic
 from guardian.reports.periodic_sections import NONE
-from report_trail import FROM, TO, trail
-
-C = EmployeeType.CONTRACTOR
-PEOPLE = (
-    Principal("alice", "Alice", frozenset({"customer-care"})),
-    Principal("bob", "Bob", frozenset({"billing"})),
-    Principal("carol", "Carol", frozenset({"fraud-analyst"})),
-    Principal("dave", "Dave", frozenset({"marketing"})),
-    Principal("erin", "Erin", frozenset({"legal-officer"})),
-    Principal("frank", "Frank", frozenset({"customer-care"}), C, supplier="Acme",
-              contract_clause=True),
-    Principal("grace", "Grace", frozenset({"customer-care"}), C, supplier="QuickCall"),
-    Principal("heidi", "Heidi", frozenset({"customer-care"}), active=False),
-    Principal("judy", "Judy", frozenset({"auditor"})),
-)
-CONTEXT = ReportContext(
-    people=PEOPLE,
-    data_roles=frozenset({"customer-care", "billing", "fraud-analyst", "marketing",
-                          "legal-officer"}),
-    high_categories=frozenset({"economic-financial", "location"}),
-    justified_purposes=("legal-requisition", "data-subject-request", "break-glass"),
-    consent_purposes=("marketing",), policy_version="sha256:test",
-    verify=lambda: Integrity(True, 17, 0))
-
+from report_trail import CONTEXT, FROM, TO, trail
 
 @pytest.fixture
 def report(tmp_path: Path) -> Iterator[PeriodicReport]:

@@ -17,8 +17,7 @@ from guardian.adapters.pdf_weasyprint import html_to_pdf
 from guardian.reports.periodic import Period, build_periodic
 from guardian.reports.periodic_render import csv_zip, periodic_html, table_csv
 from guardian.reports.signing import seal
-from report_trail import FROM, TO, trail
-from test_reports_periodic import CONTEXT
+from report_trail import CONTEXT, FROM, TO, trail
 
 
 @pytest.fixture(scope="module")
