@@ -15,6 +15,7 @@ from guardian.reports.periodic import Period, PeriodicReport, build_periodic
 from guardian.reports.periodic_sections import NONE
 from report_trail import CONTEXT, FROM, TO, trail
 
+
 @pytest.fixture
 def report(tmp_path: Path) -> Iterator[PeriodicReport]:
     index = sqlite_index(tmp_path / "index.db")
