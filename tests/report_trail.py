@@ -17,6 +17,8 @@ periodic report's unit tests. Counted by hand, for the period 2026-11-01 to 2026
 
 from __future__ import annotations
 
+import random
+from collections.abc import Iterator
 from typing import Any
 
 from audit_support import decision
@@ -114,3 +116,69 @@ def trail() -> list[dict[str, Any]]:
                query="customer=C-1001"),
         _decision(10, "alice", "2026-12-02T09:00:00.000Z"),
     ]
+
+
+ROLES = ("customer-care", "billing", "fraud-analyst", "marketing", "legal-officer")
+_PURPOSE = {"customer-care": "customer-care", "billing": "billing",
+            "fraud-analyst": "fraud-prevention", "marketing": "marketing",
+            "legal-officer": "legal-requisition"}
+_CATEGORIES = ("contact", "identification", "products-services", "economic-financial",
+               "location", "connection-usage")
+_DENIES = (["not_authorised"], ["purpose_not_allowed"], ["consent_missing"], ["mfa_stale"],
+           ["contract_clause_missing", "mfa_required"])
+
+
+def generated(count: int, *, start: float, span_s: float, users: int = 500, seed: int = 7
+              ) -> Iterator[dict[str, Any]]:
+    """``count`` plausible events over ``[start, start + span_s)``, for comparing indexes and
+    for benchmarks: mostly decisions (about a quarter denied), sign-ins, failures, step-ups,
+    grants, keys and trail searches; users ``u0``… hold ``ROLES[i % 5]``."""
+    from guardian.audit.events import timestamp
+
+    rng = random.Random(seed)
+    for i in range(count):
+        at = timestamp(start + span_s * i / count)
+        uid = rng.randrange(users) if rng.random() < 0.7 else rng.randrange(max(1, users // 20))
+        user, role = f"u{uid}", ROLES[uid % len(ROLES)]
+        roll = rng.random()
+        if roll < 0.90:
+            deny = rng.random() < 0.25
+            purpose = _PURPOSE[role]
+            extra: dict[str, Any] = {"justification": f"REQ-{i}"} if purpose == \
+                "legal-requisition" else {}
+            event = _decision(i, user, at, outcome="deny" if deny else "permit",
+                              category=rng.choice(_CATEGORIES), purpose=purpose,
+                              reasons=rng.choice(_DENIES) if deny else None,
+                              app=rng.choice(("crm-web", "billing-app", "fraud-tool")),
+                              roles=[role], customer=f"C-{rng.randrange(100_000)}",
+                              action="export" if rng.random() < 0.05 else "read", **extra)
+            event["guardian"]["policy_version"] = "sha256:v1" if i < count // 2 else \
+                "sha256:v2"
+        elif roll < 0.95:
+            event = _other("session.created", user, at, "authentication", session_id=f"S{i}",
+                           amr=["pwd", rng.choice(("otp", "webauthn"))])
+        elif roll < 0.98:
+            event = _other("session.failed", user, at, "authentication",
+                           reason=rng.choice(("invalid_credentials", "account_locked")))
+        elif roll < 0.99:
+            event = _other("session.stepped_up", user, at, "authentication", session_id="S")
+        elif roll < 0.995:
+            event = _other("governance.grant_created", "ivan", at, grant_id=f"G{i}",
+                           grantee=user, role=rng.choice(ROLES), starts_at=0.0,
+                           expires_at=1.0, justification="cover")
+        elif roll < 0.997:
+            event = _other("governance.api_key_created", "ivan", at, key_id=f"K{i}",
+                           application="crm-web")
+        else:
+            event = _other("audit.trail_searched", "judy", at, query=f"customer=C-{i}")
+        yield event
+
+
+def generated_people(users: int = 500) -> tuple[Principal, ...]:
+    """The directory behind :func:`generated`: every fifth person a contractor."""
+    return tuple(
+        Principal(f"u{i}", f"User {i}", frozenset({ROLES[i % len(ROLES)]}),
+                  EmployeeType.CONTRACTOR if i % 5 == 4 else EmployeeType.EMPLOYEE,
+                  supplier=("Acme" if i % 2 else "QuickCall") if i % 5 == 4 else None,
+                  contract_clause=i % 2 == 1)
+        for i in range(users + 20))
