@@ -48,7 +48,7 @@ def decisions_over_time(days: Sequence[str], permits: Sequence[int],
     ax.set_ylabel("decisions per day", fontsize=9)
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.spines[["top", "right"]].set_visible(False)
-    ax.legend(frameon=False, fontsize=8, loc="upper left")
+    ax.legend(frameon=False, fontsize=8, loc="lower left", bbox_to_anchor=(0, 1.0), ncol=2)
     if not days:
         ax.text(0.5, 0.5, "no decision in this period", ha="center", va="center",
                 transform=ax.transAxes)

@@ -27,7 +27,7 @@ NONE = "none recorded in this period"
 TOP_READERS = 10
 OUTLIER_FACTOR = 3.0
 OUTLIER_MIN = 10
-MAX_LISTED = 200
+MAX_LISTED = 100
 # Event actions of capabilities that may or may not record anything yet, by prefix.
 CAMPAIGN_PREFIXES = ("campaign.", "review.")
 CONSENT_PREFIXES = ("consent.",)
@@ -71,7 +71,7 @@ def decisions(figures: Figures) -> Section:
         "decisions", "Decisions over time",
         "Every access decision of the period by day, permits and denies: the volume of access "
         "to customer data and any day that stands out is where an audit starts.",
-        f"{permits + denies} decision(s): {permits} permitted, {denies} denied.",
+        f"{permits + denies:,} decision(s): {permits:,} permitted, {denies:,} denied.",
         (Table("decisions_by_day", ("day", "permits", "denies", "total"), _pd_rows(days)),),
         {"total": permits + denies, "permits": permits, "denies": denies})
 
@@ -123,7 +123,8 @@ def justified_uses(figures: Figures, context: ReportContext) -> Section:
         "justified_uses", "Legal requisitions, data-subject requests and break-glass",
         "The uses that bypass the usual need-to-know on the strength of a justification: an "
         "auditor checks each justification against its requisition or request.",
-        f"{used} justified use(s)." if used else NONE + ".",
+        (f"{used:,} justified use(s); the first {len(rows)} listed with their justification."
+         if used else NONE + "."),
         (Table("justified_uses_by_purpose", ("purpose", "permits", "denies", "total"),
                tuple(counts)),
          Table("justified_uses", ("at", "user", "purpose", "data", "decision",
