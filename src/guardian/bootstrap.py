@@ -165,6 +165,10 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Guardian:
     )
     if settings.audit_ship:
         guardian.background.append(audit.shipper)
+    if settings.reports_schedule == "monthly":
+        from guardian.adapters.report_schedule import ReportSchedule
+
+        guardian.background.append(ReportSchedule(guardian.reports))
     return guardian
 
 

@@ -73,6 +73,13 @@ class PeriodicReports:
         self._archive.add_report(archived)
         return archived
 
+    def produce_due(self, actor: str = "scheduler") -> ArchivedReport | None:
+        """Last month's report, if the archive does not hold it yet (the monthly schedule)."""
+        from guardian.reports.schedule import due_period
+
+        period = due_period(self._clock.now(), self._archive.list_reports(None, MAX_PAGE))
+        return None if period is None else self.produce(actor, KIND, *period)
+
     def list(self, after_id: str | None = None, limit: int = 50) -> list[ArchivedReport]:
         if not 1 <= limit <= MAX_PAGE:
             raise InvalidRequest(f"limit must be between 1 and {MAX_PAGE}")
