@@ -107,6 +107,19 @@ def report_child(args: argparse.Namespace, folder: Path, prefix: str,
               "decisions": report.decisions["total"], "sections": len(report.sections)})
 
 
+def drop(url: str, prefix: str) -> None:
+    """Remove the bench's indices and templates (only those of its own prefix)."""
+    from opensearchpy import OpenSearch
+
+    client = OpenSearch([url])
+    client.indices.delete(index=f"{prefix}-events-*,{prefix}-checkpoints",
+                          params={"ignore_unavailable": "true"})
+    for kind, name in (("_index_template", f"{prefix}-events"),
+                       ("_index_template", f"{prefix}-checkpoints"),
+                       ("_component_template", f"{prefix}-mappings")):
+        client.transport.perform_request("DELETE", f"/{kind}/{name}", params={"ignore": 404})
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=1_000_000)
@@ -137,10 +150,7 @@ def main() -> None:
             child.join()
         finally:
             if args.opensearch:
-                from opensearch_support import drop
-                from opensearchpy import OpenSearch
-
-                drop(OpenSearch([args.opensearch]), prefix)
+                drop(args.opensearch, prefix)
     result = {"index": "opensearch" if args.opensearch else "sqlite", "events": args.events,
               "load_s": round(load_s, 1), **{k: round(v, 2) if isinstance(v, float) else v
                                               for k, v in result.items()}}
