@@ -4,7 +4,8 @@ For security officers, auditors and the DPO, with a fresh second factor (like ev
 endpoint). A report is produced, signed and archived by
 :class:`~guardian.reports.periodic_service.PeriodicReports`; reading one renders the archived
 signed JSON as ``json`` (byte for byte as signed), ``html``, ``csv`` (one CSV per table in a
-ZIP, or one table with ``table=``) or ``pdf``.
+ZIP, or one table with ``table=``) or ``pdf``; each reading is journalled
+(``audit.trail_searched``, ``report=<id> format=<format>``) before the report is shown.
 """
 
 from __future__ import annotations
@@ -68,7 +69,8 @@ async def get_report(
     format: Literal["json", "html", "csv", "pdf"] = "json",
     table: Annotated[str | None, Query(max_length=64, pattern=r"^[a-z_]+$")] = None,
 ) -> Response:
-    report = await anyio.to_thread.run_sync(guardian.reports.get, report_id)
+    report = await anyio.to_thread.run_sync(guardian.reports.read, caller.uid, report_id,
+                                            format)
     if format == "json":
         return Response(report.body, media_type="application/json", headers=_NO_STORE)
     return await anyio.to_thread.run_sync(_render, report, format, table)

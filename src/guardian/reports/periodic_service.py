@@ -90,3 +90,12 @@ class PeriodicReports:
         if report is None:
             raise NotFound(f"no report {report_id[:40]!r}")
         return report
+
+    def read(self, reader: str, report_id: str, form: str) -> ArchivedReport:
+        """A report shown to someone: it holds trail data, so the reading is journalled first
+        (like a trail search), then the report is returned."""
+        report = self.get(report_id)
+        self._journal.append(trail_access_event(
+            AuditAction.TRAIL_SEARCHED, reader, self._clock.now(),
+            f"report={report.id} format={form}"))
+        return report

@@ -102,6 +102,19 @@ def test_producing_a_report_is_journalled_and_archived(
     assert listed["reports"][0]["id"] == created["id"] and listed["next_cursor"] is None
 
 
+def test_reading_a_report_is_journalled_first(
+    client: TestClient, judy: dict[str, str], clock: ManualClock, guardian: Guardian,
+) -> None:
+    rid = _produce(client, judy, clock).json()["id"]
+    assert client.get(f"/v1/reports/{rid}?format=html", headers=judy).status_code == 200
+
+    events = [orjson.loads(line) for line in guardian.settings.journal_file.read_text()
+              .splitlines()]
+    reads = [e["guardian"]["query"] for e in events
+             if e["event"]["action"] == "audit.trail_searched" and e["user"]["id"] == "judy"]
+    assert reads == [f"report={rid} format=html"]
+
+
 def test_the_archive_pages_with_a_cursor(
     client: TestClient, judy: dict[str, str], clock: ManualClock
 ) -> None:
