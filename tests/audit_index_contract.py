@@ -131,3 +131,81 @@ def test_contract_a_bad_cursor_is_refused() -> None:
 
 def test_contract_setup_twice_changes_nothing_the_second_time(audit_index: Any) -> None:
     assert not audit_index.index.setup().changed
+
+
+# -- aggregations (periodic reports) ---------------------------------------------------------
+
+def _load_month(target: Any) -> None:
+    from report_trail import trail
+
+    outcomes = target.index.index_events(records(trail()))
+    assert {o.status for o in outcomes} == {ItemStatus.CREATED}, outcomes
+    target.refresh()
+
+
+def _counts(index: Any, *group: Any, where: Any = (), by_day: bool = False
+            ) -> dict[tuple[str, ...], int]:
+    from guardian.audit.aggregations import AggregateQuery
+    from report_trail import FROM, TO
+
+    query = AggregateQuery(iso_to_millis(FROM), iso_to_millis(TO), tuple(group), tuple(where),
+                           by_day)
+    return {b.key: b.count for b in index.aggregate(query)}
+
+
+def test_contract_aggregations_count_what_the_hand_built_month_holds(audit_index: Any) -> None:
+    from guardian.audit.aggregations import Field as F
+
+    _load_month(audit_index)
+    index = audit_index.index
+    decisions = ((F.ACTION, "access.decision"),)
+
+    assert _counts(index, F.DECISION, where=decisions) == {("deny",): 3, ("permit",): 6}
+    assert _counts(index, F.REASONS) == {
+        ("consent_missing",): 1, ("contract_clause_missing",): 1, ("mfa_required",): 1,
+        ("not_authorised",): 1, ("permitted",): 6}
+    assert _counts(index, F.APPLICATION, where=decisions) == {
+        ("billing-app",): 1, ("crm-web",): 7, ("legal-app",): 1}
+    assert _counts(index, F.DECISION, by_day=True, where=decisions) == {
+        ("2026-11-02", "permit"): 2, ("2026-11-03", "deny"): 1, ("2026-11-03", "permit"): 1,
+        ("2026-11-04", "deny"): 1, ("2026-11-04", "permit"): 1, ("2026-11-05", "deny"): 1,
+        ("2026-11-05", "permit"): 2}
+    assert _counts(index, F.USER, where=((F.ACCESS, "export"),)) == {("bob",): 1}
+    assert _counts(index, F.REASON, where=((F.ACTION, "session.failed"),)) == {
+        ("account_locked",): 1, ("invalid_credentials",): 1}
+    assert _counts(index, F.AMR) == {("otp",): 1, ("pwd",): 1}
+    assert _counts(index, F.USER, F.ROLES, where=(*decisions, (F.DECISION, "permit"))) == {
+        ("alice", "customer-care"): 2, ("bob", "billing"): 1, ("dave", "marketing"): 1,
+        ("erin", "legal-officer"): 1, ("frank", "customer-care"): 1}
+    assert _counts(index, F.ROLE, F.GRANTEE) == {("legal-officer", "carol"): 1}
+    assert _counts(index, where=((F.REASONS, "mfa_required"), (F.USER, "grace"))) == {(): 1}
+    assert _counts(index, F.CATEGORY, where=((F.PURPOSE, "nobody-uses-this"),)) == {}
+
+
+def test_contract_aggregation_buckets_carry_first_and_last_times(audit_index: Any) -> None:
+    from guardian.audit.aggregations import AggregateQuery
+    from guardian.audit.aggregations import Field as F
+    from report_trail import FROM, TO
+
+    _load_month(audit_index)
+    query = AggregateQuery(iso_to_millis(FROM), iso_to_millis(TO), (F.USER,),
+                           ((F.USER, "alice"), (F.ACTION, "access.decision")))
+    [bucket] = audit_index.index.aggregate(query)
+
+    assert bucket.count == 3  # the December permit is outside the period
+    assert bucket.first_ms == iso_to_millis("2026-11-02T09:00:00Z")
+    assert bucket.last_ms == iso_to_millis("2026-11-03T09:00:00Z")
+
+
+def test_contract_the_span_of_a_period_gives_its_events_and_sequence_numbers(
+    audit_index: Any
+) -> None:
+    from report_trail import FROM, TO
+
+    _load_month(audit_index)
+    span = audit_index.index.span(iso_to_millis(FROM), iso_to_millis(TO))
+    empty = audit_index.index.span(iso_to_millis("2020-01-01T00:00:00Z"),
+                                   iso_to_millis("2020-02-01T00:00:00Z"))
+
+    assert (span.events, span.first_seq, span.last_seq) == (16, 1, 16)
+    assert (empty.events, empty.first_seq, empty.last_seq) == (0, None, None)

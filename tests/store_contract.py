@@ -31,7 +31,12 @@ from guardian.adapters.sql_store import (
     totp_enrolments,
 )
 from guardian.clock import ManualClock
-from guardian.errors import AccountLocked, ConfigurationError, InvalidCredentials
+from guardian.errors import (
+    AccountLocked,
+    ConfigurationError,
+    InvalidCredentials,
+    StoreUnavailable,
+)
 from guardian.governance.model import ApiKeyRecord, KeySource
 from guardian.identity.principal import Principal
 from guardian.identity.sealing import Sealer
@@ -572,6 +577,27 @@ class StoreContract:
         with engine.connect() as conn:
             rows = [tuple(r) for r in conn.execute(select(metadata.tables["api_keys"]))]
         assert "secret-xyz" not in repr(rows)
+
+    # -- report archive -----------------------------------------------------------------
+
+    def test_reports_are_kept_byte_for_byte_and_listed_newest_first(self, engine: Engine
+                                                                    ) -> None:
+        from guardian.adapters.sql_reports import SqlReportArchive
+        from guardian.reports.archive import ArchivedReport
+
+        archive = SqlReportArchive(engine)
+        made = [ArchivedReport(f"01R{i}", "periodic", "2026-11-01", "2026-12-01", AT + i,
+                               "judy", f"{i:064x}", "sig", b'{"a": "\xc3\xa9"}')
+                for i in range(3)]
+        for report in made:
+            archive.add_report(report)
+
+        assert archive.get_report("01R1") == made[1]
+        assert archive.get_report("nope") is None
+        assert [r.id for r in archive.list_reports(None, 2)] == ["01R2", "01R1"]
+        assert [r.id for r in archive.list_reports("01R1", 2)] == ["01R0"]
+        with pytest.raises(StoreUnavailable):
+            archive.add_report(made[0])  # write-once: an id is never replaced
 
 
 @contextmanager

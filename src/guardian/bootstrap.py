@@ -53,9 +53,12 @@ from guardian.ports import (
     AuditJournal,
     Clock,
     Directory,
+    GrantRegistry,
     MfaSecrets,
     PasswordVerifier,
 )
+from guardian.reports.periodic import Integrity
+from guardian.reports.periodic_service import PeriodicReports, context_of
 
 
 class Background(Protocol):
@@ -85,6 +88,8 @@ class Guardian:
     grants: GrantService
     audit: AuditTrail
     """The audit index, the shipper feeding it and the checkpoint signer."""
+    reports: PeriodicReports
+    """Periodic audit reports: produced, signed, archived."""
     directory_sync: SyncedDirectory | None = None
     """The synced LDAP directory (``None`` with the file directory)."""
     background: list[Background] = field(default_factory=list)
@@ -175,6 +180,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Guardian:
         grants=GrantService(store, directory, lambda: pipeline.policy.definition,
                             journal, clock, max_duration_s=settings.grant_max_s),
         audit=audit,
+        reports=build_reports(audit, journal, store, directory, lambda: pipeline.policy, clock),
         directory_sync=people.synced,
         background=[PeriodicSync(people.synced, settings.directory_sync_interval_s)]
         if people.synced is not None else [],
@@ -183,6 +189,10 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Guardian:
         witness.start()  # at once: the journal may sign its last run's tail on opening
     if settings.audit_ship:
         guardian.background.append(audit.shipper)
+    if settings.reports_schedule == "monthly":
+        from guardian.adapters.report_schedule import ReportSchedule
+
+        guardian.background.append(ReportSchedule(guardian.reports))
     return guardian
 
 
@@ -273,6 +283,29 @@ def build_audit_trail(
 ) -> AuditTrail:
     index = build_audit_index(settings)
     return AuditTrail(index, build_shipper(settings, journal, index, clock), signer, witness)
+
+
+def build_reports(
+    audit: AuditTrail, journal: AuditJournal, store: SqlStore, directory: Directory,
+    policy: Callable[[], CompiledPolicy], clock: Clock, *, grants: GrantRegistry | None = None,
+) -> PeriodicReports:
+    """Periodic reports over the audit index, archived in the store, signed with the audit key;
+    the integrity section verifies the index against that key's public half."""
+    from guardian.adapters.sql_reports import SqlReportArchive
+    from guardian.audit.checkpoints import CheckpointVerifier
+    from guardian.audit.verification import verify_index
+
+    def verify() -> Integrity:
+        result = verify_index(audit.index, CheckpointVerifier([audit.signer.public_key]),
+                              settle_s=0.0)
+        return Integrity(result.ok, result.events, result.checkpoints,
+                         None if result.problem is None else str(result.problem), result.detail)
+
+    registry = grants if grants is not None else store
+    return PeriodicReports(
+        audit.index, SqlReportArchive(store.engine), journal, audit.signer, clock,
+        lambda: context_of(policy().definition, directory.principals(),
+                           registry.list_grants(), verify))
 
 
 @dataclass

@@ -90,6 +90,8 @@ class Settings(BaseSettings):
     audit_retention_days: int = Field(default=365, ge=1)
     """Events are deleted (by the ISM policy) this long after their index rolled over."""
     audit_rollover_days: int = Field(default=30, ge=1)
+    reports_schedule: Literal["off", "monthly"] = "off"
+    """``monthly``: ``guardian serve`` makes last month's periodic report when it is missing."""
     audit_ship: bool = True
     """Run the shipper (journal → index) in ``guardian serve``."""
     audit_ship_batch_size: int = Field(default=5000, ge=1, le=100_000)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
+from guardian.audit.aggregations import AggregateQuery, Bucket, Span
 from guardian.audit.queries import AuditPage, AuditQuery
 from guardian.audit.records import (
     IndexStatus,
@@ -23,6 +24,7 @@ from guardian.identity.directory_snapshot import DirectorySnapshot
 from guardian.identity.lockout import LockoutPolicy
 from guardian.identity.principal import Principal
 from guardian.policy.model import AuditReceipt
+from guardian.reports.archive import ArchivedReport
 
 
 class Clock(Protocol):
@@ -310,6 +312,16 @@ class AuditIndex(Protocol):
 
     def search(self, query: AuditQuery) -> AuditPage: ...
 
+    # Aggregations, computed by the index (periodic reports): see guardian.audit.aggregations.
+
+    def aggregate(self, query: AggregateQuery) -> list[Bucket]:
+        """Event counts per group of values over a period, in key order."""
+        ...
+
+    def span(self, since_ms: int, until_ms: int) -> Span:
+        """How many events the period holds and the sequence numbers they cover."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -324,3 +336,15 @@ class WitnessTransport(Protocol):
         ...
 
     def post(self, body: bytes) -> None: ...
+
+
+class ReportArchive(Protocol):
+    """Signed reports, kept as produced (write-once)."""
+
+    def add_report(self, report: ArchivedReport) -> None: ...
+
+    def get_report(self, report_id: str) -> ArchivedReport | None: ...
+
+    def list_reports(self, after_id: str | None, limit: int) -> list[ArchivedReport]:
+        """Newest first; ``after_id``: the last id of the previous page."""
+        ...

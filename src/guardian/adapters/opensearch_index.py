@@ -21,8 +21,10 @@ from opensearchpy import OpenSearch
 from opensearchpy.exceptions import ConnectionError as OsConnectionError
 from opensearchpy.exceptions import NotFoundError, OpenSearchException, TransportError
 
+from guardian.adapters import opensearch_aggregations
 from guardian.adapters.opensearch_design import IndexDesign
 from guardian.adapters.opensearch_setup import apply_design, ism_available
+from guardian.audit.aggregations import AggregateQuery, Bucket, Span
 from guardian.audit.queries import AuditPage, AuditQuery, cursor_of
 from guardian.audit.records import (
     IndexStatus,
@@ -249,6 +251,26 @@ class OpenSearchAuditIndex:
         more = len(events) > query.size
         events = events[:query.size]
         return AuditPage(events, cursor_of(events[-1]) if more and events else None)
+
+    # -- aggregations (periodic reports; see opensearch_aggregations) -----------------------
+
+    def aggregate(self, query: AggregateQuery) -> list[Bucket]:
+        return opensearch_aggregations.aggregate(self._aggregation, query)
+
+    def span(self, since_ms: int, until_ms: int) -> Span:
+        return opensearch_aggregations.span(self._aggregation, since_ms, until_ms)
+
+    def _aggregation(self, body: dict[str, Any]) -> dict[str, Any]:
+        try:
+            answer: dict[str, Any] = self._client.search(
+                index=self._names.events_alias, body=body, params={"request_cache": "false"})
+        except TransportError as exc:
+            if exc.status_code == 404:
+                return {"hits": {"total": {"value": 0}}, "aggregations": {}}
+            raise AuditIndexUnavailable(f"OpenSearch aggregation failed: {_why(exc)}") from exc
+        except OpenSearchException as exc:
+            raise AuditIndexUnavailable(f"OpenSearch aggregation failed: {_why(exc)}") from exc
+        return answer
 
 
 def search_body(query: AuditQuery) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from sqlalchemy import (
     Engine,
     Float,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -140,6 +141,20 @@ file_key_revocations = Table(
     Column("key_sha256", String(64), primary_key=True),
     Column("name", String(128), nullable=False),
     Column("revoked_at", Float, nullable=False),
+)
+
+# Signed periodic reports (guardian.adapters.sql_reports): the JSON as signed, write-once.
+reports = Table(
+    "reports", metadata,
+    Column("id", String(32), primary_key=True),
+    Column("kind", String(32), nullable=False),
+    Column("period_from", String(40), nullable=False),
+    Column("period_to", String(40), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("created_by", String(128), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("signature", String(128), nullable=False),
+    Column("body", LargeBinary, nullable=False),
 )
 
 _CLAIM_RETENTION_S = 600.0

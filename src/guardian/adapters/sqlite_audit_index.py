@@ -17,6 +17,8 @@ from typing import Any
 
 import orjson
 
+from guardian.adapters import sqlite_aggregations
+from guardian.audit.aggregations import AggregateQuery, Bucket, Span
 from guardian.audit.queries import AuditPage, AuditQuery, Order, cursor_of, event_millis
 from guardian.audit.records import (
     IndexStatus,
@@ -208,6 +210,14 @@ class SqliteAuditIndex:
         events = events[:query.size]
         return AuditPage(events, cursor_of(events[-1]) if more and events else None)
 
+    # -- aggregations (periodic reports; see sqlite_aggregations) ---------------------------
+
+    def aggregate(self, query: AggregateQuery) -> list[Bucket]:
+        return sqlite_aggregations.aggregate(self._read, query)
+
+    def span(self, since_ms: int, until_ms: int) -> Span:
+        return sqlite_aggregations.span(self._read, since_ms, until_ms)
+
 
 def _create(conn: sqlite3.Connection) -> None:
     for _, ddl in SCHEMA:
@@ -294,3 +304,4 @@ def _search_sql(query: AuditQuery) -> tuple[str, list[Any]]:
            + f" ORDER BY {driver}.at_ms {direction}, {driver}.seq {direction} LIMIT ?")
     params.append(query.size + 1)
     return sql, params
+

@@ -10,7 +10,18 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from guardian import __version__
-from guardian.api import audit, decisions, grants, health, keys, mfa, reports, sessions, webauthn
+from guardian.api import (
+    audit,
+    decisions,
+    grants,
+    health,
+    keys,
+    mfa,
+    periodic_reports,
+    reports,
+    sessions,
+    webauthn,
+)
 from guardian.api.errors import (
     on_guardian_error,
     on_http_error,
@@ -59,4 +70,5 @@ def create_app(guardian: Guardian, *, close_on_shutdown: bool = False) -> FastAP
     app.include_router(grants.router)
     app.include_router(audit.router)
     app.include_router(reports.router)
+    app.include_router(periodic_reports.router)
     return app

@@ -43,6 +43,12 @@ def message(seq: int, hash_: str) -> bytes:
     return f"guardian-checkpoint:v1:{seq}:{hash_}".encode("ascii")
 
 
+def report_message(sha256: str) -> bytes:
+    """What signing a report means: ``guardian-report:v1:<sha256>``, never a checkpoint's
+    message, so a report's signature can never pass for a checkpoint's."""
+    return f"guardian-report:v1:{sha256}".encode("ascii")
+
+
 def key_id(public_key: Ed25519PublicKey) -> str:
     raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     return hashlib.sha256(raw).hexdigest()[:16]
@@ -108,6 +114,10 @@ class CheckpointSigner:
 
     def sign(self, seq: int, hash_: str) -> str:
         return base64.b64encode(self._key.sign(message(seq, hash_))).decode("ascii")
+
+    def sign_report(self, sha256: str) -> str:
+        """Sign a report (periodic, campaign evidence) by its SHA-256, with the audit key."""
+        return base64.b64encode(self._key.sign(report_message(sha256))).decode("ascii")
 
 
 def checkpoint_event(signer: CheckpointSigner, seq: int, hash_: str, at: float) -> dict[str, Any]:

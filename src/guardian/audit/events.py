@@ -35,6 +35,7 @@ class AuditAction(StrEnum):
     API_KEY_REVOKED = "governance.api_key_revoked"
     TRAIL_SEARCHED = "audit.trail_searched"
     CUSTOMER_REPORT_PRODUCED = "audit.customer_report_produced"
+    PERIODIC_REPORT_PRODUCED = "audit.periodic_report_produced"
 
 
 @functools.lru_cache(maxsize=256)

@@ -1,0 +1,160 @@
+"""The periodic audit report: what auditors and the DPO sign off for a period (a month).
+
+A report is a plain value: its period, headline figures (decisions, integrity) and a list of
+:class:`Section`, each with a title, one sentence saying what it shows and why an auditor
+cares, a summary and tables. Figures are computed by the audit index (``AuditIndex.aggregate``
+and ``span``, see :mod:`guardian.audit.aggregations`), never by reading every event here; the
+sections are assembled in :mod:`guardian.reports.periodic_sections`. :meth:`PeriodicReport.
+as_dict` is the JSON that is hashed, signed and archived; every renderer works from that JSON,
+so an archived report renders the same years later.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from guardian.audit.aggregations import AggregateQuery, Bucket, Field
+from guardian.audit.events import timestamp
+from guardian.audit.queries import iso_to_millis
+from guardian.errors import InvalidRequest
+from guardian.governance.model import TemporaryGrant
+from guardian.identity.principal import Principal
+from guardian.ports import AuditIndex
+
+KIND = "periodic"
+MAX_PERIOD_DAYS = 366
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    name: str
+    columns: tuple[str, ...]
+    rows: tuple[tuple[Any, ...], ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "columns": list(self.columns),
+                "rows": [list(r) for r in self.rows]}
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    key: str
+    title: str
+    why: str
+    """One sentence: what the section shows and why an auditor cares."""
+    summary: str
+    tables: tuple[Table, ...] = ()
+    figures: Mapping[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"key": self.key, "title": self.title, "why": self.why,
+                "summary": self.summary, "figures": dict(self.figures),
+                "tables": [t.as_dict() for t in self.tables]}
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    start: str
+    end: str
+    since_ms: int
+    until_ms: int
+
+    @classmethod
+    def of(cls, start: str, end: str) -> Period:
+        """A period ``[start, end)`` given as ISO dates or times (UTC when no zone)."""
+        since, until = iso_to_millis(start), iso_to_millis(end)
+        if since >= until:
+            raise InvalidRequest("the period is empty: `from` must be before `to`")
+        if until - since > MAX_PERIOD_DAYS * 86_400_000:
+            raise InvalidRequest(f"a report covers at most {MAX_PERIOD_DAYS} days")
+        return cls(start, end, since, until)
+
+
+@dataclass(frozen=True, slots=True)
+class Integrity:
+    """What verifying the trail found (``verified``) and what the index says of the period."""
+
+    verified: bool
+    events_verified: int
+    checkpoints_verified: int
+    problem: str | None = None
+    detail: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"verified": self.verified, "events_verified": self.events_verified,
+                "checkpoints_verified": self.checkpoints_verified, "problem": self.problem,
+                "detail": self.detail}
+
+
+@dataclass(frozen=True, slots=True)
+class ReportContext:
+    """What the report needs besides the trail: the directory and the policy, as they are."""
+
+    people: Sequence[Principal]
+    data_roles: frozenset[str]
+    """Roles that give access to customer data (the roles of the policy's rules)."""
+    high_categories: frozenset[str]
+    justified_purposes: tuple[str, ...]
+    consent_purposes: tuple[str, ...]
+    policy_version: str
+    grants: Sequence[TemporaryGrant] = ()
+    verify: Callable[[], Integrity] | None = None
+
+
+class Figures:
+    """The audit index asked for one period: each call is one aggregation."""
+
+    def __init__(self, index: AuditIndex, period: Period) -> None:
+        self.index = index
+        self.period = period
+
+    def buckets(self, *group: Field, where: Sequence[tuple[Field, str]] = (),
+                by_day: bool = False) -> list[Bucket]:
+        return self.index.aggregate(AggregateQuery(
+            self.period.since_ms, self.period.until_ms, tuple(group), tuple(where), by_day))
+
+    def counts(self, *group: Field, where: Sequence[tuple[Field, str]] = ()
+               ) -> dict[tuple[str, ...], int]:
+        return {b.key: b.count for b in self.buckets(*group, where=where)}
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodicReport:
+    id: str
+    period: Period
+    generated_at: str
+    generated_by: str
+    decisions: Mapping[str, Any]
+    integrity: Mapping[str, Any]
+    policy_versions: tuple[str, ...]
+    sections: tuple[Section, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON that is hashed and signed (without ``sha256`` and ``signature``)."""
+        return {"id": self.id, "kind": KIND,
+                "period": {"from": self.period.start, "to": self.period.end},
+                "generated_at": self.generated_at, "generated_by": self.generated_by,
+                "policy_versions": list(self.policy_versions),
+                "decisions": dict(self.decisions), "integrity": dict(self.integrity),
+                "sections": [s.as_dict() for s in self.sections]}
+
+
+def build_periodic(
+    report_id: str, index: AuditIndex, period: Period, context: ReportContext, *,
+    actor: str, now: float,
+) -> PeriodicReport:
+    from guardian.reports.periodic_sections import all_sections
+
+    figures = Figures(index, period)
+    sections = all_sections(figures, context)
+    by_key = {s.key: s for s in sections}
+    decisions = by_key["decisions"].figures
+    integrity = by_key["integrity"].figures
+    versions = tuple(str(row[0]) for row in by_key["policy"].tables[0].rows)
+    return PeriodicReport(
+        report_id, period, timestamp(now), actor,
+        {"total": decisions["total"], "permits": decisions["permits"],
+         "denies": decisions["denies"], "by_reason": by_key["reasons"].figures["by_reason"]},
+        integrity, versions, tuple(sections))
