@@ -17,7 +17,7 @@ from guardian.api.errors import (
     on_unexpected,
     on_validation_error,
 )
-from guardian.api.limits import BodySizeLimit
+from guardian.api.limits import RequestBodyGuard
 from guardian.bootstrap import Guardian
 from guardian.errors import GuardianError
 
@@ -45,7 +45,8 @@ def create_app(guardian: Guardian, *, close_on_shutdown: bool = False) -> FastAP
         lifespan=lifespan,
     )
     app.state.guardian = guardian
-    app.add_middleware(BodySizeLimit, max_bytes=guardian.settings.max_body_bytes)
+    app.state.request_rules = decisions.RulesCache(guardian)
+    app.add_middleware(RequestBodyGuard, max_bytes=guardian.settings.max_body_bytes)
     app.add_exception_handler(GuardianError, on_guardian_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(StarletteHTTPException, on_http_error)

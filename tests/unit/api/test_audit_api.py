@@ -26,7 +26,7 @@ def _trail(client: TestClient, signer: Signer, guardian: Guardian) -> str:
     erin = signer.token("erin")
     _decide(client, decision_body("erin", erin, action="export", resource="crm/location",
                                   purpose="legal-requisition", customers=["C-1001"],
-                                  justification="<script>alert('x')</script>"))
+                                  justification="REQ-7 <script>alert('x')</script>"))
     judy = signer.token("judy")
     assert guardian.audit.shipper.drain(max_wait_s=5).caught_up
     return judy
