@@ -18,6 +18,7 @@ from support import API_KEY, ROOT, decision_body, demo_secret
 
 pytestmark = pytest.mark.e2e
 GUARDIAN = str(Path(sys.executable).with_name("guardian"))
+METRICS_TOKEN = "e2e-metrics-token-0123456789abcdef"
 
 
 def _free_port() -> int:
@@ -29,7 +30,9 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = _free_port()
-    env = {**os.environ, "GUARDIAN_DATA_DIR": str(tmp_path_factory.mktemp("var"))}
+    env = {**os.environ, "GUARDIAN_DATA_DIR": str(tmp_path_factory.mktemp("var")),
+           "GUARDIAN_METRICS_TOKEN": METRICS_TOKEN, "GUARDIAN_REQUEST_HEAD_TIMEOUT_S": "1",
+           "GUARDIAN_REQUEST_BODY_TIMEOUT_S": "1"}
     proc = subprocess.Popen([GUARDIAN, "serve", "--port", str(port)], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
@@ -68,7 +71,9 @@ def test_the_readme_walkthrough_permits_alice(server: str) -> None:
 
 
 def test_health_reports_policy_and_journal(server: str) -> None:
-    health = httpx.get(f"{server}/v1/health").json()
+    assert httpx.get(f"{server}/v1/health").json() == {"status": "ok"}
+    health = httpx.get(f"{server}/v1/health",
+                       headers={"Authorization": f"Bearer {METRICS_TOKEN}"}).json()
     assert health["status"] == "ok"
     assert health["policy_version"].startswith("sha256:")
     assert health["demo"] is True

@@ -38,11 +38,16 @@ def create_app(guardian: Guardian, *, close_on_shutdown: bool = False) -> FastAP
             if close_on_shutdown:
                 guardian.close()
 
+    docs = guardian.settings.api_docs_served
     app = FastAPI(
         title="Guardian",
         version=__version__,
         summary="Who may touch customer personal data, and the proof of every access.",
         lifespan=lifespan,
+        # The API's map is for developers: on by default in demo mode (loopback only).
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
     )
     app.state.guardian = guardian
     app.state.request_rules = decisions.RulesCache(guardian)

@@ -133,10 +133,11 @@ def test_the_access_report_page_is_readable_and_escapes_what_it_shows(
 def test_health_and_metrics_show_the_shipping_progress(
     client: TestClient, signer: Signer, guardian: Guardian
 ) -> None:
-    _trail(client, signer, guardian)
+    judy = _trail(client, signer, guardian)
+    auditor = {"Authorization": f"Bearer {judy}"}
 
-    audit = client.get("/v1/health").json()["audit"]
-    metrics = client.get("/v1/metrics")
+    audit = client.get("/v1/health", headers=auditor).json()["audit"]
+    metrics = client.get("/v1/metrics", headers=auditor)
 
     assert audit["index"]["kind"] == "sqlite" and audit["degraded"] is False
     shipper = audit["shipper"]
