@@ -93,6 +93,8 @@ class RequestBodyGuard:
         except _TooLarge:
             await self._too_large(scope, receive, send)
             return
+        if disconnected:
+            return  # the client left (or timed out) mid-body: nothing to decide, no one to answer
         if body and body.lstrip()[:1] in (b"{", b"["):
             key = duplicate_key(body)
             if key is not None:
@@ -109,8 +111,6 @@ class RequestBodyGuard:
             if not replayed:
                 replayed = True
                 return {"type": "http.request", "body": body, "more_body": False}
-            if disconnected:
-                return {"type": "http.disconnect"}
             return await receive()
 
         await self.app(scope, replay, send)
