@@ -5,10 +5,9 @@ key written twice in one object is refused with 422 ``duplicate_key`` (a parser 
 value, so ``{"subject": mallory, ..., "subject": alice}`` would decide for one person while a
 proxy, a log or a WAF saw the other). The body is read once, checked, and handed on whole.
 
-The duplicate check is cheap on the hot path: orjson parses the body and its keys are counted;
-every key is followed by a colon, so when the body holds no more colons than the parsed objects
-have keys, no key can have been dropped. Only a body with colons inside its strings (an IPv6
-address, a time of day) takes the exact, slower check with ``json``'s ``object_pairs_hook``.
+The duplicate check is cheap on the hot path: orjson parses the body and its keys are counted
+against the colons of the text (see :func:`duplicate_key`); only a body whose counts do not
+settle it takes the exact, slower check with ``json``'s ``object_pairs_hook``.
 """
 
 from __future__ import annotations
@@ -44,6 +43,21 @@ def _key_count(node: Any) -> int:
     return count
 
 
+def _colons_in_strings(node: Any) -> int:
+    count = 0
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if type(item) is str:
+            count += item.count(":")
+        elif type(item) is dict:
+            count += sum(key.count(":") for key in item)
+            stack.extend(item.values())
+        elif type(item) is list:
+            stack.extend(item)
+    return count
+
+
 def _refuse_repeats(pairs: list[tuple[str, Any]]) -> None:
     seen: set[str] = set()
     for key, _value in pairs:
@@ -54,12 +68,27 @@ def _refuse_repeats(pairs: list[tuple[str, Any]]) -> None:
 
 def duplicate_key(raw: bytes) -> str | None:
     """The first key written twice in one object of the JSON text ``raw``, or ``None`` (also
-    when ``raw`` is not JSON at all: the endpoint's parser refuses that on its own terms)."""
+    when ``raw`` is not JSON at all: the endpoint's parser refuses that on its own terms).
+
+    Every key in the text is followed by a colon, so ``keys in the text <= colons in the text -
+    colons inside its strings``. Parsing keeps one key of each repeated pair, so when the parsed
+    objects hold exactly that many keys, none was repeated. Colons inside strings are counted on
+    the parsed strings, which equal the written ones unless a ``\\u`` escape wrote a colon:
+    with any ``\\u`` in the text, and whenever the counts differ, the exact check decides.
+    """
     try:
-        if _key_count(orjson.loads(raw)) == raw.count(b":"):
-            return None
+        parsed = orjson.loads(raw)
     except orjson.JSONDecodeError:
-        pass  # not JSON for orjson; the exact check below still looks (NaN, other encodings)
+        return _exact_duplicate(raw)  # NaN, other encodings: what json accepts, pydantic may
+    keys, colons = _key_count(parsed), raw.count(b":")
+    if keys == colons:
+        return None
+    if b"\\u" not in raw and keys == colons - _colons_in_strings(parsed):
+        return None
+    return _exact_duplicate(raw)
+
+
+def _exact_duplicate(raw: bytes) -> str | None:
     try:
         json.loads(raw, object_pairs_hook=_refuse_repeats)
     except _Duplicate as found:
