@@ -79,4 +79,6 @@ async def metrics(
 def _shipping(guardian: Guardian) -> dict[str, Any]:
     stats = guardian.audit.shipper.stats()
     stats["index"] = guardian.audit.index.status().kind
+    witness = guardian.audit.witness
+    stats["witness"] = witness.stats() if witness is not None else None
     return stats
