@@ -38,6 +38,7 @@ from guardian.identity.tokens import TokenSigner
 from guardian.policy.definition import (
     WILDCARD,
     Inheritance,
+    JustificationRule,
     PolicyDefinition,
     Purpose,
     Rule,
@@ -69,7 +70,8 @@ def generate(n_rules: int, n_users: int, rng: random.Random) -> World:
     databases = {f"db-{d:02d}": {f"cat-{c:02d}": rng.choice(("low", "medium", "high"))
                                  for c in range(12)} for d in range(20)}
     purposes = {name: Purpose(name, needs_consent=name == "marketing",
-                              needs_justification=name in ("legal-requisition", "break-glass"))
+                              justification=JustificationRule()
+                              if name in ("legal-requisition", "break-glass") else None)
                 for name in ("customer-care", "billing", "fraud-prevention", "marketing",
                              "legal-requisition", "data-subject-request", "break-glass",
                              "collections")}

@@ -33,6 +33,7 @@ import httpx
 import pyotp
 
 ROOT = Path(__file__).resolve().parent.parent
+MONITORING = "bench-metrics-token-0123456789abcdef"  # health details; a bench value
 SECRET = "M52WC4TENFQW4LLEMVWW6LLBNRUWGZI"  # alice's demo TOTP seed (DESIGN.md)
 
 
@@ -45,7 +46,8 @@ def free_port() -> int:
 def start_server(data_dir: Path, port: int, ship: bool) -> subprocess.Popen[bytes]:
     guardian = str(Path(sys.executable).with_name("guardian"))
     env = {**os.environ, "GUARDIAN_DATA_DIR": str(data_dir), "GUARDIAN_LOG_LEVEL": "error",
-           "GUARDIAN_AUDIT_SHIP": "true" if ship else "false"}
+           "GUARDIAN_AUDIT_SHIP": "true" if ship else "false",
+           "GUARDIAN_METRICS_TOKEN": MONITORING}
     proc = subprocess.Popen([guardian, "serve", "--port", str(port)], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 30
@@ -125,7 +127,8 @@ def main() -> None:
             batch_body = json.dumps({"requests": [decision(token, i) for i in range(100)]})
             batch = wrk(f"{base}/v1/decisions:batch", batch_body.encode(), args.duration,
                         args.batch_connections, args.threads, work)
-            last_seq = httpx.get(f"{base}/v1/health").json()["journal"]["last_seq"]
+            last_seq = httpx.get(f"{base}/v1/health", headers={
+                "Authorization": f"Bearer {MONITORING}"}).json()["journal"]["last_seq"]
         finally:
             server.terminate()
             server.wait(timeout=30)

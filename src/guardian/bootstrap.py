@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from guardian.adapters.file_applications import FileApplications
-from guardian.adapters.file_directory import FileDirectory
+from guardian.adapters.file_directory import DirectoryFileWatcher, FileDirectory
 from guardian.adapters.http_witness import HttpWitness
 from guardian.adapters.key_files import load_signer
 from guardian.adapters.ldap_connection import LdapConfig, LdapConnections
@@ -185,6 +185,8 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Guardian:
         background=[PeriodicSync(people.synced, settings.directory_sync_interval_s)]
         if people.synced is not None else [],
     )
+    if people.watcher is not None:
+        guardian.background.append(people.watcher)
     if witness is not None:
         witness.start()  # at once: the journal may sign its last run's tail on opening
     if settings.audit_ship:
@@ -380,6 +382,8 @@ class People:
     secrets: MfaSecrets
     synced: SyncedDirectory | None = None
     source: LdapDirectory | None = None
+    watcher: DirectoryFileWatcher | None = None
+    """Reloads the directory file when it changes (file directory only)."""
 
 
 def build_directory(settings: Settings, policy: CompiledPolicy, clock: Clock) -> People:
@@ -389,7 +393,8 @@ def build_directory(settings: Settings, policy: CompiledPolicy, clock: Clock) ->
     sealer = seed_sealer(settings)
     if settings.directory != "ldap":
         file_directory = FileDirectory(settings.directory_file, sealer)
-        return People(file_directory, file_directory, file_directory)
+        watcher = DirectoryFileWatcher(file_directory, settings.directory_reload_interval_s)
+        return People(file_directory, file_directory, file_directory, watcher=watcher)
     source = build_ldap_source(settings, policy.definition.roles)
     store = FileSnapshotStore(settings.directory_snapshot_file,
                               derive_key(secret, KeyPurpose.DIRECTORY_SNAPSHOT))

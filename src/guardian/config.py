@@ -12,6 +12,7 @@ built, so that ``guardian keys init`` can make one).
 from __future__ import annotations
 
 import ipaddress
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -142,6 +143,18 @@ class Settings(BaseSettings):
     webauthn_origin: str = "http://localhost:8000"
 
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    customer_id_pattern: re.Pattern[str] = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+    """What a customer id looks like in this organisation, matched in full after NFC."""
+    request_head_timeout_s: float = Field(default=10.0, gt=0, le=300)
+    """A request's line and headers must arrive within this long (else 408, closed)."""
+    request_body_timeout_s: float = Field(default=30.0, gt=0, le=600)
+    """A request's body must arrive within this long after its headers (else 408, closed)."""
+    metrics_token: SecretStr | None = None
+    """Bearer token of monitoring: opens ``/v1/metrics`` and the details of ``/v1/health``."""
+    api_docs: bool | None = None
+    """Serve ``/docs`` and ``/openapi.json``; default: in demo mode only (loopback)."""
+    directory_reload_interval_s: float = Field(default=1.0, gt=0, le=3600)
+    """How often the directory file is checked for a change (file directory only)."""
     log_format: Literal["console", "json"] = "console"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
@@ -202,6 +215,10 @@ class Settings(BaseSettings):
                              "GUARDIAN_DIRECTORY_SYNC_INTERVAL_S (else every gap between two "
                              "syncs would deny)")
         return self
+
+    @property
+    def api_docs_served(self) -> bool:
+        return self.demo if self.api_docs is None else self.api_docs
 
     @property
     def ldap_urls(self) -> tuple[str, ...]:

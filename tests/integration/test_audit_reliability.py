@@ -154,6 +154,10 @@ def test_100k_decisions_through_an_outage_all_arrive_exactly_once(
             drop(OpenSearch(spare_url), prefix)
 
 
+_MONITORING = "reliability-metrics-token-0123456789"
+_MONITORING_HEADERS = {"Authorization": f"Bearer {_MONITORING}"}
+
+
 def _serve(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
     proc = subprocess.Popen([GUARDIAN, "serve", "--port", str(port)], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -199,7 +203,8 @@ def test_a_guardian_killed_mid_load_ships_every_acknowledged_decision_once_after
                "GUARDIAN_DIRECTORY_FILE": str(real.directory_file),
                "GUARDIAN_AUDIT_INDEX": "opensearch", "GUARDIAN_OPENSEARCH_URLS": opensearch_url,
                "GUARDIAN_OPENSEARCH_INDEX_PREFIX": prefix, "GUARDIAN_OPENSEARCH_REPLICAS": "0",
-               "GUARDIAN_AUDIT_SHIP_INTERVAL_S": "0.1", "GUARDIAN_AUDIT_DIR": str(ROOT / "audit")}
+               "GUARDIAN_AUDIT_SHIP_INTERVAL_S": "0.1", "GUARDIAN_AUDIT_DIR": str(ROOT / "audit"),
+               "GUARDIAN_METRICS_TOKEN": _MONITORING}
         acked: dict[int, str] = {}
         proc = _serve(env, port)
         stop = threading.Event()
@@ -214,13 +219,14 @@ def test_a_guardian_killed_mid_load_ships_every_acknowledged_decision_once_after
         proc = _serve(env, port)
         try:
             def caught_up() -> bool:
-                shipper = httpx.get(f"http://127.0.0.1:{port}/v1/health").json()["audit"][
-                    "shipper"]
+                shipper = httpx.get(f"http://127.0.0.1:{port}/v1/health",
+                                    headers=_MONITORING_HEADERS).json()["audit"]["shipper"]
                 return bool(shipper["lag_events"] == 0 and shipper["shipped_seq"] > 0)
 
             _wait(caught_up, 60, "the restarted shipper to catch up")
-            last = httpx.get(f"http://127.0.0.1:{port}/v1/health").json()["audit"][
-                "shipper"]["journal_seq"]
+            last = httpx.get(f"http://127.0.0.1:{port}/v1/health",
+                             headers=_MONITORING_HEADERS).json()["audit"]["shipper"][
+                "journal_seq"]
         finally:
             proc.terminate()
             proc.wait(timeout=20)

@@ -30,6 +30,9 @@ pytestmark = pytest.mark.integration
 R = ReasonCode
 MFA = (AuthMethod.PASSWORD, AuthMethod.OTP)
 
+_TOKEN = "ldap-sync-metrics-token-0123456789"
+_MONITORING = {"Authorization": f"Bearer {_TOKEN}"}
+
 
 @pytest.fixture(scope="module")
 def sandbox(ldap_url: str) -> Iterator[LdapSandbox]:
@@ -170,7 +173,7 @@ def test_ldap_down_decides_on_the_snapshot_then_denies_once_it_is_too_old(
     # A restart with LDAP unreachable: same data folder, a port nothing listens on.
     clock = ManualClock(start=time.time())
     down = build(sandbox.settings(tmp_path, ldap_url=f"ldap://127.0.0.1:{closed_port()}",
-                                  directory_max_age_s=600), clock=clock)
+                                  directory_max_age_s=600, metrics_token=_TOKEN), clock=clock)
     try:
         assert down.directory_sync is not None
         assert decide(down, uid).outcome is Outcome.PERMIT
@@ -178,7 +181,7 @@ def test_ldap_down_decides_on_the_snapshot_then_denies_once_it_is_too_old(
             down.directory_sync.sync()
         with TestClient(create_app(down)) as client:
             clock.advance(120)
-            health = client.get("/v1/health").json()
+            health = client.get("/v1/health", headers=_MONITORING).json()
             directory = health["directory"]
             assert health["status"] == "ok" and directory["source"] == "ldap"
             assert directory["users"] >= 2 and 120 <= directory["age_s"] < 130
@@ -189,7 +192,7 @@ def test_ldap_down_decides_on_the_snapshot_then_denies_once_it_is_too_old(
             clock.advance(481)
             decision = decide(down, uid)
             assert decision.reason_codes == (R.DIRECTORY_STALE,)
-            health = client.get("/v1/health").json()
+            health = client.get("/v1/health", headers=_MONITORING).json()
             assert health["status"] == "degraded" and health["directory"]["stale"] is True
             unknown = decide(down, "nobody-at-all")
             assert unknown.reason_codes == (R.DIRECTORY_STALE, R.UNKNOWN_SUBJECT)

@@ -91,6 +91,24 @@ def test_an_event_the_strict_mapping_does_not_know_is_rejected_not_lost(
         assert "strict_dynamic_mapping_exception" in outcome.detail
 
 
+def test_a_decision_with_its_key_client_claims_and_scope_is_indexed(opensearch_url: str) -> None:
+    from audit_index_contract import records
+    from guardian.audit.events import decision_event
+    from guardian.audit.records import ItemStatus
+    from guardian.policy.model import Action, Decision, DecisionRequest, Outcome, Reason
+    from guardian.policy.vocabulary import ReasonCode
+
+    request = DecisionRequest(
+        "carol", Action.READ, "crm", "location", "fraud-prevention", (), client_ip="2001:db8::1",
+        application="fraud-tools", key_id="sha256:0123456789abcdef",
+        client_application="fraud-ui", scope="every SIM swapped this week")
+    decided = Decision("D1", Outcome.PERMIT, (Reason(ReasonCode.PERMITTED, "ok"),), "sha256:x")
+    with opensearch_index(opensearch_url, "claims") as index:
+        index.setup()
+        [outcome] = index.index_events(records([decision_event(request, decided, 1.0)]))
+        assert outcome.status is ItemStatus.CREATED, outcome.detail
+
+
 def test_an_untouched_shipped_trail_verifies_through_a_point_in_time(
     opensearch_url: str, tmp_path: Path
 ) -> None:

@@ -3,10 +3,18 @@
 Passwords are stored as scrypt hashes, TOTP seeds sealed with AES-GCM under the configured
 secret key (see ``policies/demo/directory.yaml`` and ``scripts/make_demo_directory.py``). The
 whole file is held in memory, so look-ups on the decision path are a dictionary access.
+
+While the server runs, :class:`DirectoryFileWatcher` polls the file's identity (modification
+time, inode, size) every interval and, when it changed, parses it whole and swaps the new
+entries in with one assignment: a decision sees the old directory or the new one, never half
+of each. A file that does not parse keeps the last good directory in service; the error is
+logged and shown by ``/v1/health`` until a good file replaces it.
 """
 
 from __future__ import annotations
 
+import os
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +25,11 @@ from guardian.errors import ConfigurationError
 from guardian.identity.passwords import DUMMY_HASH, verify_password
 from guardian.identity.principal import Principal
 from guardian.identity.sealing import Sealer
+from guardian.logging import get_logger
 from guardian.policy.vocabulary import EmployeeType
+
+log = get_logger("guardian.directory")
+_FileIdentity = tuple[int, int, int] | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,9 +46,14 @@ class FileDirectory:
         self.path = path
         self._sealer = sealer
         self._entries: dict[str, _Entry] = {}
+        self._seen: _FileIdentity = None
+        self.reload_error: str | None = None
+        """Why the file's last change could not be loaded (the previous one still serves)."""
+        self.reloads = 0
         self.reload()
 
     def reload(self) -> None:
+        identity = self._identity()
         try:
             raw = load_plain(self.path)
         except OSError as exc:
@@ -48,7 +65,37 @@ class FileDirectory:
         for item in users:
             entry = _parse_entry(item, self.path)
             entries[entry.principal.uid] = entry
-        self._entries = entries
+        self._entries = entries  # one assignment: readers see the old or the new directory
+        self._seen = identity
+        self.reload_error = None
+
+    def reload_if_changed(self) -> bool:
+        """Reload when the file's identity changed since it was last read; ``True`` if the
+        directory in service changed. A file that cannot be read or parsed is reported once
+        (``reload_error``) and the last good directory goes on serving."""
+        identity = self._identity()
+        if identity == self._seen:
+            return False
+        try:
+            self.reload()
+        except Exception as exc:  # noqa: BLE001 - a broken file must never stop the service
+            self._seen = identity  # not retried until the file changes again
+            message = exc.message if isinstance(exc, ConfigurationError) else (
+                f"directory file {self.path}: {type(exc).__name__}: {exc}")
+            self.reload_error = message[:500]
+            log.warning("directory file not reloaded; the previous one stays in service",
+                        error=self.reload_error)
+            return False
+        self.reloads += 1
+        log.info("directory file reloaded", users=len(self._entries))
+        return True
+
+    def _identity(self) -> _FileIdentity:
+        try:
+            st = os.stat(self.path)
+        except OSError:
+            return None
+        return (st.st_mtime_ns, st.st_ino, st.st_size)
 
     def get(self, uid: str) -> Principal | None:
         entry = self._entries.get(uid)
@@ -69,6 +116,35 @@ class FileDirectory:
         if entry is None or entry.sealed_totp is None:
             return None
         return self._sealer.open(entry.sealed_totp, context=f"totp:{uid}")
+
+
+class DirectoryFileWatcher:
+    """Background work of ``guardian serve``: one daemon thread polling the directory file."""
+
+    def __init__(self, directory: FileDirectory, interval_s: float) -> None:
+        self.directory = directory
+        self.interval_s = interval_s
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="guardian-directory-file",
+                                        daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout_s: float = 5.0) -> None:
+        thread, self._thread = self._thread, None
+        if thread is None:
+            return
+        self._stop.set()
+        thread.join(timeout_s)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            self.directory.reload_if_changed()
 
 
 def _parse_entry(item: Any, path: Path) -> _Entry:

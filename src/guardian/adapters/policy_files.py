@@ -21,6 +21,7 @@ from guardian.adapters.yaml_lines import LINE_KEY, load_with_lines
 from guardian.errors import LintFinding, PolicyLintError
 from guardian.policy.definition import (
     Inheritance,
+    JustificationRule,
     ObligationRule,
     PolicyDefinition,
     Purpose,
@@ -129,16 +130,62 @@ def _read_settings(b: _Builder) -> dict[str, Any] | None:
         out["sources"][f"db:{db}"] = Source(rel, _line(cats, raw))
         dbs[db] = {str(c): str(s) for c, s in cats.items() if c != LINE_KEY}
     out["databases"] = dbs
-    purposes: dict[str, Purpose] = {}
-    for name, spec in _entries(raw, "purposes"):
-        spec = spec if isinstance(spec, dict) else {}
-        purposes[name] = Purpose(name, bool(spec.get("consent", False)),
-                                 bool(spec.get("justification", False)),
-                                 str(spec.get("description", "")))
-    out["purposes"] = purposes
+    out["purposes"] = {name: _read_purpose(b, rel, name, spec, raw)
+                       for name, spec in _entries(raw, "purposes")}
     out["roles"] = [name for name, _ in _entries(raw, "roles")]
     out["obligations"] = list(_read_obligations(b, raw, rel))
     return out
+
+
+_PURPOSE_KEYS = {"description", "consent", "justification", "bulk", LINE_KEY}
+_RULE_KEYS = {"min_length", "pattern", LINE_KEY}
+
+
+def _read_purpose(b: _Builder, rel: str, name: str, spec: Any, raw: Any) -> Purpose:
+    """``{description, consent, bulk, justification}``; ``justification`` is ``true`` (the
+    default rule), or ``{min_length: N, pattern: 'REQ-\\d+'}``."""
+    line = _line(spec, raw.get("purposes"))
+    spec = spec if isinstance(spec, dict) else {}
+    for key in sorted(set(spec) - _PURPOSE_KEYS):
+        b.find(rel, line, f"purpose {name}: unknown key {key!r} "
+                          f"(expected {', '.join(sorted(_PURPOSE_KEYS - {LINE_KEY}))})")
+    for key in ("consent", "bulk"):
+        if not isinstance(spec.get(key, False), bool):
+            b.find(rel, line, f"purpose {name}: {key} must be true or false")
+    return Purpose(name, spec.get("consent") is True,
+                   _read_justification(b, rel, name, spec.get("justification", False), line),
+                   str(spec.get("description", "")), bulk=spec.get("bulk") is True)
+
+
+def _read_justification(
+    b: _Builder, rel: str, name: str, spec: Any, line: int
+) -> JustificationRule | None:
+    if spec is False or spec is None:
+        return None
+    if spec is True:
+        return JustificationRule()
+    if not isinstance(spec, dict):
+        b.find(rel, line, f"purpose {name}: justification must be true, false or "
+                          "{min_length: N, pattern: REGEX}")
+        return JustificationRule()
+    line = _line(spec, {LINE_KEY: line})
+    for key in sorted(set(spec) - _RULE_KEYS):
+        b.find(rel, line, f"purpose {name}: justification: unknown key {key!r} "
+                          "(expected min_length, pattern)")
+    rule = JustificationRule()
+    length = spec.get("min_length", rule.min_length)
+    if isinstance(length, bool) or not isinstance(length, int) or not 1 <= length <= 1024:
+        b.find(rel, line, f"purpose {name}: justification min_length must be 1 to 1024")
+        length = rule.min_length
+    pattern = spec.get("pattern")
+    compiled = None
+    if pattern is not None:
+        try:
+            compiled = re.compile(str(pattern))
+        except re.error as exc:
+            b.find(rel, line, f"purpose {name}: justification pattern {pattern!r} is not a "
+                              f"valid regular expression: {exc}")
+    return JustificationRule(length, compiled)
 
 
 def _read_obligations(b: _Builder, raw: dict[str, Any], rel: str) -> Iterator[ObligationRule]:

@@ -28,7 +28,7 @@ from guardian.api.errors import (
     on_unexpected,
     on_validation_error,
 )
-from guardian.api.limits import BodySizeLimit
+from guardian.api.limits import RequestBodyGuard
 from guardian.bootstrap import Guardian
 from guardian.errors import GuardianError
 
@@ -49,14 +49,20 @@ def create_app(guardian: Guardian, *, close_on_shutdown: bool = False) -> FastAP
             if close_on_shutdown:
                 guardian.close()
 
+    docs = guardian.settings.api_docs_served
     app = FastAPI(
         title="Guardian",
         version=__version__,
         summary="Who may touch customer personal data, and the proof of every access.",
         lifespan=lifespan,
+        # The API's map is for developers: on by default in demo mode (loopback only).
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
     )
     app.state.guardian = guardian
-    app.add_middleware(BodySizeLimit, max_bytes=guardian.settings.max_body_bytes)
+    app.state.request_rules = decisions.RulesCache(guardian)
+    app.add_middleware(RequestBodyGuard, max_bytes=guardian.settings.max_body_bytes)
     app.add_exception_handler(GuardianError, on_guardian_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(StarletteHTTPException, on_http_error)

@@ -11,14 +11,16 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import anyio.to_thread
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Header, Query
 from starlette.responses import Response
 
 from guardian.api.deps import AuditorDep, GuardianDep
+from guardian.api.health import monitoring_caller
 from guardian.api.metrics_text import metrics_text
 from guardian.audit.events import AuditAction, trail_access_event
 from guardian.audit.queries import MAX_PAGE, AuditQuery, Cursor, Order, iso_to_millis
 from guardian.bootstrap import Guardian
+from guardian.errors import InvalidToken
 
 router = APIRouter(prefix="/v1", tags=["audit"])
 
@@ -63,7 +65,13 @@ async def search_events(
 
 
 @router.get("/metrics", summary="Prometheus metrics: audit shipping progress and lag")
-async def metrics(guardian: GuardianDep) -> Response:
+async def metrics(
+    guardian: GuardianDep, authorization: Annotated[str | None, Header()] = None,
+) -> Response:
+    """For monitoring holding ``GUARDIAN_METRICS_TOKEN``, or an officer, auditor or DPO."""
+    if monitoring_caller(guardian, authorization) is None:
+        raise InvalidToken("metrics need `Authorization: Bearer <GUARDIAN_METRICS_TOKEN>` "
+                           "or an officer's session")
     return Response(metrics_text(_shipping(guardian)),
                     media_type="text/plain; version=0.0.4; charset=utf-8")
 

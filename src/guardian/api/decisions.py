@@ -5,6 +5,10 @@ Bodies are validated straight from bytes (no intermediate ``dict``), decided on 
 flusher thread fsyncs whole groups of decisions at once. Answers are rendered with orjson.
 The endpoints take no FastAPI dependencies: resolving them cost more than a decision, so the
 application key is checked inline (the same check as ``deps.require_application``).
+
+The trail names the application its key proves (``service.name``) and which key
+(``guardian.key_id``: the first 16 hex digits of the key's SHA-256, the digest the registries
+keep); what the body claims about the client is recorded apart (``guardian.client``).
 """
 
 from __future__ import annotations
@@ -14,9 +18,12 @@ from fastapi import APIRouter, Request
 from pydantic import ValidationError
 from starlette.responses import Response
 
-from guardian.api.deps import application_of
+from guardian.api.deps import check_api_key
 from guardian.api.errors import validation_response
-from guardian.api.schemas import BatchBody, DecisionBody
+from guardian.api.schemas import BatchBody, DecisionBody, RequestRules
+from guardian.bootstrap import Guardian
+from guardian.governance.api_keys import key_digest
+from guardian.policy.definition import PolicyDefinition
 
 router = APIRouter(prefix="/v1", tags=["decisions"])
 _API_KEY_PARAMETER = {"name": "X-API-Key", "in": "header", "required": True,
@@ -27,6 +34,33 @@ def _json(payload: object) -> Response:
     return Response(orjson.dumps(payload), media_type="application/json")
 
 
+class RulesCache:
+    """The :class:`RequestRules` of the policy in force, rebuilt only when the policy changes."""
+
+    def __init__(self, guardian: Guardian) -> None:
+        self._guardian = guardian
+        self._for: PolicyDefinition | None = None
+        self._rules = RequestRules()
+
+    def current(self) -> RequestRules:
+        definition = self._guardian.pipeline.policy.definition
+        if definition is not self._for:
+            self._rules = RequestRules(
+                customer_id_pattern=self._guardian.settings.customer_id_pattern,
+                bulk_purposes=frozenset(p.name for p in definition.purposes.values() if p.bulk))
+            self._for = definition
+        return self._rules
+
+
+def _caller(request: Request) -> tuple[Guardian, str, str, RequestRules]:
+    guardian: Guardian = request.app.state.guardian
+    api_key = request.headers.get("x-api-key")
+    application = check_api_key(guardian, api_key)
+    assert api_key is not None  # check_api_key refused a missing key
+    rules: RulesCache = request.app.state.request_rules
+    return guardian, application, "sha256:" + key_digest(api_key)[:16], rules.current()
+
+
 @router.post(
     "/decisions",
     openapi_extra={"parameters": [_API_KEY_PARAMETER], "requestBody": {
@@ -35,12 +69,13 @@ def _json(payload: object) -> Response:
     summary="Decide one access request",
 )
 async def decide(request: Request) -> Response:
-    guardian, application = application_of(request)
+    guardian, application, key_id, rules = _caller(request)
     try:
-        body = DecisionBody.model_validate_json(await request.body())
+        body = DecisionBody.model_validate_json(await request.body(), context=rules)
     except ValidationError as exc:
         return validation_response(request, exc.errors(include_url=False))
-    decisions = await guardian.pipeline.decide_many_async((body.to_request(application),))
+    decisions = await guardian.pipeline.decide_many_async(
+        (body.to_request(application, key_id),))
     return _json(decisions[0].as_dict())
 
 
@@ -52,11 +87,11 @@ async def decide(request: Request) -> Response:
     summary="Decide many access requests, answered in the same order",
 )
 async def decide_batch(request: Request) -> Response:
-    guardian, application = application_of(request)
+    guardian, application, key_id, rules = _caller(request)
     try:
-        body = BatchBody.model_validate_json(await request.body())
+        body = BatchBody.model_validate_json(await request.body(), context=rules)
     except ValidationError as exc:
         return validation_response(request, exc.errors(include_url=False))
-    requests = [item.to_request(application) for item in body.requests]
+    requests = [item.to_request(application, key_id) for item in body.requests]
     decisions = await guardian.pipeline.decide_many_async(requests)
     return _json({"decisions": [d.as_dict() for d in decisions]})

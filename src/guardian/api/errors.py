@@ -35,9 +35,21 @@ STATUS: dict[type[e.GuardianError], int] = {
 
 _HTTP_CODES = {
     400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found",
-    405: "method_not_allowed", 406: "not_acceptable", 409: "conflict", 413: "payload_too_large",
-    415: "unsupported_media_type", 422: "invalid_request", 429: "too_many_requests",
+    405: "method_not_allowed", 406: "not_acceptable", 408: "request_timeout", 409: "conflict",
+    413: "payload_too_large", 415: "unsupported_media_type", 422: "invalid_request",
+    429: "too_many_requests",
 }
+
+INPUT_CODES = {
+    "json_invalid": "malformed_json",
+    "duplicate_key": "duplicate_key",
+    "invalid_customer_id": "invalid_customer_id",
+    "customers_required": "customers_required",
+    "scope_required": "scope_required",
+    "invalid_client_ip": "invalid_client_ip",
+}
+"""422 codes more precise than ``invalid_request``, by pydantic error type: the first listed
+that a request breaks is its code. Anything else the schema refuses is ``invalid_request``."""
 
 
 def status_of(exc: e.GuardianError) -> int:
@@ -74,8 +86,8 @@ def validation_response(request: Request, raw_errors: Any) -> Response:
          "type": str(err.get("type", ""))}
         for err in raw_errors
     ]
-    code = "malformed_json" if any(d["type"] == "json_invalid" for d in details) \
-        else "invalid_request"
+    types = {d["type"] for d in details}
+    code = next((c for t, c in INPUT_CODES.items() if t in types), "invalid_request")
     # Refused input is never decided, but operators see it (without any secret in it).
     log.warning("invalid request", path=request.url.path, code=code,
                 errors=[f"{'.'.join(d['loc'])}: {d['message']}" for d in details][:10])

@@ -1,26 +1,66 @@
-"""``GET /v1/health``: is this replica able to decide, on which policy, how far is its journal."""
+"""``GET /v1/health``: is this replica able to decide, on which policy, how far is its journal.
+
+Strangers learn only ``{"status": "ok" | "degraded"}``, enough for a load balancer. The
+details (paths, errors, where the signing key comes from, directory and shipping state) are
+for monitoring holding ``GUARDIAN_METRICS_TOKEN`` and for a signed-in security officer, auditor
+or DPO (:func:`monitoring_caller`), as is ``/v1/metrics``.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import hmac
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Header
 
 from guardian import __version__
 from guardian.api.deps import GuardianDep
 from guardian.bootstrap import Guardian
 from guardian.clock import iso_utc_or_none
+from guardian.errors import InvalidToken
+from guardian.identity.authorisation import authorise
+from guardian.policy.vocabulary import AdminRole
 
 router = APIRouter(prefix="/v1", tags=["operations"])
+MONITORING_ROLES = frozenset({AdminRole.SECURITY_OFFICER, AdminRole.AUDITOR, AdminRole.DPO})
 
 
-@router.get("/health", summary="Liveness and the state of the decision path")
-async def health(guardian: GuardianDep) -> dict[str, Any]:
+def monitoring_caller(guardian: Guardian, authorization: str | None) -> str | None:
+    """Who may see operational details: ``"monitoring"`` for the metrics token, the uid of an
+    officer, auditor or DPO with a fresh second factor; ``None`` without credentials. Wrong
+    credentials are refused (401/403), not silently treated as none."""
+    if not authorization:
+        return None
+    if not authorization.startswith("Bearer "):
+        raise InvalidToken("expected `Authorization: Bearer <token>`")
+    token = authorization.removeprefix("Bearer ").strip()
+    configured = guardian.settings.metrics_token
+    if configured is not None and hmac.compare_digest(
+            token.encode(), configured.get_secret_value().encode()):
+        return "monitoring"
+    claims = guardian.sessions.verify(token)
+    caller = authorise(guardian.directory.get(claims.sub), claims, MONITORING_ROLES,
+                       guardian.clock.now(), guardian.settings.admin_mfa_max_age_s)
+    return caller.uid
+
+
+@router.get("/health", summary="Liveness; the state of the decision path for monitoring")
+async def health(
+    guardian: GuardianDep, authorization: Annotated[str | None, Header()] = None,
+) -> dict[str, Any]:
+    allowed = monitoring_caller(guardian, authorization) is not None
+    details = health_details(guardian)
+    return details if allowed else {"status": details["status"]}
+
+
+def health_details(guardian: Guardian) -> dict[str, Any]:
+    """Everything health knows; ``status`` is ``degraded`` if any part is."""
     journal = guardian.journal
     directory = directory_health(guardian)
     audit = audit_health(guardian)
     return {
-        "status": "degraded" if directory["stale"] or audit["degraded"] else "ok",
+        "status": "degraded" if directory["stale"] or directory.get("degraded")
+        or audit["degraded"] else "ok",
         "version": __version__,
         "policy_version": guardian.policy.definition.version,
         "demo": guardian.settings.demo,
@@ -64,8 +104,11 @@ def directory_health(guardian: Guardian) -> dict[str, Any]:
     one makes every decision deny (``directory_stale``)."""
     synced = guardian.directory_sync
     if synced is None:
+        # A file that changed but does not parse leaves the previous one serving: degraded.
+        reload_error = getattr(guardian.directory, "reload_error", None)
         return {"source": "file", "users": sum(1 for _ in guardian.directory.principals()),
-                "age_s": None, "stale": False}
+                "age_s": None, "stale": False, "reload_error": reload_error,
+                "degraded": reload_error is not None}
     status = synced.status(guardian.clock.now())
     return {
         "source": "ldap",

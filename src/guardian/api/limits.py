@@ -1,17 +1,111 @@
-"""ASGI middleware refusing request bodies over the configured size with 413, before parsing."""
+"""ASGI middleware guarding request bodies before any endpoint sees them.
+
+A body over the configured size is refused with 413 while it is being read; a JSON body with a
+key written twice in one object is refused with 422 ``duplicate_key`` (a parser keeps the last
+value, so ``{"subject": mallory, ..., "subject": alice}`` would decide for one person while a
+proxy, a log or a WAF saw the other). The body is read once, checked, and handed on whole.
+
+The duplicate check is cheap on the hot path: orjson parses the body and its keys are counted
+against the colons of the text (see :func:`duplicate_key`); only a body whose counts do not
+settle it takes the exact, slower check with ``json``'s ``object_pairs_hook``.
+"""
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
+import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from guardian.api.errors import error_response
+from guardian.logging import get_logger
+
+log = get_logger("guardian.api")
+
+
+class _Duplicate(Exception):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _key_count(node: Any) -> int:
+    count = 0
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if type(item) is dict:
+            count += len(item)
+            stack.extend(item.values())
+        elif type(item) is list:
+            stack.extend(item)
+    return count
+
+
+def _colons_in_strings(node: Any) -> int:
+    count = 0
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if type(item) is str:
+            count += item.count(":")
+        elif type(item) is dict:
+            count += sum(key.count(":") for key in item)
+            stack.extend(item.values())
+        elif type(item) is list:
+            stack.extend(item)
+    return count
+
+
+def _refuse_repeats(pairs: list[tuple[str, Any]]) -> None:
+    seen: set[str] = set()
+    for key, _value in pairs:
+        if key in seen:
+            raise _Duplicate(key)
+        seen.add(key)
+
+
+def duplicate_key(raw: bytes) -> str | None:
+    """The first key written twice in one object of the JSON text ``raw``, or ``None`` (also
+    when ``raw`` is not JSON at all: the endpoint's parser refuses that on its own terms).
+
+    Every key in the text is followed by a colon, so ``keys in the text <= colons in the text -
+    colons inside its strings``. Parsing keeps one key of each repeated pair, so when the parsed
+    objects hold exactly that many keys, none was repeated. Colons inside strings are counted on
+    the parsed strings, which equal the written ones unless a ``\\u`` escape wrote a colon:
+    with any ``\\u`` in the text, and whenever the counts differ, the exact check decides.
+    """
+    try:
+        parsed = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return _exact_duplicate(raw)  # NaN, other encodings: what json accepts, pydantic may
+    keys, colons = _key_count(parsed), raw.count(b":")
+    if keys == colons:
+        return None
+    if b"\\u" not in raw and keys == colons - _colons_in_strings(parsed):
+        return None
+    return _exact_duplicate(raw)
+
+
+def _exact_duplicate(raw: bytes) -> str | None:
+    try:
+        json.loads(raw, object_pairs_hook=_refuse_repeats)
+    except _Duplicate as found:
+        return found.key
+    except (ValueError, RecursionError):
+        return None
+    return None
 
 
 class _TooLarge(Exception):
     pass
 
 
-class BodySizeLimit:
+class RequestBodyGuard:
+    """Reads an HTTP request's body (at most ``max_bytes``), refuses duplicate JSON keys and
+    replays the body to the application as one message."""
+
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
         self.max_bytes = max_bytes
@@ -20,40 +114,61 @@ class BodySizeLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        if self._declared_too_large(scope):
+            await self._too_large(scope, receive, send)
+            return
+        try:
+            body, disconnected = await self._read(receive)
+        except _TooLarge:
+            await self._too_large(scope, receive, send)
+            return
+        if disconnected:
+            return  # the client left (or timed out) mid-body: nothing to decide, no one to answer
+        if body and body.lstrip()[:1] in (b"{", b"["):
+            key = duplicate_key(body)
+            if key is not None:
+                log.warning("invalid request", path=scope.get("path"), code="duplicate_key",
+                            key=key[:64])
+                response = error_response(422, "duplicate_key",
+                                          f"key {key[:64]!r} appears twice in one object")
+                await response(scope, receive, send)
+                return
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+    def _declared_too_large(self, scope: Scope) -> bool:
         for name, value in scope.get("headers", ()):
             if name == b"content-length":
                 try:
-                    too_big = int(value) > self.max_bytes
+                    return int(value) > self.max_bytes
                 except ValueError:
-                    too_big = True
-                if too_big:
-                    await self._refuse(scope, receive, send)
-                    return
+                    return True
+        return False
+
+    async def _read(self, receive: Receive) -> tuple[bytes, bool]:
+        chunks: list[bytes] = []
         seen = 0
-        started = False
-
-        async def limited_receive() -> Message:
-            nonlocal seen
+        while True:
             message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
-                    raise _TooLarge
-            return message
+            if message["type"] == "http.disconnect":
+                return b"".join(chunks), True
+            chunk = message.get("body", b"")
+            seen += len(chunk)
+            if seen > self.max_bytes:
+                raise _TooLarge
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return chunks[0] if len(chunks) == 1 else b"".join(chunks), False
 
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
-        try:
-            await self.app(scope, limited_receive, tracking_send)
-        except _TooLarge:
-            if not started:
-                await self._refuse(scope, receive, send)
-
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
         response = error_response(
             413, "payload_too_large", f"request body is larger than {self.max_bytes} bytes")
         await response(scope, receive, send)

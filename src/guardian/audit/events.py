@@ -65,6 +65,13 @@ def decision_event(
         guardian["justification"] = request.justification
     if decision.obligations:
         guardian["obligations"] = [o.as_dict() for o in decision.obligations]
+    if request.key_id:
+        guardian["key_id"] = request.key_id
+    if request.scope:
+        guardian["scope"] = request.scope
+    if request.client_application:
+        # What the client claims about itself, beside (never instead of) what its key proves.
+        guardian["client"] = {"application": request.client_application}
     event: dict[str, Any] = {
         "@timestamp": timestamp(at),
         "event": {
@@ -79,7 +86,7 @@ def decision_event(
     if request.client_ip:
         event["source"] = {"ip": request.client_ip}
     if request.application:
-        event["service"] = {"name": request.application}
+        event["service"] = {"name": request.application}  # authenticated by its API key
     return event
 
 

@@ -52,6 +52,7 @@ def serve(
     import uvicorn
 
     from guardian.api import create_app
+    from guardian.api.server import DeadlineHttpToolsProtocol
     from guardian.bootstrap import build
     from guardian.logging import configure_logging
 
@@ -63,7 +64,9 @@ def serve(
     console.print(f"[bold]Guardian[/] on http://{settings.host}:{settings.port} ({mode})")
     try:
         uvicorn.run(create_app(guardian, close_on_shutdown=True), host=settings.host,
-                    port=settings.port, log_level="warning", access_log=False)
+                    port=settings.port, log_level="warning", access_log=False,
+                    http=DeadlineHttpToolsProtocol.with_timeouts(
+                        settings.request_head_timeout_s, settings.request_body_timeout_s))
     finally:
         guardian.close()
 

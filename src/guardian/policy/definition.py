@@ -8,6 +8,7 @@ definition that lints clean.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
@@ -36,11 +37,45 @@ class Sensitivity:
 
 
 @dataclass(frozen=True, slots=True)
+class JustificationRule:
+    """What a justification must look like for a purpose: at least ``min_length`` characters
+    once trimmed, at least one letter or digit, and (if set) a reference matching ``pattern``
+    somewhere in it (e.g. ``REQ-\\d+``), so that ``" "`` or ``"-"`` never justify anything."""
+
+    min_length: int = 8
+    pattern: re.Pattern[str] | None = None
+
+    def problem(self, text: str | None) -> str | None:
+        """Why ``text`` does not meet the rule, or ``None`` when it does."""
+        trimmed = (text or "").strip()
+        if not trimmed:
+            return "a justification is needed"
+        if len(trimmed) < self.min_length or not any(c.isalnum() for c in trimmed):
+            return f"the justification must be at least {self.min_length} characters of text"
+        if self.pattern is not None and self.pattern.search(trimmed) is None:
+            return f"the justification must cite a reference matching {self.pattern.pattern}"
+        return None
+
+    def describe(self) -> str:
+        parts = [f"at least {self.min_length} characters"]
+        if self.pattern is not None:
+            parts.append(f"a reference matching {self.pattern.pattern}")
+        return " and ".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
 class Purpose:
     name: str
     needs_consent: bool = False
-    needs_justification: bool = False
+    justification: JustificationRule | None = None
+    """The rule a justification must meet; ``None``: the purpose needs none."""
     description: str = ""
+    bulk: bool = False
+    """A request may name no customer (it then says what it covers in ``resource.scope``)."""
+
+    @property
+    def needs_justification(self) -> bool:
+        return self.justification is not None
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,7 +27,15 @@ class DecisionRequest:
     session_token: str | None = None
     justification: str | None = None
     client_ip: str | None = None
+    """The address of the person behind the application, as the application reports it."""
     application: str | None = None
+    """The application authenticated by its API key."""
+    key_id: str | None = None
+    """Which of its keys it presented."""
+    client_application: str | None = None
+    """What the client says it is (``context.application``): recorded, never trusted."""
+    scope: str | None = None
+    """What a bulk request (no customer named) covers, in the caller's words."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -140,9 +140,11 @@ class DecisionPipeline:
         if session_reason is not None:
             denials.append(session_reason)
         purpose = definition.purposes.get(request.purpose)
-        if purpose is not None and purpose.needs_justification and not request.justification:
-            denials.append(Reason(
-                R.JUSTIFICATION_REQUIRED, f"purpose {request.purpose} needs a justification"))
+        if purpose is not None and purpose.justification is not None:
+            problem = purpose.justification.problem(request.justification)
+            if problem is not None:
+                denials.append(Reason(R.JUSTIFICATION_REQUIRED, f"purpose {request.purpose}: "
+                                      f"{problem} ({purpose.justification.describe()})"))
         if purpose is not None and purpose.needs_consent:
             consent_reason = self._check_consent(request)
             if consent_reason is not None:

@@ -23,6 +23,8 @@ from support import demo_settings
 from tamper_cases import witnessed
 from witness_support import WITNESS_SECRET, witness_server
 
+MONITORING = "witness-test-metrics-token-0123456789"
+
 
 def _checkpoint(seq: int) -> dict[str, object]:
     return {"guardian": {"checkpoint": {"seq": seq, "hash": f"{seq:064x}", "key_id": "k",
@@ -116,7 +118,7 @@ def test_every_checkpoint_of_a_running_guardian_reaches_the_witness(tmp_path: Pa
     with witness_server(tmp_path / "w.jsonl") as server:
         guardian = build(demo_settings(
             tmp_path, audit_witness_url=server.url, audit_witness_secret=WITNESS_SECRET,
-            audit_checkpoint_every_events=10, journal_fsync=False))
+            audit_checkpoint_every_events=10, journal_fsync=False, metrics_token=MONITORING))
         try:
             for batch in (25, 3):
                 guardian.pipeline.decide_many([
@@ -126,8 +128,9 @@ def test_every_checkpoint_of_a_running_guardian_reaches_the_witness(tmp_path: Pa
             assert witness is not None
             _until(lambda: witness.stats()["delivered_total"] >= 1)
             with TestClient(create_app(guardian)) as client:
-                health = client.get("/v1/health").json()["audit"]["witness"]
-                metrics = client.get("/v1/metrics").text
+                monitoring = {"Authorization": f"Bearer {MONITORING}"}
+                health = client.get("/v1/health", headers=monitoring).json()["audit"]["witness"]
+                metrics = client.get("/v1/metrics", headers=monitoring).text
         finally:
             guardian.close()  # signs the tail: that checkpoint goes too
         received = server.received()

@@ -15,6 +15,7 @@ from guardian.adapters.opensearch_setup import apply_design, ism_policy_body
 from guardian.audit.checkpoints import checkpoint_event
 from guardian.audit.events import (
     AuditAction,
+    decision_event,
     governance_event,
     session_event,
     trail_access_event,
@@ -23,8 +24,16 @@ from guardian.audit.queries import AuditQuery, Cursor, Order
 from guardian.audit.records import StepOutcome
 from guardian.audit.schema import mapping_problems
 from guardian.errors import ConfigurationError
+from guardian.policy.model import Action, Decision, DecisionRequest, Outcome, Reason
+from guardian.policy.vocabulary import ReasonCode
 from support import ROOT
 
+RECORDED = DecisionRequest(
+    "carol", Action.READ, "crm", "location", "fraud-prevention", (), justification="FR-1",
+    client_ip="2001:db8::1", application="fraud-tools", key_id="sha256:0123456789abcdef",
+    client_application="fraud-ui", scope="every SIM swapped this week")
+DECIDED = Decision("D1", Outcome.PERMIT, (Reason(ReasonCode.PERMITTED, "ok"),), "sha256:x",
+                   roles=("fraud-analyst",), mfa_age_s=3)
 SEALED = {"seq": 7, "prev_hash": "0" * 64, "hash": "1" * 64}
 
 
@@ -37,6 +46,7 @@ EVENTS = {
     "decision_with_everything": {**decision(2), "source": {"ip": "10.2.3.4"}, "guardian": {
         **decision(2)["guardian"], "mfa_age_s": 12, "justification": "INC-4711",
         "obligations": [{"type": "mask", "fields": ["iban"]}]}},
+    "decision_as_the_api_records_it": decision_event(RECORDED, DECIDED, 1.0),
     "session_created": session_event(AuditAction.SESSION_CREATED, "alice", 1.0,
                                      session_id="s1", amr=["pwd", "otp"]),
     "session_failed": session_event(AuditAction.SESSION_FAILED, "alice", 1.0,

@@ -198,3 +198,40 @@ def test_durations_are_read_in_seconds(value: object, seconds: int | None) -> No
 def test_a_bad_duration_is_refused(value: object) -> None:
     with pytest.raises(ValueError, match="bad duration"):
         parse_duration(value)
+
+
+def test_the_shipped_justification_rules_and_bulk_purposes_are_read() -> None:
+    policy = load_policy(POLICIES)
+    rule = policy.purposes["legal-requisition"].justification
+    assert rule is not None and rule.pattern is not None
+    assert rule.problem("REQ-2026-118") is None
+    for blank in (None, "", " ", "-", "--------", "the police asked"):
+        assert rule.problem(blank) is not None, blank
+    assert policy.purposes["fraud-prevention"].bulk
+    assert not policy.purposes["customer-care"].bulk
+
+
+@pytest.mark.parametrize(("spec", "message"), [
+    ("{min_length: 8, pattern: 'REQ-(\\d+'}", "not a valid regular expression"),
+    ("{min_length: 0}", "min_length must be 1 to 1024"),
+    ("{min_len: 8}", "unknown key 'min_len'"),
+    ("yes please", "justification must be true, false or"),
+])
+def test_a_bad_justification_rule_is_found_at_its_line(
+    root: Path, spec: str, message: str
+) -> None:
+    path = root / "guardian.yaml"
+    old = "    justification: {min_length: 8, pattern: 'REQ-\\d+'}"
+    number = _replace(path, old, f"    justification: {spec}")
+    _, findings = read_policy(root)
+    finding = _only(findings)
+    assert finding.path == str(path) and number - 2 <= finding.line <= number, finding
+    assert message in finding.message
+
+
+def test_an_unknown_purpose_key_is_found(root: Path) -> None:
+    path = root / "guardian.yaml"
+    old = '  fraud-prevention: {description: "detecting and investigating fraud", bulk: true}'
+    number = _replace(path, old, old.replace("bulk: true", "bluk: true"))
+    finding = _only(read_policy(root)[1])
+    assert finding.line == number and "unknown key 'bluk'" in finding.message

@@ -26,7 +26,7 @@ def _trail(client: TestClient, signer: Signer, guardian: Guardian) -> str:
     erin = signer.token("erin")
     _decide(client, decision_body("erin", erin, action="export", resource="crm/location",
                                   purpose="legal-requisition", customers=["C-1001"],
-                                  justification="<script>alert('x')</script>"))
+                                  justification="REQ-7 <script>alert('x')</script>"))
     judy = signer.token("judy")
     assert guardian.audit.shipper.drain(max_wait_s=5).caught_up
     return judy
@@ -133,10 +133,11 @@ def test_the_access_report_page_is_readable_and_escapes_what_it_shows(
 def test_health_and_metrics_show_the_shipping_progress(
     client: TestClient, signer: Signer, guardian: Guardian
 ) -> None:
-    _trail(client, signer, guardian)
+    judy = _trail(client, signer, guardian)
+    auditor = {"Authorization": f"Bearer {judy}"}
 
-    audit = client.get("/v1/health").json()["audit"]
-    metrics = client.get("/v1/metrics")
+    audit = client.get("/v1/health", headers=auditor).json()["audit"]
+    metrics = client.get("/v1/metrics", headers=auditor)
 
     assert audit["index"]["kind"] == "sqlite" and audit["degraded"] is False
     shipper = audit["shipper"]

@@ -1,19 +1,29 @@
-"""`/v1/health` names the directory source; a file directory is never stale."""
+"""`/v1/health` names the directory source; a file directory is never stale, and is watched."""
 
 from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
+from guardian.adapters.file_directory import DirectoryFileWatcher
 from guardian.bootstrap import Guardian
+from guardian.clock import ManualClock
+from guardian.policy.vocabulary import AuthMethod
 
 
-def test_health_shows_the_file_directory_with_its_user_count(client: TestClient) -> None:
-    body = client.get("/v1/health").json()
+def test_health_shows_the_file_directory_with_its_user_count(
+    client: TestClient, guardian: Guardian, clock: ManualClock
+) -> None:
+    token, _ = guardian.signer.issue("ivan", (AuthMethod.PASSWORD, AuthMethod.OTP),
+                                     clock.now(), clock.now(), 600)
+    body = client.get("/v1/health", headers={"Authorization": f"Bearer {token}"}).json()
     assert body["status"] == "ok"
-    assert body["directory"] == {"source": "file", "users": 11, "age_s": None, "stale": False}
+    directory = body["directory"]
+    assert {k: directory[k] for k in ("source", "users", "age_s", "stale")} == {
+        "source": "file", "users": 11, "age_s": None, "stale": False}
+    assert directory["reload_error"] is None
 
 
-def test_a_file_directory_starts_no_background_work(guardian: Guardian) -> None:
-    # The audit shipper is the only background work left without a directory to sync.
+def test_a_file_directory_runs_its_watcher_beside_the_shipper(guardian: Guardian) -> None:
     assert guardian.directory_sync is None
-    assert guardian.background == [guardian.audit.shipper]
+    assert guardian.audit.shipper in guardian.background
+    assert any(isinstance(task, DirectoryFileWatcher) for task in guardian.background)

@@ -54,10 +54,8 @@ BAD_FIELDS = [
     ("resource.customer_ids", "C-1001"),
     ("resource.customer_ids", [1001]),
     ("resource.customer_ids", ["C-1"] * 1001),
-    ("resource.customer_ids", ["C-1\x7f"]),
     ("purpose", _DELETE),
     ("purpose", "x" * 200),
-    ("context.client_ip", "not-an-ip"),
     ("unexpected", "field"),
     ("justification", "x" * 2000),
 ]
