@@ -28,7 +28,7 @@ from guardian.adapters.webauthn_relying_party import WebAuthnRelyingParty
 from guardian.adapters.yaml_lines import load_plain
 from guardian.audit.checkpoints import Checkpointer, CheckpointSigner
 from guardian.audit.journal import FileJournal
-from guardian.audit.ship_state import state_path
+from guardian.audit.ship_state import load_state, state_path
 from guardian.audit.shipper import Shipper, ShipperConfig
 from guardian.clock import SystemClock
 from guardian.config import Settings
@@ -130,8 +130,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Guardian:
     if settings.customers_file is not None and not store.has_consents():
         seed_consents(store, read_consents(settings), clock.now())
     checkpoint_signer = build_checkpoint_signer(settings)
-    journal = FileJournal(settings.journal_file, fsync=settings.journal_fsync,
-                          checkpointer=build_checkpointer(settings, checkpoint_signer, clock))
+    journal = open_journal(settings, checkpoint_signer, clock)
     audit = build_audit_trail(settings, journal, checkpoint_signer, clock)
     lockout = LockoutPolicy(settings.lockout_max_failures, settings.lockout_base_s,
                             settings.lockout_max_s)
@@ -182,6 +181,15 @@ def build_checkpointer(
 ) -> Checkpointer:
     return Checkpointer(signer, clock.now, every_events=settings.audit_checkpoint_every_events,
                         every_s=settings.audit_checkpoint_every_s)
+
+
+def open_journal(settings: Settings, signer: CheckpointSigner, clock: Clock) -> FileJournal:
+    """The journal, sealing every group commit; it continues from the last event the index
+    acknowledged (the shipper's state) if it ends before it (``chain_regressed``)."""
+    shipped = load_state(state_path(settings.journal_file))
+    return FileJournal(settings.journal_file, fsync=settings.journal_fsync,
+                       checkpointer=build_checkpointer(settings, signer, clock),
+                       known=(shipped.seq, shipped.hash) if shipped.seq > 0 else None)
 
 
 def build_audit_index(settings: Settings) -> AuditIndex:
@@ -242,8 +250,7 @@ class Shipping:
 def build_shipping(settings: Settings, *, clock: Clock | None = None) -> Shipping:
     clock = clock or SystemClock()
     signer = build_checkpoint_signer(settings)
-    journal = FileJournal(settings.journal_file, fsync=settings.journal_fsync,
-                          checkpointer=build_checkpointer(settings, signer, clock))
+    journal = open_journal(settings, signer, clock)
     return Shipping(journal, build_audit_trail(settings, journal, signer, clock))
 
 

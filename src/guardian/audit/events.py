@@ -32,6 +32,7 @@ class AuditAction(StrEnum):
     API_KEY_REVOKED = "governance.api_key_revoked"
     TRAIL_SEARCHED = "audit.trail_searched"
     CUSTOMER_REPORT_PRODUCED = "audit.customer_report_produced"
+    CHAIN_REGRESSED = "audit.chain_regressed"
 
 
 @functools.lru_cache(maxsize=256)

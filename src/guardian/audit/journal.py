@@ -1,5 +1,27 @@
 """The local audit journal: an append-only JSON Lines file, hash-chained, fsynced in groups.
 
+What it guarantees (with a signing key, as Guardian always runs it):
+
+- **No acknowledged event outside a signature.** Every group commit is written as the group's
+  events followed by a *seal* line, an Ed25519 signature over the (seq, hash) of the group's
+  last event, in one ``write`` and one ``fsync``; no appender of the group is answered before
+  that. The seal is not an event: it takes no sequence number and readers (the shipper, the
+  verifier) skip it.
+- **What follows the last signature was never acknowledged.** On opening, the bytes after the
+  last valid seal (or, in a journal written before seals, the last valid checkpoint) are moved
+  to ``<journal>.quarantine-<time>`` next to it, never signed into the chain and never shipped;
+  the chain continues from the last signed event. :meth:`FileJournal.health` reports it.
+- **The file is the one it opened.** Each commit compares the open file with the path (device,
+  inode, link count) before writing and after syncing; a journal unlinked or replaced fails the
+  commit (every waiting appender gets :class:`~guardian.errors.AuditUnavailable`, so decisions
+  deny ``audit_unavailable``), raises the ``journal_replaced`` alarm and refuses every later
+  append until a restart; what the unlinked file held is copied next to the journal.
+- **The chain never goes backwards.** Given a position known elsewhere (the shipper's state:
+  the index acknowledged that event), a journal that ends before it (deleted or cut back while
+  stopped) is moved aside and the chain continues from that position, with a signed checkpoint
+  and an ``audit.chain_regressed`` event, and the ``chain_regressed`` alarm is raised: it never
+  restarts at seq 1 when the index already holds later events.
+
 An append returns only once its event is on disk (``fsync``). Concurrent appenders share one
 ``fsync`` (group commit): the first to find no flush in progress writes everything pending and
 syncs it, the others wait for it. Asynchronous callers (the HTTP API) never block their event
@@ -9,8 +31,8 @@ refused with :class:`~guardian.errors.AuditUnavailable`, the file is cut back to
 byte and the chain resumes from the last durable event: an acknowledged event is never lost,
 and an event whose write failed is not left behind to fork the chain.
 
-On opening, a torn last line (a crash mid-write; never acknowledged) is cut off and the chain
-continues from the last whole event.
+Without a signing key (tests, tools) there are no seals: on opening only a torn last line
+(a crash mid-write; never acknowledged) is cut off.
 
 With a :class:`~guardian.audit.checkpoints.Checkpointer`, a signed checkpoint event follows
 every N events (after the batch that reached N), is appended when T seconds passed
@@ -26,27 +48,47 @@ import contextlib
 import os
 import threading
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import orjson
+import structlog
 
 from guardian.audit.chain import GENESIS, seal
-from guardian.audit.checkpoints import Checkpointer
+from guardian.audit.checkpoints import Checkpointer, CheckpointVerifier
+from guardian.audit.events import AuditAction, timestamp
 from guardian.audit.journal_files import (
     JournalReader,
     copy_tail,
     fsync_dir,
+    identity_problem,
     lock_exclusively,
-    recover_tail,
     starts_with_checkpoint,
 )
-from guardian.audit.records import JournalRecord, is_checkpoint
+from guardian.audit.journal_recovery import Quarantine, recover
+from guardian.audit.records import JournalRecord, is_checkpoint, is_seal_line
 from guardian.errors import AuditUnavailable
 from guardian.policy.model import AuditReceipt
 
 _REFUSED = "audit journal write failed; event not recorded"
+log = structlog.get_logger("guardian.audit")
+
+JOURNAL_REPLACED = "journal_replaced"
+CHAIN_REGRESSED = "chain_regressed"
+TAIL_QUARANTINED = "tail_quarantined"
+JOURNAL_UNAVAILABLE = "journal_unavailable"
+
+
+class _Replaced(OSError):
+    """The journal's path no longer names the open file."""
+
+
+@dataclass(frozen=True, slots=True)
+class JournalAlarm:
+    code: str
+    message: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,11 +105,22 @@ class FileJournal:
     """A :class:`guardian.ports.AuditJournal` on a local file."""
 
     def __init__(
-        self, path: Path, *, fsync: bool = True, checkpointer: Checkpointer | None = None
+        self, path: Path, *, fsync: bool = True, checkpointer: Checkpointer | None = None,
+        known: tuple[int, str] | None = None,
     ) -> None:
+        """``known``: the (seq, hash) of an event known to have been journalled (the last one
+        the index acknowledged); a journal ending before it continues from it."""
         self.path = path
         self._fsync = fsync
         self._checkpointer = checkpointer
+        self._signer = checkpointer.signer if checkpointer is not None else None
+        self._verifier = CheckpointVerifier([self._signer.public_key]) \
+            if self._signer is not None else None
+        self._known = known
+        self._alarms: dict[str, str] = {}
+        self._replaced: str | None = None
+        self.quarantine: Quarantine | None = None
+        """What the last opening set aside after the journal's last signature."""
         self._since_checkpoint = 0
         self._reader = JournalReader(path)
         self._cond = threading.Condition(threading.Lock())
@@ -86,10 +139,15 @@ class FileJournal:
         self._waiters: list[_Waiter] = []
         self._flusher: threading.Thread | None = None
         self._stopping = False
+        self._regressed_from: tuple[int, str] | None = None
         try:
             self._open()
         except OSError as exc:
             self._open_error = f"audit journal {path} cannot be opened: {exc.strerror}"
+            log.error("audit_journal_unavailable", path=str(path), error=exc.strerror)
+        if self._regressed_from is not None and self._open_error is None:
+            with self._cond, contextlib.suppress(AuditUnavailable):  # then appends refuse
+                self._continue_after_regression(*self._regressed_from)
 
     # -- public -------------------------------------------------------------------------
 
@@ -108,6 +166,24 @@ class FileJournal:
     @property
     def checkpointer(self) -> Checkpointer | None:
         return self._checkpointer
+
+    @property
+    def alarms(self) -> tuple[JournalAlarm, ...]:
+        alarms = dict(self._alarms)
+        if self._open_error is not None and self._replaced is None:
+            alarms.setdefault(JOURNAL_UNAVAILABLE, self._open_error)
+        return tuple(JournalAlarm(code, message) for code, message in alarms.items())
+
+    def health(self) -> dict[str, Any]:
+        """The journal's part of ``/v1/health``: its end, its alarms, what was quarantined."""
+        alarms = self.alarms
+        return {
+            "last_seq": self._durable_seq,
+            "status": "alarm" if alarms else "ok",
+            "sealed": self._signer is not None,
+            "alarms": [{"code": a.code, "message": a.message} for a in alarms],
+            "quarantine": asdict(self.quarantine) if self.quarantine is not None else None,
+        }
 
     # -- reading and trimming (the shipper) ---------------------------------------------
 
@@ -274,20 +350,26 @@ class FileJournal:
         """Write and sync everything pending; called with the lock held, releases it meanwhile."""
         batch, self._pending = self._pending, []
         last_seq, last_hash = self._next_seq - 1, self._prev_hash
-        data = b"".join(batch)
         fd = self._fd
         self._flushing = True
         self._cond.release()
         error: OSError | None = None
+        data = b""
         try:
+            if self._signer is not None:
+                # The seal travels in the same write and fsync as the events it covers.
+                batch.append(self._signer.seal_line(last_seq, last_hash))
+            data = b"".join(batch)
             if fd is None:
                 raise OSError(9, "journal file is closed")
+            self._check_identity(fd)
             view = memoryview(data)
             while view:
                 written = os.write(fd, view)
                 view = view[written:]
             if self._fsync:
                 os.fsync(fd)
+            self._check_identity(fd)  # replaced meanwhile: what was written there is lost
         except OSError as exc:
             error = exc
         finally:
@@ -327,7 +409,14 @@ class FileJournal:
             with contextlib.suppress(RuntimeError):  # that loop is closed: nobody waits
                 loop.call_soon_threadsafe(_resolve, settled)
 
+    def _check_identity(self, fd: int) -> None:
+        problem = identity_problem(fd, self.path)
+        if problem is not None:
+            raise _Replaced(0, problem)
+
     def _roll_back(self, error: OSError) -> None:
+        if isinstance(error, _Replaced):
+            self._on_replaced(str(error.strerror))
         self._durable_at_failure[self._generation] = self._durable_seq
         self._generation += 1
         self._pending = []
@@ -343,10 +432,30 @@ class FileJournal:
             self._truncate_to = self._durable_offset
             self._close_quietly()
         self._open_error = f"audit journal {self.path} write failed: {error.strerror}"
+        log.error("audit_journal_write_failed", path=str(self.path), error=error.strerror,
+                  durable_seq=self._durable_seq)
+
+    def _on_replaced(self, problem: str) -> None:
+        """The journal was unlinked or replaced under us: refuse every append from now on (a
+        new file at the path would restart or fork the chain), keep what the old one held."""
+        rescued = ""
+        if self._fd is not None and self._durable_offset > 0:
+            target = self.path.with_name(f"{self.path.name}.unlinked-{_stamp()}")
+            try:
+                os.close(copy_tail(self._fd, 0, self._durable_offset, target, fsync=self._fsync))
+                rescued = f"; its {self._durable_offset} durable bytes were copied to {target}"
+            except OSError as exc:
+                rescued = f"; copying its content out failed: {exc.strerror}"
+        self._replaced = f"{problem}: appends are refused until a restart{rescued}"
+        self._alarms[JOURNAL_REPLACED] = self._replaced
+        log.critical("audit_journal_replaced", path=str(self.path), problem=problem,
+                     durable_seq=self._durable_seq, rescued=bool(rescued.startswith("; its")))
 
     # -- opening and recovery -----------------------------------------------------------
 
     def _ensure_open(self) -> None:
+        if self._replaced is not None:
+            raise AuditUnavailable(f"audit journal {self._replaced}")
         if self._open_error is None and self._fd is not None:
             return
         self._close_quietly()
@@ -368,7 +477,8 @@ class FileJournal:
             if self._truncate_to is not None:
                 os.ftruncate(fd, self._truncate_to)
                 self._truncate_to = None
-            offset, last = recover_tail(fd)
+            recovered = recover(fd, self.path, self._verifier, fsync=self._fsync,
+                                now=datetime.now(UTC))
             if not existed and self._fsync:
                 fsync_dir(self.path.parent)
         except (OSError, ValueError, KeyError) as exc:
@@ -377,7 +487,10 @@ class FileJournal:
                 raise
             raise OSError(0, "last event is unreadable; run `guardian audit verify`") from exc
         self._fd = fd
-        self._durable_offset = offset
+        self._durable_offset = recovered.end
+        last = recovered.last
+        if recovered.quarantine is not None:
+            self._quarantined(recovered.quarantine)
         if last is not None:
             self._durable_seq = int(last["guardian"]["seq"])
             self._durable_hash = str(last["guardian"]["hash"])
@@ -386,12 +499,61 @@ class FileJournal:
                 self._checkpointer.make_due()  # sign the tail left by the last run soon
         self._next_seq = self._durable_seq + 1
         self._prev_hash = self._durable_hash
+        known, self._known = self._known, None  # checked on the first opening only
+        if known is not None and known[0] > self._durable_seq:
+            self._regressed_from = known
+
+    def _quarantined(self, q: Quarantine) -> None:
+        self.quarantine = q
+        seqs = f" (events {q.first_seq}..{q.last_seq})" if q.first_seq is not None else ""
+        self._alarms[TAIL_QUARANTINED] = (
+            f"{q.lines} line(s){seqs} after the journal's last signature were never "
+            f"acknowledged; set aside in {q.file}")
+        log.warning("audit_journal_tail_quarantined", path=str(self.path), file=q.file,
+                    lines=q.lines, bytes=q.bytes, first_seq=q.first_seq, last_seq=q.last_seq)
+
+    def _continue_after_regression(self, seq: int, hash_: str) -> None:
+        """The journal ends before an event the index acknowledged: move what it holds aside
+        and continue the chain from that event, with a signed checkpoint over it and an event
+        saying so; called with the lock held, right after opening."""
+        ended_at = self._durable_seq
+        self._regressed_from = None
+        fd = self._fd
+        assert fd is not None
+        moved = ""
+        if self._durable_offset > 0:
+            target = self.path.with_name(f"{self.path.name}.regressed-{_stamp()}")
+            os.close(copy_tail(fd, 0, self._durable_offset, target, fsync=self._fsync))
+            os.ftruncate(fd, 0)
+            self._durable_offset = 0
+            moved = f"; what it held was moved to {target}"
+        self._durable_seq, self._durable_hash = seq, hash_
+        self._next_seq, self._prev_hash = seq + 1, hash_
+        self._alarms[CHAIN_REGRESSED] = (
+            f"the journal ended at event {ended_at} but the index acknowledged event {seq}: "
+            f"it was deleted or cut back while Guardian was stopped; the chain continues "
+            f"from event {seq}{moved}")
+        log.critical("audit_chain_regressed", path=str(self.path), journal_seq=ended_at,
+                     known_seq=seq)
+        if self._checkpointer is not None:
+            self._queue_checkpoint(self._checkpointer)
+        self._submit([{
+            "@timestamp": timestamp(datetime.now(UTC).timestamp()),
+            "event": {"kind": "alert", "category": ["configuration"],
+                      "action": AuditAction.CHAIN_REGRESSED.value, "outcome": "failure"},
+            "guardian": {"reason": CHAIN_REGRESSED},
+        }])
+        self._wait_durable(self._next_seq - 1, self._generation)
 
     def _close_quietly(self) -> None:
         if self._fd is not None:
             with contextlib.suppress(OSError):
                 os.close(self._fd)
             self._fd = None
+
+
+def _stamp() -> str:
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
 
 
 def _resolve(settled: list[tuple[asyncio.Future[None], bool]]) -> None:
@@ -405,6 +567,9 @@ def _resolve(settled: list[tuple[asyncio.Future[None], bool]]) -> None:
 
 
 def read_events(path: Path) -> Iterator[tuple[int, bytes]]:
-    """Yield (line number, raw line) for each line of a journal file, without parsing."""
+    """Yield (line number, raw line) for each event line of a journal file, without parsing
+    (seal lines are skipped: they are not events)."""
     with path.open("rb") as handle:
-        yield from enumerate(handle, start=1)
+        for number, line in enumerate(handle, start=1):
+            if not is_seal_line(line):
+                yield number, line
