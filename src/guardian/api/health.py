@@ -8,6 +8,7 @@ from fastapi import APIRouter
 
 from guardian import __version__
 from guardian.api.deps import GuardianDep
+from guardian.audit.journal import FileJournal
 from guardian.bootstrap import Guardian
 from guardian.clock import iso_utc_or_none
 
@@ -16,18 +17,31 @@ router = APIRouter(prefix="/v1", tags=["operations"])
 
 @router.get("/health", summary="Liveness and the state of the decision path")
 async def health(guardian: GuardianDep) -> dict[str, Any]:
-    journal = guardian.journal
     directory = directory_health(guardian)
     audit = audit_health(guardian)
+    journal = journal_health(guardian)
+    degraded = directory["stale"] or audit["degraded"] or journal["status"] != "ok"
     return {
-        "status": "degraded" if directory["stale"] or audit["degraded"] else "ok",
+        "status": "degraded" if degraded else "ok",
         "version": __version__,
         "policy_version": guardian.policy.definition.version,
         "demo": guardian.settings.demo,
-        "journal": {"last_seq": getattr(journal, "last_seq", None)},
+        "journal": journal,
         "directory": directory,
         "audit": audit,
     }
+
+
+def journal_health(guardian: Guardian) -> dict[str, Any]:
+    """The journal's end and its alarms: ``journal_replaced`` (unlinked or replaced while
+    serving: every decision denies), ``chain_regressed`` (it ended before what the index
+    acknowledged), ``tail_quarantined`` (lines after its last signature were set aside on
+    opening), ``journal_unavailable`` (cannot be written)."""
+    journal = guardian.journal
+    if isinstance(journal, FileJournal):
+        return journal.health()
+    return {"last_seq": getattr(journal, "last_seq", None), "status": "ok", "alarms": [],
+            "quarantine": None}
 
 
 def audit_health(guardian: Guardian) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""Prometheus text exposition of the audit shipper's progress, lag and failures."""
+"""Prometheus text exposition of the audit shipper's progress, lag and failures, and of the
+journal's alarms (replaced while serving, chain gone backwards, tail quarantined)."""
 
 from __future__ import annotations
 
@@ -27,6 +28,8 @@ _COUNTERS = (
      "Bytes trimmed off the journal after acknowledgement."),
 )
 _STATES = ("starting", "idle", "shipping", "backing_off", "held", "stopped")
+JOURNAL_ALARMS = ("journal_replaced", "chain_regressed", "tail_quarantined",
+                  "journal_unavailable")
 
 
 def metrics_text(stats: Mapping[str, Any]) -> str:
@@ -43,7 +46,21 @@ def metrics_text(stats: Mapping[str, Any]) -> str:
               f"# TYPE {name} gauge"]
     lines += [f'{name}{{state="{s}"}} {1 if stats["state"] == s else 0}' for s in _STATES]
     lines += _histogram(stats["lag_histogram"])
+    lines += _journal(stats)
     return "\n".join(lines) + "\n"
+
+
+def _journal(stats: Mapping[str, Any]) -> list[str]:
+    raised = set(stats.get("journal_alarms", ()))
+    name = "guardian_audit_journal_alarm"
+    lines = [f"# HELP {name} Journal alarms (1 when raised): replaced or unlinked while "
+             "serving, chain gone backwards, tail quarantined on opening, unwritable.",
+             f"# TYPE {name} gauge"]
+    lines += [f'{name}{{code="{code}"}} {1 if code in raised else 0}' for code in JOURNAL_ALARMS]
+    name = "guardian_audit_journal_quarantined_lines"
+    lines += [f"# HELP {name} Lines set aside after the journal's last signature on opening.",
+              f"# TYPE {name} gauge", f"{name} {int(stats.get('quarantined_lines', 0))}"]
+    return lines
 
 
 def _histogram(h: Mapping[str, Any]) -> list[str]:

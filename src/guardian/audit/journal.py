@@ -67,7 +67,7 @@ from guardian.audit.journal_files import (
     lock_exclusively,
     starts_with_checkpoint,
 )
-from guardian.audit.journal_recovery import Quarantine, recover
+from guardian.audit.journal_recovery import Quarantine, best_rescue, recover, rescue, restore
 from guardian.audit.records import JournalRecord, is_checkpoint, is_seal_line
 from guardian.errors import AuditUnavailable
 from guardian.policy.model import AuditReceipt
@@ -440,10 +440,11 @@ class FileJournal:
         new file at the path would restart or fork the chain), keep what the old one held."""
         rescued = ""
         if self._fd is not None and self._durable_offset > 0:
-            target = self.path.with_name(f"{self.path.name}.unlinked-{_stamp()}")
             try:
-                os.close(copy_tail(self._fd, 0, self._durable_offset, target, fsync=self._fsync))
-                rescued = f"; its {self._durable_offset} durable bytes were copied to {target}"
+                target = rescue(self._fd, self._durable_offset, self.path, "unlinked",
+                                fsync=self._fsync)
+                rescued = f"; its {self._durable_offset} durable bytes were copied to {target} " \
+                          "(restored as the journal on the next start)"
             except OSError as exc:
                 rescued = f"; copying its content out failed: {exc.strerror}"
         self._replaced = f"{problem}: appends are refused until a restart{rescued}"
@@ -500,8 +501,32 @@ class FileJournal:
         self._next_seq = self._durable_seq + 1
         self._prev_hash = self._durable_hash
         known, self._known = self._known, None  # checked on the first opening only
-        if known is not None and known[0] > self._durable_seq:
+        copy = best_rescue(self.path, self._verifier)
+        if copy is not None and int(copy[2]["guardian"]["seq"]) > max(
+                self._durable_seq, known[0] if known else 0):
+            self._restore(*copy)
+        elif known is not None and known[0] > self._durable_seq:
             self._regressed_from = known
+
+    def _restore(self, source: Path, end: int, last: dict[str, Any]) -> None:
+        """A copy of the journal unlinked while serving reaches further than the journal:
+        the journal becomes that copy again (what it held now is moved aside)."""
+        fd = self._fd
+        assert fd is not None
+        ended_at, moved = self._durable_seq, ""
+        if self._durable_offset > 0:
+            moved = f"; what it held was moved to " \
+                    f"{rescue(fd, self._durable_offset, self.path, 'regressed', fsync=self._fsync)}"
+        restore(fd, source, end, fsync=self._fsync)
+        self._durable_offset = end
+        self._durable_seq = int(last["guardian"]["seq"])
+        self._durable_hash = str(last["guardian"]["hash"])
+        self._next_seq, self._prev_hash = self._durable_seq + 1, self._durable_hash
+        self._alarms[CHAIN_REGRESSED] = (
+            f"the journal ended at event {ended_at} but {source} (the journal unlinked while "
+            f"serving) reaches event {self._durable_seq}, signed: restored from it{moved}")
+        log.critical("audit_chain_regressed", path=str(self.path), journal_seq=ended_at,
+                     known_seq=self._durable_seq, restored_from=str(source))
 
     def _quarantined(self, q: Quarantine) -> None:
         self.quarantine = q
@@ -522,8 +547,7 @@ class FileJournal:
         assert fd is not None
         moved = ""
         if self._durable_offset > 0:
-            target = self.path.with_name(f"{self.path.name}.regressed-{_stamp()}")
-            os.close(copy_tail(fd, 0, self._durable_offset, target, fsync=self._fsync))
+            target = rescue(fd, self._durable_offset, self.path, "regressed", fsync=self._fsync)
             os.ftruncate(fd, 0)
             self._durable_offset = 0
             moved = f"; what it held was moved to {target}"
@@ -550,10 +574,6 @@ class FileJournal:
             with contextlib.suppress(OSError):
                 os.close(self._fd)
             self._fd = None
-
-
-def _stamp() -> str:
-    return datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
 
 
 def _resolve(settled: list[tuple[asyncio.Future[None], bool]]) -> None:

@@ -9,6 +9,10 @@ are moved into a quarantine file next to the journal (kept as evidence, never si
 chain, never shipped) and the chain continues from the last signed event.
 
 Without a verifier (a journal with no signing key) only a torn last line is cut off, as before.
+
+Also here: copying a journal aside (unlinked while serving, or ending before what the index
+acknowledged) and restoring the copy of one that was unlinked while serving, so that the chain
+neither restarts nor reuses the sequence numbers of events already acknowledged.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from typing import Any
 
 import orjson
 
+from guardian.audit.chain import GENESIS, recompute
 from guardian.audit.checkpoints import CheckpointVerifier
 from guardian.audit.journal_files import copy_tail, fsync_dir, recover_tail
 from guardian.audit.records import is_checkpoint, is_seal_line
@@ -61,8 +66,8 @@ def recover(
     end, last = _last_signed(fd, size, verifier)
     if end == size:
         return Recovered(end, last)
-    stamp = now.astimezone(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    target = path.with_name(f"{path.name}.quarantine-{stamp}")
+    at = now.astimezone(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    target = path.with_name(f"{path.name}.quarantine-{at}")
     os.close(copy_tail(fd, end, size, target, fsync=fsync))
     first_seq, last_seq, lines = _describe(fd, end, size)
     os.ftruncate(fd, end)
@@ -77,28 +82,87 @@ def recover(
 def _last_signed(
     fd: int, size: int, verifier: CheckpointVerifier
 ) -> tuple[int, dict[str, Any] | None]:
-    """(end of the last signed line, the event it covers), walking back from the end."""
-    seal: tuple[int, int, str] | None = None  # (end of the seal line, seq, hash)
-    for _begin, stop, raw in _lines_backward(fd, size):
-        if not raw.endswith(b"\n"):
-            continue  # a torn line: never acknowledged
-        line = raw[:-1]
-        if is_seal_line(line):
-            point = verifier.check_seal(line)
-            seal = (stop, point.seq, point.hash) if point is not None else None
-            continue
-        event = _event(line)
-        covered, seal = seal, None
-        if event is None:
-            continue
-        g = event["guardian"]
-        if covered is not None and (covered[1], covered[2]) == (g["seq"], g["hash"]):
-            return covered[0], event
-        if is_checkpoint(event):
-            point, _why = verifier.check(event)
-            if point is not None and (point.seq, point.hash) == (g["seq"] - 1, g["prev_hash"]):
-                return stop, event
+    """(end of the last signed line, the event it covers), walking back from the end.
+
+    A signature counts only if the group it closes chains, link by link, back to the signature
+    before it (or to the journal's start): a copy of an old seal or checkpoint appended after
+    forged lines does not make them signed."""
+    lines = _Backward(fd, size)
+    c = 0
+    while (line := lines.get(c)) is not None:
+        _begin, stop, raw = line
+        if raw.endswith(b"\n"):
+            body = raw[:-1]
+            last_at: int | None = None
+            if is_seal_line(body):
+                point = verifier.check_seal(body)
+                covered = _event_at(lines, c + 1)
+                if point is not None and covered is not None and \
+                        (covered["guardian"]["seq"], covered["guardian"]["hash"]) == \
+                        (point.seq, point.hash):
+                    last_at = c + 1
+            else:
+                event = _event(body)
+                if event is not None and is_checkpoint(event) and _vouches(verifier, event):
+                    last_at = c  # a journal written before seals: its last checkpoint
+            if last_at is not None and _chains_back(lines, last_at, verifier):
+                last = _event_at(lines, last_at)
+                return stop, last
+        c += 1
     return 0, None
+
+
+def _vouches(verifier: CheckpointVerifier, event: dict[str, Any]) -> bool:
+    point, _why = verifier.check(event)
+    g = event["guardian"]
+    return point is not None and (point.seq, point.hash) == (g["seq"] - 1, g["prev_hash"])
+
+
+def _chains_back(lines: _Backward, at: int, verifier: CheckpointVerifier) -> bool:
+    """Whether the events from line ``at`` back to the signature before them (or the start)
+    hash to what they carry and chain to one another."""
+    later = _event_at(lines, at)
+    while later is not None:
+        g = later["guardian"]
+        if recompute(later) != g["hash"]:
+            return False
+        line = lines.get(at + 1)
+        if line is None:  # the journal's start: event 1, or a trimmed head's checkpoint
+            return (g["seq"] == 1 and g["prev_hash"] == GENESIS) or (
+                is_checkpoint(later) and _vouches(verifier, later))
+        body = line[2].rstrip(b"\n")
+        if is_seal_line(body):
+            point = verifier.check_seal(body)
+            return point is not None and (point.seq, point.hash) == (g["seq"] - 1, g["prev_hash"])
+        earlier = _event(body)
+        if earlier is None or (earlier["guardian"]["seq"], earlier["guardian"]["hash"]) != \
+                (g["seq"] - 1, g["prev_hash"]):
+            return False
+        later, at = earlier, at + 1
+    return False
+
+
+def _event_at(lines: _Backward, i: int) -> dict[str, Any] | None:
+    line = lines.get(i)
+    if line is None or not line[2].endswith(b"\n") or is_seal_line(line[2]):
+        return None
+    return _event(line[2][:-1])
+
+
+class _Backward:
+    """The journal's lines from the last one back, read as far as asked."""
+
+    def __init__(self, fd: int, size: int) -> None:
+        self._source = _lines_backward(fd, size)
+        self._seen: list[tuple[int, int, bytes]] = []
+
+    def get(self, i: int) -> tuple[int, int, bytes] | None:
+        while len(self._seen) <= i:
+            line = next(self._source, None)
+            if line is None:
+                return None
+            self._seen.append(line)
+        return self._seen[i]
 
 
 def _event(line: bytes) -> dict[str, Any] | None:
@@ -142,3 +206,51 @@ def _lines_backward(fd: int, size: int) -> Iterator[tuple[int, int, bytes]]:
         yield begin, stop, buf[begin - pos:stop - pos]
         stop = begin
         buf = buf[:begin - pos]
+
+
+def stamp() -> str:
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+
+
+def rescue(fd: int, end: int, path: Path, kind: str, *, fsync: bool) -> Path:
+    """Copy bytes ``0..end`` of the journal on ``fd`` next to it: ``<name>.<kind>-<time>``."""
+    target = path.with_name(f"{path.name}.{kind}-{stamp()}")
+    os.close(copy_tail(fd, 0, end, target, fsync=fsync))
+    return target
+
+
+def best_rescue(
+    path: Path, verifier: CheckpointVerifier | None
+) -> tuple[Path, int, dict[str, Any]] | None:
+    """The copy of a journal unlinked while serving (``<name>.unlinked-*``) whose signed part
+    reaches furthest: (file, end of its last signed line, the event that line covers)."""
+    if verifier is None:
+        return None
+    best: tuple[Path, int, dict[str, Any]] | None = None
+    for candidate in sorted(path.parent.glob(f"{path.name}.unlinked-*")):
+        try:
+            fd = os.open(candidate, os.O_RDONLY)
+        except OSError:
+            continue
+        try:
+            end, last = _last_signed(fd, os.fstat(fd).st_size, verifier)
+        finally:
+            os.close(fd)
+        if last is not None and (best is None
+                                 or last["guardian"]["seq"] > best[2]["guardian"]["seq"]):
+            best = (candidate, end, last)
+    return best
+
+
+def restore(fd: int, source: Path, end: int, *, fsync: bool) -> None:
+    """Make the (emptied) journal on ``fd`` hold bytes ``0..end`` of ``source``."""
+    os.ftruncate(fd, 0)
+    with source.open("rb") as handle:
+        left = end
+        while left > 0 and (block := handle.read(min(_READ * 16, left))):
+            view = memoryview(block)
+            while view:
+                view = view[os.write(fd, view):]
+            left -= len(block)
+    if fsync:
+        os.fsync(fd)
