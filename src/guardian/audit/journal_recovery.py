@@ -254,3 +254,37 @@ def restore(fd: int, source: Path, end: int, *, fsync: bool) -> None:
             left -= len(block)
     if fsync:
         os.fsync(fd)
+
+
+def unsigned_tail(path: Path, verifier: CheckpointVerifier) -> tuple[int, int | None] | None:
+    """(whole lines, first seq) after the last signature of a journal file that has seals, or
+    ``None`` when everything is signed (or the journal predates seals)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        size = os.fstat(fd).st_size
+        end, _last = _last_signed(fd, size, verifier)
+        if end == size:
+            return None
+        if end == 0 and not _has_seal(fd, size):
+            return None
+        first, _last_seq, lines = _describe(fd, end, size)
+        torn = os.pread(fd, 1, size - 1) != b"\n"
+        lines -= 1 if torn else 0
+        return (lines, first) if lines > 0 else None
+    finally:
+        os.close(fd)
+
+
+def _has_seal(fd: int, size: int) -> bool:
+    return any(is_seal_line(raw) for _b, _s, raw in _lines_backward(fd, min(size, 1 << 20)))
+
+
+def quarantined(path: Path) -> list[tuple[Path, int]]:
+    """The quarantine files next to a journal, with their line counts."""
+    found: list[tuple[Path, int]] = []
+    for file in sorted(path.parent.glob(f"{path.name}.quarantine-*")):
+        try:
+            found.append((file, file.read_bytes().count(b"\n")))
+        except OSError:
+            continue
+    return found

@@ -19,6 +19,7 @@ from guardian.audit.checkpoints import CheckpointSigner
 from guardian.audit.journal import FileJournal
 from guardian.audit.records import is_checkpoint, is_seal_line
 from guardian.audit.verification import verify_journal
+from guardian.audit.verify import Break
 from guardian.errors import AuditUnavailable
 
 
@@ -263,3 +264,22 @@ def test_a_journal_cut_back_while_stopped_continues_from_what_the_index_acknowle
     assert events[1]["event"]["action"] == "audit.chain_regressed"
     assert list(tmp_path.glob("j.jsonl.regressed-*"))
     assert verify_journal(path, verifier_for(key)).ok
+
+
+def test_verify_names_lines_after_the_last_seal_and_then_the_quarantine(tmp_path: Path) -> None:
+    key = signer()
+    path = tmp_path / "j.jsonl"
+    j = journal(path, key)
+    for n in range(3):
+        j.append(decision(n))
+    j.close()
+    forged = append_while_stopped(path, ["mallory", "mallory", "mallory"])
+
+    before = verify_journal(path, verifier_for(key))  # while stopped: not yet set aside
+    journal(path, key).close()
+    after = verify_journal(path, verifier_for(key))
+
+    assert (before.problem, before.broken_at) == (Break.INSERTED, forged[0]), before.detail
+    assert "never acknowledged" in before.detail
+    assert after.ok, after.detail
+    assert any("3 line(s) set aside" in note and "quarantine-" in note for note in after.notes)
