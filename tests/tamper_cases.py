@@ -10,12 +10,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+import orjson
+
 from audit_support import decision, journal, rehash, signer
+from guardian.audit.chain import seal
 from guardian.audit.checkpoints import CheckpointSigner, checkpoint_event
-from guardian.audit.records import is_checkpoint
-from guardian.audit.ship_state import ShipState
+from guardian.audit.journal import FileJournal
+from guardian.audit.records import is_checkpoint, is_seal_line
+from guardian.audit.ship_state import ShipState, load_state
 from guardian.audit.shipper import Shipper, ShipperConfig
 from guardian.audit.verify import Break
+from guardian.errors import AuditUnavailable
 
 EVENTS = 60
 EVERY = 10
@@ -135,4 +140,102 @@ CASES = [
     Case("replaced_checkpoint_in_chain", _replace_checkpoint_in_chain,
          Break.CHECKPOINT_INVALID, lambda t: t.checkpoints[0],
          lambda t: str(t.checkpoints[0])),
+]
+
+
+# -- tampering with the journal itself (an insider on the server's files) -------------------
+# Kept apart from the index cases above: the attack happens before shipping, and what is
+# checked is that nothing of it reaches the index and that nothing acknowledged is lost.
+
+FORGED_CUSTOMER = "C-1005"
+
+
+@dataclass
+class JournalTrail:
+    """A trail after a journal attack, shipped: what was acknowledged, what was forged."""
+
+    key: CheckpointSigner
+    acknowledged: list[int]
+    forged: list[int]
+    shipped: ShipState
+    journal: Path
+    alarms: tuple[str, ...]
+
+
+def _ship(j: FileJournal, index: Any, tmp_path: Path) -> ShipState:
+    shipper = Shipper(j, index, tmp_path / "journal.jsonl.shipped", ShipperConfig(fsync=False),
+                      lambda: 1_790_000_000.0)
+    result = shipper.drain(max_wait_s=5)
+    assert result.caught_up and not result.conflicts, result
+    return shipper.state
+
+
+def _shipped_state(tmp_path: Path) -> tuple[int, str] | None:
+    state = load_state(tmp_path / "journal.jsonl.shipped")
+    return (state.seq, state.hash) if state.seq else None
+
+
+def appended_while_stopped(tmp_path: Path, index: Any) -> JournalTrail:
+    """Correctly chained permits for another customer appended to a stopped journal."""
+    key = signer()
+    path = tmp_path / "journal.jsonl"
+    j = journal(path, key, every=EVERY)
+    acknowledged = [j.append(decision(n)).seq for n in range(EVENTS)]
+    j.close()
+    lines = [x for x in path.read_bytes().splitlines() if not is_seal_line(x)]
+    last = orjson.loads(lines[-1])["guardian"]
+    seq, prev, forged = last["seq"], last["hash"], []
+    with path.open("ab") as handle:
+        for n in range(3):
+            seq += 1
+            sealed, prev = seal(decision(500 + n, user="mallory", customer=FORGED_CUSTOMER),
+                                seq, prev)
+            handle.write(orjson.dumps(sealed, option=orjson.OPT_SORT_KEYS) + b"\n")
+            forged.append(seq)
+    j = journal(path, key, every=EVERY)
+    alarms = tuple(a.code for a in j.alarms)
+    acknowledged.append(j.append(decision(EVENTS)).seq)
+    shipped = _ship(j, index, tmp_path)
+    j.close()
+    return JournalTrail(key, acknowledged, forged, shipped, path, alarms)
+
+
+def deleted_while_serving(tmp_path: Path, index: Any) -> JournalTrail:
+    """The journal file deleted while Guardian runs, after part of it was shipped."""
+    key = signer()
+    path = tmp_path / "journal.jsonl"
+    j = journal(path, key, every=EVERY)
+    acknowledged = [j.append(decision(n)).seq for n in range(EVENTS // 2)]
+    _ship(j, index, tmp_path)
+    acknowledged += [j.append(decision(n)).seq for n in range(EVENTS // 2, EVENTS)]
+    path.unlink()
+    refused = 0
+    for n in range(3):
+        try:
+            j.append(decision(700 + n, user="mallory", customer=FORGED_CUSTOMER))
+        except AuditUnavailable:
+            refused += 1
+    assert refused == 3  # every commit after the deletion is refused
+    alarms = tuple(a.code for a in j.alarms)
+    j.close()
+    j = FileJournal(path, fsync=False, checkpointer=journal(tmp_path / "x", key).checkpointer,
+                    known=_shipped_state(tmp_path))
+    alarms += tuple(a.code for a in j.alarms)
+    acknowledged.append(j.append(decision(EVENTS)).seq)
+    shipped = _ship(j, index, tmp_path)
+    j.close()
+    return JournalTrail(key, acknowledged, [], shipped, path, alarms)
+
+
+@dataclass(frozen=True)
+class JournalCase:
+    name: str
+    attack: Callable[[Path, Any], JournalTrail]
+    alarms: tuple[str, ...]
+
+
+JOURNAL_CASES = [
+    JournalCase("appended_while_stopped", appended_while_stopped, ("tail_quarantined",)),
+    JournalCase("journal_deleted_while_serving", deleted_while_serving,
+                ("journal_replaced", "chain_regressed")),
 ]

@@ -14,9 +14,10 @@ from opensearch_support import OpenSearchTamper, opensearch_index
 
 from audit_index_contract import *  # noqa: F403 - the shared contract tests
 from audit_support import verifier_for
+from guardian.audit.queries import AuditQuery
 from guardian.audit.records import StepOutcome
 from guardian.audit.verification import verify_index
-from tamper_cases import CASES, Case, ship_trail
+from tamper_cases import CASES, FORGED_CUSTOMER, JOURNAL_CASES, Case, JournalCase, ship_trail
 
 pytestmark = pytest.mark.integration
 
@@ -113,3 +114,22 @@ def test_tampering_with_opensearch_is_named(
             report.detail
         if case.doc_id(trail) is not None:
             assert report.doc_id == case.doc_id(trail)
+
+
+@pytest.mark.parametrize("case", JOURNAL_CASES, ids=[c.name for c in JOURNAL_CASES])
+def test_tampering_with_the_journal_never_reaches_opensearch(
+    opensearch_url: str, tmp_path: Path, case: JournalCase
+) -> None:
+    with opensearch_index(opensearch_url, "jtamper") as index:
+        index.setup()
+        trail = case.attack(tmp_path, index)
+        OpenSearchTamper(index).refresh()
+
+        report = verify_index(index, verifier_for(trail.key), shipped=trail.shipped)
+        forged = index.search(AuditQuery(customer_id=FORGED_CUSTOMER)).events
+        mallory = index.search(AuditQuery(user_id="mallory")).events
+
+        assert report.ok, report.detail
+        assert report.last_seq is not None and report.last_seq >= max(trail.acknowledged)
+        assert forged == [] and mallory == []
+        assert set(case.alarms) <= set(trail.alarms)

@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 
 from audit_support import SqliteTamper, sqlite_index, verifier_for
-from guardian.audit.verification import verify_index
+from guardian.audit.queries import AuditQuery
+from guardian.audit.verification import verify_index, verify_journal
 from guardian.audit.verify import Break
-from tamper_cases import CASES, Case, ship_trail
+from tamper_cases import CASES, FORGED_CUSTOMER, JOURNAL_CASES, Case, JournalCase, ship_trail
 
 
 def test_an_untouched_index_verifies_with_every_checkpoint(tmp_path: Path) -> None:
@@ -64,3 +65,23 @@ def test_a_key_the_auditor_does_not_trust_fails_every_checkpoint(tmp_path: Path)
     assert report.problem is Break.CHECKPOINT_INVALID
     assert report.broken_at == trail.checkpoints[0]
     assert "not a trusted key" in report.detail
+
+
+@pytest.mark.parametrize("case", JOURNAL_CASES, ids=[c.name for c in JOURNAL_CASES])
+def test_tampering_with_the_journal_never_reaches_the_index(
+    tmp_path: Path, case: JournalCase
+) -> None:
+    index = sqlite_index(tmp_path / "index.db")
+    trail = case.attack(tmp_path, index)
+
+    report = verify_index(index, verifier_for(trail.key), shipped=trail.shipped)
+    on_journal = verify_journal(trail.journal, verifier_for(trail.key), shipped=trail.shipped)
+    forged = index.search(AuditQuery(customer_id=FORGED_CUSTOMER)).events
+    users = {e["user"]["id"] for e in index.search(AuditQuery(size=500)).events if "user" in e}
+
+    assert report.ok, report.detail
+    assert on_journal.ok, on_journal.detail
+    assert report.last_seq is not None and report.last_seq >= max(trail.acknowledged)
+    assert trail.shipped.seq == report.last_seq
+    assert forged == [] and "mallory" not in users
+    assert set(case.alarms) <= set(trail.alarms)
