@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from guardian.audit.journal_alarms import CODES
+
 _GAUGES = (
     ("guardian_audit_journal_last_seq", "journal_seq", "Last sequence number in the journal."),
     ("guardian_audit_shipped_seq", "shipped_seq", "Last sequence number the index acknowledged."),
@@ -28,8 +30,6 @@ _COUNTERS = (
      "Bytes trimmed off the journal after acknowledgement."),
 )
 _STATES = ("starting", "idle", "shipping", "backing_off", "held", "stopped")
-JOURNAL_ALARMS = ("journal_replaced", "chain_regressed", "tail_quarantined",
-                  "journal_unavailable")
 
 
 def metrics_text(stats: Mapping[str, Any]) -> str:
@@ -56,7 +56,7 @@ def _journal(stats: Mapping[str, Any]) -> list[str]:
     lines = [f"# HELP {name} Journal alarms (1 when raised): replaced or unlinked while "
              "serving, chain gone backwards, tail quarantined on opening, unwritable.",
              f"# TYPE {name} gauge"]
-    lines += [f'{name}{{code="{code}"}} {1 if code in raised else 0}' for code in JOURNAL_ALARMS]
+    lines += [f'{name}{{code="{code}"}} {1 if code in raised else 0}' for code in CODES]
     name = "guardian_audit_journal_quarantined_lines"
     lines += [f"# HELP {name} Lines set aside after the journal's last signature on opening.",
               f"# TYPE {name} gauge", f"{name} {int(stats.get('quarantined_lines', 0))}"]

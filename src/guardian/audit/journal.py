@@ -48,17 +48,16 @@ import contextlib
 import os
 import threading
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import orjson
-import structlog
 
 from guardian.audit.chain import GENESIS, seal
 from guardian.audit.checkpoints import Checkpointer, CheckpointVerifier
-from guardian.audit.events import AuditAction, timestamp
+from guardian.audit.journal_alarms import JournalAlarm, JournalAlarms, regression_event
 from guardian.audit.journal_files import (
     JournalReader,
     copy_tail,
@@ -73,22 +72,10 @@ from guardian.errors import AuditUnavailable
 from guardian.policy.model import AuditReceipt
 
 _REFUSED = "audit journal write failed; event not recorded"
-log = structlog.get_logger("guardian.audit")
-
-JOURNAL_REPLACED = "journal_replaced"
-CHAIN_REGRESSED = "chain_regressed"
-TAIL_QUARANTINED = "tail_quarantined"
-JOURNAL_UNAVAILABLE = "journal_unavailable"
 
 
 class _Replaced(OSError):
     """The journal's path no longer names the open file."""
-
-
-@dataclass(frozen=True, slots=True)
-class JournalAlarm:
-    code: str
-    message: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,10 +104,7 @@ class FileJournal:
         self._verifier = CheckpointVerifier([self._signer.public_key]) \
             if self._signer is not None else None
         self._known = known
-        self._alarms: dict[str, str] = {}
-        self._replaced: str | None = None
-        self.quarantine: Quarantine | None = None
-        """What the last opening set aside after the journal's last signature."""
+        self._alarms = JournalAlarms(path)
         self._since_checkpoint = 0
         self._reader = JournalReader(path)
         self._cond = threading.Condition(threading.Lock())
@@ -144,7 +128,7 @@ class FileJournal:
             self._open()
         except OSError as exc:
             self._open_error = f"audit journal {path} cannot be opened: {exc.strerror}"
-            log.error("audit_journal_unavailable", path=str(path), error=exc.strerror)
+            self._alarms.write_failed(exc.strerror, 0)
         if self._regressed_from is not None and self._open_error is None:
             with self._cond, contextlib.suppress(AuditUnavailable):  # then appends refuse
                 self._continue_after_regression(*self._regressed_from)
@@ -169,21 +153,17 @@ class FileJournal:
 
     @property
     def alarms(self) -> tuple[JournalAlarm, ...]:
-        alarms = dict(self._alarms)
-        if self._open_error is not None and self._replaced is None:
-            alarms.setdefault(JOURNAL_UNAVAILABLE, self._open_error)
-        return tuple(JournalAlarm(code, message) for code, message in alarms.items())
+        return self._alarms.current(self._open_error)
+
+    @property
+    def quarantine(self) -> Quarantine | None:
+        """What opening set aside after the journal's last signature."""
+        return self._alarms.quarantine
 
     def health(self) -> dict[str, Any]:
         """The journal's part of ``/v1/health``: its end, its alarms, what was quarantined."""
-        alarms = self.alarms
-        return {
-            "last_seq": self._durable_seq,
-            "status": "alarm" if alarms else "ok",
-            "sealed": self._signer is not None,
-            "alarms": [{"code": a.code, "message": a.message} for a in alarms],
-            "quarantine": asdict(self.quarantine) if self.quarantine is not None else None,
-        }
+        return self._alarms.health(self._durable_seq, sealed=self._signer is not None,
+                                   open_error=self._open_error)
 
     # -- reading and trimming (the shipper) ---------------------------------------------
 
@@ -432,31 +412,26 @@ class FileJournal:
             self._truncate_to = self._durable_offset
             self._close_quietly()
         self._open_error = f"audit journal {self.path} write failed: {error.strerror}"
-        log.error("audit_journal_write_failed", path=str(self.path), error=error.strerror,
-                  durable_seq=self._durable_seq)
+        self._alarms.write_failed(error.strerror, self._durable_seq)
 
     def _on_replaced(self, problem: str) -> None:
         """The journal was unlinked or replaced under us: refuse every append from now on (a
         new file at the path would restart or fork the chain), keep what the old one held."""
-        rescued = ""
+        rescued: Path | None = None
+        failed: str | None = None
         if self._fd is not None and self._durable_offset > 0:
             try:
-                target = rescue(self._fd, self._durable_offset, self.path, "unlinked",
-                                fsync=self._fsync)
-                rescued = f"; its {self._durable_offset} durable bytes were copied to {target} " \
-                          "(restored as the journal on the next start)"
+                rescued = rescue(self._fd, self._durable_offset, self.path, "unlinked",
+                                 fsync=self._fsync)
             except OSError as exc:
-                rescued = f"; copying its content out failed: {exc.strerror}"
-        self._replaced = f"{problem}: appends are refused until a restart{rescued}"
-        self._alarms[JOURNAL_REPLACED] = self._replaced
-        log.critical("audit_journal_replaced", path=str(self.path), problem=problem,
-                     durable_seq=self._durable_seq, rescued=bool(rescued.startswith("; its")))
+                failed = str(exc.strerror)
+        self._alarms.replaced_under_us(problem, self._durable_seq, rescued, failed)
 
     # -- opening and recovery -----------------------------------------------------------
 
     def _ensure_open(self) -> None:
-        if self._replaced is not None:
-            raise AuditUnavailable(f"audit journal {self._replaced}")
+        if self._alarms.replaced is not None:
+            raise AuditUnavailable(f"audit journal {self._alarms.replaced}")
         if self._open_error is None and self._fd is not None:
             return
         self._close_quietly()
@@ -491,7 +466,7 @@ class FileJournal:
         self._durable_offset = recovered.end
         last = recovered.last
         if recovered.quarantine is not None:
-            self._quarantined(recovered.quarantine)
+            self._alarms.quarantined(recovered.quarantine)
         if last is not None:
             self._durable_seq = int(last["guardian"]["seq"])
             self._durable_hash = str(last["guardian"]["hash"])
@@ -513,29 +488,15 @@ class FileJournal:
         the journal becomes that copy again (what it held now is moved aside)."""
         fd = self._fd
         assert fd is not None
-        ended_at, moved = self._durable_seq, ""
+        ended_at, moved = self._durable_seq, None
         if self._durable_offset > 0:
-            moved = f"; what it held was moved to " \
-                    f"{rescue(fd, self._durable_offset, self.path, 'regressed', fsync=self._fsync)}"
+            moved = rescue(fd, self._durable_offset, self.path, "regressed", fsync=self._fsync)
         restore(fd, source, end, fsync=self._fsync)
         self._durable_offset = end
         self._durable_seq = int(last["guardian"]["seq"])
         self._durable_hash = str(last["guardian"]["hash"])
         self._next_seq, self._prev_hash = self._durable_seq + 1, self._durable_hash
-        self._alarms[CHAIN_REGRESSED] = (
-            f"the journal ended at event {ended_at} but {source} (the journal unlinked while "
-            f"serving) reaches event {self._durable_seq}, signed: restored from it{moved}")
-        log.critical("audit_chain_regressed", path=str(self.path), journal_seq=ended_at,
-                     known_seq=self._durable_seq, restored_from=str(source))
-
-    def _quarantined(self, q: Quarantine) -> None:
-        self.quarantine = q
-        seqs = f" (events {q.first_seq}..{q.last_seq})" if q.first_seq is not None else ""
-        self._alarms[TAIL_QUARANTINED] = (
-            f"{q.lines} line(s){seqs} after the journal's last signature were never "
-            f"acknowledged; set aside in {q.file}")
-        log.warning("audit_journal_tail_quarantined", path=str(self.path), file=q.file,
-                    lines=q.lines, bytes=q.bytes, first_seq=q.first_seq, last_seq=q.last_seq)
+        self._alarms.restored(ended_at, source, self._durable_seq, moved)
 
     def _continue_after_regression(self, seq: int, hash_: str) -> None:
         """The journal ends before an event the index acknowledged: move what it holds aside
@@ -545,28 +506,17 @@ class FileJournal:
         self._regressed_from = None
         fd = self._fd
         assert fd is not None
-        moved = ""
+        moved: Path | None = None
         if self._durable_offset > 0:
-            target = rescue(fd, self._durable_offset, self.path, "regressed", fsync=self._fsync)
+            moved = rescue(fd, self._durable_offset, self.path, "regressed", fsync=self._fsync)
             os.ftruncate(fd, 0)
             self._durable_offset = 0
-            moved = f"; what it held was moved to {target}"
         self._durable_seq, self._durable_hash = seq, hash_
         self._next_seq, self._prev_hash = seq + 1, hash_
-        self._alarms[CHAIN_REGRESSED] = (
-            f"the journal ended at event {ended_at} but the index acknowledged event {seq}: "
-            f"it was deleted or cut back while Guardian was stopped; the chain continues "
-            f"from event {seq}{moved}")
-        log.critical("audit_chain_regressed", path=str(self.path), journal_seq=ended_at,
-                     known_seq=seq)
+        self._alarms.regressed(ended_at, seq, moved)
         if self._checkpointer is not None:
             self._queue_checkpoint(self._checkpointer)
-        self._submit([{
-            "@timestamp": timestamp(datetime.now(UTC).timestamp()),
-            "event": {"kind": "alert", "category": ["configuration"],
-                      "action": AuditAction.CHAIN_REGRESSED.value, "outcome": "failure"},
-            "guardian": {"reason": CHAIN_REGRESSED},
-        }])
+        self._submit([regression_event()])
         self._wait_durable(self._next_seq - 1, self._generation)
 
     def _close_quietly(self) -> None:
