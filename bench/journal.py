@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import tempfile
 import threading
 import time
@@ -145,6 +146,27 @@ def per_decision_us(journal: AuditJournal, rounds: int) -> float:
     return (time.perf_counter() - start) / (rounds * 100) * 1e6
 
 
+def seal_cost_us(path: Path, rounds: int = 2000) -> float | None:
+    """CPU a group commit spends on its seal: the signature line and the two file identity
+    checks (``None`` where the journal does not seal its commits)."""
+    signer = CheckpointSigner(Ed25519PrivateKey.generate(), "bench")
+    try:
+        from guardian.audit.journal_files import identity_problem
+        seal_line = signer.seal_line
+    except (ImportError, AttributeError):
+        return None
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        start = time.perf_counter()
+        for n in range(rounds):
+            seal_line(n, "0" * 64)
+            identity_problem(fd, path)
+            identity_problem(fd, path)
+        return round((time.perf_counter() - start) / rounds * 1e6, 1)
+    finally:
+        os.close(fd)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=100_000)
@@ -172,6 +194,7 @@ def main() -> None:
             "decision_file_journal_us": round(file_us, 2),
             "journal_added_us_per_decision": round(file_us - memory_us, 2),
         })
+        result["seal_us_per_group_commit"] = seal_cost_us(folder / "b.jsonl")
         start = time.perf_counter()
         report = verify_lines(read_events(folder / "b.jsonl"))
         result["verify_events_per_s"] = round(report.events / (time.perf_counter() - start))

@@ -54,6 +54,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from guardian.audit.chain import GENESIS, seal
 from guardian.audit.checkpoints import Checkpointer, CheckpointVerifier
@@ -93,15 +94,17 @@ class FileJournal:
 
     def __init__(
         self, path: Path, *, fsync: bool = True, checkpointer: Checkpointer | None = None,
-        known: tuple[int, str] | None = None,
+        known: tuple[int, str] | None = None, earlier_keys: Sequence[Ed25519PublicKey] = (),
     ) -> None:
         """``known``: the (seq, hash) of an event known to have been journalled (the last one
-        the index acknowledged); a journal ending before it continues from it."""
+        the index acknowledged); a journal ending before it continues from it.
+        ``earlier_keys``: public keys that signed this journal before the current one (a
+        rotated key), trusted when finding its last signature on opening."""
         self.path = path
         self._fsync = fsync
         self._checkpointer = checkpointer
         self._signer = checkpointer.signer if checkpointer is not None else None
-        self._verifier = CheckpointVerifier([self._signer.public_key]) \
+        self._verifier = CheckpointVerifier([self._signer.public_key, *earlier_keys]) \
             if self._signer is not None else None
         self._known = known
         self._alarms = JournalAlarms(path)

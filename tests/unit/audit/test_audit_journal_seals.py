@@ -283,3 +283,23 @@ def test_verify_names_lines_after_the_last_seal_and_then_the_quarantine(tmp_path
     assert "never acknowledged" in before.detail
     assert after.ok, after.detail
     assert any("3 line(s) set aside" in note and "quarantine-" in note for note in after.notes)
+
+
+def test_a_rotated_key_keeps_the_journal_signed_when_the_earlier_key_is_trusted(
+    tmp_path: Path,
+) -> None:
+    old, new = signer(), signer()
+    path = tmp_path / "j.jsonl"
+    j = journal(path, old)
+    j.append(decision(1))
+    j.close()
+    checkpointer = journal(tmp_path / "x", new).checkpointer
+
+    rotated = FileJournal(path, fsync=False, checkpointer=checkpointer,
+                          earlier_keys=[old.public_key])
+    rotated.close()
+
+    assert rotated.quarantine is None and rotated.last_seq == 2
+    stranger = FileJournal(path, fsync=False, checkpointer=checkpointer)  # old key unknown
+    stranger.close()
+    assert stranger.quarantine is not None  # nothing it can trust: set aside, not signed
