@@ -6,10 +6,11 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: run test install lint typecheck unit services services-stop bench clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml clients/python/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e clients/python
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -20,14 +21,14 @@ run: $(STAMP)
 
 ## Install everything, check the code, start slapd/PostgreSQL/OpenSearch, run every test.
 test: $(STAMP)
-	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/ruff check src tests bench scripts clients examples
 	$(BIN)/mypy
 	$(BIN)/guardian policy lint
 	$(BIN)/guardian policy test
 	scripts/run-tests.sh
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/ruff check src tests bench scripts clients examples
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

@@ -14,7 +14,7 @@ from typing import Any
 from ldap3 import MODIFY_ADD, MODIFY_DELETE, MODIFY_REPLACE, SUBTREE, Connection, Server
 
 from guardian.config import Settings
-from support import demo_settings
+from support import real_settings
 
 
 class LdapSandbox:
@@ -79,7 +79,7 @@ class LdapSandbox:
             "ldap_timeout_s": 2,
         }
         values.update(overrides)
-        return demo_settings(tmp_path, **values)
+        return real_settings(tmp_path, **values)
 
     def remove(self) -> None:
         """Delete the whole subtree, leaves first."""
@@ -99,4 +99,4 @@ def demo_ldap_settings(url: str, tmp_path: Path, **overrides: object) -> Setting
         "ldap_timeout_s": 2,
     }
     values.update(overrides)
-    return demo_settings(tmp_path, **values)
+    return real_settings(tmp_path, **values)

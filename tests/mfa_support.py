@@ -75,10 +75,14 @@ class SoftAuthenticator:
 
 
 def directory_with_newcomer(tmp_path: Path) -> Path:
-    """The demo directory plus oscar (password ``oscar-demo-pass``, no TOTP seed)."""
+    """The demo directory plus oscar (password ``oscar-demo-pass``, no TOTP seed) and olga, a
+    security officer just as new (``olga-demo-pass``, no seed)."""
     target = tmp_path / "directory.yaml"
     demo = (ROOT / "policies/demo/directory.yaml").read_text()
-    target.write_text(demo.rstrip("\n") + "\n- uid: oscar\n  name: Oscar Newman\n  roles:\n"
-                      "  - customer-care\n  type: employee\n  active: true\n"
-                      f"  password_hash: {hash_password('oscar-demo-pass')}\n")
+    newcomers = "".join(
+        f"\n- uid: {uid}\n  name: {name}\n  roles:\n  - {role}\n  type: employee\n"
+        f"  active: true\n  password_hash: {hash_password(uid + '-demo-pass')}"
+        for uid, name, role in (("oscar", "Oscar Newman", "customer-care"),
+                                ("olga", "Olga Fresh", "security-officer")))
+    target.write_text(demo.rstrip("\n") + newcomers + "\n")
     return target

@@ -7,13 +7,18 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, event, select, text
+from sqlalchemy.exc import OperationalError
 
 from guardian.adapters import sql_migrations
+from guardian.adapters.file_applications import FileApplications
 from guardian.adapters.memory import MemoryDirectory
 from guardian.adapters.sql_api_keys import SqlApiKeys
 from guardian.adapters.sql_mfa import SqlMfaStore, WebAuthnCredential
@@ -27,7 +32,7 @@ from guardian.adapters.sql_store import (
 )
 from guardian.clock import ManualClock
 from guardian.errors import AccountLocked, ConfigurationError, InvalidCredentials
-from guardian.governance.model import ApiKeyRecord
+from guardian.governance.model import ApiKeyRecord, KeySource
 from guardian.identity.principal import Principal
 from guardian.identity.sealing import Sealer
 from guardian.identity.sessions import LockoutPolicy, SessionService
@@ -35,6 +40,7 @@ from guardian.identity.tokens import TokenSigner
 from guardian.identity.totp import code_at
 
 AT = 1_790_000_000.0
+DEMO_APPLICATIONS = Path(__file__).resolve().parent.parent / "policies/demo/applications.yaml"
 SEED = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 SEALER = Sealer(b"s" * 32)
 
@@ -93,6 +99,22 @@ class StoreContract:
         assert sql_migrations.upgrade(engine) == sql_migrations.head()
         assert store.without_consent(["C-1"], "marketing") == ()
 
+    def test_grants_made_before_revocation_existed_survive_the_migration_unrevoked(
+        self, store_url: str
+    ) -> None:
+        engine = make_engine(store_url)
+        try:
+            sql_migrations.upgrade(engine, "0002")
+            with engine.begin() as conn:
+                conn.execute(text(
+                    "INSERT INTO grants (id, uid, role, starts_at, expires_at, reason, "
+                    "granted_by) VALUES ('g0', 'alice', 'billing', 1.0, 2.0, 'INC-0', 'ivan')"))
+            sql_migrations.upgrade(engine)
+            assert SqlStore(engine).list_grants() == [
+                TemporaryGrant("g0", "alice", "billing", 1.0, 2.0, "INC-0", "ivan")]
+        finally:
+            engine.dispose()
+
     # -- consents -----------------------------------------------------------------------
 
     def test_without_consent_returns_the_unconsented_customers_in_order_once_each(
@@ -143,42 +165,86 @@ class StoreContract:
 
         assert not store.claim("alice", 100, AT + 300)
 
-    def test_failures_are_counted_per_user_with_the_time_of_the_last_one(
+    def test_attempts_are_counted_per_key_and_a_success_forgets_them(
         self, store: SqlStore
     ) -> None:
-        assert store.failures("alice") == (0, 0.0)
+        policy = LockoutPolicy(5, 60.0, 3600.0)
+        assert store.attempts("user:alice", AT, policy) == 0
 
-        counts = [store.record_failure("alice", AT + n) for n in range(3)]
-        store.record_failure("bob", AT + 10)
+        counts = [store.reserve_attempt("user:alice", AT + n, policy) for n in range(3)]
+        store.reserve_attempt("user:bob", AT + 10, policy)
 
         assert counts == [1, 2, 3]
-        assert store.failures("alice") == (3, AT + 2)
-        assert store.failures("bob") == (1, AT + 10)
+        assert store.attempts("user:alice", AT + 3, policy) == 3
+        assert store.attempts("user:bob", AT + 11, policy) == 1
+        store.refund_attempt("user:alice")
+        assert store.attempts("user:alice", AT + 3, policy) == 2
+        store.release_attempts("user:alice")
+        assert store.attempts("user:alice", AT + 3, policy) == 0
+        assert store.reserve_attempt("user:alice", AT + 4, policy) == 1
+        store.release_attempts("nobody")  # releasing a key without attempts is harmless
 
-    def test_resetting_failures_starts_the_count_again(self, store: SqlStore) -> None:
-        store.record_failure("alice", AT)
-        store.record_failure("alice", AT + 1)
+    def test_a_locked_key_counts_nothing_until_its_doubling_lock_ends(
+        self, store: SqlStore
+    ) -> None:
+        policy = LockoutPolicy(3, 60.0, 3600.0)
+        for n in range(3):
+            assert store.reserve_attempt("k", AT + n, policy) == n + 1
 
-        store.reset_failures("alice")
+        assert store.reserve_attempt("k", AT + 2 + 59, policy) is None
+        assert store.attempts("k", AT + 61, policy) == 3  # refusals are not counted
+        assert store.reserve_attempt("k", AT + 2 + 60, policy) == 4  # lock over: one more
+        assert store.reserve_attempt("k", AT + 62 + 119, policy) is None  # now 120 s
+        assert store.reserve_attempt("k", AT + 62 + 120, policy) == 5
 
-        assert store.failures("alice") == (0, 0.0)
-        assert store.record_failure("alice", AT + 2) == 1
-        store.reset_failures("nobody")  # resetting a user without failures is harmless
+    def test_a_quiet_key_starts_again_and_old_counters_are_purged(
+        self, store: SqlStore
+    ) -> None:
+        policy = LockoutPolicy(3, 60.0, 600.0, window_s=900.0)
+        for n in range(3):
+            store.reserve_attempt("k", AT + n, policy)
+        store.reserve_attempt("other", AT + 800, policy)
 
-    def test_parallel_failed_sign_ins_are_all_counted(self, store: SqlStore) -> None:
-        barrier = threading.Barrier(8)
+        assert store.attempts("k", AT + 2 + 900, policy) == 0
+        assert store.reserve_attempt("k", AT + 2 + 900, policy) == 1
+        assert store.purge_attempts(AT + 850) == 1  # "other"; "k" was just used
+        assert store.attempts("k", AT + 903, policy) == 1
 
-        def fail() -> None:
+    def test_concurrent_wrong_sign_ins_check_at_most_the_limit(
+        self, store: SqlStore
+    ) -> None:
+        # Finding 5: 32 concurrent wrong sign-ins for one user were all checked (limit 5).
+        checked: list[str] = []
+
+        class SlowPasswords:
+            def verify_password(self, uid: str, password: str) -> bool:
+                checked.append(uid)
+                time.sleep(0.05)
+                return False
+
+        directory = MemoryDirectory([Principal("alice", "Alice", frozenset({"billing"}))])
+        service = SessionService(directory, SlowPasswords(), _Seeds(), store,
+                                 TokenSigner(b"k" * 32), ManualClock(AT),
+                                 lockout=LockoutPolicy(5, 60.0, 3600.0))
+        barrier = threading.Barrier(32)
+        outcomes: list[str] = []
+
+        def attempt() -> None:
             barrier.wait()
-            store.record_failure("alice", 1.0)
+            try:
+                service.sign_in("alice", "guess", "000000", source="10.9.9.9")
+            except (InvalidCredentials, AccountLocked) as exc:
+                outcomes.append(exc.code)
 
-        threads = [threading.Thread(target=fail) for _ in range(8)]
+        threads = [threading.Thread(target=attempt) for _ in range(32)]
         for t in threads:
             t.start()
         for t in threads:
             t.join()
-        store.record_failure("alice", 2.0)
-        assert store.failures("alice") == (9, 2.0)
+
+        assert len(checked) <= 5
+        assert outcomes.count("invalid_credentials") == len(checked)
+        assert outcomes.count("account_locked") == 32 - len(checked)
 
     def test_a_code_used_on_one_worker_is_refused_on_another(
         self, store: SqlStore, worker2: Engine
@@ -204,16 +270,17 @@ class StoreContract:
         first, second = worker(store), worker(SqlStore(worker2))
         for service in (first, second, first, second):
             with pytest.raises(InvalidCredentials):
-                service.sign_in("alice", "wrong", "000000")
+                service.sign_in("alice", "wrong", "000000", source="10.1.1.1")
 
         right = code_at(SEED, clock.now())
         for service in (first, second):
             with pytest.raises(AccountLocked):
-                service.sign_in("alice", "alice-pass", right)
+                service.sign_in("alice", "alice-pass", right, source="10.1.1.1")
         clock.advance(61)
-        assert second.sign_in("alice", "alice-pass", code_at(SEED, clock.now())).claims.amr
+        assert second.sign_in("alice", "alice-pass", code_at(SEED, clock.now()),
+                              source="10.1.1.1").claims.amr
         with pytest.raises(InvalidCredentials):  # the code just used, replayed on worker 1
-            first.sign_in("alice", "alice-pass", code_at(SEED, clock.now()))
+            first.sign_in("alice", "alice-pass", code_at(SEED, clock.now()), source="10.1.1.1")
 
     # -- grants -------------------------------------------------------------------------
 
@@ -258,6 +325,38 @@ class StoreContract:
         past_start = 1_700_000_000.0  # 2023: long expired by the wall clock
         store.add_grant(_grant("g-old", "billing", past_start, past_start + 3600))
         assert store.active_roles("alice", past_start + 60) == frozenset({"billing"})
+
+    def test_a_revoked_grant_gives_nothing_at_once_though_the_refresh_period_is_long(
+        self, engine: Engine
+    ) -> None:
+        store = SqlStore(engine, grants_refresh_s=3600.0)
+        start = time.time() - 60
+        store.add_grant(_grant("g1", "billing", start, start + 3600))
+        store.add_grant(_grant("g2", "fraud-analyst", start, start + 3600))
+        assert store.active_roles("alice", start + 120) == {"billing", "fraud-analyst"}
+
+        revoked = store.revoke_grant("g1", AT, "ivan", "left billing")
+
+        assert revoked == TemporaryGrant("g1", "alice", "billing", start, start + 3600, "INC-1",
+                                         "ivan", AT, "ivan", "left billing")
+        assert store.active_roles("alice", start + 120) == {"fraud-analyst"}
+        assert store.get_grant("g1") == revoked
+        assert store.revoke_grant("g1", AT + 1, "peggy", "again") is None
+        assert store.revoke_grant("nope", AT, "ivan", "x") is None
+        assert store.get_grant("nope") is None
+        assert [g.revoked for g in store.list_grants()] == [True, False]
+
+    def test_a_grant_revoked_on_another_replica_stops_after_the_refresh_period(
+        self, store: SqlStore, worker2: Engine
+    ) -> None:
+        reader = SqlStore(worker2, grants_refresh_s=0.0)
+        start = time.time() - 60
+        store.add_grant(_grant("g1", "billing", start, start + 3600))
+        assert reader.active_roles("alice", start + 120) == {"billing"}
+
+        store.revoke_grant("g1", AT, "ivan", "no longer needed")
+
+        assert reader.active_roles("alice", start + 120) == frozenset()
 
     def test_grants_are_listed_by_start_for_everyone_or_one_user(self, store: SqlStore) -> None:
         store.add_grant(_grant("g2", "fraud-analyst", AT + 60, AT + 600))
@@ -337,6 +436,28 @@ class StoreContract:
         assert not mfa.use_recovery_code("oscar", "unknown", AT + 1)
         assert mfa.recovery_codes_left("oscar") == 1
 
+    # -- invitations to enrol ----------------------------------------------------------
+
+    def test_an_invitation_serves_once_for_its_user_until_it_expires(
+        self, mfa: SqlMfaStore, worker2: Engine
+    ) -> None:
+        mfa.add_invitation("oscar", "d1", "ivan", AT, AT + 600)
+        other_worker = SqlMfaStore(worker2, SEALER)
+
+        assert not mfa.use_invitation("mallory", "d1", AT + 1)
+        assert not mfa.use_invitation("oscar", "d2", AT + 1)
+        assert other_worker.use_invitation("oscar", "d1", AT + 1)
+        assert not mfa.use_invitation("oscar", "d1", AT + 2)
+        mfa.add_invitation("oscar", "d3", "ivan", AT, AT + 600)
+        assert not mfa.use_invitation("oscar", "d3", AT + 600)  # expired
+
+    def test_a_new_invitation_replaces_the_unused_one(self, mfa: SqlMfaStore) -> None:
+        mfa.add_invitation("oscar", "d1", "ivan", AT, AT + 600)
+        mfa.add_invitation("oscar", "d2", "ivan", AT + 1, AT + 601)
+
+        assert not mfa.use_invitation("oscar", "d1", AT + 2)
+        assert mfa.use_invitation("oscar", "d2", AT + 2)
+
     # -- WebAuthn -----------------------------------------------------------------------
 
     def test_a_challenge_serves_once_even_across_workers(
@@ -408,11 +529,64 @@ class StoreContract:
 
         assert here.application_for("secret-1") is None
 
+    def test_a_key_revoked_here_is_refused_at_once_even_if_the_store_cannot_be_reread(
+        self, engine: Engine
+    ) -> None:
+        keys = SqlApiKeys(engine, refresh_s=3600.0)
+        keys.add_key(ApiKeyRecord("k1", "crm-web", AT, "ivan"), _sha("secret-1"))
+        assert keys.application_for("secret-1") == "crm-web"
+
+        with _reads_failing(engine):
+            revoked = keys.revoke_key("k1", AT + 5)
+            refused = keys.application_for("secret-1")
+
+        assert revoked == ApiKeyRecord("k1", "crm-web", AT, "ivan", AT + 5)
+        assert refused is None
+
+    def test_the_applications_file_keys_are_listed_and_revoked_in_the_store(
+        self, engine: Engine, worker2: Engine
+    ) -> None:
+        here = SqlApiKeys(engine, FileApplications(DEMO_APPLICATIONS), refresh_s=3600.0)
+        there = SqlApiKeys(worker2, FileApplications(DEMO_APPLICATIONS), refresh_s=0.0)
+        here.add_key(ApiKeyRecord("k1", "crm-web", AT, "ivan"), _sha("secret-1"))
+        [file_key, store_key] = here.list_keys()
+        assert (file_key.name, file_key.source, file_key.active) == ("demo-app", "file", True)
+        assert (file_key.created_at, file_key.created_by) == (None, None)
+        assert (store_key.id, store_key.source) == ("k1", "store")
+        assert there.application_for("demo-app-key") == "demo-app"
+
+        revoked = here.revoke_key(file_key.id, AT + 5)
+
+        assert revoked == ApiKeyRecord(file_key.id, "demo-app", None, None, AT + 5,
+                                       KeySource.FILE)
+        assert here.application_for("demo-app-key") is None
+        assert there.application_for("demo-app-key") is None
+        assert here.application_for("secret-1") == "crm-web"
+        assert [k.active for k in there.list_keys()] == [False, True]
+        assert here.revoke_key(file_key.id, AT + 6) is None  # already revoked
+        restarted = SqlApiKeys(engine, FileApplications(DEMO_APPLICATIONS))
+        assert restarted.application_for("demo-app-key") is None
+
     def test_the_clear_key_is_never_stored(self, engine: Engine) -> None:
         SqlApiKeys(engine).add_key(ApiKeyRecord("k1", "crm", AT, "ivan"), _sha("secret-xyz"))
         with engine.connect() as conn:
             rows = [tuple(r) for r in conn.execute(select(metadata.tables["api_keys"]))]
         assert "secret-xyz" not in repr(rows)
+
+
+@contextmanager
+def _reads_failing(engine: Engine) -> Iterator[None]:
+    """Every SELECT on ``engine`` fails (the store going away), writes still go through."""
+
+    def fail_selects(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            raise OperationalError(statement, {}, Exception("store went away"))
+
+    event.listen(engine, "before_cursor_execute", fail_selects)
+    try:
+        yield
+    finally:
+        event.remove(engine, "before_cursor_execute", fail_selects)
 
 
 def _sha(key: str) -> str:

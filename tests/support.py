@@ -1,14 +1,18 @@
-"""Test helpers shared by every suite: demo settings, TOTP codes, decision bodies."""
+"""Test helpers shared by every suite: demo settings, non-demo settings for tests with real
+services, TOTP codes, decision bodies."""
 
 from __future__ import annotations
 
 import base64
+import re
 from pathlib import Path
 
 from fastapi.testclient import TestClient
 
+from guardian.adapters.key_files import write_new_key
 from guardian.clock import ManualClock
-from guardian.config import Settings
+from guardian.config import DEMO_SECRET_KEY, Settings
+from guardian.identity.sealing import KeyPurpose, Sealer, derive_key
 from guardian.identity.totp import code_at
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,6 +34,43 @@ def demo_settings(tmp_path: Path, **overrides: object) -> Settings:
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
+
+
+TEST_SECRET_KEY = "guardian-test-secret-key-not-the-demo-one-0123456789"
+
+
+def real_settings(tmp_path: Path, **overrides: object) -> Settings:
+    """Non-demo settings, for tests with LDAP, PostgreSQL or OpenSearch (demo mode refuses
+    them): a test secret key, a freshly generated audit signing key, and the demo organisation's
+    directory file with its TOTP seeds sealed again under the test secret key."""
+    var = tmp_path / "var"
+    key = var / "keys" / "audit-signing.pem"
+    if not key.exists():
+        write_new_key(key)
+    directory = var / "directory.yaml"
+    if not directory.exists():
+        directory.write_text(_resealed(ROOT / "policies/demo/directory.yaml"), encoding="utf-8")
+    values: dict[str, object] = {
+        "demo": False, "secret_key": TEST_SECRET_KEY, "audit_signing_key": str(key),
+        "directory_file": directory,
+    }
+    values.update(overrides)
+    return demo_settings(tmp_path, **values)
+
+
+def _resealed(path: Path) -> str:
+    demo = Sealer(derive_key(DEMO_SECRET_KEY, KeyPurpose.TOTP_SEEDS))
+    test = Sealer(derive_key(TEST_SECRET_KEY, KeyPurpose.TOTP_SEEDS))
+    uid = ""
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if found := re.match(r"^- uid: (\S+)", line):
+            uid = found.group(1)
+        if found := re.match(r"^(\s+totp_sealed: )(v1:\S+)$", line):
+            seed = demo.open(found.group(2), context=f"totp:{uid}")
+            line = found.group(1) + test.seal(seed, context=f"totp:{uid}")
+        out.append(line)
+    return "\n".join(out) + "\n"
 
 
 class Signer:

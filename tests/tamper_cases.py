@@ -143,6 +143,103 @@ CASES = [
 ]
 
 
+# -- an insider on the host: caught only by a witness or by pinned keys ----------------------
+# (Not in CASES: these change the journal and the shipper's state file too, and are verified
+# with what the auditors hold — a witness's copy of the checkpoints, a trust file.)
+
+CUT_AT = 2
+"""Cut back to the third checkpoint of the trail."""
+
+
+def secret_derived_key() -> CheckpointSigner:
+    """The key an insider derives from the server's secret key (what the verifier once
+    trusted by default)."""
+    from guardian.adapters.key_files import load_signer
+    from support import TEST_SECRET_KEY
+
+    return load_signer(None, TEST_SECRET_KEY)
+
+
+def witnessed(journal_path: Path) -> list[dict[str, Any]]:
+    """The checkpoints as a witness received them (read before anything is tampered with)."""
+    import orjson
+
+    events = [orjson.loads(line) for line in journal_path.read_bytes().splitlines()
+              if not is_seal_line(line)]
+    return [e for e in events if is_checkpoint(e)]
+
+
+def rewritten(events: list[dict[str, Any]], key: CheckpointSigner,
+              from_seq: int = 5) -> list[dict[str, Any]]:
+    """The chain rewritten from event ``from_seq`` (mallory instead of alice), hashed again and
+    every later checkpoint signed again with ``key``: consistent in itself."""
+    from guardian.audit.chain import seal
+
+    out: list[dict[str, Any]] = []
+    prev = ""
+    for event in events:
+        e = copy.deepcopy(event)
+        seq = int(e["guardian"]["seq"])
+        if seq < from_seq:
+            out.append(e)
+            prev = e["guardian"]["hash"]
+            continue
+        if seq == from_seq:
+            e["user"]["id"] = "mallory"
+        if is_checkpoint(e):
+            e["guardian"]["checkpoint"] = checkpoint_event(
+                key, seq - 1, prev, 1_790_000_000.0)["guardian"]["checkpoint"]
+        sealed, prev = seal(e, seq, prev)
+        out.append(sealed)
+    return out
+
+
+def cut_back_journal(journal_path: Path, trail: Trail) -> int:
+    """Cut the journal back to a checkpoint and delete the shipper's state file; the seq cut
+    to."""
+    import orjson
+
+    keep = trail.checkpoints[CUT_AT]
+    lines = [line for line in journal_path.read_bytes().splitlines(keepends=True)
+             if not is_seal_line(line)]  # an insider's cut keeps the seals up to it
+    seals = {orjson.loads(line)["seal"]["seq"]: line for line in
+             journal_path.read_bytes().splitlines(keepends=True) if is_seal_line(line)}
+    journal_path.write_bytes(b"".join(
+        line + seals.get(orjson.loads(line)["guardian"]["seq"], b"") for line in lines
+        if orjson.loads(line)["guardian"]["seq"] <= keep))
+    journal_path.with_name(journal_path.name + ".shipped").unlink()
+    return keep
+
+
+def resign_journal(journal_path: Path, key: CheckpointSigner) -> None:
+    import orjson
+
+    from guardian.audit.chain import canonical
+
+    events = [orjson.loads(line) for line in journal_path.read_bytes().splitlines()
+              if not is_seal_line(line)]
+    journal_path.write_bytes(b"".join(canonical(e) + b"\n" for e in rewritten(events, key)))
+
+
+def cut_back_index(t: Tamper, trail: Trail) -> int:
+    """The same cut in the index: later events and their checkpoint copies deleted."""
+    keep = trail.checkpoints[CUT_AT]
+    for seq in range(keep + 1, trail.last_seq + 1):
+        t.delete(str(seq))
+    for seq in trail.checkpoints[CUT_AT + 1:]:
+        t.delete(str(seq), "checkpoints")
+    return keep
+
+
+def resign_index(t: Tamper, trail: Trail, key: CheckpointSigner) -> None:
+    events = [t.get(str(seq)) for seq in range(1, trail.last_seq + 1)]
+    for event in rewritten(events, key):
+        seq = str(event["guardian"]["seq"])
+        t.put(seq, event)
+        if is_checkpoint(event):
+            t.put(seq, event, "checkpoints")
+
+
 # -- tampering with the journal itself (an insider on the server's files) -------------------
 # Kept apart from the index cases above: the attack happens before shipping, and what is
 # checked is that nothing of it reaches the index and that nothing acknowledged is lost.

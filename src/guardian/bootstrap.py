@@ -12,6 +12,7 @@ from typing import Protocol
 
 from guardian.adapters.file_applications import FileApplications
 from guardian.adapters.file_directory import FileDirectory
+from guardian.adapters.http_witness import HttpWitness
 from guardian.adapters.key_files import load_signer
 from guardian.adapters.ldap_connection import LdapConfig, LdapConnections
 from guardian.adapters.ldap_directory import LdapAttributes, LdapDirectory, LdapLayout
@@ -30,16 +31,20 @@ from guardian.audit.checkpoints import Checkpointer, CheckpointSigner
 from guardian.audit.journal import FileJournal
 from guardian.audit.ship_state import load_state, state_path
 from guardian.audit.shipper import Shipper, ShipperConfig
+from guardian.audit.witness import WitnessConfig, WitnessSender
 from guardian.clock import SystemClock
 from guardian.config import Settings
 from guardian.errors import ConfigurationError
 from guardian.governance.api_keys import ApiKeyService
 from guardian.governance.grants import GrantService
+from guardian.identity.attempts import SignInAttempts
 from guardian.identity.directory_sync import SyncedDirectory
 from guardian.identity.enrolment import MfaEnrolment
 from guardian.identity.factors import LayeredMfaSecrets
+from guardian.identity.invitations import InvitationService
+from guardian.identity.lockout import LockoutPolicy, SignInLimits
 from guardian.identity.sealing import KeyPurpose, Sealer, derive_key
-from guardian.identity.sessions import LockoutPolicy, SessionService
+from guardian.identity.sessions import SessionService
 from guardian.identity.tokens import TokenSigner
 from guardian.policy.pipeline import CompiledPolicy, DecisionPipeline
 from guardian.ports import (
@@ -104,8 +109,19 @@ class Guardian:
             self.directory_sync.close()
         self.audit.shipper.stop()  # idempotent; also when it was only used to drain
         self.journal.close()
+        self.audit.close_witness()  # after the journal: its closing checkpoint goes too
         self.audit.index.close()
         self.store.engine.dispose()
+
+
+def sign_in_limits(settings: Settings) -> SignInLimits:
+    user_source = LockoutPolicy(settings.lockout_max_failures, settings.lockout_base_s,
+                                settings.lockout_max_s)
+    return SignInLimits(
+        per_user_source=user_source,
+        per_source=LockoutPolicy(settings.lockout_source_max_failures, settings.lockout_base_s,
+                                 settings.lockout_max_s),
+        user_delay_max_s=settings.lockout_user_delay_max_s)
 
 
 def session_signer(settings: Settings) -> TokenSigner:
@@ -130,16 +146,21 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Guardian:
     if settings.customers_file is not None and not store.has_consents():
         seed_consents(store, read_consents(settings), clock.now())
     checkpoint_signer = build_checkpoint_signer(settings)
-    journal = open_journal(settings, checkpoint_signer, clock)
-    audit = build_audit_trail(settings, journal, checkpoint_signer, clock)
-    lockout = LockoutPolicy(settings.lockout_max_failures, settings.lockout_base_s,
-                            settings.lockout_max_s)
-    mfa = build_mfa(settings, store, people.secrets, lockout, clock)
+    witness = build_witness(settings)
+    journal = open_journal(settings, checkpoint_signer, clock, witness)
+    audit = build_audit_trail(settings, journal, checkpoint_signer, clock, witness)
+    if witness is not None:
+        witness.durable_seq = lambda: journal.last_seq
+    secret = settings.secret_key.get_secret_value()
+    attempts = SignInAttempts(store, directory, sign_in_limits(settings),
+                              derive_key(secret, KeyPurpose.UNKNOWN_USERS))
+    mfa = build_mfa(settings, store, people.secrets, attempts, directory, journal, clock)
     sessions = SessionService(
         directory, people.passwords, mfa.secrets, store, signer, clock,
-        ttl_s=settings.session_ttl_s, lockout=lockout, recovery=mfa.store,
+        ttl_s=settings.session_ttl_s, recovery=mfa.store,
         recovery_key=mfa.recovery_key, webauthn=mfa.webauthn,
-        enrolment_ttl_s=settings.admin_mfa_max_age_s,
+        enrolment_ttl_s=settings.admin_mfa_max_age_s, invitations=mfa.invitations,
+        digest_key=derive_key(secret, KeyPurpose.WEBAUTHN_DECOYS), attempts=attempts,
     )
     pipeline = DecisionPipeline(policy, directory, store, store, signer, journal, clock,
                                 freshness=people.synced,
@@ -149,13 +170,15 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Guardian:
         settings=settings, clock=clock, policy=policy, directory=directory, store=store,
         journal=journal, applications=applications, sessions=sessions, pipeline=pipeline,
         signer=signer, mfa=mfa, api_keys=ApiKeyService(applications, journal, clock),
-        grants=GrantService(store, directory, lambda: pipeline.policy.definition.roles,
+        grants=GrantService(store, directory, lambda: pipeline.policy.definition,
                             journal, clock, max_duration_s=settings.grant_max_s),
         audit=audit,
         directory_sync=people.synced,
         background=[PeriodicSync(people.synced, settings.directory_sync_interval_s)]
         if people.synced is not None else [],
     )
+    if witness is not None:
+        witness.start()  # at once: the journal may sign its last run's tail on opening
     if settings.audit_ship:
         guardian.background.append(audit.shipper)
     return guardian
@@ -168,27 +191,54 @@ class AuditTrail:
     index: AuditIndex
     shipper: Shipper
     signer: CheckpointSigner
+    witness: WitnessSender | None = None
+    """Delivers every checkpoint to the webhook witness (``GUARDIAN_AUDIT_WITNESS_URL``)."""
+
+    def close_witness(self) -> None:
+        if self.witness is not None:
+            self.witness.stop()
 
 
 def build_checkpoint_signer(settings: Settings) -> CheckpointSigner:
+    """The one signer of checkpoints (and of anything else signed with the audit key): its own
+    key outside demo mode, the key derived from the public demo secret in demo mode."""
     configured = settings.audit_signing_key
     return load_signer(configured.get_secret_value() if configured else None,
-                       settings.secret_key.get_secret_value())
+                       settings.secret_key.get_secret_value(), allow_derived=settings.demo)
 
 
 def build_checkpointer(
-    settings: Settings, signer: CheckpointSigner, clock: Clock
+    settings: Settings, signer: CheckpointSigner, clock: Clock,
+    witness: WitnessSender | None = None,
 ) -> Checkpointer:
-    return Checkpointer(signer, clock.now, every_events=settings.audit_checkpoint_every_events,
-                        every_s=settings.audit_checkpoint_every_s)
+    checkpointer = Checkpointer(signer, clock.now,
+                                every_events=settings.audit_checkpoint_every_events,
+                                every_s=settings.audit_checkpoint_every_s)
+    if witness is not None:
+        checkpointer.witness = witness.offer
+    return checkpointer
 
 
-def open_journal(settings: Settings, signer: CheckpointSigner, clock: Clock) -> FileJournal:
+def build_witness(settings: Settings) -> WitnessSender | None:
+    """The webhook witness of checkpoints, when configured (started by the caller)."""
+    if not settings.audit_witness_url or settings.audit_witness_secret is None:
+        return None
+    transport = HttpWitness(settings.audit_witness_url,
+                            settings.audit_witness_secret.get_secret_value(),
+                            timeout_s=settings.audit_witness_timeout_s)
+    return WitnessSender(transport, WitnessConfig(queue=settings.audit_witness_queue,
+                                                  attempts=settings.audit_witness_attempts))
+
+
+def open_journal(
+    settings: Settings, signer: CheckpointSigner, clock: Clock,
+    witness: WitnessSender | None = None,
+) -> FileJournal:
     """The journal, sealing every group commit; it continues from the last event the index
     acknowledged (the shipper's state) if it ends before it (``chain_regressed``)."""
     shipped = load_state(state_path(settings.journal_file))
     return FileJournal(settings.journal_file, fsync=settings.journal_fsync,
-                       checkpointer=build_checkpointer(settings, signer, clock),
+                       checkpointer=build_checkpointer(settings, signer, clock, witness),
                        known=(shipped.seq, shipped.hash) if shipped.seq > 0 else None)
 
 
@@ -228,10 +278,11 @@ def build_shipper(
 
 
 def build_audit_trail(
-    settings: Settings, journal: FileJournal, signer: CheckpointSigner, clock: Clock
+    settings: Settings, journal: FileJournal, signer: CheckpointSigner, clock: Clock,
+    witness: WitnessSender | None = None,
 ) -> AuditTrail:
     index = build_audit_index(settings)
-    return AuditTrail(index, build_shipper(settings, journal, index, clock), signer)
+    return AuditTrail(index, build_shipper(settings, journal, index, clock), signer, witness)
 
 
 @dataclass
@@ -244,14 +295,20 @@ class Shipping:
     def close(self) -> None:
         self.trail.shipper.stop()
         self.journal.close()
+        self.trail.close_witness()
         self.trail.index.close()
 
 
 def build_shipping(settings: Settings, *, clock: Clock | None = None) -> Shipping:
     clock = clock or SystemClock()
     signer = build_checkpoint_signer(settings)
-    journal = open_journal(settings, signer, clock)
-    return Shipping(journal, build_audit_trail(settings, journal, signer, clock))
+    witness = build_witness(settings)
+    if witness is not None:
+        witness.start()
+    journal = open_journal(settings, signer, clock, witness)
+    if witness is not None:
+        witness.durable_seq = lambda: journal.last_seq
+    return Shipping(journal, build_audit_trail(settings, journal, signer, clock, witness))
 
 
 @dataclass
@@ -264,13 +321,14 @@ class Mfa:
     webauthn: WebAuthnRelyingParty
     enrolment: MfaEnrolment
     recovery_key: bytes
+    invitations: InvitationService
     qr_svg: Callable[[str], str] = svg_data_uri
     """Draws a provisioning URI as an SVG data URI (segno)."""
 
 
 def build_mfa(
-    settings: Settings, store: SqlStore, directory_secrets: MfaSecrets, lockout: LockoutPolicy,
-    clock: Clock,
+    settings: Settings, store: SqlStore, directory_secrets: MfaSecrets,
+    attempts: SignInAttempts, directory: Directory, journal: AuditJournal, clock: Clock,
 ) -> Mfa:
     secret = settings.secret_key.get_secret_value()
     mfa_store = SqlMfaStore(store.engine, seed_sealer(settings))
@@ -282,8 +340,11 @@ def build_mfa(
     enrolment = MfaEnrolment(
         mfa_store, secrets, store, clock, recovery_key=recovery_key,
         issuer=settings.totp_issuer, fresh_mfa_s=settings.admin_mfa_max_age_s,
-        webauthn=webauthn, lockout=lockout)
-    return Mfa(mfa_store, secrets, webauthn, enrolment, recovery_key)
+        webauthn=webauthn, attempts=attempts)
+    invitations = InvitationService(
+        mfa_store, directory, enrolment.has_second_factor, journal, clock,
+        key=derive_key(secret, KeyPurpose.MFA_INVITATIONS), ttl_s=settings.mfa_invitation_ttl_s)
+    return Mfa(mfa_store, secrets, webauthn, enrolment, recovery_key, invitations)
 
 
 @dataclass

@@ -1,8 +1,12 @@
 """Settings: read once from ``GUARDIAN_*`` environment variables (or a ``.env``), passed explicitly.
 
 The defaults are the embedded demo: file directory and policy from ``policies/``, SQLite store
-and local audit journal under ``var/``. Demo mode refuses to listen on anything but loopback,
-and a non-demo deployment must set its own ``GUARDIAN_SECRET_KEY``.
+and local audit journal under ``var/``. Safe by default: demo mode (``GUARDIAN_DEMO``, on unless
+turned off) runs only the embedded parts on loopback and refuses to start with any real
+component configured (LDAP, a database server, OpenSearch, a non-loopback bind), because its
+secret key is public; a non-demo deployment must set its own ``GUARDIAN_SECRET_KEY`` (at least
+32 characters, not the demo key) and its own audit signing key (checked when the signer is
+built, so that ``guardian keys init`` can make one).
 """
 
 from __future__ import annotations
@@ -97,13 +101,35 @@ class Settings(BaseSettings):
     audit_checkpoint_every_events: int = Field(default=1000, ge=1)
     audit_checkpoint_every_s: float = Field(default=60.0, gt=0)
     audit_signing_key: SecretStr | None = None
-    """Ed25519 checkpoint key: a PEM file path or a sealed value (``guardian keys init``)."""
+    """Ed25519 checkpoint key: a PEM file path or a sealed value (``guardian keys init``);
+    required outside demo mode (the demo derives it from the public demo secret key)."""
+    audit_trust_file: Path | None = None
+    """The auditors' pinned public keys for ``guardian audit verify`` (``--trust``)."""
+    audit_witness_url: str | None = Field(default=None, pattern=r"^https?://\S+$")
+    """Webhook that receives every checkpoint (a witness outside the host)."""
+    audit_witness_secret: SecretStr | None = None
+    """HMAC-SHA256 key signing each witness request body (``X-Guardian-Signature``)."""
+    audit_witness_queue: int = Field(default=10_000, ge=1, le=1_000_000)
+    """Checkpoints waiting for the witness at most; past it the oldest are dropped (counted)."""
+    audit_witness_attempts: int = Field(default=5, ge=1, le=100)
+    audit_witness_timeout_s: float = Field(default=5.0, gt=0, le=120)
 
     secret_key: SecretStr = SecretStr(DEMO_SECRET_KEY)
     session_ttl_s: int = Field(default=8 * 3600, ge=60)
     lockout_max_failures: int = Field(default=5, ge=1)
     lockout_base_s: float = Field(default=60.0, ge=1)
     lockout_max_s: float = Field(default=3600.0, ge=1)
+    """Failures are counted per (user, source address) — ``lockout_max_failures`` then a lock
+    of ``lockout_base_s`` doubling up to this — and per source (``lockout_source_*``)."""
+    lockout_source_max_failures: int = Field(default=50, ge=1)
+    """Attempts without success from one source address, any users, before it locks."""
+    lockout_user_delay_max_s: float = Field(default=2.0, ge=0, le=30)
+    """Failures of one user from every source only delay their sign-ins, up to this."""
+    trusted_proxies: str = ""
+    """Comma-separated addresses or networks of reverse proxies whose ``X-Forwarded-For`` is
+    believed; by default the source of a sign-in is the connection's own address."""
+    mfa_invitation_ttl_s: int = Field(default=72 * 3600, ge=60)
+    """How long an invitation to enrol a first second factor stays valid."""
     admin_mfa_max_age_s: int = Field(default=900, ge=30)
     """Administrative endpoints and factor changes need a second factor at most this old."""
     grant_max_s: int = Field(default=7 * 24 * 3600, ge=60)
@@ -119,17 +145,46 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _safe(self) -> Settings:
-        if self.demo and not is_loopback(self.host):
-            raise ValueError(
-                f"demo mode only listens on loopback (127.0.0.1 or ::1), not {self.host!r}; "
-                "set GUARDIAN_DEMO=false with your own GUARDIAN_SECRET_KEY to go further")
-        if not self.demo and self.secret_key.get_secret_value() == DEMO_SECRET_KEY:
-            raise ValueError("GUARDIAN_SECRET_KEY must be set outside demo mode")
-        if len(self.secret_key.get_secret_value()) < 32:
-            raise ValueError("GUARDIAN_SECRET_KEY must be at least 32 characters")
+        if self.demo:
+            self._demo_only_embedded()
+        else:
+            secret = self.secret_key.get_secret_value()
+            if secret == DEMO_SECRET_KEY:
+                raise ValueError("GUARDIAN_SECRET_KEY must be set outside demo mode (your own "
+                                 "random value of at least 32 characters, not the demo key)")
+            if len(secret) < 32:
+                raise ValueError("GUARDIAN_SECRET_KEY must be at least 32 characters")
+        try:
+            self.trusted_proxy_networks  # noqa: B018 - parsed here to fail at start-up
+        except ValueError as exc:
+            raise ValueError(f"GUARDIAN_TRUSTED_PROXIES: {exc}") from exc
         if self.audit_index == "opensearch" and not self.opensearch_url_list:
             raise ValueError("GUARDIAN_AUDIT_INDEX=opensearch needs GUARDIAN_OPENSEARCH_URLS")
+        if self.audit_witness_url and (
+                self.audit_witness_secret is None
+                or len(self.audit_witness_secret.get_secret_value()) < 16):
+            raise ValueError("GUARDIAN_AUDIT_WITNESS_URL needs GUARDIAN_AUDIT_WITNESS_SECRET "
+                             "(at least 16 characters) to sign what it sends")
         return self
+
+    def _demo_only_embedded(self) -> None:
+        """Demo mode's keys are public: refuse every real component, naming the setting."""
+        real = [name for name, configured in (
+            ("GUARDIAN_HOST (not loopback)", not is_loopback(self.host)),
+            ("GUARDIAN_DIRECTORY=ldap", self.directory == "ldap"),
+            ("GUARDIAN_LDAP_URL", bool(self.ldap_url)),
+            ("GUARDIAN_DATABASE_URL (not SQLite)",
+             self.database_url is not None and not self.database_url.startswith("sqlite")),
+            ("GUARDIAN_AUDIT_INDEX=opensearch", self.audit_index == "opensearch"),
+            ("GUARDIAN_OPENSEARCH_URLS", bool(self.opensearch_url_list)),
+        ) if configured]
+        if real:
+            raise ValueError(
+                f"demo mode (GUARDIAN_DEMO=true, the default) refuses real components: "
+                f"{', '.join(real)} {'is' if len(real) == 1 else 'are'} set. Its secret and "
+                "signing keys are public, so sessions and checkpoints could be forged. Set "
+                "GUARDIAN_DEMO=false with your own GUARDIAN_SECRET_KEY (32+ characters) and "
+                "GUARDIAN_AUDIT_SIGNING_KEY (`guardian keys init`), or remove the setting(s)")
 
     @model_validator(mode="after")
     def _ldap_complete(self) -> Settings:
@@ -166,6 +221,11 @@ class Settings(BaseSettings):
     @property
     def audit_index_file(self) -> Path:
         return self.audit_index_path or self.data_dir / "audit" / "index.db"
+
+    @property
+    def trusted_proxy_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        return tuple(ipaddress.ip_network(p.strip(), strict=False)
+                     for p in self.trusted_proxies.split(",") if p.strip())
 
     @property
     def opensearch_url_list(self) -> list[str]:

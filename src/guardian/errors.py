@@ -10,9 +10,15 @@ machine-readable ``code``::
     │   ├── UnknownRole                unknown_role        (not a role of the policy)
     │   ├── UnknownUser                unknown_user        (not in the directory)
     │   ├── GrantTooLong               grant_too_long      (expiry beyond the maximum)
+    │   ├── RoleNotGrantable           role_not_grantable  (grants no data access, or admin)
+    │   ├── StartsInPast               starts_at_in_past   (a grant starting before now)
     │   ├── CodeMismatch               code_mismatch       (first code of an enrolment is wrong)
-    │   └── InvalidWebAuthn            webauthn_invalid    (registration response refused)
+    │   ├── InvalidWebAuthn            webauthn_invalid    (registration response refused)
+    │   └── AlreadyEnrolled            already_enrolled    (an invitation for someone enrolled)
     ├── NotFound                       not_found
+    │   └── GrantNotFound              grant_not_found
+    ├── Conflict                       conflict            (the state forbids it now)
+    │   └── GrantAlreadyRevoked        grant_already_revoked
     ├── PolicyError                    policy_error
     │   └── PolicyLintError            policy_lint_error   (carries every finding)
     ├── AuthenticationError            authentication_failed
@@ -29,6 +35,7 @@ machine-readable ``code``::
     └── AuditError                     audit_error
         ├── AuditUnavailable           audit_unavailable
         ├── AuditIndexUnavailable      audit_index_unavailable (search/shipping target down)
+        ├── WitnessUnavailable         audit_witness_unavailable (checkpoint webhook failed)
         └── ChainBroken                chain_broken
 """
 
@@ -68,6 +75,14 @@ class GrantTooLong(InvalidRequest):
     code = "grant_too_long"
 
 
+class RoleNotGrantable(InvalidRequest):
+    code = "role_not_grantable"
+
+
+class StartsInPast(InvalidRequest):
+    code = "starts_at_in_past"
+
+
 class CodeMismatch(InvalidRequest):
     code = "code_mismatch"
 
@@ -76,8 +91,24 @@ class InvalidWebAuthn(InvalidRequest):
     code = "webauthn_invalid"
 
 
+class AlreadyEnrolled(InvalidRequest):
+    code = "already_enrolled"
+
+
 class NotFound(GuardianError):
     code = "not_found"
+
+
+class GrantNotFound(NotFound):
+    code = "grant_not_found"
+
+
+class Conflict(GuardianError):
+    code = "conflict"
+
+
+class GrantAlreadyRevoked(Conflict):
+    code = "grant_already_revoked"
 
 
 class PolicyError(GuardianError):
@@ -161,6 +192,13 @@ class AuditIndexUnavailable(AuditError):
     decisions go on (the journal keeps everything), searches and reports cannot."""
 
     code = "audit_index_unavailable"
+
+
+class WitnessUnavailable(AuditError):
+    """The checkpoint witness (webhook) could not be reached or refused a delivery; decisions
+    go on, the delivery is retried and counted."""
+
+    code = "audit_witness_unavailable"
 
 
 class ChainBroken(AuditError):

@@ -20,6 +20,7 @@ from guardian.audit.records import (
 )
 from guardian.governance.model import ApiKeyRecord, TemporaryGrant
 from guardian.identity.directory_snapshot import DirectorySnapshot
+from guardian.identity.lockout import LockoutPolicy
 from guardian.identity.principal import Principal
 from guardian.policy.model import AuditReceipt
 
@@ -91,21 +92,51 @@ class MfaSecrets(Protocol):
 
 
 class OtpLedger(Protocol):
-    """Shared memory of used one-time codes and failed sign-ins (replay and lockout)."""
+    """Shared memory of used one-time codes and of sign-in attempts (replay and lockout).
+
+    Attempts are counted under opaque keys (one person from one address, one address, one
+    person: :mod:`guardian.identity.attempts`), before the password is checked, in one atomic
+    step, so concurrent attempts on any worker or replica are all counted.
+    """
 
     def claim(self, uid: str, timestep: int, at: float) -> bool:
         """Record that ``uid`` used the code of ``timestep``; ``False`` if it was used before."""
         ...
 
-    def record_failure(self, uid: str, at: float) -> int:
-        """Count one more failed sign-in; return the number of consecutive failures."""
+    def reserve_attempt(self, key: str, at: float, policy: LockoutPolicy) -> int | None:
+        """Count one attempt on ``key`` unless ``policy`` locks it now: the count including
+        this attempt, or ``None`` (locked; nothing counted). A key quiet for
+        ``policy.forget_after_s`` starts again from zero."""
         ...
 
-    def failures(self, uid: str) -> tuple[int, float]:
-        """(consecutive failures, time of the last one)."""
+    def attempts(self, key: str, at: float, policy: LockoutPolicy) -> int:
+        """Attempts counted on ``key`` and not yet forgotten."""
         ...
 
-    def reset_failures(self, uid: str) -> None: ...
+    def release_attempts(self, key: str) -> None:
+        """Forget every attempt on ``key`` (a success)."""
+        ...
+
+    def refund_attempt(self, key: str) -> None:
+        """Take back one reserved attempt on ``key`` (it succeeded)."""
+        ...
+
+    def purge_attempts(self, before: float) -> int:
+        """Delete counters whose last attempt is older than ``before``; how many went."""
+        ...
+
+
+class MfaInvitations(Protocol):
+    """Invitations to enrol a first second factor, kept as keyed digests, each used once."""
+
+    def add_invitation(self, uid: str, digest: str, created_by: str, at: float,
+                       expires_at: float) -> None:
+        """Keep a new invitation for ``uid``, replacing any unused one."""
+        ...
+
+    def use_invitation(self, uid: str, digest: str, at: float) -> bool:
+        """Spend ``uid``'s unexpired, unused invitation with this digest; ``False`` if none."""
+        ...
 
 
 class TotpFactors(Protocol):
@@ -140,8 +171,11 @@ class WebAuthnCeremonies(Protocol):
         """Verify a registration response; return the new credential's id (base64url)."""
         ...
 
-    def authentication_options(self, uid: str, at: float) -> dict[str, Any] | None:
-        """Options for an assertion, or ``None`` when ``uid`` has no security key."""
+    def authentication_options(self, subject: str, decoys: Sequence[bytes],
+                               at: float) -> dict[str, Any]:
+        """Options for an assertion by ``subject``'s security keys; for someone without any
+        (or unknown), the same shape with ``decoys`` as credential ids. A challenge is kept
+        for ``subject`` either way, so both cost the same."""
         ...
 
     def authenticate(self, uid: str, credential: Mapping[str, Any], at: float) -> bool: ...
@@ -166,6 +200,14 @@ class GrantRegistry(Protocol):
 
     def list_grants(self, uid: str | None = None) -> list[TemporaryGrant]: ...
 
+    def get_grant(self, grant_id: str) -> TemporaryGrant | None: ...
+
+    def revoke_grant(self, grant_id: str, at: float, by: str, reason: str
+                     ) -> TemporaryGrant | None:
+        """Revoke and return the grant, or ``None`` if there is no such grant not yet revoked;
+        from the return on, :meth:`GrantStore.active_roles` of this process leaves it out."""
+        ...
+
 
 class ApplicationRegistry(Protocol):
     def application_for(self, api_key: str) -> str | None:
@@ -178,10 +220,13 @@ class ApiKeyRegistry(Protocol):
 
     def add_key(self, record: ApiKeyRecord, key_sha256: str) -> None: ...
 
-    def list_keys(self) -> list[ApiKeyRecord]: ...
+    def list_keys(self) -> list[ApiKeyRecord]:
+        """The store's keys and the applications file's (``source``), revoked ones included."""
+        ...
 
     def revoke_key(self, key_id: str, at: float) -> ApiKeyRecord | None:
-        """Revoke and return the key, or ``None`` if there is no such active key."""
+        """Revoke and return the key (of the store or of the applications file), or ``None`` if
+        there is no such active key; from the return on, the key opens nothing in this process."""
         ...
 
 
@@ -266,3 +311,16 @@ class AuditIndex(Protocol):
     def search(self, query: AuditQuery) -> AuditPage: ...
 
     def close(self) -> None: ...
+
+
+class WitnessTransport(Protocol):
+    """Carries checkpoints to a witness outside the host (a webhook). ``post`` blocks (it is
+    called from the witness thread only) and raises ``WitnessUnavailable`` when the witness
+    did not take the body."""
+
+    @property
+    def target(self) -> str:
+        """Where deliveries go, for operators (no credentials)."""
+        ...
+
+    def post(self, body: bytes) -> None: ...

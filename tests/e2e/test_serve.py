@@ -104,7 +104,7 @@ def test_a_clean_stop_signs_the_journal_tail(tmp_path: Path) -> None:
     finally:
         proc.terminate()  # SIGTERM, as a service manager stops it
         assert proc.wait(timeout=30) is not None
-    verify = subprocess.run([GUARDIAN, "audit", "verify"], cwd=ROOT, env=env,
+    verify = subprocess.run([GUARDIAN, "audit", "verify", "--trust-demo-key"], cwd=ROOT, env=env,
                             capture_output=True, text=True, timeout=60)
     assert verify.returncode == 0, verify.stdout + verify.stderr
     assert "1 checkpoint signature(s) verified" in verify.stdout

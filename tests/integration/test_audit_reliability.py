@@ -30,10 +30,9 @@ from guardian.adapters.key_files import load_signer
 from guardian.audit.shipper import Shipper, ShipperConfig
 from guardian.audit.verification import verify_index
 from guardian.bootstrap import build
-from guardian.config import DEMO_SECRET_KEY
 from guardian.policy.model import DecisionRequest
 from guardian.policy.vocabulary import Action
-from support import API_KEY, ROOT, decision_body, demo_settings
+from support import API_KEY, ROOT, TEST_SECRET_KEY, decision_body, real_settings
 
 pytestmark = pytest.mark.integration
 SERVICES = str(ROOT / "scripts" / "services.sh")
@@ -116,7 +115,7 @@ def test_100k_decisions_through_an_outage_all_arrive_exactly_once(
     spare_url: str, tmp_path: Path
 ) -> None:
     prefix = unique_prefix("outage")
-    settings = demo_settings(
+    settings = real_settings(
         tmp_path, audit_index="opensearch", opensearch_urls=spare_url,
         opensearch_index_prefix=prefix, opensearch_replicas=0, opensearch_timeout_s=5,
         audit_ship_batch_size=5000, audit_ship_interval_s=0.2, audit_ship_max_backoff_s=1.0)
@@ -192,7 +191,12 @@ def test_a_guardian_killed_mid_load_ships_every_acknowledged_decision_once_after
         index.setup()
         prefix = index.design.names.prefix
         port = 20000 + random.randrange(20000)
+        real = real_settings(tmp_path)  # demo mode refuses OpenSearch
+        assert real.audit_signing_key is not None
         env = {**os.environ, "GUARDIAN_DATA_DIR": str(tmp_path / "var"),
+               "GUARDIAN_DEMO": "false", "GUARDIAN_SECRET_KEY": TEST_SECRET_KEY,
+               "GUARDIAN_AUDIT_SIGNING_KEY": real.audit_signing_key.get_secret_value(),
+               "GUARDIAN_DIRECTORY_FILE": str(real.directory_file),
                "GUARDIAN_AUDIT_INDEX": "opensearch", "GUARDIAN_OPENSEARCH_URLS": opensearch_url,
                "GUARDIAN_OPENSEARCH_INDEX_PREFIX": prefix, "GUARDIAN_OPENSEARCH_REPLICAS": "0",
                "GUARDIAN_AUDIT_SHIP_INTERVAL_S": "0.1", "GUARDIAN_AUDIT_DIR": str(ROOT / "audit")}
@@ -220,7 +224,7 @@ def test_a_guardian_killed_mid_load_ships_every_acknowledged_decision_once_after
         finally:
             proc.terminate()
             proc.wait(timeout=20)
-        key = load_signer(None, DEMO_SECRET_KEY)  # the server's (demo) checkpoint key
+        key = load_signer(real.audit_signing_key.get_secret_value(), TEST_SECRET_KEY)
         assert max(acked) <= last
         _exactly_once(index, verifier_for(key), last, acked)
 

@@ -24,7 +24,7 @@ from guardian.identity.totp import code_at
 from guardian.policy.model import Decision, DecisionRequest
 from guardian.policy.vocabulary import Action, AuthMethod, Outcome, ReasonCode
 from ldap_support import LdapSandbox, demo_ldap_settings
-from support import API_KEY, ROOT, decision_body, demo_secret
+from support import API_KEY, ROOT, TEST_SECRET_KEY, decision_body, demo_secret
 
 pytestmark = pytest.mark.integration
 R = ReasonCode
@@ -201,7 +201,11 @@ def test_dry_run_shows_the_changes_and_applies_nothing_then_sync_applies(
         sandbox: LdapSandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     settings = sandbox.settings(tmp_path)
     monkeypatch.chdir(ROOT)
-    for key, value in {"DIRECTORY": "ldap", "LDAP_URL": settings.ldap_url,
+    for key, value in {"DEMO": "false", "SECRET_KEY": TEST_SECRET_KEY,
+                       "AUDIT_SIGNING_KEY": settings.audit_signing_key.get_secret_value()
+                       if settings.audit_signing_key else "",
+                       "DIRECTORY_FILE": str(settings.directory_file),
+                       "DIRECTORY": "ldap", "LDAP_URL": settings.ldap_url,
                        "LDAP_BASE_DN": settings.ldap_base_dn, "LDAP_BIND_DN": settings.ldap_bind_dn,
                        "LDAP_BIND_PASSWORD": os.environ["GUARDIAN_TEST_LDAP_BIND_PASSWORD"],
                        "LDAP_USERS_DN": sandbox.people, "LDAP_GROUPS_DN": sandbox.groups,
@@ -239,6 +243,10 @@ def test_people_sign_in_with_their_ldap_password_and_a_second_factor(
     clock = ManualClock(start=float(int(time.time() // 30 * 30)))
     g = build(demo_ldap_settings(ldap_url, tmp_path), clock=clock)
     try:
+        # Outside demo mode nobody inherits the demo file's seeds: the people enrolled theirs.
+        for uid in ("alice", "heidi"):
+            g.mfa.store.begin_totp(uid, demo_secret(uid), [], clock.now())
+            assert g.mfa.store.activate_totp(uid, clock.now())
         with TestClient(create_app(g)) as client:
             def sign_in(uid: str, password: str) -> int:
                 clock.advance(30)

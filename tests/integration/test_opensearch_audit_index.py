@@ -16,8 +16,22 @@ from audit_index_contract import *  # noqa: F403 - the shared contract tests
 from audit_support import verifier_for
 from guardian.audit.queries import AuditQuery
 from guardian.audit.records import StepOutcome
-from guardian.audit.verification import verify_index
-from tamper_cases import CASES, FORGED_CUSTOMER, JOURNAL_CASES, Case, JournalCase, ship_trail
+from guardian.audit.verification import verify_index, verify_journal
+from guardian.audit.verify import Break
+from guardian.audit.witness import witness_points
+from tamper_cases import (
+    CASES,
+    FORGED_CUSTOMER,
+    JOURNAL_CASES,
+    Case,
+    JournalCase,
+    cut_back_index,
+    cut_back_journal,
+    resign_index,
+    secret_derived_key,
+    ship_trail,
+    witnessed,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -114,6 +128,67 @@ def test_tampering_with_opensearch_is_named(
             report.detail
         if case.doc_id(trail) is not None:
             assert report.doc_id == case.doc_id(trail)
+
+
+# -- an insider on the host: cut back with the state file gone, re-signed with another key --
+
+
+def test_opensearch_cut_back_with_the_state_file_deleted_is_caught_by_a_witness(
+    opensearch_url: str, tmp_path: Path
+) -> None:
+    with opensearch_index(opensearch_url, "cutback") as index:
+        index.setup()
+        trail = ship_trail(tmp_path, index)
+        copy = witness_points(witnessed(tmp_path / "journal.jsonl"), verifier_for(trail.key),
+                              "the witness")
+        tamper = OpenSearchTamper(index)
+        tamper.refresh()
+        journal_path = tmp_path / "journal.jsonl"
+        kept = cut_back_journal(journal_path, trail)  # on the host: journal and state file
+        cut_back_index(tamper, trail)                # and in the index
+        tamper.refresh()
+
+        alone = verify_index(index, verifier_for(trail.key))
+        with_witness = verify_index(index, verifier_for(trail.key), witness=copy)
+        journal_alone = verify_journal(journal_path, verifier_for(trail.key))
+
+        assert alone.ok and alone.last_seq == kept, alone.detail
+        assert journal_alone.ok
+        assert (with_witness.problem, with_witness.broken_at) == (Break.TRUNCATED, kept + 1)
+
+
+def test_opensearch_re_signed_with_the_secret_derived_key_is_caught_by_the_trust_file(
+    opensearch_url: str, tmp_path: Path
+) -> None:
+    with opensearch_index(opensearch_url, "resign") as index:
+        index.setup()
+        trail = ship_trail(tmp_path, index)
+        tamper = OpenSearchTamper(index)
+        tamper.refresh()
+        insider = secret_derived_key()
+        resign_index(tamper, trail, insider)
+        tamper.refresh()
+
+        host_key = verify_index(index, verifier_for(insider))
+        pinned = verify_index(index, verifier_for(trail.key))
+
+        assert host_key.ok, host_key.detail
+        assert (pinned.problem, pinned.broken_at) == (Break.CHECKPOINT_INVALID,
+                                                      trail.checkpoints[0])
+        assert insider.key_id in pinned.detail
+
+
+def test_expect_seq_beyond_the_end_of_opensearch_is_a_truncated_tail(
+    opensearch_url: str, tmp_path: Path
+) -> None:
+    with opensearch_index(opensearch_url, "expect") as index:
+        index.setup()
+        trail = ship_trail(tmp_path, index)
+        OpenSearchTamper(index).refresh()
+
+        report = verify_index(index, verifier_for(trail.key), expect_seq=trail.last_seq + 5)
+
+        assert (report.problem, report.broken_at) == (Break.TRUNCATED, trail.last_seq + 1)
 
 
 @pytest.mark.parametrize("case", JOURNAL_CASES, ids=[c.name for c in JOURNAL_CASES])

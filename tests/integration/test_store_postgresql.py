@@ -21,7 +21,7 @@ from guardian.bootstrap import build
 from guardian.clock import ManualClock
 from guardian.identity.totp import code_at
 from store_contract import StoreContract
-from support import demo_secret, demo_settings
+from support import demo_secret, real_settings
 
 pytestmark = pytest.mark.integration
 
@@ -76,7 +76,7 @@ def test_two_guardians_on_one_database_share_replay_refusal_and_lockout(
     schema_url: str, tmp_path: Path
 ) -> None:
     clock = ManualClock(start=1_790_000_010.0)
-    apps = [build(demo_settings(tmp_path / name, database_url=schema_url), clock=clock)
+    apps = [build(real_settings(tmp_path / name, database_url=schema_url), clock=clock)
             for name in ("worker-1", "worker-2")]
     try:
         with TestClient(create_app(apps[0])) as one, TestClient(create_app(apps[1])) as two:

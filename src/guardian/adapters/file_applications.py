@@ -1,20 +1,37 @@
 """Application API keys from a YAML file, stored as SHA-256 digests.
 
 API keys are long random strings, so a fast hash is enough: there is nothing to brute-force
-that a slow hash would protect. The clear key is never stored or logged.
+that a slow hash would protect. The clear key is never stored or logged. Each key gets a stable
+id from its digest (``file-`` and 16 hex digits), so it can be listed and revoked like the
+store's keys; the revocation is kept in the store (``sql_api_keys``), the file never rewritten.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from guardian.adapters.yaml_lines import load_plain
 from guardian.errors import ConfigurationError
 from guardian.governance.api_keys import key_digest
 
+FILE_KEY_PREFIX = "file-"
+
+
+@dataclass(frozen=True, slots=True)
+class FileKey:
+    id: str
+    name: str
+    key_sha256: str
+
+
+def file_key_id(key_sha256: str) -> str:
+    """A key's id in listings: the first 64 bits of its digest, which tell nothing of the key."""
+    return FILE_KEY_PREFIX + key_sha256[:16]
+
 
 class FileApplications:
-    """Implements :class:`~guardian.ports.ApplicationRegistry`."""
+    """Implements :class:`~guardian.ports.ApplicationRegistry`; lists its keys for the store."""
 
     def __init__(self, path: Path) -> None:
         try:
@@ -33,3 +50,7 @@ class FileApplications:
     def application_for(self, api_key: str) -> str | None:
         # The look-up is keyed by a digest of the key, so its timing tells nothing about the key.
         return self._by_digest.get(key_digest(api_key))
+
+    def keys(self) -> list[FileKey]:
+        """Every key of the file, in the file's order."""
+        return [FileKey(file_key_id(d), name, d) for d, name in self._by_digest.items()]

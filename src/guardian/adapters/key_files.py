@@ -2,8 +2,10 @@
 
 ``GUARDIAN_AUDIT_SIGNING_KEY`` holds either a path to an unencrypted PKCS#8 PEM file, or a
 sealed value (``v1:…``, AES-GCM under a key derived from ``GUARDIAN_SECRET_KEY``) that opens to
-the raw Ed25519 private key. Unset, the key is derived from the secret key: fine for the demo,
-reported as such everywhere else. Nothing here logs or returns the key in clear.
+the raw Ed25519 private key. Unset, the key is derived from the secret key, but only for the
+demo (``allow_derived``): outside it the signing key must be its own key, or anyone holding the
+server's secret key could re-sign a rewritten trail. Nothing here logs or returns the key in
+clear.
 """
 
 from __future__ import annotations
@@ -14,9 +16,9 @@ import os
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from guardian.audit.checkpoints import CheckpointSigner
+from guardian.audit.checkpoints import CheckpointSigner, parse_trust
 from guardian.errors import ConfigurationError
 from guardian.identity.sealing import KeyPurpose, Sealer, derive_key
 
@@ -27,9 +29,16 @@ def _sealer(secret_key: str) -> Sealer:
     return Sealer(derive_key(secret_key, SEAL_CONTEXT))
 
 
-def load_signer(configured: str | None, secret_key: str) -> CheckpointSigner:
-    """The checkpoint signer from the setting's value (path or sealed), or derived."""
+def load_signer(
+    configured: str | None, secret_key: str, *, allow_derived: bool = True
+) -> CheckpointSigner:
+    """The checkpoint signer from the setting's value (path or sealed), or derived (demo)."""
     if not configured:
+        if not allow_derived:
+            raise ConfigurationError(
+                "GUARDIAN_AUDIT_SIGNING_KEY must be set outside demo mode: run `guardian keys "
+                "init` and set it to the file (or sealed value) it prints; the signing key is "
+                "never derived from GUARDIAN_SECRET_KEY there")
         seed = derive_key(secret_key, KeyPurpose.AUDIT_CHECKPOINTS)
         return CheckpointSigner(Ed25519PrivateKey.from_private_bytes(seed), "derived")
     if configured.startswith("v1:"):
@@ -83,12 +92,14 @@ def new_sealed_key(secret_key: str) -> tuple[str, CheckpointSigner]:
     return sealed, CheckpointSigner(key, "sealed")
 
 
-def read_public_keys(paths: list[Path]) -> list[bytes]:
-    """The PEM bytes of public key files given to ``guardian audit verify --public-key``."""
-    out: list[bytes] = []
+def read_trust_files(paths: list[Path]) -> list[Ed25519PublicKey]:
+    """The pinned public keys of the auditors' trust files (``guardian audit verify --trust``)."""
+    out: list[Ed25519PublicKey] = []
     for path in paths:
         try:
-            out.append(path.read_bytes())
-        except OSError as exc:
-            raise ConfigurationError(f"cannot read public key {path}: {exc.strerror}") from exc
+            text = path.read_text(encoding="ascii")
+        except (OSError, UnicodeDecodeError) as exc:
+            why = exc.strerror if isinstance(exc, OSError) else "not ASCII text"
+            raise ConfigurationError(f"cannot read trust file {path}: {why}") from exc
+        out += parse_trust(text, f"trust file {path}")
     return out

@@ -12,6 +12,7 @@ from typing import Any
 
 from guardian.audit.chain import GENESIS, seal
 from guardian.errors import AuditUnavailable
+from guardian.identity.lockout import LockoutPolicy
 from guardian.identity.principal import Principal
 from guardian.policy.model import AuditReceipt
 
@@ -85,3 +86,71 @@ class MemoryJournal:
 
     def close(self) -> None:
         return None
+
+
+class MemoryLedger:
+    """An ``OtpLedger`` in dictionaries, atomic under one lock like the store's statements."""
+
+    def __init__(self) -> None:
+        self.claims: set[tuple[str, int]] = set()
+        self.counters: dict[str, tuple[int, float]] = {}
+        self._lock = threading.Lock()
+
+    def claim(self, uid: str, timestep: int, at: float) -> bool:
+        with self._lock:
+            if (uid, timestep) in self.claims:
+                return False
+            self.claims.add((uid, timestep))
+            return True
+
+    def reserve_attempt(self, key: str, at: float, policy: LockoutPolicy) -> int | None:
+        with self._lock:
+            count, last = self.counters.get(key, (0, float("-inf")))
+            if last + policy.forget_after_s <= at:
+                count = 0
+            elif count >= policy.max_failures and at < last + policy.locked_for(count):
+                return None
+            self.counters[key] = (count + 1, at)
+            return count + 1
+
+    def attempts(self, key: str, at: float, policy: LockoutPolicy) -> int:
+        with self._lock:
+            count, last = self.counters.get(key, (0, float("-inf")))
+        return 0 if last + policy.forget_after_s <= at else count
+
+    def release_attempts(self, key: str) -> None:
+        with self._lock:
+            self.counters.pop(key, None)
+
+    def refund_attempt(self, key: str) -> None:
+        with self._lock:
+            if key in self.counters:
+                count, last = self.counters[key]
+                self.counters[key] = (max(0, count - 1), last)
+
+    def purge_attempts(self, before: float) -> int:
+        with self._lock:
+            old = [k for k, (_n, last) in self.counters.items() if last < before]
+            for key in old:
+                del self.counters[key]
+        return len(old)
+
+
+class MemoryInvitations:
+    """``MfaInvitations`` in a dictionary: digest → (uid, expires_at, used)."""
+
+    def __init__(self) -> None:
+        self.invitations: dict[str, tuple[str, float, bool]] = {}
+
+    def add_invitation(self, uid: str, digest: str, created_by: str, at: float,
+                       expires_at: float) -> None:
+        self.invitations = {d: v for d, v in self.invitations.items()
+                            if v[0] != uid or v[2]}
+        self.invitations[digest] = (uid, expires_at, False)
+
+    def use_invitation(self, uid: str, digest: str, at: float) -> bool:
+        found = self.invitations.get(digest)
+        if found is None or found[0] != uid or found[2] or found[1] <= at:
+            return False
+        self.invitations[digest] = (uid, found[1], True)
+        return True

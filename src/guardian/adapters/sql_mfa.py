@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from guardian.adapters.sql_store import (
     _translated,
+    mfa_invitations,
     recovery_codes,
     totp_enrolments,
     webauthn_challenges,
@@ -41,7 +42,8 @@ class WebAuthnCredential:
 
 
 class SqlMfaStore:
-    """Implements ``MfaSecrets``, ``TotpFactors`` and ``RecoveryCodes``; keeps WebAuthn state."""
+    """Implements ``MfaSecrets``, ``TotpFactors``, ``RecoveryCodes`` and ``MfaInvitations``;
+    keeps WebAuthn state."""
 
     def __init__(self, engine: Engine, sealer: Sealer) -> None:
         self.engine = engine
@@ -111,6 +113,26 @@ class SqlMfaStore:
         with _translated(), self.engine.connect() as conn:
             return len(conn.execute(query).all())
 
+    # -- invitations to enrol ----------------------------------------------------------
+
+    def add_invitation(self, uid: str, digest: str, created_by: str, at: float,
+                       expires_at: float) -> None:
+        with _translated(), self.engine.begin() as conn:
+            conn.execute(delete(mfa_invitations).where(
+                mfa_invitations.c.uid == uid, mfa_invitations.c.used_at.is_(None)))
+            conn.execute(delete(mfa_invitations).where(mfa_invitations.c.expires_at <= at))
+            conn.execute(insert(mfa_invitations).values(
+                digest=digest, uid=uid, created_by=created_by, created_at=at,
+                expires_at=expires_at))
+
+    def use_invitation(self, uid: str, digest: str, at: float) -> bool:
+        with _translated(), self.engine.begin() as conn:
+            done = conn.execute(update(mfa_invitations).where(
+                mfa_invitations.c.digest == digest, mfa_invitations.c.uid == uid,
+                mfa_invitations.c.used_at.is_(None), mfa_invitations.c.expires_at > at,
+            ).values(used_at=at))
+        return done.rowcount == 1
+
     # -- WebAuthn -----------------------------------------------------------------------
 
     def put_challenge(self, uid: str, purpose: str, challenge: str, expires_at: float) -> None:
@@ -118,6 +140,9 @@ class SqlMfaStore:
         where = (webauthn_challenges.c.uid == uid, webauthn_challenges.c.purpose == purpose)
         with _translated(), self.engine.begin() as conn:
             conn.execute(delete(webauthn_challenges).where(*where))
+            # Decoy challenges of unknown users go too once expired: nothing stays for good.
+            conn.execute(delete(webauthn_challenges).where(
+                webauthn_challenges.c.expires_at < expires_at - 3600))
             conn.execute(insert(webauthn_challenges).values(
                 uid=uid, purpose=purpose, challenge=challenge, expires_at=expires_at))
 

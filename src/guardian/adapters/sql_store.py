@@ -5,7 +5,8 @@ declared here on :data:`metadata` (also the tables of ``sql_mfa`` and ``sql_api_
 created by the Alembic migrations in ``migrations/`` (``sql_migrations``). Vendor errors are
 translated to :class:`~guardian.errors.StoreUnavailable` at this boundary.
 Temporary grants are read on the decision path, so they are served from a snapshot refreshed
-after every write here and at most ``grants_refresh_s`` old otherwise.
+after every write here and at most ``grants_refresh_s`` old otherwise; a revocation made here
+takes the grant out of the snapshot at once, without waiting on a re-read.
 """
 
 from __future__ import annotations
@@ -26,16 +27,21 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    case,
     create_engine,
     event,
     insert,
+    literal,
+    or_,
     select,
     update,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from guardian.errors import StoreUnavailable
 from guardian.governance.model import TemporaryGrant
+from guardian.identity.lockout import LockoutPolicy
 
 metadata = MetaData()
 
@@ -51,11 +57,13 @@ otp_claims = Table(
     Column("timestep", Integer, primary_key=True),
     Column("used_at", Float, nullable=False),
 )
-auth_failures = Table(
-    "auth_failures", metadata,
-    Column("uid", String(128), primary_key=True),
-    Column("count", Integer, nullable=False),
-    Column("last_at", Float, nullable=False),
+# Sign-in attempts under opaque keys (guardian.identity.attempts): one person from one address,
+# one address, one person; unknown user ids only as keyed digests. Forgotten after a window.
+auth_attempts = Table(
+    "auth_attempts", metadata,
+    Column("attempt_key", String(256), primary_key=True),
+    Column("attempts", Integer, nullable=False),
+    Column("last_at", Float, nullable=False, index=True),
 )
 grants = Table(
     "grants", metadata,
@@ -66,6 +74,9 @@ grants = Table(
     Column("expires_at", Float, nullable=False),
     Column("reason", String(1024), nullable=False),
     Column("granted_by", String(128), nullable=False),
+    Column("revoked_at", Float, nullable=True),
+    Column("revoked_by", String(128), nullable=True),
+    Column("revoke_reason", String(1024), nullable=True),
 )
 # Second factors (guardian.adapters.sql_mfa): at most one pending and one active TOTP seed per
 # user, sealed; recovery codes as keyed digests, usable while their enrolment is active.
@@ -102,6 +113,16 @@ webauthn_challenges = Table(
     Column("challenge", String(128), nullable=False),
     Column("expires_at", Float, nullable=False),
 )
+# Invitations to enrol a first second factor (guardian.identity.invitations), by keyed digest.
+mfa_invitations = Table(
+    "mfa_invitations", metadata,
+    Column("digest", String(64), primary_key=True),
+    Column("uid", String(128), nullable=False, index=True),
+    Column("created_by", String(128), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("expires_at", Float, nullable=False),
+    Column("used_at", Float, nullable=True),
+)
 # Application API keys (guardian.adapters.sql_api_keys), by SHA-256 only.
 api_keys = Table(
     "api_keys", metadata,
@@ -112,6 +133,13 @@ api_keys = Table(
     Column("created_by", String(128), nullable=False),
     Column("revoked_at", Float, nullable=True),
     UniqueConstraint("key_sha256", name="uq_api_keys_key_sha256"),
+)
+# Keys of the applications file revoked in Guardian (the file itself is never rewritten).
+file_key_revocations = Table(
+    "file_key_revocations", metadata,
+    Column("key_sha256", String(64), primary_key=True),
+    Column("name", String(128), nullable=False),
+    Column("revoked_at", Float, nullable=False),
 )
 
 _CLAIM_RETENTION_S = 600.0
@@ -130,6 +158,11 @@ def make_engine(url: str) -> Engine:
 
         return engine
     return create_engine(url, pool_pre_ping=True)
+
+
+def _dialect_insert(engine: Engine) -> Any:
+    """``INSERT … ON CONFLICT`` of the engine's dialect (the same API on both)."""
+    return postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
 
 
 class SqlStore:
@@ -185,36 +218,47 @@ class SqlStore:
                 return False
         return True
 
-    def record_failure(self, uid: str, at: float) -> int:
-        # One atomic increment, so parallel guesses are all counted; the first failure of a
-        # user inserts the row, and a racing insert falls back to the increment.
-        bump = (update(auth_failures).where(auth_failures.c.uid == uid)
-                .values(count=auth_failures.c.count + 1, last_at=at)
-                .returning(auth_failures.c.count))
-        with _translated():
-            for _ in range(3):
-                with self.engine.begin() as conn:
-                    row = conn.execute(bump).first()
-                    if row is not None:
-                        return int(row[0])
-                    try:
-                        with conn.begin_nested():
-                            conn.execute(insert(auth_failures).values(uid=uid, count=1,
-                                                                      last_at=at))
-                        return 1
-                    except IntegrityError:
-                        continue
-        raise StoreUnavailable("could not record a failed sign-in")
-
-    def failures(self, uid: str) -> tuple[int, float]:
-        with _translated(), self.engine.connect() as conn:
-            row = conn.execute(select(auth_failures.c.count, auth_failures.c.last_at)
-                               .where(auth_failures.c.uid == uid)).first()
-        return (0, 0.0) if row is None else (int(row[0]), float(row[1]))
-
-    def reset_failures(self, uid: str) -> None:
+    def reserve_attempt(self, key: str, at: float, policy: LockoutPolicy) -> int | None:
+        # One statement: insert the first attempt, or count one more unless locked, so that
+        # concurrent attempts on every worker are all counted and at most the limit pass.
+        row = auth_attempts.c
+        forgotten = row.last_at + policy.forget_after_s <= at
+        over = row.attempts - policy.max_failures
+        lock = case({i: p for i, p in enumerate(policy.lock_steps())}, value=over,
+                    else_=policy.max_lock_s) if policy.lock_steps() else literal(policy.max_lock_s)
+        upsert = _dialect_insert(self.engine)(auth_attempts).values(
+            attempt_key=key, attempts=1, last_at=at)
+        statement = upsert.on_conflict_do_update(
+            index_elements=[row.attempt_key],
+            set_={"attempts": case((forgotten, 1), else_=row.attempts + 1), "last_at": at},
+            where=or_(row.attempts < policy.max_failures, row.last_at + lock <= at, forgotten),
+        ).returning(row.attempts)
         with _translated(), self.engine.begin() as conn:
-            conn.execute(auth_failures.delete().where(auth_failures.c.uid == uid))
+            counted = conn.execute(statement).first()
+        return None if counted is None else int(counted[0])
+
+    def attempts(self, key: str, at: float, policy: LockoutPolicy) -> int:
+        with _translated(), self.engine.connect() as conn:
+            row = conn.execute(select(auth_attempts.c.attempts, auth_attempts.c.last_at)
+                               .where(auth_attempts.c.attempt_key == key)).first()
+        if row is None or float(row[1]) + policy.forget_after_s <= at:
+            return 0
+        return int(row[0])
+
+    def release_attempts(self, key: str) -> None:
+        with _translated(), self.engine.begin() as conn:
+            conn.execute(auth_attempts.delete().where(auth_attempts.c.attempt_key == key))
+
+    def refund_attempt(self, key: str) -> None:
+        with _translated(), self.engine.begin() as conn:
+            conn.execute(update(auth_attempts).where(
+                auth_attempts.c.attempt_key == key, auth_attempts.c.attempts > 0,
+            ).values(attempts=auth_attempts.c.attempts - 1))
+
+    def purge_attempts(self, before: float) -> int:
+        with _translated(), self.engine.begin() as conn:
+            done = conn.execute(auth_attempts.delete().where(auth_attempts.c.last_at < before))
+        return int(done.rowcount or 0)
 
     # -- GrantStore ---------------------------------------------------------------------
 
@@ -230,19 +274,43 @@ class SqlStore:
         with _translated(), self.engine.connect() as conn:
             return [TemporaryGrant(**row) for row in conn.execute(query).mappings()]
 
+    def get_grant(self, grant_id: str) -> TemporaryGrant | None:
+        with _translated(), self.engine.connect() as conn:
+            row = conn.execute(select(grants).where(grants.c.id == grant_id)).mappings().first()
+        return None if row is None else TemporaryGrant(**row)
+
+    def revoke_grant(self, grant_id: str, at: float, by: str, reason: str
+                     ) -> TemporaryGrant | None:
+        """Mark the grant revoked; ``None`` if there is no such grant not yet revoked. The
+        snapshot drops it before returning: the next decision here no longer counts it."""
+        change = (update(grants).where(grants.c.id == grant_id, grants.c.revoked_at.is_(None))
+                  .values(revoked_at=at, revoked_by=by, revoke_reason=reason)
+                  .returning(*grants.c))
+        with _translated(), self.engine.begin() as conn:
+            row = conn.execute(change).mappings().first()
+        if row is None:
+            return None
+        revoked = TemporaryGrant(**row)
+        # Under the lock, so a reload that read the table before this commit cannot put the
+        # grant back afterwards; a reload after it reads the revocation.
+        with self._grants_lock:
+            kept = tuple(g for g in self._grants.get(revoked.uid, ()) if g.id != grant_id)
+            self._grants = {**self._grants, revoked.uid: kept}
+        return revoked
+
     def active_roles(self, uid: str, at: float) -> frozenset[str]:
         if time.monotonic() - self._grants_loaded_at > self._refresh_s:
             self._load_grants()
         mine = self._grants.get(uid)
         if not mine:
             return frozenset()
-        return frozenset(g.role for g in mine if g.starts_at <= at < g.expires_at)
+        return frozenset(g.role for g in mine if g.gives_role_at(at))
 
     def _load_grants(self) -> None:
+        query = select(grants).where(grants.c.revoked_at.is_(None))
         with self._grants_lock, _translated(), self.engine.connect() as conn:
-            rows = conn.execute(select(grants)).mappings()
             by_uid: dict[str, list[TemporaryGrant]] = {}
-            for row in rows:
+            for row in conn.execute(query).mappings():
                 by_uid.setdefault(row["uid"], []).append(TemporaryGrant(**row))
             self._grants = {uid: tuple(gs) for uid, gs in by_uid.items()}
             self._grants_loaded_at = time.monotonic()

@@ -10,7 +10,7 @@ forward is refused (a cloned key), and the counter advances with a compare-and-s
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -88,14 +88,14 @@ class WebAuthnRelyingParty:
             raise InvalidWebAuthn("this security key is already registered")
         return credential_id
 
-    def authentication_options(self, uid: str, at: float) -> dict[str, Any] | None:
-        allowed = self._descriptors(uid)
-        if not allowed:
-            return None
+    def authentication_options(self, subject: str, decoys: Sequence[bytes],
+                               at: float) -> dict[str, Any]:
+        allowed = self._descriptors(subject) or [
+            PublicKeyCredentialDescriptor(id=d) for d in decoys]
         options = generate_authentication_options(
             rp_id=self.rp_id, allow_credentials=allowed,
             user_verification=UserVerificationRequirement.PREFERRED)
-        self._store.put_challenge(uid, AUTHENTICATE, bytes_to_base64url(options.challenge),
+        self._store.put_challenge(subject, AUTHENTICATE, bytes_to_base64url(options.challenge),
                                   at + self._ttl_s)
         return _as_dict(options_to_json(options))
 

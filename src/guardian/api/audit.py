@@ -76,4 +76,6 @@ def _shipping(guardian: Guardian) -> dict[str, Any]:
     if isinstance(journal, FileJournal):
         stats["journal_alarms"] = [a.code for a in journal.alarms]
         stats["quarantined_lines"] = journal.quarantine.lines if journal.quarantine else 0
+    witness = guardian.audit.witness
+    stats["witness"] = witness.stats() if witness is not None else None
     return stats

@@ -24,6 +24,7 @@ STATUS: dict[type[e.GuardianError], int] = {
     e.InvalidRequest: 422,
     e.PolicyError: 422,
     e.NotFound: 404,
+    e.Conflict: 409,
     e.AuthenticationError: 401,
     e.AccountLocked: 429,
     e.PermissionDenied: 403,
@@ -34,7 +35,7 @@ STATUS: dict[type[e.GuardianError], int] = {
 
 _HTTP_CODES = {
     400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found",
-    405: "method_not_allowed", 406: "not_acceptable", 413: "payload_too_large",
+    405: "method_not_allowed", 406: "not_acceptable", 409: "conflict", 413: "payload_too_large",
     415: "unsupported_media_type", 422: "invalid_request", 429: "too_many_requests",
 }
 

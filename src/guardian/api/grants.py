@@ -1,23 +1,27 @@
-"""Temporary grants for security officers: ``POST /v1/grants`` and ``GET /v1/grants``.
+"""Temporary grants for security officers: ``POST/GET /v1/grants``, ``DELETE /v1/grants/{id}``.
 
-Refusals, each with its code: 403 ``self_grant_forbidden`` (a grant to oneself), 422
-``unknown_role`` (not a role of the policy), 422 ``unknown_user``, 422 ``grant_too_long`` (past
-``GUARDIAN_GRANT_MAX_S`` from now), 422 ``invalid_request`` (an end not after the start), and
-403 ``role_required`` / ``fresh_mfa_required`` from :func:`~guardian.api.deps.require_roles`.
+Refusals of a grant, each with its code: 403 ``self_grant_forbidden`` (a grant to oneself), 422
+``unknown_role`` (not a role of the policy), 422 ``role_not_grantable`` (a role without
+permission rules, or an administrative one), 422 ``unknown_user``, 422 ``starts_at_in_past``
+(more than a minute ago), 422 ``grant_too_long`` (past ``GUARDIAN_GRANT_MAX_S`` from now), 422
+``invalid_request`` (an end not after the start), and 403 ``role_required`` /
+``fresh_mfa_required`` from :func:`~guardian.api.deps.require_roles`.
+
+``DELETE /v1/grants/{id}`` with ``{"reason": "..."}`` ends a grant at once (200, the revoked
+grant): 404 ``grant_not_found``, 409 ``grant_already_revoked``.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import anyio.to_thread
-from fastapi import APIRouter
+from fastapi import APIRouter, Path
 from pydantic import AwareDatetime
 from starlette.responses import JSONResponse
 
 from guardian.api.deps import GuardianDep, SecurityOfficerDep
 from guardian.api.schemas import Identifier, StrictBody, Text
-from guardian.clock import iso_utc
 from guardian.governance.grants import GrantRequest
 from guardian.governance.model import TemporaryGrant
 
@@ -32,10 +36,12 @@ class GrantBody(StrictBody):
     starts_at: AwareDatetime | None = None
 
 
+class RevokeBody(StrictBody):
+    reason: Text
+
+
 def render_grant(grant: TemporaryGrant) -> dict[str, Any]:
-    return {"id": grant.id, "uid": grant.uid, "role": grant.role,
-            "starts_at": iso_utc(grant.starts_at), "expires_at": iso_utc(grant.expires_at),
-            "justification": grant.reason, "granted_by": grant.granted_by}
+    return grant.as_dict()
 
 
 @router.post("", status_code=201, summary="Grant a role of the policy to someone, for a while")
@@ -54,3 +60,11 @@ async def list_grants(guardian: GuardianDep, officer: SecurityOfficerDep,
                       uid: Identifier | None = None) -> dict[str, Any]:
     grants = await anyio.to_thread.run_sync(guardian.grants.list, uid)
     return {"grants": [render_grant(g) for g in grants]}
+
+
+@router.delete("/{grant_id}", summary="Revoke a grant: it stops counting at once")
+async def revoke_grant(grant_id: Annotated[Identifier, Path()], body: RevokeBody,
+                       guardian: GuardianDep, officer: SecurityOfficerDep) -> dict[str, Any]:
+    grant = await anyio.to_thread.run_sync(
+        guardian.grants.revoke, officer.uid, grant_id, body.reason)
+    return render_grant(grant)

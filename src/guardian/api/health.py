@@ -48,24 +48,28 @@ def audit_health(guardian: Guardian) -> dict[str, Any]:
     """The audit index, how far the shipper got (and how far behind it is), the signing key.
 
     ``degraded`` when the index refuses an event for good or holds a different document under
-    a sequence number (a tamper signal); an index that is merely down is retried and reported
+    a sequence number (a tamper signal), or the witness lost checkpoints (dropped from a full
+    queue, or given up after every retry); an index that is merely down is retried and reported
     as lag. No network round trip.
     """
     index = guardian.audit.index.status()
     shipper = guardian.audit.shipper.stats()
     shipper.pop("lag_histogram", None)
     signer = guardian.audit.signer
+    witness = guardian.audit.witness.stats() if guardian.audit.witness is not None else None
     return {
-        "degraded": bool(shipper["held"] or shipper["conflicts"]),
+        "degraded": bool(shipper["held"] or shipper["conflicts"]
+                         or (witness is not None and witness["degraded"])),
         "index": {"kind": index.kind, "target": index.target, "retention": index.retention},
         "shipper": shipper,
         "checkpoints": {
             "key_id": signer.key_id,
-            "signing_key": "derived from GUARDIAN_SECRET_KEY (set GUARDIAN_AUDIT_SIGNING_KEY)"
+            "signing_key": "derived from the demo secret key (demo mode only)"
             if signer.source == "derived" else signer.source,
             "every_events": guardian.settings.audit_checkpoint_every_events,
             "every_s": guardian.settings.audit_checkpoint_every_s,
         },
+        "witness": witness if witness is not None else {"target": None},
     }
 
 

@@ -1,7 +1,9 @@
 """Application API keys for security officers: ``POST/GET /v1/keys``, ``DELETE /v1/keys/{id}``.
 
 The clear key is in the answer to ``POST`` only (not cached); afterwards only its id and name
-exist. Creating and revoking are audit events.
+exist. The keys of the applications file are listed too (``"source": "file"``, no creation time
+or author) and revoked the same way. Creating and revoking are audit events; a revoked key is
+refused (401 ``invalid_api_key``) from the next request on.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ from starlette.responses import JSONResponse
 
 from guardian.api.deps import GuardianDep, SecurityOfficerDep
 from guardian.api.schemas import Identifier, StrictBody
-from guardian.clock import iso_utc, iso_utc_or_none
 from guardian.governance.model import ApiKeyRecord
 
 router = APIRouter(prefix="/v1/keys", tags=["governance"])
@@ -25,9 +26,7 @@ class KeyBody(StrictBody):
 
 
 def render_key(record: ApiKeyRecord) -> dict[str, Any]:
-    return {"id": record.id, "name": record.name, "created_at": iso_utc(record.created_at),
-            "created_by": record.created_by, "revoked_at": iso_utc_or_none(record.revoked_at),
-            "active": record.active}
+    return record.as_dict()
 
 
 @router.post("", status_code=201, summary="Create an application API key (shown once)")
@@ -38,13 +37,13 @@ async def create_key(body: KeyBody, guardian: GuardianDep, officer: SecurityOffi
                         headers={"Cache-Control": "no-store"})
 
 
-@router.get("", summary="Every API key kept by Guardian, revoked ones included")
+@router.get("", summary="Every API key, the store's and the applications file's, revoked included")
 async def list_keys(guardian: GuardianDep, officer: SecurityOfficerDep) -> dict[str, Any]:
     keys = await anyio.to_thread.run_sync(guardian.api_keys.list)
     return {"keys": [render_key(k) for k in keys]}
 
 
-@router.delete("/{key_id}", summary="Revoke an API key")
+@router.delete("/{key_id}", summary="Revoke an API key (of the store or the applications file)")
 async def revoke_key(key_id: str, guardian: GuardianDep, officer: SecurityOfficerDep
                      ) -> dict[str, Any]:
     record = await anyio.to_thread.run_sync(guardian.api_keys.revoke, key_id, officer.uid)

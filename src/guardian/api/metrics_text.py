@@ -1,5 +1,6 @@
 """Prometheus text exposition of the audit shipper's progress, lag and failures, and of the
-journal's alarms (replaced while serving, chain gone backwards, tail quarantined)."""
+journal's alarms (replaced while serving, chain gone backwards, tail quarantined), and the
+checkpoint witness's deliveries (when one is configured)."""
 
 from __future__ import annotations
 
@@ -30,6 +31,18 @@ _COUNTERS = (
      "Bytes trimmed off the journal after acknowledgement."),
 )
 _STATES = ("starting", "idle", "shipping", "backing_off", "held", "stopped")
+_WITNESS = (
+    ("guardian_audit_witness_pending", "pending", "gauge",
+     "Checkpoints waiting to be delivered to the witness."),
+    ("guardian_audit_witness_delivered_total", "delivered_total", "counter",
+     "Checkpoints the witness acknowledged."),
+    ("guardian_audit_witness_dropped_total", "dropped_total", "counter",
+     "Checkpoints dropped from a full witness queue (never delivered)."),
+    ("guardian_audit_witness_failed_batches_total", "failed_batches_total", "counter",
+     "Deliveries given up after every retry (their checkpoints never reached the witness)."),
+    ("guardian_audit_witness_failed_attempts_total", "failed_attempts_total", "counter",
+     "Delivery attempts that failed (retried)."),
+)
 
 
 def metrics_text(stats: Mapping[str, Any]) -> str:
@@ -46,6 +59,11 @@ def metrics_text(stats: Mapping[str, Any]) -> str:
               f"# TYPE {name} gauge"]
     lines += [f'{name}{{state="{s}"}} {1 if stats["state"] == s else 0}' for s in _STATES]
     lines += _histogram(stats["lag_histogram"])
+    witness = stats.get("witness")
+    if witness is not None:
+        for name, key, kind, help_text in _WITNESS:
+            lines += [f"# HELP {name} {help_text}", f"# TYPE {name} {kind}",
+                      f"{name} {witness[key]}"]
     lines += _journal(stats)
     return "\n".join(lines) + "\n"
 

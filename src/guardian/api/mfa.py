@@ -1,21 +1,26 @@
-"""Enrolling a TOTP authenticator over HTTP: ``POST /v1/mfa/totp`` and ``/v1/mfa/totp/activate``.
+"""Enrolling a TOTP authenticator over HTTP: ``POST /v1/mfa/totp`` and ``/v1/mfa/totp/activate``,
+and ``POST /v1/mfa/invitations``, a security officer's invitation to enrol a first factor.
 
-The caller holds a bearer session: a password-only one (``amr`` ``["pwd"]``) when they have no
-second factor yet, else one whose second factor is fresh. Starting answers the provisioning URI,
-its QR code (SVG data URI) and the recovery codes — once, not cached; the new seed is active
-only after its first valid code. Both steps are audit events.
+The caller holds a bearer session: the password-only one (``amr`` ``["pwd"]``) that their
+password and an invitation opened when they have no second factor yet, else one whose second
+factor is fresh. Starting answers the provisioning URI, its QR code (SVG data URI) and the
+recovery codes — once, not cached; the new seed is active only after its first valid code.
+Every step, and every invitation made, is an audit event; an invitation's code is in the answer
+only (not cached), the store keeps its keyed digest.
 """
 
 from __future__ import annotations
 
 import anyio.to_thread
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from starlette.responses import JSONResponse
 
-from guardian.api.deps import GuardianDep, SessionDep
-from guardian.api.schemas import Otp, StrictBody
+from guardian.api.deps import GuardianDep, SecurityOfficerDep, SessionDep
+from guardian.api.schemas import Identifier, Otp, StrictBody
+from guardian.api.sessions import client_source
 from guardian.audit.events import AuditAction, session_event
 from guardian.bootstrap import Guardian
+from guardian.clock import iso_utc
 from guardian.identity.enrolment import Provisioning
 from guardian.identity.tokens import SessionClaims
 
@@ -25,6 +30,10 @@ NO_STORE = {"Cache-Control": "no-store"}
 
 class ActivateBody(StrictBody):
     otp: Otp
+
+
+class InvitationBody(StrictBody):
+    user: Identifier
 
 
 def _start(guardian: Guardian, claims: SessionClaims) -> Provisioning:
@@ -37,8 +46,8 @@ def _start(guardian: Guardian, claims: SessionClaims) -> Provisioning:
     return provisioning
 
 
-def _activate(guardian: Guardian, claims: SessionClaims, code: str) -> None:
-    guardian.mfa.enrolment.activate_totp(claims.sub, code)
+def _activate(guardian: Guardian, claims: SessionClaims, code: str, source: str) -> None:
+    guardian.mfa.enrolment.activate_totp(claims.sub, code, source=source)
     guardian.journal.append(session_event(
         AuditAction.MFA_FACTOR_ACTIVATED, claims.sub, guardian.clock.now(), factor="totp",
         session_id=claims.sid))
@@ -57,8 +66,21 @@ async def start_totp(guardian: GuardianDep, session: SessionDep) -> JSONResponse
 
 @router.post("/totp/activate", summary="Activate the pending authenticator with its first code")
 async def activate_totp(
-    body: ActivateBody, guardian: GuardianDep, session: SessionDep
+    body: ActivateBody, guardian: GuardianDep, session: SessionDep, request: Request
 ) -> JSONResponse:
     _token, claims = session
-    await anyio.to_thread.run_sync(_activate, guardian, claims, body.otp)
+    source = client_source(request, guardian)
+    await anyio.to_thread.run_sync(_activate, guardian, claims, body.otp, source)
     return JSONResponse({"user": claims.sub, "state": "active", "factor": "totp"})
+
+
+@router.post("/invitations", status_code=201,
+             summary="Invite someone to enrol a first second factor (code shown once)")
+async def invite(
+    body: InvitationBody, guardian: GuardianDep, officer: SecurityOfficerDep
+) -> JSONResponse:
+    invitation = await anyio.to_thread.run_sync(
+        guardian.mfa.invitations.invite, officer.uid, body.user)
+    return JSONResponse({"user": invitation.uid, "code": invitation.code,
+                         "expires_at": iso_utc(invitation.expires_at)},
+                        status_code=201, headers=NO_STORE)

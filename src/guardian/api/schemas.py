@@ -76,13 +76,15 @@ class BatchBody(StrictBody):
 
 
 class SignInBody(StrictBody):
-    """``otp``, or ``recovery_code``, or neither for someone with no second factor yet."""
+    """``otp``, or ``recovery_code``, or ``invitation`` for someone with no second factor yet."""
 
     user: Identifier
     password: Annotated[str, StringConstraints(min_length=1, max_length=1024)]
     otp: Otp | None = None
     recovery_code: Annotated[str, StringConstraints(min_length=1, max_length=64,
                                                     pattern=_PRINTABLE)] | None = None
+    invitation: Annotated[str, StringConstraints(min_length=1, max_length=64,
+                                                 pattern=_PRINTABLE)] | None = None
 
 
 class StepUpBody(StrictBody):

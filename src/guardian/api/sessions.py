@@ -1,15 +1,20 @@
 """``POST /v1/sessions`` (sign in with password and TOTP) and ``/v1/sessions/step-up``.
 
-Every attempt, successful or not, is an audit event; a failure never says which factor was
-wrong.
+Every attempt, successful or not, is an audit event (an unknown user id only as its keyed
+digest); a failure never says which part was wrong. The source of an attempt, for lockout, is
+the connection's address — ``X-Forwarded-For`` only from a proxy named in
+``GUARDIAN_TRUSTED_PROXIES``. Someone failing often from many places is only slowed down: the
+wait happens here, on the event loop, so it holds no worker thread.
 """
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
 
+import anyio
 import anyio.to_thread
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from starlette.responses import JSONResponse
 
 from guardian.api.deps import GuardianDep, SessionDep
@@ -29,26 +34,70 @@ def render_session(issued: IssuedSession) -> dict[str, Any]:
             "amr": [m.value for m in c.amr], "expires_at": iso_utc(c.exp)}
 
 
-def _sign_in(guardian: Guardian, body: SignInBody) -> IssuedSession:
+def client_source(request: Request, guardian: Guardian) -> str:
+    """The address an attempt comes from: the peer, or behind trusted proxies the last
+    ``X-Forwarded-For`` hop that is not one of them."""
+    peer = request.client.host if request.client is not None else "unknown"
+    trusted = guardian.settings.trusted_proxy_networks
+    if not trusted or not _within(peer, trusted):
+        return peer
+    hops = [h.strip() for h in request.headers.get("x-forwarded-for", "").split(",")]
+    for hop in reversed(hops):
+        if not hop:
+            break
+        if not _within(hop, trusted):
+            return _canonical(hop)
+    return peer
+
+
+def _within(address: str, networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...],
+            ) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in net for net in networks)
+
+
+def _canonical(address: str) -> str:
+    try:
+        return str(ipaddress.ip_address(address))
+    except ValueError:
+        return "invalid-forwarded-address"
+
+
+async def wait_for_throttle(guardian: Guardian, uid: str) -> None:
+    delay = await anyio.to_thread.run_sync(guardian.sessions.delay_s, uid)
+    if delay > 0:
+        await anyio.sleep(delay)
+
+
+def _sign_in(guardian: Guardian, body: SignInBody, source: str) -> IssuedSession:
     now = guardian.clock.now()
+    subject = guardian.sessions.subject(body.user)
     try:
         issued = guardian.sessions.sign_in(body.user, body.password, body.otp,
-                                           recovery_code=body.recovery_code)
+                                           recovery_code=body.recovery_code,
+                                           invitation=body.invitation, source=source)
     except AuthenticationError as exc:
         guardian.journal.append(session_event(
-            AuditAction.SESSION_FAILED, body.user, now, reason=exc.code))
+            AuditAction.SESSION_FAILED, subject, now, reason=exc.code))
         raise
-    guardian.journal.append(session_event(
-        AuditAction.SESSION_CREATED, body.user, now, session_id=issued.claims.sid,
-        amr=[m.value for m in issued.claims.amr]))
+    events = [session_event(
+        AuditAction.SESSION_CREATED, subject, now, session_id=issued.claims.sid,
+        amr=[m.value for m in issued.claims.amr])]
+    if body.invitation is not None:
+        events.append(session_event(AuditAction.MFA_INVITATION_USED, subject, now,
+                                    session_id=issued.claims.sid))
+    guardian.journal.append_many(events)
     return issued
 
 
-def _step_up(guardian: Guardian, token: str, body: StepUpBody) -> IssuedSession:
+def _step_up(guardian: Guardian, token: str, body: StepUpBody, source: str) -> IssuedSession:
     now = guardian.clock.now()
     claims = guardian.sessions.verify(token)
     try:
-        issued = guardian.sessions.step_up(token, body.otp)
+        issued = guardian.sessions.step_up(token, body.otp, source=source)
     except AuthenticationError as exc:
         guardian.journal.append(session_event(
             AuditAction.SESSION_FAILED, claims.sub, now, reason=exc.code, step_up=True))
@@ -59,13 +108,18 @@ def _step_up(guardian: Guardian, token: str, body: StepUpBody) -> IssuedSession:
 
 
 @router.post("", status_code=201, summary="Sign in with password and TOTP or recovery code")
-async def sign_in(body: SignInBody, guardian: GuardianDep) -> JSONResponse:
-    issued = await anyio.to_thread.run_sync(_sign_in, guardian, body)
+async def sign_in(body: SignInBody, guardian: GuardianDep, request: Request) -> JSONResponse:
+    source = client_source(request, guardian)
+    await wait_for_throttle(guardian, body.user)
+    issued = await anyio.to_thread.run_sync(_sign_in, guardian, body, source)
     return JSONResponse(render_session(issued), status_code=201)
 
 
 @router.post("/step-up", status_code=201, summary="Prove the second factor again")
-async def step_up(body: StepUpBody, guardian: GuardianDep, session: SessionDep) -> JSONResponse:
+async def step_up(
+    body: StepUpBody, guardian: GuardianDep, session: SessionDep, request: Request
+) -> JSONResponse:
     token, _claims = session
-    issued = await anyio.to_thread.run_sync(_step_up, guardian, token, body)
+    source = client_source(request, guardian)
+    issued = await anyio.to_thread.run_sync(_step_up, guardian, token, body, source)
     return JSONResponse(render_session(issued), status_code=201)

@@ -1,10 +1,11 @@
 """Security keys (WebAuthn): registering one, and signing in with password and key.
 
 ``POST /v1/mfa/webauthn/register/options`` then ``/register`` (bearer session, same rule as a
-TOTP enrolment: password-only while the person has no second factor, else a fresh one);
-``POST /v1/sessions/webauthn/options`` (user and password: the options are only given once the
-password is right) then ``/v1/sessions/webauthn`` (the key's assertion) answers a session with
-``amr`` ``["pwd", "hwk"]``. Challenges are kept server-side and serve once.
+TOTP enrolment: the invitation's password-only session while the person has no second
+factor, else a fresh one); ``POST /v1/sessions/webauthn/options`` (the user id: options of the
+same shape for everyone, decoys for people without a key, so they tell nothing) then
+``/v1/sessions/webauthn`` (password and the key's assertion, checked together) answers a session
+with ``amr`` ``["pwd", "hwk"]``. Challenges are kept server-side and serve once.
 """
 
 from __future__ import annotations
@@ -12,13 +13,13 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import anyio.to_thread
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic import Field
 from starlette.responses import JSONResponse
 
 from guardian.api.deps import GuardianDep, SessionDep
 from guardian.api.schemas import Identifier, StrictBody
-from guardian.api.sessions import render_session
+from guardian.api.sessions import client_source, render_session, wait_for_throttle
 from guardian.audit.events import AuditAction, session_event
 from guardian.bootstrap import Guardian
 from guardian.errors import AuthenticationError
@@ -34,13 +35,18 @@ class RegisterBody(StrictBody):
     credential: Credential
 
 
+Password = Annotated[str, Field(min_length=1, max_length=1024)]
+
+
 class KeyOptionsBody(StrictBody):
     user: Identifier
-    password: Annotated[str, Field(min_length=1, max_length=1024)]
+    password: Password | None = None
+    """Accepted for older clients and ignored: it is checked with the assertion."""
 
 
 class KeySignInBody(StrictBody):
     user: Identifier
+    password: Password
     credential: Credential
 
 
@@ -61,28 +67,20 @@ def _register(guardian: Guardian, claims: SessionClaims, credential: dict[str, A
     return credential_id
 
 
-def _sign_in(guardian: Guardian, body: KeySignInBody) -> IssuedSession:
+def _sign_in(guardian: Guardian, body: KeySignInBody, source: str) -> IssuedSession:
     now = guardian.clock.now()
+    subject = guardian.sessions.subject(body.user)
     try:
-        issued = guardian.sessions.sign_in_webauthn(body.user, body.credential)
+        issued = guardian.sessions.sign_in_webauthn(body.user, body.password, body.credential,
+                                                    source=source)
     except AuthenticationError as exc:
         guardian.journal.append(session_event(
-            AuditAction.SESSION_FAILED, body.user, now, reason=exc.code, factor="webauthn"))
+            AuditAction.SESSION_FAILED, subject, now, reason=exc.code, factor="webauthn"))
         raise
     guardian.journal.append(session_event(
-        AuditAction.SESSION_CREATED, body.user, now, session_id=issued.claims.sid,
+        AuditAction.SESSION_CREATED, subject, now, session_id=issued.claims.sid,
         amr=[m.value for m in issued.claims.amr]))
     return issued
-
-
-def _sign_in_options(guardian: Guardian, body: KeyOptionsBody) -> dict[str, object]:
-    try:
-        return guardian.sessions.webauthn_options(body.user, body.password)
-    except AuthenticationError as exc:
-        guardian.journal.append(session_event(
-            AuditAction.SESSION_FAILED, body.user, guardian.clock.now(), reason=exc.code,
-            factor="webauthn"))
-        raise
 
 
 @router.post("/mfa/webauthn/register/options", summary="Options to register a security key")
@@ -99,13 +97,16 @@ async def register(body: RegisterBody, guardian: GuardianDep, session: SessionDe
     return JSONResponse({"user": claims.sub, "credential_id": credential_id}, status_code=201)
 
 
-@router.post("/sessions/webauthn/options", summary="Password first, then a key challenge")
+@router.post("/sessions/webauthn/options", summary="A key challenge (the same for anyone)")
 async def sign_in_options(body: KeyOptionsBody, guardian: GuardianDep) -> JSONResponse:
-    options = await anyio.to_thread.run_sync(_sign_in_options, guardian, body)
+    options = await anyio.to_thread.run_sync(guardian.sessions.webauthn_options, body.user)
     return JSONResponse({"publicKey": options})
 
 
-@router.post("/sessions/webauthn", status_code=201, summary="Sign in with the key's answer")
-async def sign_in(body: KeySignInBody, guardian: GuardianDep) -> JSONResponse:
-    issued = await anyio.to_thread.run_sync(_sign_in, guardian, body)
+@router.post("/sessions/webauthn", status_code=201,
+             summary="Sign in with the password and the key's answer")
+async def sign_in(body: KeySignInBody, guardian: GuardianDep, request: Request) -> JSONResponse:
+    source = client_source(request, guardian)
+    await wait_for_throttle(guardian, body.user)
+    issued = await anyio.to_thread.run_sync(_sign_in, guardian, body, source)
     return JSONResponse(render_session(issued), status_code=201)

@@ -10,6 +10,11 @@ starts: its signed (seq, hash) anchors the rest of the chain.
 The signed message is ``guardian-checkpoint:v1:<seq>:<hash>``; the key id is the first 16 hex
 digits of the SHA-256 of the raw public key. The private key is never logged or rendered.
 
+Verifiers trust only the public keys the auditors pinned in a *trust file*: PEM public keys
+(``-----BEGIN PUBLIC KEY-----``), one after the other for rotated keys, each optionally preceded
+by a ``key-id: <16 hex digits>`` line that must match it; ``#`` lines are comments. ``guardian
+keys public`` prints a key in that form.
+
 The same key also signs every group commit's *seal* line (``guardian-seal:v1:<seq>:<hash>``, a
 message of its own so that a seal's signature cannot pass as a checkpoint's): a seal is not an
 event, only the proof that the journal's writer made what precedes it durable and acknowledged
@@ -21,6 +26,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import re
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -66,6 +72,33 @@ def load_public_pem(data: bytes) -> Ed25519PublicKey:
     if not isinstance(key, Ed25519PublicKey):
         raise ConfigurationError("the public key is not an Ed25519 key")
     return key
+
+
+_PEM = re.compile(r"(?:^key-id:[ \t]*(?P<kid>\S+)[ \t]*\n(?:#[^\n]*\n|[ \t]*\n)*)?"
+                  r"(?P<pem>-----BEGIN PUBLIC KEY-----\n[A-Za-z0-9+/=\s]+?"
+                  r"-----END PUBLIC KEY-----)", re.MULTILINE)
+
+
+def trust_entry(public_key: Ed25519PublicKey) -> str:
+    """One key in the trust-file format (see the module docstring)."""
+    return (f"# Guardian audit checkpoint key\nkey-id: {key_id(public_key)}\n"
+            + public_pem(public_key))
+
+
+def parse_trust(text: str, origin: str = "the trust file") -> list[Ed25519PublicKey]:
+    """The pinned keys of a trust file; a key-id that does not match its key, or a file with
+    no key at all, is refused (an auditor's typo must not trust nothing silently)."""
+    keys: list[Ed25519PublicKey] = []
+    for found in _PEM.finditer(text.replace("\r\n", "\n")):
+        key = load_public_pem(found.group("pem").encode("ascii"))
+        stated = found.group("kid")
+        if stated is not None and stated != key_id(key):
+            raise ConfigurationError(f"{origin}: key-id {stated!r} does not match the key after "
+                                     f"it (its id is {key_id(key)!r})")
+        keys.append(key)
+    if not keys:
+        raise ConfigurationError(f"{origin} holds no PEM public key")
+    return keys
 
 
 class CheckpointSigner:
@@ -152,7 +185,8 @@ class CheckpointVerifier:
             return None, "the checkpoint is malformed"
         key = self._keys.get(kid)
         if key is None:
-            return None, f"the checkpoint is signed with key {kid[:16]!r}, not a trusted key"
+            return None, (f"the checkpoint is signed with key {kid[:16]!r}, not a trusted key "
+                          "(not in the trust file)")
         try:
             key.verify(signature, message(point.seq, point.hash))
         except InvalidSignature:
@@ -174,6 +208,8 @@ class Checkpointer:
         self.every_events = every_events
         self.every_s = every_s
         self._last_at = monotonic()
+        self.witness: Callable[[Mapping[str, Any]], None] | None = None
+        """Told every checkpoint as it is signed (must not block: see :mod:`.witness`)."""
 
     def make_due(self) -> None:
         """Make the next time check due at once (an unsigned tail was found on opening)."""
@@ -187,4 +223,7 @@ class Checkpointer:
 
     def event(self, seq: int, hash_: str) -> dict[str, Any]:
         self._last_at = self._monotonic()
-        return checkpoint_event(self.signer, seq, hash_, self._now())
+        event = checkpoint_event(self.signer, seq, hash_, self._now())
+        if self.witness is not None:
+            self.witness(event)
+        return event

@@ -21,8 +21,13 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from guardian.audit.checkpoints import CheckpointVerifier
-from guardian.audit.trail_verify import Expectations, journal_file_items, verify_trail
-from guardian.audit.verify import ChainReport
+from guardian.audit.trail_verify import (
+    NOT_CHECKED,
+    Expectations,
+    journal_file_items,
+    verify_trail,
+)
+from guardian.audit.verify import ChainReport, merge_key_uses
 
 
 def slices(path: Path, parts: int) -> list[tuple[int, int]]:
@@ -56,12 +61,14 @@ def verify_in_parallel(
     parts = slices(path, workers)
     if len(parts) < 2:
         return None
-    later = Expectations(points=expect.points)
+    later = Expectations(points=expect.points, point_sources=expect.point_sources)
     try:
         with ProcessPoolExecutor(len(parts), mp_context=get_context("spawn")) as pool:
             futures = [pool.submit(_walk_slice, str(path), start, end, list(keys),
                                    Expectations(head_checkpoint=expect.head_checkpoint,
-                                                points=expect.points) if i == 0 else later)
+                                                points=expect.points,
+                                                point_sources=expect.point_sources)
+                                   if i == 0 else later)
                        for i, (start, end) in enumerate(parts)]
             reports = [f.result() for f in futures]
     except (OSError, RuntimeError, BrokenProcessPool):
@@ -79,11 +86,12 @@ def verify_in_parallel(
     last_checkpoint = max(checkpoints) if checkpoints else None
     notes = list(first.notes[:1]) if first.first_seq not in (None, 1) else []
     if not keys:
-        notes.append("checkpoint signatures were not checked (no public key)")
+        notes.append(NOT_CHECKED)
     elif last.last_seq is not None and last_checkpoint != last.last_seq:
         unsigned = last.last_seq - (last_checkpoint or (first.first_seq or 1) - 1)
         notes.append(f"{unsigned} event(s) after the last checkpoint are not signed yet")
     return ChainReport(sum(r.events for r in reports), first.first_seq, last.last_seq,
                        last.last_hash, checkpoints=sum(r.checkpoints for r in reports),
                        last_checkpoint_seq=last_checkpoint, notes=tuple(notes),
-                       start_hash=first.start_hash)
+                       start_hash=first.start_hash,
+                       keys=merge_key_uses(r.keys for r in reports))

@@ -23,7 +23,9 @@ import orjson
 from guardian.audit.chain import GENESIS, recompute
 from guardian.audit.checkpoints import CheckpointVerifier
 from guardian.audit.records import CHECKPOINT_ACTION, is_checkpoint, is_seal_line
-from guardian.audit.verify import Break, ChainReport
+from guardian.audit.verify import Break, ChainReport, KeyUse
+
+NOT_CHECKED = "checkpoint signatures were not checked against pinned public keys"
 
 Item = tuple[str, str | None, bytes | None, Any]
 """(label for people, index document id or None, raw canonical bytes or None, event)."""
@@ -38,6 +40,8 @@ class Expectations:
     last_source: str = ""
     points: Mapping[int, str] = field(default_factory=dict)
     """Hashes known for some sequence numbers (e.g. the last acknowledged event)."""
+    point_sources: Mapping[int, str] = field(default_factory=dict)
+    """Who knows each point (default: the shipper's acknowledgement), for the report."""
     head_checkpoint: bool = False
     """A trail not starting at event 1 must start with a checkpoint (a trimmed journal)."""
 
@@ -62,6 +66,8 @@ class _Walk:
         self.last_doc: tuple[str | None, str] | None = None  # (doc id, hash) of the last event
         self.notes: list[str] = []
         self.start_hash: str | None = None
+        self.key_uses: dict[str, KeyUse] = {}
+        self.point_sources: Mapping[int, str] = {}
 
     def step(self, item: Item, following: Item | None, points: Mapping[int, str]) -> None:
         label, doc_id, raw, event = item
@@ -93,8 +99,9 @@ class _Walk:
             raise _Problem(Break.REORDERED, seq, f"event {seq} is stored as document "
                            f"{doc_id!r}: documents were swapped or moved", doc_id)
         if seq in points and points[seq] != stored:
+            who = self.point_sources.get(seq, "was acknowledged")
             raise _Problem(Break.MODIFIED, seq, f"event {seq} ({label}) is not the event that "
-                           "was acknowledged with that number", doc_id)
+                           f"{who} with that number: it was rewritten", doc_id)
         if checkpoint:
             self.chain_checkpoints[seq] = stored
             self.last_checkpoint = seq
@@ -140,7 +147,15 @@ class _Walk:
         raise _Problem(Break.REMOVED, expected, f"{missing} removed: the trail goes from "
                        f"event {expected - 1} to event {seq} ({label})", doc_id)
 
+    def _note_key(self, event: Any, seq: int) -> None:
+        cp = event.get("guardian", {}).get("checkpoint")
+        kid = str(cp.get("key_id", "?")) if type(cp) is dict else "?"
+        had = self.key_uses.get(kid)
+        self.key_uses[kid] = KeyUse(kid, 1, seq, seq) if had is None else \
+            KeyUse(kid, had.checkpoints + 1, had.first_seq, seq)
+
     def _check_signature(self, event: Any, seq: int, label: str, doc_id: str | None) -> None:
+        self._note_key(event, seq)
         if self.verifier is None:
             return
         point, why = self.verifier.check(event)
@@ -235,6 +250,7 @@ def verify_trail(
     new documents visible only after a refresh), before it is called removed.
     """
     walk = _Walk(verifier, expect.head_checkpoint)
+    walk.point_sources = expect.point_sources
     iterator = iter(items)
     points = expect.points
     sha256 = hashlib.sha256
@@ -300,12 +316,13 @@ def _report(
     last = None if walk.expected is None or walk.count == 0 else walk.expected - 1
     notes = list(walk.notes)
     if walk.verifier is None:
-        notes.append("checkpoint signatures were not checked (no public key)")
+        notes.append(NOT_CHECKED)
     elif problem is None and last is not None and walk.last_checkpoint != last:
         unsigned = last - (walk.last_checkpoint or (walk.first_seq or 1) - 1)
         notes.append(f"{unsigned} event(s) after the last checkpoint are not signed yet")
     return ChainReport(walk.count, walk.first_seq, last, walk.prev_hash, at, problem, detail,
-                       walk.signed, walk.last_checkpoint, doc_id, tuple(notes), walk.start_hash)
+                       walk.signed, walk.last_checkpoint, doc_id, tuple(notes), walk.start_hash,
+                       tuple(walk.key_uses.values()))
 
 
 def journal_items(lines: Iterable[tuple[int, bytes]]) -> Iterator[Item]:

@@ -1,11 +1,12 @@
 """The two ways to verify the trail: from the local journal, or from the audit index.
 
 Both walk the same chain with :func:`~guardian.audit.trail_verify.verify_trail`; they differ in
-what else they know. The journal must reach what the shipper saw acknowledged, a trimmed
-journal must start with a checkpoint, and nothing may follow its last seal (lines after it
-were never acknowledged); quarantine files next to it are reported. The index must hold every
-checkpoint of its checkpoint index and reach what the shipper saw acknowledged (when run where
-the journal is), or what an auditor last verified (``expect_seq``).
+what else they know. Either must reach what the shipper saw acknowledged (when run where the
+journal is), what an auditor last verified (``expect_seq``) and the last checkpoint a witness
+holds, and match the witness's checkpoints where they overlap. A trimmed journal must start
+with a checkpoint; the index must hold every checkpoint of its checkpoint index.
+Nothing may follow a journal's last seal (lines after it were never acknowledged);
+quarantine files next to it are reported.
 """
 
 from __future__ import annotations
@@ -22,21 +23,32 @@ from guardian.audit.parallel_verify import verify_in_parallel
 from guardian.audit.ship_state import ShipState
 from guardian.audit.trail_verify import Expectations, Item, journal_file_items, verify_trail
 from guardian.audit.verify import Break, ChainReport
+from guardian.audit.witness import WitnessCopy, witness_points
 from guardian.ports import AuditIndex
 
 Progress = Callable[[int], None]
 
 
 def _expectations(
-    shipped: ShipState | None, expect_seq: int | None, *, head_checkpoint: bool
+    shipped: ShipState | None, expect_seq: int | None, witness: WitnessCopy | None, *,
+    head_checkpoint: bool,
 ) -> Expectations:
-    last, source, points = None, "", {}
+    last, source = None, ""
+    points: dict[int, str] = {}
+    sources: dict[int, str] = {}
     if shipped is not None and shipped.seq > 0:
         last, source, points = shipped.seq, "the shipper (acknowledged)", {shipped.seq:
                                                                             shipped.hash}
+    if witness is not None:
+        for point in witness.points:
+            points.setdefault(point.seq, point.hash)
+            sources.setdefault(point.seq, f"{witness.source} witnessed")
+        top = witness.last
+        if top is not None and (last is None or top.seq > last):
+            last, source = top.seq, f"{witness.source} (checkpoint signed by key {top.key_id})"
     if expect_seq is not None and (last is None or expect_seq > last):
         last, source = expect_seq, "the auditor (--expect-seq)"
-    return Expectations(last, source, points, head_checkpoint)
+    return Expectations(last, source, points, sources, head_checkpoint)
 
 
 PARALLEL_BYTES = 32 * 1024 * 1024
@@ -45,9 +57,10 @@ PARALLEL_BYTES = 32 * 1024 * 1024
 
 def verify_journal(
     path: Path, verifier: CheckpointVerifier | None, *, shipped: ShipState | None = None,
+    expect_seq: int | None = None, witness: WitnessCopy | None = None,
     progress: Progress | None = None, workers: int | None = None,
 ) -> ChainReport:
-    expect = _expectations(shipped, None, head_checkpoint=True)
+    expect = _expectations(shipped, expect_seq, witness, head_checkpoint=True)
     workers = workers if workers is not None else (os.cpu_count() or 1)
     report: ChainReport | None = None
     if workers > 1 and path.stat().st_size >= PARALLEL_BYTES:
@@ -80,7 +93,8 @@ def _with_seals(
 def verify_index(
     index: AuditIndex, verifier: CheckpointVerifier | None, *,
     shipped: ShipState | None = None, expect_seq: int | None = None,
-    progress: Progress | None = None, settle_s: float = 2.0,
+    witness: WitnessCopy | None = None, progress: Progress | None = None,
+    settle_s: float = 2.0,
 ) -> ChainReport:
     """Walk the index; ``settle_s``: how long new documents may take to become searchable."""
 
@@ -92,6 +106,12 @@ def verify_index(
         for stored in index.checkpoints():
             yield stored.doc_id, stored.event
 
-    expect = _expectations(shipped, expect_seq, head_checkpoint=False)
+    expect = _expectations(shipped, expect_seq, witness, head_checkpoint=False)
     return verify_trail(items(), verifier=verifier, expect=expect, checkpoint_docs=copies,
                         settle=lambda: time.sleep(settle_s), progress=progress)
+
+
+def index_witness(index: AuditIndex, verifier: CheckpointVerifier | None) -> WitnessCopy:
+    """The index's checkpoint stream as a witness (``audit verify --witness index``)."""
+    return witness_points((stored.event for stored in index.checkpoints()), verifier,
+                          "the index's checkpoint stream")

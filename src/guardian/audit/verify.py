@@ -38,6 +38,28 @@ class Break(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class KeyUse:
+    """The checkpoints of a trail signed with one key: how many, the first and the last."""
+
+    key_id: str
+    checkpoints: int
+    first_seq: int
+    last_seq: int
+
+
+def merge_key_uses(parts: Iterable[Iterable[KeyUse]]) -> tuple[KeyUse, ...]:
+    """Key uses of consecutive slices of one trail, summed per key, in order of first use."""
+    merged: dict[str, KeyUse] = {}
+    for uses in parts:
+        for use in uses:
+            had = merged.get(use.key_id)
+            merged[use.key_id] = use if had is None else KeyUse(
+                use.key_id, had.checkpoints + use.checkpoints,
+                min(had.first_seq, use.first_seq), max(had.last_seq, use.last_seq))
+    return tuple(sorted(merged.values(), key=lambda u: u.first_seq))
+
+
+@dataclass(frozen=True, slots=True)
 class ChainReport:
     events: int
     first_seq: int | None
@@ -55,6 +77,8 @@ class ChainReport:
     notes: tuple[str, ...] = ()
     start_hash: str | None = None
     """The ``prev_hash`` of the first event walked (what the trail hangs from)."""
+    keys: tuple[KeyUse, ...] = ()
+    """The key id of every checkpoint walked, summed per key (signed or not yet checked)."""
 
     @property
     def ok(self) -> bool:

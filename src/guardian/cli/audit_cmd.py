@@ -2,8 +2,10 @@
 
 ``init`` applies the index design (idempotent: a second run says nothing changed); ``ship``
 drains the journal into the index once (for when no server runs); ``verify`` re-walks the
-chain from the journal or from the index and checks every checkpoint signature, with a
-progress bar on long runs; ``search`` is the auditors' search of ``GET /v1/audit/events``.
+chain from the journal or from the index and checks every checkpoint signature against the
+auditors' pinned keys only (a trust file), compares with a witness's copy of the checkpoints,
+with a progress bar on long runs; ``search`` is the auditors' search of
+``GET /v1/audit/events``.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import orjson
 import typer
@@ -22,8 +24,14 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from guardian.audit.verify import ChainReport
-from guardian.cli.common import fail, settings_from
+from guardian.cli.common import err, fail, settings_from
+from guardian.config import Settings
 from guardian.errors import GuardianError
+
+if TYPE_CHECKING:
+    from guardian.audit.checkpoints import CheckpointVerifier
+    from guardian.audit.ship_state import ShipState
+    from guardian.audit.witness import WitnessCopy
 
 app = typer.Typer(no_args_is_help=True, help="Set up, ship, verify and search the audit trail.")
 console = Console(soft_wrap=True)
@@ -96,54 +104,128 @@ def ship(
         raise typer.Exit(1)
 
 
+UNVERIFIED_EXIT = 3
+"""``audit verify``: the chain holds together, but no signature was checked against a pinned
+key, so nothing says it is the trail this deployment signed."""
+
+
 @app.command()
 def verify(
     source: Annotated[Source, typer.Option(help="Walk the local journal or the audit index")]
     = Source.JOURNAL,
     journal: Annotated[Path | None, typer.Option(help="Journal file (default: from settings)")]
     = None,
-    public_key: Annotated[list[Path] | None, typer.Option(
-        help="Trusted public key (PEM); repeat for rotated keys. Default: the configured one")]
-    = None,
+    trust: Annotated[list[Path] | None, typer.Option(
+        "--trust", "--public-key",
+        help="Trust file of pinned public keys (PEM, `guardian keys public`); repeatable. "
+        "Default: GUARDIAN_AUDIT_TRUST_FILE")] = None,
+    trust_demo_key: Annotated[bool, typer.Option(
+        "--trust-demo-key", help="Demo mode only: trust the demo's public signing key")]
+    = False,
+    witness: Annotated[str | None, typer.Option(
+        help="Compare with a witness: a JSON Lines file of the checkpoints it received, or "
+        "`index` for the index's checkpoint stream")] = None,
     expect_seq: Annotated[int | None, typer.Option(
         help="The trail must reach this event (e.g. the last one you verified)")] = None,
 ) -> None:
-    """Check every event's hash, link and place, and every checkpoint's signature; name the
-    first event modified, removed, inserted or reordered, a replaced checkpoint or a cut tail."""
-    from guardian.adapters.key_files import read_public_keys
-    from guardian.audit.checkpoints import CheckpointVerifier, load_public_pem
+    """Check every event's hash, link and place, and every checkpoint's signature against the
+    pinned keys; name the first event modified, removed, inserted or reordered, a replaced
+    checkpoint or a cut tail. Exit 0: intact and signed with pinned keys; 1: broken; 3: the
+    chain holds but no signature was checked against a pinned key."""
     from guardian.audit.ship_state import load_state, state_path
-    from guardian.audit.verification import verify_index, verify_journal
-    from guardian.bootstrap import build_audit_index, build_checkpoint_signer
+    from guardian.audit.verification import verify_journal
 
     settings = settings_from()
     with _guardian_errors():
-        if public_key:
-            keys = [load_public_pem(pem) for pem in read_public_keys(public_key)]
-        else:
-            keys = [build_checkpoint_signer(settings).public_key]
-        verifier = CheckpointVerifier(keys)
+        verifier = _trusted(settings, trust, trust_demo_key)
         path = journal or settings.journal_file
         shipped = load_state(state_path(path)) if state_path(path).exists() else None
-        with _progress(source is Source.JOURNAL and path.is_file()
-                       and path.stat().st_size < 5_000_000) as tick:
+        if source is Source.JOURNAL and not path.is_file():
+            fail(f"no journal at {path}")
+        if source is Source.OPENSEARCH and settings.audit_index != "opensearch":
+            fail("GUARDIAN_AUDIT_INDEX is not opensearch (use --source index)")
+        copy = _witness_copy(settings, witness, verifier)
+        with _progress(source is Source.JOURNAL and path.stat().st_size < 5_000_000) as tick:
             if source is Source.JOURNAL:
-                if not path.is_file():
-                    fail(f"no journal at {path}")
-                report = verify_journal(path, verifier, shipped=shipped, progress=tick)
+                report = verify_journal(path, verifier, shipped=shipped, expect_seq=expect_seq,
+                                        witness=copy, progress=tick)
             else:
-                if source is Source.OPENSEARCH and settings.audit_index != "opensearch":
-                    fail("GUARDIAN_AUDIT_INDEX is not opensearch (use --source index)")
-                index = build_audit_index(settings)
-                try:
-                    report = verify_index(index, verifier, shipped=shipped,
-                                          expect_seq=expect_seq, progress=tick)
-                finally:
-                    index.close()
-                mode = getattr(index, "walk_mode", None)
-                if mode:
-                    console.print(f"[dim]read with {mode}[/]")
-    _print_report(report)
+                report = _verify_index(settings, verifier, shipped, expect_seq, copy, tick)
+    if copy is not None:
+        for note in copy.notes:
+            console.print(f"[dim]note: {escape(note)}[/]")
+    _print_report(report, trusted=verifier is not None)
+    if verifier is None:
+        raise typer.Exit(UNVERIFIED_EXIT)
+
+
+def _trusted(
+    settings: Settings, trust: list[Path] | None, demo_key: bool
+) -> CheckpointVerifier | None:
+    """The pinned keys (never one derived from this host's secret key, except the demo's when
+    asked explicitly), or ``None``: signatures are then not checked against anything."""
+    from guardian.adapters.key_files import read_trust_files
+    from guardian.audit.checkpoints import CheckpointVerifier
+    from guardian.bootstrap import build_checkpoint_signer
+
+    files = list(trust or ([settings.audit_trust_file] if settings.audit_trust_file else []))
+    keys = read_trust_files(files) if files else []
+    if demo_key:
+        if not settings.demo:
+            fail("--trust-demo-key is for demo mode only: outside it, pin the deployment's "
+                 "public key in a trust file (--trust)")
+        err.print("[yellow]warning:[/] trusting the demo's public signing key: anyone can sign "
+                  "with it, so this says nothing about who wrote the trail")
+        keys.append(build_checkpoint_signer(settings).public_key)
+    if not keys:
+        err.print("[yellow]warning:[/] no trust file (--trust or GUARDIAN_AUDIT_TRUST_FILE): "
+                  "checkpoint signatures are NOT checked against pinned keys, so this cannot "
+                  "say the trail is authentic")
+        return None
+    return CheckpointVerifier(keys)
+
+
+def _witness_copy(
+    settings: Settings, witness: str | None, verifier: CheckpointVerifier | None
+) -> WitnessCopy | None:
+    from guardian.audit.verification import index_witness
+    from guardian.audit.witness import read_witness_lines, witness_points
+    from guardian.bootstrap import build_audit_index
+
+    if witness is None:
+        return None
+    if witness == "index":
+        index = build_audit_index(settings)
+        try:
+            return index_witness(index, verifier)
+        finally:
+            index.close()
+    path = Path(witness)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        fail(f"cannot read the witness file {path}: {exc.strerror}")
+    return witness_points(read_witness_lines(data, f"the witness file {path}"), verifier,
+                          f"the witness file {path}")
+
+
+def _verify_index(
+    settings: Settings, verifier: CheckpointVerifier | None, shipped: ShipState | None,
+    expect_seq: int | None, copy: WitnessCopy | None, tick: Callable[[int], None],
+) -> ChainReport:
+    from guardian.audit.verification import verify_index
+    from guardian.bootstrap import build_audit_index
+
+    index = build_audit_index(settings)
+    try:
+        report = verify_index(index, verifier, shipped=shipped, expect_seq=expect_seq,
+                              witness=copy, progress=tick)
+    finally:
+        index.close()
+    mode = getattr(index, "walk_mode", None)
+    if mode:
+        console.print(f"[dim]read with {mode}[/]")
+    return report
 
 
 @contextmanager
@@ -155,14 +237,23 @@ def _progress(quiet: bool) -> Iterator[Callable[[int], None]]:
         yield lambda n: progress.update(task, completed=n)
 
 
-def _print_report(report: ChainReport) -> None:
+def _print_report(report: ChainReport, *, trusted: bool) -> None:
     for note in report.notes:
         console.print(f"[dim]note: {escape(note)}[/]")
+    for use in report.keys:
+        console.print(f"checkpoint key {escape(use.key_id)}: {use.checkpoints:,} checkpoint(s), "
+                      f"seq {use.first_seq}..{use.last_seq}")
     if report.ok:
         last = report.last_seq if report.last_seq is not None else 0
+        if not trusted:
+            console.print(f"[yellow]chain holds together, NOT authenticated[/]: "
+                          f"{report.events:,} events, seq {report.first_seq or 0}..{last}; "
+                          "signatures were not checked against pinned keys (give --trust)")
+            return
         console.print(f"[green]chain intact[/]: {report.events:,} events, seq "
                       f"{report.first_seq or 0}..{last}, {report.checkpoints:,} checkpoint "
-                      f"signature(s) verified, last hash {report.last_hash[:16]}…")
+                      f"signature(s) verified with pinned keys, last hash "
+                      f"{report.last_hash[:16]}…")
         return
     assert report.problem is not None
     where = f" (document {escape(report.doc_id)})" if report.doc_id else ""

@@ -1,26 +1,29 @@
 """``guardian keys``: application API keys (``create``, ``list``, ``revoke``).
 
-A key is printed once by ``create`` and never again; the store keeps its SHA-256. Creating and
-revoking are audit events, so the journal must be writable: while a server holds it, use
-``POST/DELETE /v1/keys`` as a security officer instead. (Other key commands, such as the audit
-signing key's, live in this group too.)
+A key is printed once by ``create`` and never again; the store keeps its SHA-256. ``list`` and
+``revoke`` cover the applications file's keys too (source ``file``; the revocation is kept in
+the store, the file is not rewritten). Creating and revoking are audit events, so the journal
+must be writable: while a server holds it, use ``POST/DELETE /v1/keys`` as a security officer
+instead. (Other key commands, such as the audit signing key's, live in this group too.)
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
+import orjson
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
+from rich.table import Column, Table
 
 from guardian.cli.common import built
 
 app = typer.Typer(no_args_is_help=True, help="Application API keys and other keys.")
 console = Console(soft_wrap=True)
 Actor = Annotated[str, typer.Option("--actor", help="Who does this, for the audit trail")]
+Output = Annotated[Literal["table", "json"], typer.Option("--output", "-o", help="table | json")]
 
 
 def _when(ts: float | None) -> str:
@@ -43,13 +46,18 @@ def create(
 
 
 @app.command("list")
-def list_() -> None:
-    """The API keys in the store (never the keys themselves)."""
+def list_(output: Output = "table") -> None:
+    """The API keys of the store and of the applications file (never the keys themselves)."""
     with built() as guardian:
         keys = guardian.api_keys.list()
-    table = Table("id", "name", "created", "by", "revoked")
+    if output == "json":
+        print(orjson.dumps({"keys": [k.as_dict() for k in keys]},
+                           option=orjson.OPT_INDENT_2).decode())
+        return
+    table = Table(Column("id", no_wrap=True), "name", "source", "created", "by", "revoked")
     for k in keys:
-        table.add_row(k.id, escape(k.name), _when(k.created_at), escape(k.created_by),
+        table.add_row(k.id, escape(k.name), k.source.value, _when(k.created_at),
+                      escape(k.created_by or "-"),
                       _when(k.revoked_at) if k.revoked_at is not None else "[green]active[/]")
     console.print(table)
 
@@ -59,7 +67,7 @@ def revoke(
     key_id: Annotated[str, typer.Argument(help="The key's id, from `guardian keys list`")],
     actor: Actor = "cli",
 ) -> None:
-    """Revoke an API key: applications using it are refused from then on."""
+    """Revoke an API key (also one of the applications file): refused from then on."""
     with built() as guardian:
         record = guardian.api_keys.revoke(key_id, actor)
     console.print(f"[green]revoked[/] key {record.id} of {escape(record.name)}")
@@ -81,7 +89,7 @@ def init(
     from pathlib import Path
 
     from guardian.adapters.key_files import new_sealed_key, write_new_key
-    from guardian.audit.checkpoints import public_pem
+    from guardian.audit.checkpoints import trust_entry
     from guardian.cli.common import fail, settings_from
     from guardian.errors import GuardianError
 
@@ -100,18 +108,21 @@ def init(
             print(f"GUARDIAN_AUDIT_SIGNING_KEY={path}")
     except GuardianError as exc:
         fail(f"{exc.code}: {exc.message}")
-    console.print("Give auditors its public key (`guardian keys public`):")
-    print(public_pem(signer.public_key), end="")
+    console.print("Give auditors its public key for their trust file (`guardian keys public`):")
+    print(trust_entry(signer.public_key), end="")
 
 
 @app.command()
 def public(
-    out: Annotated[str | None, typer.Option(help="Also write the PEM to this file")] = None,
+    out: Annotated[str | None, typer.Option(
+        help="Also write it to this file (a trust file for `guardian audit verify --trust`)")]
+    = None,
 ) -> None:
-    """Print the public key that verifies audit checkpoints, for auditors."""
+    """Print the public key that verifies audit checkpoints, in the trust-file format
+    (``key-id:`` line and PEM) that auditors pin; concatenate entries for rotated keys."""
     from pathlib import Path
 
-    from guardian.audit.checkpoints import public_pem
+    from guardian.audit.checkpoints import trust_entry
     from guardian.bootstrap import build_checkpoint_signer
     from guardian.cli.common import err, fail, settings_from
     from guardian.errors import GuardianError
@@ -120,11 +131,11 @@ def public(
         signer = build_checkpoint_signer(settings_from())
     except GuardianError as exc:
         fail(f"{exc.code}: {exc.message}")
-    pem = public_pem(signer.public_key)
+    entry = trust_entry(signer.public_key)
     if signer.source == "derived":
-        err.print("[yellow]note:[/] no GUARDIAN_AUDIT_SIGNING_KEY: this key is derived from "
-                  "GUARDIAN_SECRET_KEY (run `guardian keys init`)")
+        err.print("[yellow]note:[/] demo mode: this key is derived from the public demo secret "
+                  "key; anyone can sign with it")
     err.print(f"key id {signer.key_id}")
-    print(pem, end="")
+    print(entry, end="")
     if out is not None:
-        Path(out).write_text(pem, encoding="ascii")
+        Path(out).write_text(entry, encoding="ascii")

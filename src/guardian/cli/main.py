@@ -19,6 +19,7 @@ from guardian.cli import (
     audit_cmd,
     db_cmd,
     directory_cmd,
+    grants_cmd,
     keys_cmd,
     mfa_cmd,
     policy_cmd,
@@ -36,6 +37,7 @@ app.add_typer(audit_cmd.app, name="audit")
 app.add_typer(directory_cmd.app, name="directory")
 app.add_typer(db_cmd.app, name="db")
 app.add_typer(keys_cmd.app, name="keys")
+app.add_typer(grants_cmd.app, name="grants")
 app.add_typer(mfa_cmd.app, name="mfa")
 app.add_typer(report_cmd.app, name="report")
 console = Console(soft_wrap=True)

@@ -1,9 +1,12 @@
-"""``guardian mfa enroll USER``: give someone a TOTP authenticator, from the command line.
+"""``guardian mfa enroll USER``: give someone a TOTP authenticator, from the command line;
+``guardian mfa invite USER``: an invitation with which they enrol one themselves.
 
 Prints the provisioning URI, its QR code and the ten recovery codes (once), then asks for the
 first code the authenticator shows; the seed is active only once that code is right. Without
 it (``--no-activate``) the enrolment waits, and ``guardian mfa activate`` or the person
-(``POST /v1/mfa/totp/activate``) finishes it. Each step is an audit event.
+(``POST /v1/mfa/totp/activate``) finishes it. An invitation is a single-use code, shown once,
+that the person signs in with (with their password) to enrol their first factor; it expires
+after ``GUARDIAN_MFA_INVITATION_TTL_S``. Each step is an audit event, made by ``cli``.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from rich.markup import escape
 from guardian.audit.events import AuditAction, session_event
 from guardian.bootstrap import Guardian
 from guardian.cli.common import built, fail
+from guardian.clock import iso_utc
 from guardian.errors import CodeMismatch
 
 app = typer.Typer(no_args_is_help=True, help="Second factors: enrol TOTP authenticators.")
@@ -55,6 +59,18 @@ def enroll(
             console.print("pending: activate with `guardian mfa activate` or the API")
             return
         _activate(guardian, user, code or typer.prompt("First code from the authenticator"))
+
+
+@app.command()
+def invite(user: User) -> None:
+    """Make a single-use invitation for USER to enrol their first second factor."""
+    with built() as guardian:
+        invitation = guardian.mfa.invitations.invite("cli", user)
+        console.print(f"Invitation for {escape(user)} (give it to them out of band; shown "
+                      "only now):")
+        print(f"  {invitation.code}")
+        console.print(f"valid until {iso_utc(invitation.expires_at)}, once: they sign in with "
+                      "their password and this code, then enrol an authenticator")
 
 
 @app.command()

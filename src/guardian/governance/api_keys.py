@@ -1,7 +1,9 @@
 """Application API keys: made, listed and revoked by security officers (or the command line).
 
 A key is 256 random bits, shown once at creation; only its SHA-256 is stored. Creating and
-revoking are audit events, journalled before the store changes.
+revoking are audit events, journalled before the store changes. The keys of the applications
+file are listed and revoked here too (``source`` says which is which); a revoked key opens
+nothing from the moment ``revoke`` returns in this process, elsewhere within the refresh period.
 """
 
 from __future__ import annotations
@@ -53,10 +55,13 @@ class ApiKeyService:
 
     def revoke(self, key_id: str, actor: str) -> ApiKeyRecord:
         now = self._clock.now()
-        if not any(k.id == key_id and k.active for k in self._registry.list_keys()):
+        record = next((k for k in self._registry.list_keys() if k.id == key_id and k.active),
+                      None)
+        if record is None:
             raise NotFound(f"no active API key {key_id!r}")
         self._journal.append(governance_event(
-            AuditAction.API_KEY_REVOKED, actor, now, key_id=key_id))
+            AuditAction.API_KEY_REVOKED, actor, now, key_id=key_id, application=record.name,
+            source=record.source))
         revoked = self._registry.revoke_key(key_id, now)
         if revoked is None:
             raise NotFound(f"no active API key {key_id!r}")

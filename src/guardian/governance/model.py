@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from guardian.clock import iso_utc, iso_utc_or_none
 
 
 @dataclass(frozen=True, slots=True)
 class TemporaryGrant:
-    """``uid`` holds ``role`` from ``starts_at`` until just before ``expires_at``."""
+    """``uid`` holds ``role`` from ``starts_at`` until just before ``expires_at``, unless it was
+    revoked: a revoked grant gives nothing, whatever its window (``revoked_at`` is when)."""
 
     id: str
     uid: str
@@ -16,18 +21,53 @@ class TemporaryGrant:
     expires_at: float
     reason: str
     granted_by: str
+    revoked_at: float | None = None
+    revoked_by: str | None = None
+    revoke_reason: str | None = None
+
+    @property
+    def revoked(self) -> bool:
+        return self.revoked_at is not None
+
+    def gives_role_at(self, at: float) -> bool:
+        return self.revoked_at is None and self.starts_at <= at < self.expires_at
+
+    def as_dict(self) -> dict[str, Any]:
+        """As the API and ``guardian grants --output json`` show it."""
+        return {"id": self.id, "uid": self.uid, "role": self.role,
+                "starts_at": iso_utc(self.starts_at), "expires_at": iso_utc(self.expires_at),
+                "justification": self.reason, "granted_by": self.granted_by,
+                "revoked_at": iso_utc_or_none(self.revoked_at), "revoked_by": self.revoked_by,
+                "revoke_reason": self.revoke_reason}
+
+
+class KeySource(StrEnum):
+    """Where an API key is kept: Guardian's store, or the applications file (read-only)."""
+
+    STORE = "store"
+    FILE = "file"
 
 
 @dataclass(frozen=True, slots=True)
 class ApiKeyRecord:
-    """An application's API key as stored: its SHA-256 lives beside it, the key nowhere."""
+    """An application's API key as stored: its SHA-256 lives beside it, the key nowhere.
+
+    A key of the applications file has no creation time or author (``None``); its revocation
+    is kept in the store, the file is never rewritten."""
 
     id: str
     name: str
-    created_at: float
-    created_by: str
+    created_at: float | None
+    created_by: str | None
     revoked_at: float | None = None
+    source: KeySource = KeySource.STORE
 
     @property
     def active(self) -> bool:
         return self.revoked_at is None
+
+    def as_dict(self) -> dict[str, Any]:
+        """As the API and ``guardian keys list --output json`` show it (never the key)."""
+        return {"id": self.id, "name": self.name, "source": self.source.value,
+                "created_at": iso_utc_or_none(self.created_at), "created_by": self.created_by,
+                "revoked_at": iso_utc_or_none(self.revoked_at), "active": self.active}

@@ -1,26 +1,28 @@
 """Enrolling second factors: a TOTP seed is pending until its first valid code, then active.
 
 Starting an enrolment makes a fresh 160-bit seed (kept sealed by the store), its provisioning
-URI and ten recovery codes, shown once. Someone with no second factor yet may enrol with a
-password-only session; replacing or adding a factor needs a second factor at most
-``fresh_mfa_s`` old, so a stolen password alone never changes an enrolled person's factors.
-Wrong first codes count towards the lockout like failed sign-ins.
+URI and ten recovery codes, shown once. Someone with no second factor yet enrols with the
+password-only session that their password and an invitation opened (a password alone opens
+none, see :mod:`guardian.identity.invitations`); replacing or adding a factor needs a second
+factor at most ``fresh_mfa_s`` old, so a stolen password alone never changes anyone's factors.
+Wrong first codes count towards the lockout like failed sign-ins (per person and source).
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import pyotp
 
-from guardian.errors import AccountLocked, CodeMismatch, FreshMfaRequired, NotFound
+from guardian.errors import CodeMismatch, FreshMfaRequired, NotFound
 from guardian.identity import recovery_codes, totp
+from guardian.identity.attempts import SignInAttempts
 from guardian.identity.authorisation import mfa_is_fresh
 from guardian.identity.factors import has_second_factor
-from guardian.identity.sessions import LockoutPolicy
 from guardian.identity.tokens import SessionClaims
 from guardian.ports import Clock, MfaSecrets, OtpLedger, TotpFactors, WebAuthnCeremonies
+
+LOCAL = "local"
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +50,7 @@ class MfaEnrolment:
         issuer: str = "Guardian",
         fresh_mfa_s: float = 900.0,
         webauthn: WebAuthnCeremonies | None = None,
-        lockout: LockoutPolicy | None = None,
+        attempts: SignInAttempts,
     ) -> None:
         self._factors = factors
         self._secrets = secrets
@@ -58,7 +60,7 @@ class MfaEnrolment:
         self._issuer = issuer
         self._fresh_mfa_s = fresh_mfa_s
         self._webauthn = webauthn
-        self._lockout = lockout or LockoutPolicy()
+        self._attempts = attempts
 
     def has_second_factor(self, uid: str) -> bool:
         return has_second_factor(self._secrets, self._webauthn, uid)
@@ -80,23 +82,20 @@ class MfaEnrolment:
         uri = pyotp.TOTP(secret).provisioning_uri(name=uid, issuer_name=self._issuer)
         return Provisioning(uid, uri, codes)
 
-    def activate_totp(self, uid: str, code: str) -> None:
+    def activate_totp(self, uid: str, code: str, *, source: str = LOCAL) -> None:
         """Activate the pending seed if ``code`` is its current code (then used up)."""
         now = self._clock.now()
-        failures, last = self._ledger.failures(uid)
-        remaining = last + self._lockout.locked_for(failures) - now
-        if remaining > 0:
-            raise AccountLocked(f"too many failed attempts; try again in {math.ceil(remaining)} s")
         pending = self._factors.pending_totp(uid)
         if pending is None:
             raise NotFound(f"no TOTP enrolment of {uid} is waiting for its first code")
+        attempt = self._attempts.reserve(uid, source, now)
         step = totp.matching_timestep(pending, code, now)
         if step is None:
-            self._ledger.record_failure(uid, now)
             raise CodeMismatch("the code does not match the new authenticator")
         # Used up so that it cannot also open a session. A step already claimed (a sign-in or
         # step-up with the old authenticator a moment ago) is used up just the same.
         self._ledger.claim(uid, step, now)
         if not self._factors.activate_totp(uid, now):
             raise NotFound(f"no TOTP enrolment of {uid} is waiting for its first code")
-        self._ledger.reset_failures(uid)
+        self._attempts.succeeded(attempt)
+

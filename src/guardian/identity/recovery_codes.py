@@ -12,7 +12,7 @@ import hmac
 import secrets
 
 COUNT = 10
-_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: read aloud and typed by hand
+ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: read aloud and typed by hand
 _LENGTH = 16  # 16 characters of a 31-letter alphabet: over 79 bits
 _GROUP = 4
 
@@ -21,7 +21,7 @@ def generate(count: int = COUNT) -> tuple[str, ...]:
     """``count`` distinct fresh codes, formatted ``abcd-efgh-jkmn-pqrs``."""
     codes: set[str] = set()
     while len(codes) < count:
-        raw = "".join(secrets.choice(_ALPHABET) for _ in range(_LENGTH))
+        raw = "".join(secrets.choice(ALPHABET) for _ in range(_LENGTH))
         codes.add("-".join(raw[i:i + _GROUP] for i in range(0, _LENGTH, _GROUP)))
     return tuple(sorted(codes))
 

@@ -27,6 +27,9 @@ class KeyPurpose(StrEnum):
     RECOVERY_CODES = "recovery-codes"
     DIRECTORY_SNAPSHOT = "directory-snapshot"
     AUDIT_CHECKPOINTS = "audit-checkpoints"
+    UNKNOWN_USERS = "unknown-users"
+    MFA_INVITATIONS = "mfa-invitations"
+    WEBAUTHN_DECOYS = "webauthn-decoys"
 
 
 def derive_key(master: str, purpose: str) -> bytes:

@@ -1,8 +1,9 @@
 """Signed, expiring session tokens carrying who signed in, when, and with which factors.
 
-Format: ``v1.<base64url JSON claims>.<base64url HMAC-SHA256>``. The key is derived from the
-configured secret (see :func:`guardian.identity.sealing.derive_key`). Tokens are stateless so
-any replica verifies them; the signature comparison is constant-time.
+Format: ``v1.<base64url JSON claims>.<base64url HMAC-SHA256>``, unpadded; only that exact
+spelling verifies (no ``=``, no spare bits), so one session has one token. The key is derived
+from the configured secret (see :func:`guardian.identity.sealing.derive_key`). Tokens are
+stateless so any replica verifies them; the signature comparison is constant-time.
 """
 
 from __future__ import annotations
@@ -38,8 +39,19 @@ def _b64e(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).decode("ascii").rstrip("=")
 
 
+_B64URL = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+
+
 def _b64d(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    """Decode unpadded base64url, refusing every spelling but the one :func:`_b64e` writes
+    (padding, characters outside the alphabet, spare bits set in the last character), so a
+    token has exactly one accepted form."""
+    if len(text) % 4 == 1 or not _B64URL.issuperset(text):
+        raise ValueError("not canonical base64url")
+    data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    if _b64e(data) != text:
+        raise ValueError("not canonical base64url")
+    return data
 
 
 _CACHE_SIZE = 65_536
@@ -93,6 +105,7 @@ class TokenSigner:
         body = parts[0] + "." + parts[1]
         try:
             mac = _b64d(parts[2])
+            _b64d(parts[1])
         except ValueError as exc:
             raise InvalidToken("malformed session token") from exc
         if not hmac.compare_digest(mac, self._mac(body)):

@@ -7,11 +7,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from guardian.adapters import sql_migrations
 from guardian.adapters.sql_store import SqlStore, make_engine, metadata
 from guardian.errors import StoreUnavailable
+from guardian.identity.lockout import LockoutPolicy
 from store_contract import StoreContract
 
 
@@ -32,7 +33,7 @@ def test_a_store_without_its_schema_is_store_unavailable(tmp_path: Path) -> None
     store = SqlStore(make_engine("sqlite:///" + str(tmp_path / "empty.db")))
 
     with pytest.raises(StoreUnavailable):
-        store.failures("alice")
+        store.attempts("user:alice", 0.0, LockoutPolicy())
     with pytest.raises(StoreUnavailable):
         store.without_consent(["C-1"], "marketing")
 
@@ -51,8 +52,9 @@ def test_a_database_made_before_migrations_is_stamped_then_upgraded_keeping_its_
     tmp_path: Path,
 ) -> None:
     engine = make_engine("sqlite:///" + str(tmp_path / "old.db"))
-    for name in ("consents", "otp_claims", "auth_failures", "grants"):
-        metadata.tables[name].create(engine)
+    sql_migrations.upgrade(engine, "0001")  # the tables of those days, in their shape then
+    with engine.begin() as conn:
+        conn.execute(text("DROP TABLE alembic_version"))
     old = SqlStore(engine)
     old.record_consent("C-1", "marketing", 1.0)
 

@@ -1,5 +1,6 @@
-"""Enrolling TOTP over HTTP: the password-only session of someone with no second factor, the
-pending seed activated by its first code, recovery codes, and replacing a factor."""
+"""Enrolling TOTP over HTTP: a security officer's invitation, the password-only session that
+the password and that invitation open for someone with no second factor, the pending seed
+activated by its first code, recovery codes, and replacing a factor."""
 
 from __future__ import annotations
 
@@ -29,8 +30,14 @@ def _bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
+def _invite(client: TestClient, uid: str = "oscar") -> str:
+    guardian: Guardian = client.app.state.guardian  # type: ignore[attr-defined]
+    return guardian.mfa.invitations.invite("ivan", uid).code
+
+
 def _password_session(client: TestClient, uid: str = "oscar") -> str:
-    response = client.post("/v1/sessions", json={"user": uid, "password": f"{uid}-demo-pass"})
+    response = client.post("/v1/sessions", json={"user": uid, "password": f"{uid}-demo-pass",
+                                                 "invitation": _invite(client, uid)})
     assert response.status_code == 201, response.text
     assert response.json()["amr"] == ["pwd"]
     token: str = response.json()["token"]
@@ -51,6 +58,86 @@ def _enrol(client: TestClient, clock: ManualClock, token: str) -> tuple[str, lis
                             json={"otp": code_at(secret, clock.now())})
     assert activated.status_code == 200, activated.text
     return secret, started.json()["recovery_codes"]
+
+
+def _step_up_and_create_a_key(client: TestClient, clock: ManualClock, uid: str,
+                              secret: str) -> int:
+    clock.advance(30)
+    signed_in = client.post("/v1/sessions", json={
+        "user": uid, "password": f"{uid}-demo-pass", "otp": code_at(secret, clock.now())})
+    assert signed_in.status_code == 201, signed_in.text
+    clock.advance(30)
+    stepped = client.post("/v1/sessions/step-up", headers=_bearer(signed_in.json()["token"]),
+                          json={"otp": code_at(secret, clock.now())})
+    assert stepped.status_code == 201, stepped.text
+    created = client.post("/v1/keys", headers=_bearer(stepped.json()["token"]),
+                          json={"name": f"made-by-{uid}"})
+    return created.status_code
+
+
+def test_the_password_alone_no_longer_opens_a_session_to_enrol_with(
+    client: TestClient,
+) -> None:
+    # Finding 7: olga's password alone opened a session, enrolled a TOTP of the attacker's,
+    # stepped up and created an API key as olga, a security officer.
+    alone = client.post("/v1/sessions", json={"user": "olga", "password": "olga-demo-pass"})
+    assert (alone.status_code, alone.json()["error"]["code"]) == (401, "invalid_credentials")
+    forged = client.post("/v1/sessions", json={"user": "olga", "password": "olga-demo-pass",
+                                               "invitation": "abcd-efgh-jkmn-pqrs-tuvw"})
+    assert forged.json() == alone.json()
+    assert client.post("/v1/mfa/totp").status_code == 401
+
+
+def test_an_officers_invitation_lets_the_path_through_once_not_twice(
+    client: TestClient, clock: ManualClock, signer: Signer, guardian: Guardian
+) -> None:
+    made = client.post("/v1/mfa/invitations", headers=_bearer(signer.token("ivan")),
+                       json={"user": "olga"})
+    assert made.status_code == 201, made.text
+    assert made.headers["cache-control"] == "no-store"
+    code = made.json()["code"]
+    assert re.fullmatch(r"([a-z2-9]{4}-){4}[a-z2-9]{4}", code)
+    body = {"user": "olga", "password": "olga-demo-pass", "invitation": code}
+
+    first = client.post("/v1/sessions", json=body)
+    assert first.status_code == 201 and first.json()["amr"] == ["pwd"]
+    secret, _codes = _enrol(client, clock, first.json()["token"])
+    assert _step_up_and_create_a_key(client, clock, "olga", secret) == 201
+
+    again = client.post("/v1/sessions", json=body)
+    assert (again.status_code, again.json()["error"]["code"]) == (401, "invalid_credentials")
+    journal = guardian.settings.journal_file.read_text()
+    assert '"mfa.invitation_created"' in journal and '"mfa.invitation_used"' in journal
+    assert code not in journal and code.replace("-", "") not in journal
+
+
+def test_only_a_security_officer_with_a_fresh_factor_invites(
+    client: TestClient, signer: Signer, clock: ManualClock
+) -> None:
+    alice = client.post("/v1/mfa/invitations", headers=_bearer(signer.token("alice")),
+                        json={"user": "olga"})
+    ivan = signer.token("ivan")
+    clock.advance(901)
+    stale = client.post("/v1/mfa/invitations", headers=_bearer(ivan), json={"user": "olga"})
+    enrolled = client.post("/v1/mfa/invitations", headers=_bearer(signer.token("ivan")),
+                           json={"user": "alice"})
+    unknown = client.post("/v1/mfa/invitations", headers=_bearer(signer.token("ivan")),
+                          json={"user": "nobody"})
+
+    assert (alice.status_code, alice.json()["error"]["code"]) == (403, "role_required")
+    assert (stale.status_code, stale.json()["error"]["code"]) == (403, "fresh_mfa_required")
+    assert (enrolled.status_code, enrolled.json()["error"]["code"]) == (422, "already_enrolled")
+    assert (unknown.status_code, unknown.json()["error"]["code"]) == (422, "unknown_user")
+
+
+def test_an_invitation_expires(client: TestClient, clock: ManualClock, guardian: Guardian) -> None:
+    code = _invite(client)
+    clock.advance(guardian.settings.mfa_invitation_ttl_s)
+
+    late = client.post("/v1/sessions", json={"user": "oscar", "password": "oscar-demo-pass",
+                                             "invitation": code})
+
+    assert late.status_code == 401
 
 
 def test_a_password_only_session_is_refused_by_decisions(client: TestClient) -> None:

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 from fastapi.testclient import TestClient
 
-from guardian.bootstrap import Guardian
+from guardian.api import create_app
+from guardian.bootstrap import Guardian, build
 from guardian.clock import ManualClock
-from support import Signer
+from guardian.identity.totp import code_at
+from support import Signer, demo_secret, demo_settings
 
 
 def _sign_in(client: TestClient, uid: str, password: str, otp: str) -> tuple[int, dict[str, object]]:
@@ -85,3 +90,64 @@ def test_every_sign_in_attempt_is_an_audit_event(
     assert '"session.failed"' in lines[0] and '"dave"' in lines[0]
     assert '"session.created"' in lines[1]
     assert "dave-demo-pass" not in "".join(lines)
+
+
+def _from(guardian: Guardian, host: str) -> TestClient:
+    return TestClient(create_app(guardian), raise_server_exceptions=False, client=(host, 40000))
+
+
+def test_an_attacker_locking_ivan_from_one_address_does_not_stop_ivan_elsewhere(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    # Finding 6: 5 wrong passwords from anywhere locked the security officer for a minute,
+    # doubling up to an hour.
+    guardian = build(demo_settings(tmp_path, lockout_user_delay_max_s=0.0), clock=clock)
+    try:
+        attacker, ivan = _from(guardian, "203.0.113.66"), _from(guardian, "198.51.100.7")
+        statuses = {_sign_in(attacker, "ivan", "guess", "000000")[0] for _ in range(100)}
+        spoofed = attacker.post("/v1/sessions", headers={"X-Forwarded-For": "198.51.100.7"},
+                                json={"user": "ivan", "password": "ivan-demo-pass",
+                                      "otp": code_at(demo_secret("ivan"), clock.now())})
+        own = _sign_in(ivan, "ivan", "ivan-demo-pass", code_at(demo_secret("ivan"), clock.now()))
+    finally:
+        guardian.close()
+
+    assert statuses == {401, 429}
+    assert spoofed.status_code == 429  # X-Forwarded-For is not believed from anyone
+    assert own[0] == 201
+
+
+def test_behind_a_trusted_proxy_the_forwarded_address_is_the_source(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    guardian = build(demo_settings(tmp_path, trusted_proxies="127.0.0.0/8"), clock=clock)
+    try:
+        proxy = _from(guardian, "127.0.0.1")
+        for _ in range(5):
+            proxy.post("/v1/sessions", headers={"X-Forwarded-For": "203.0.113.66"},
+                       json={"user": "bob", "password": "guess", "otp": "000000"})
+        body = {"user": "bob", "password": "bob-demo-pass",
+                "otp": code_at(demo_secret("bob"), clock.now())}
+        attacker = proxy.post("/v1/sessions", json=body,
+                              headers={"X-Forwarded-For": "198.51.100.1, 203.0.113.66"})
+        elsewhere = proxy.post("/v1/sessions", json=body,
+                               headers={"X-Forwarded-For": "198.51.100.7"})
+    finally:
+        guardian.close()
+
+    assert attacker.status_code == 429  # the last hop before the proxy is the source
+    assert elsewhere.status_code == 201
+
+
+def test_an_unknown_user_id_is_journalled_only_as_a_keyed_digest(
+    client: TestClient, guardian: Guardian
+) -> None:
+    # Finding 15: a password typed into the user field landed in the trail.
+    typed = "ivan-secret-typed-in-the-wrong-box"
+    status, body = _sign_in(client, typed, "whatever", "000000")
+
+    journal = guardian.settings.journal_file.read_text()
+    assert (status, body["error"]["code"]) == (401, "invalid_credentials")  # type: ignore[index]
+    assert typed not in journal
+    assert f'"{guardian.sessions.subject(typed)}"' in journal
+    assert re.search(r'"id":"unknown:[0-9a-f]{16}"', journal)

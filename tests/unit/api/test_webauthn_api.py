@@ -1,5 +1,6 @@
 """Security keys over HTTP, end to end with a software authenticator: registration, sign-in
-with password and key (amr hwk), single-use challenges, origin binding, cloned-key counters."""
+with password and key checked together (amr hwk), options that tell nothing about the user,
+single-use challenges, origin binding, cloned-key counters."""
 
 from __future__ import annotations
 
@@ -43,16 +44,25 @@ def _register(client: TestClient, token: str, key: SoftAuthenticator) -> None:
     assert done.status_code == 201, done.text
 
 
-def _options(client: TestClient) -> dict[str, Any]:
-    response = client.post("/v1/sessions/webauthn/options", json=PASSWORD)
+def _options(client: TestClient, uid: str = "oscar") -> dict[str, Any]:
+    response = client.post("/v1/sessions/webauthn/options", json={"user": uid})
     assert response.status_code == 200, response.text
     options: dict[str, Any] = response.json()["publicKey"]
     return options
 
 
+def _invited_session(client: TestClient, guardian: Guardian) -> str:
+    code = guardian.mfa.invitations.invite("ivan", "oscar").code
+    response = client.post("/v1/sessions", json={**PASSWORD, "invitation": code})
+    assert response.status_code == 201, response.text
+    token: str = response.json()["token"]
+    return token
+
+
 @pytest.fixture
-def registered(client: TestClient, key: SoftAuthenticator) -> SoftAuthenticator:
-    token = client.post("/v1/sessions", json=PASSWORD).json()["token"]
+def registered(client: TestClient, key: SoftAuthenticator, guardian: Guardian
+               ) -> SoftAuthenticator:
+    token = _invited_session(client, guardian)
     _register(client, token, key)
     return key
 
@@ -65,7 +75,7 @@ def test_a_registered_key_signs_in_with_the_password_and_decisions_accept_it(
     assert len(options["allowCredentials"]) == 1
 
     response = client.post("/v1/sessions/webauthn", json={
-        "user": "oscar", "credential": registered.assertion(options)})
+        **PASSWORD, "credential": registered.assertion(options)})
 
     assert response.status_code == 201, response.text
     assert response.json()["amr"] == ["pwd", "hwk"]
@@ -82,10 +92,10 @@ def test_with_a_key_registered_the_password_alone_no_longer_signs_in(
 
 def test_a_challenge_answers_once(client: TestClient, registered: SoftAuthenticator) -> None:
     assertion = registered.assertion(_options(client))
-    first = client.post("/v1/sessions/webauthn", json={"user": "oscar", "credential": assertion})
+    first = client.post("/v1/sessions/webauthn", json={**PASSWORD, "credential": assertion})
 
     replayed = client.post("/v1/sessions/webauthn",
-                           json={"user": "oscar", "credential": assertion})
+                           json={**PASSWORD, "credential": assertion})
 
     assert first.status_code == 201
     assert (replayed.status_code, replayed.json()["error"]["code"]) == (401, "invalid_credentials")
@@ -96,7 +106,7 @@ def test_an_assertion_made_on_another_origin_is_refused(
 ) -> None:
     phished = registered.assertion(_options(client), origin="https://guardian.example.evil")
 
-    response = client.post("/v1/sessions/webauthn", json={"user": "oscar", "credential": phished})
+    response = client.post("/v1/sessions/webauthn", json={**PASSWORD, "credential": phished})
 
     assert response.status_code == 401
 
@@ -105,23 +115,47 @@ def test_a_signature_counter_going_backwards_is_refused_as_a_cloned_key(
     client: TestClient, registered: SoftAuthenticator
 ) -> None:
     ok = client.post("/v1/sessions/webauthn", json={
-        "user": "oscar", "credential": registered.assertion(_options(client), sign_count=7)})
+        **PASSWORD, "credential": registered.assertion(_options(client), sign_count=7)})
     clone = client.post("/v1/sessions/webauthn", json={
-        "user": "oscar", "credential": registered.assertion(_options(client), sign_count=7)})
+        **PASSWORD, "credential": registered.assertion(_options(client), sign_count=7)})
 
     assert (ok.status_code, clone.status_code) == (201, 401)
 
 
-def test_options_need_the_right_password_and_wrong_ones_count_towards_lockout(
+def _shape(options: dict[str, Any]) -> tuple[object, ...]:
+    return (sorted(options), options["rpId"], options["userVerification"],
+            [(sorted(c), c["type"], len(c["id"])) for c in options["allowCredentials"]],
+            len(options["challenge"]))
+
+
+def test_options_look_the_same_whoever_asks_and_whatever_the_password(
     client: TestClient, registered: SoftAuthenticator
 ) -> None:
-    wrong = {"user": "oscar", "password": "nope"}
-    statuses = [client.post("/v1/sessions/webauthn/options", json=wrong).status_code
-                for _ in range(5)]
+    # Finding 9: the options answered a right password with 200 and a wrong one with 401.
+    real = _options(client, "oscar")
+    with_password = client.post("/v1/sessions/webauthn/options", json={
+        "user": "oscar", "password": "wrong"})
+    no_key, unknown = _options(client, "alice"), _options(client, "no-such-user")
 
-    locked = client.post("/v1/sessions/webauthn/options", json=PASSWORD)
+    assert with_password.status_code == 200
+    assert _shape(real) == _shape(with_password.json()["publicKey"]) == _shape(no_key) \
+        == _shape(unknown)
+    assert no_key["allowCredentials"] == _options(client, "alice")["allowCredentials"]
+    assert no_key["allowCredentials"] != unknown["allowCredentials"]
+    assert no_key["challenge"] != _options(client, "alice")["challenge"]
 
-    assert statuses == [401] * 5
+
+def test_the_password_is_checked_with_the_assertion_and_wrong_ones_lock(
+    client: TestClient, registered: SoftAuthenticator
+) -> None:
+    wrong = [client.post("/v1/sessions/webauthn", json={
+        "user": "oscar", "password": "nope", "credential": registered.assertion(_options(client))})
+        for _ in range(5)]
+    locked = client.post("/v1/sessions/webauthn", json={
+        **PASSWORD, "credential": registered.assertion(_options(client))})
+
+    assert [r.status_code for r in wrong] == [401] * 5
+    assert wrong[0].json()["error"]["code"] == "invalid_credentials"
     assert (locked.status_code, locked.json()["error"]["code"]) == (429, "account_locked")
 
 
@@ -131,15 +165,16 @@ def test_a_key_answering_for_someone_else_is_refused(
     signer.token("alice")  # alice exists, with TOTP, but no key
     options = _options(client)
     response = client.post("/v1/sessions/webauthn", json={
-        "user": "alice", "credential": registered.assertion(options)})
+        "user": "alice", "password": "alice-demo-pass",
+        "credential": registered.assertion(options)})
 
     assert response.status_code == 401
 
 
 def test_a_registration_from_another_origin_or_without_options_is_refused(
-    client: TestClient, key: SoftAuthenticator
+    client: TestClient, key: SoftAuthenticator, guardian: Guardian
 ) -> None:
-    token = client.post("/v1/sessions", json=PASSWORD).json()["token"]
+    token = _invited_session(client, guardian)
     unasked = client.post("/v1/mfa/webauthn/register", headers=_bearer(token),
                           json={"credential": {"id": "x"}})
     options = client.post("/v1/mfa/webauthn/register/options", headers=_bearer(token)).json()
@@ -155,7 +190,7 @@ def test_a_malformed_credential_is_a_refusal_not_a_crash(
 ) -> None:
     _options(client)
     response = client.post("/v1/sessions/webauthn", json={
-        "user": "oscar", "credential": {"id": "AAAA", "response": {"signature": 12}}})
+        **PASSWORD, "credential": {"id": "AAAA", "response": {"signature": 12}}})
 
     assert response.status_code == 401
 
@@ -177,7 +212,7 @@ def test_registration_and_key_sign_in_are_audited(
     client: TestClient, registered: SoftAuthenticator, guardian: Guardian
 ) -> None:
     client.post("/v1/sessions/webauthn", json={
-        "user": "oscar", "credential": registered.assertion(_options(client))})
+        **PASSWORD, "credential": registered.assertion(_options(client))})
 
     journal = guardian.settings.journal_file.read_text()
     assert '"mfa.webauthn_registered"' in journal

@@ -108,6 +108,23 @@ def test_the_public_key_round_trips_as_pem_for_auditors() -> None:
         load_public_pem(b"not a key")
 
 
+def test_a_trust_file_holds_rotated_keys_with_comments_and_checked_key_ids() -> None:
+    from guardian.audit.checkpoints import parse_trust, trust_entry
+
+    old, new = signer(), signer()
+    text = ("# keys pinned by the audit team, 2026-12\n" + trust_entry(old.public_key)
+            + "\n" + public_pem(new.public_key))  # the second without a key-id line
+
+    keys = parse_trust(text)
+
+    assert CheckpointVerifier(keys).key_ids == (old.key_id, new.key_id)
+    wrong = trust_entry(old.public_key).replace(old.key_id, new.key_id)
+    with pytest.raises(ConfigurationError, match="does not match"):
+        parse_trust(wrong)
+    with pytest.raises(ConfigurationError, match="holds no PEM public key"):
+        parse_trust("# nothing pinned\n")
+
+
 def test_the_signer_never_shows_its_private_key() -> None:
     key = signer()
     assert "PRIVATE" not in repr(key) and key.key_id in repr(key)

@@ -8,9 +8,23 @@ import pytest
 
 from audit_support import SqliteTamper, sqlite_index, verifier_for
 from guardian.audit.queries import AuditQuery
-from guardian.audit.verification import verify_index, verify_journal
+from guardian.audit.verification import index_witness, verify_index, verify_journal
 from guardian.audit.verify import Break
-from tamper_cases import CASES, FORGED_CUSTOMER, JOURNAL_CASES, Case, JournalCase, ship_trail
+from guardian.audit.witness import WitnessCopy, witness_points
+from tamper_cases import (
+    CASES,
+    FORGED_CUSTOMER,
+    JOURNAL_CASES,
+    Case,
+    JournalCase,
+    cut_back_index,
+    cut_back_journal,
+    resign_index,
+    resign_journal,
+    secret_derived_key,
+    ship_trail,
+    witnessed,
+)
 
 
 def test_an_untouched_index_verifies_with_every_checkpoint(tmp_path: Path) -> None:
@@ -65,6 +79,89 @@ def test_a_key_the_auditor_does_not_trust_fails_every_checkpoint(tmp_path: Path)
     assert report.problem is Break.CHECKPOINT_INVALID
     assert report.broken_at == trail.checkpoints[0]
     assert "not a trusted key" in report.detail
+
+
+# -- an insider on the host: cut back with the state file gone, re-signed with another key --
+
+
+def _witness(trail_dir: Path) -> WitnessCopy:
+    return witness_points(witnessed(trail_dir / "journal.jsonl"), None, "the witness")
+
+
+def test_a_journal_cut_back_with_its_state_file_deleted_is_caught_by_a_witness(
+    tmp_path: Path,
+) -> None:
+    index = sqlite_index(tmp_path / "index.db")
+    trail = ship_trail(tmp_path, index)
+    copy = _witness(tmp_path)
+    path = tmp_path / "journal.jsonl"
+    kept = cut_back_journal(path, trail)
+
+    alone = verify_journal(path, verifier_for(trail.key))
+    with_file = verify_journal(path, verifier_for(trail.key), witness=copy)
+    with_index = verify_journal(path, verifier_for(trail.key),
+                                witness=index_witness(index, verifier_for(trail.key)))
+
+    # The index's checkpoint stream holds every checkpoint the journal signed (a witness).
+    assert [int(c.doc_id) for c in index.checkpoints()] == trail.checkpoints
+    assert alone.ok and alone.last_seq == kept  # nothing on the host shows it
+    for report in (with_file, with_index):
+        assert (report.problem, report.broken_at) == (Break.TRUNCATED, kept + 1), report.detail
+    assert "witness" in with_file.detail
+
+
+def test_an_index_cut_back_with_the_state_file_deleted_is_caught_by_a_witness(
+    tmp_path: Path,
+) -> None:
+    index = sqlite_index(tmp_path / "index.db")
+    trail = ship_trail(tmp_path, index)
+    copy = _witness(tmp_path)
+    kept = cut_back_index(SqliteTamper(index.path), trail)
+
+    alone = verify_index(index, verifier_for(trail.key))
+    with_witness = verify_index(index, verifier_for(trail.key), witness=copy)
+
+    assert alone.ok and alone.last_seq == kept
+    assert (with_witness.problem, with_witness.broken_at) == (Break.TRUNCATED, kept + 1)
+
+
+def test_a_journal_re_signed_with_the_secret_derived_key_is_caught_by_the_trust_file(
+    tmp_path: Path,
+) -> None:
+    index = sqlite_index(tmp_path / "index.db")
+    trail = ship_trail(tmp_path, index)
+    copy = _witness(tmp_path)
+    path = tmp_path / "journal.jsonl"
+    insider = secret_derived_key()
+    resign_journal(path, insider)
+
+    host_key = verify_journal(path, verifier_for(insider))
+    pinned = verify_journal(path, verifier_for(trail.key))
+    witness_only = verify_journal(path, None, witness=copy)
+
+    assert host_key.ok  # consistent in itself: only the pinned key tells
+    assert (pinned.problem, pinned.broken_at) == (Break.CHECKPOINT_INVALID, trail.checkpoints[0])
+    assert insider.key_id in pinned.detail and "not a trusted key" in pinned.detail
+    assert [(u.key_id, u.first_seq) for u in pinned.keys] == [(insider.key_id,
+                                                               trail.checkpoints[0])]
+    assert (witness_only.problem, witness_only.broken_at) == (Break.MODIFIED,
+                                                              trail.checkpoints[0] - 1)
+
+
+def test_an_index_re_signed_with_the_secret_derived_key_is_caught_by_the_trust_file(
+    tmp_path: Path,
+) -> None:
+    index = sqlite_index(tmp_path / "index.db")
+    trail = ship_trail(tmp_path, index)
+    insider = secret_derived_key()
+    resign_index(SqliteTamper(index.path), trail, insider)
+
+    host_key = verify_index(index, verifier_for(insider))
+    pinned = verify_index(index, verifier_for(trail.key))
+
+    assert host_key.ok, host_key.detail
+    assert (pinned.problem, pinned.broken_at) == (Break.CHECKPOINT_INVALID, trail.checkpoints[0])
+    assert pinned.doc_id == str(trail.checkpoints[0]) and insider.key_id in pinned.detail
 
 
 @pytest.mark.parametrize("case", JOURNAL_CASES, ids=[c.name for c in JOURNAL_CASES])

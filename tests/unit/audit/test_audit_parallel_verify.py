@@ -45,6 +45,9 @@ def test_the_parallel_verdict_is_the_single_walks(trail) -> None:  # type: ignor
             parallel.checkpoints, parallel.last_checkpoint_seq) == (
         single.events, single.first_seq, single.last_seq, single.last_hash,
         single.checkpoints, single.last_checkpoint_seq)
+    assert parallel.keys == single.keys  # the key summary, summed across the slices
+    [use] = single.keys
+    assert (use.key_id, use.checkpoints) == (key.key_id, single.checkpoints)
 
 
 def test_a_problem_found_in_parallel_is_named_by_one_precise_walk(

@@ -101,9 +101,18 @@ def _journal(tmp_path: Path, events: int) -> Path:
 
 def test_audit_verify_accepts_an_intact_journal(tmp_path: Path) -> None:
     path = _journal(tmp_path, 20)
-    result = runner.invoke(app, ["audit", "verify", "--journal", str(path)])
+    result = runner.invoke(app, ["audit", "verify", "--journal", str(path), "--trust-demo-key"])
     assert result.exit_code == 0, result.output
     assert "chain intact" in result.output and "20 events" in result.output
+
+
+def test_audit_verify_without_pinned_keys_does_not_call_the_trail_authentic(
+    tmp_path: Path,
+) -> None:
+    path = _journal(tmp_path, 20)
+    result = runner.invoke(app, ["audit", "verify", "--journal", str(path)], terminal_width=200)
+    assert result.exit_code == 3, result.output
+    assert "NOT authenticated" in result.output and "chain intact" not in result.output
 
 
 def test_audit_verify_names_the_first_modified_event(tmp_path: Path) -> None:

@@ -52,15 +52,15 @@ def test_audit_ship_then_verify_the_index_and_the_journal() -> None:
     _decide(25)
 
     shipped = runner.invoke(app, ["audit", "ship"])
-    from_index = runner.invoke(app, ["audit", "verify", "--source", "index"])
-    from_journal = runner.invoke(app, ["audit", "verify"])
+    from_index = runner.invoke(app, ["audit", "verify", "--source", "index", "--trust-demo-key"])
+    from_journal = runner.invoke(app, ["audit", "verify", "--trust-demo-key"])
 
     assert shipped.exit_code == 0, shipped.output
     assert "shipped 26 event(s)" in shipped.output  # 25 decisions, then a checkpoint
     for result in (from_index, from_journal):
         assert result.exit_code == 0, result.output
         assert "chain intact: 26 events" in result.output
-        assert "1 checkpoint signature(s) verified" in result.output
+        assert "1 checkpoint signature(s) verified with pinned keys" in result.output
 
 
 def test_verify_names_a_tampered_index_and_fails(data_dir: Path) -> None:
@@ -116,9 +116,9 @@ def test_a_configured_key_signs_checkpoints_that_its_exported_public_key_verifie
     _decide(12)
     monkeypatch.delenv("GUARDIAN_AUDIT_SIGNING_KEY")  # the auditor has only the public key
 
-    with_public = runner.invoke(app, ["audit", "verify", "--public-key",
+    with_public = runner.invoke(app, ["audit", "verify", "--trust",
                                       str(tmp_path / "auditor.pem")])
-    with_derived = runner.invoke(app, ["audit", "verify"])
+    with_derived = runner.invoke(app, ["audit", "verify", "--trust-demo-key"])
 
     assert public.exit_code == 0 and "BEGIN PUBLIC KEY" in public.output
     assert value.startswith("v1:") and value not in public.output

@@ -19,6 +19,7 @@ from guardian.cli.main import app
 from guardian.clock import SystemClock
 from guardian.identity import enrolment
 from guardian.identity.totp import code_at
+from mfa_support import directory_with_newcomer
 from support import ROOT
 
 runner = CliRunner()
@@ -129,6 +130,22 @@ def test_mfa_enroll_with_a_wrong_code_leaves_it_pending_for_mfa_activate(
 
     assert refused.exit_code == 1 and "still pending" in refused.output
     assert activated.exit_code == 0, activated.output
+
+
+def test_mfa_invite_prints_a_single_use_code_once_and_journals_it_without_the_code(
+    monkeypatch: pytest.MonkeyPatch, _in_repo: Path, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("GUARDIAN_DIRECTORY_FILE", str(directory_with_newcomer(tmp_path)))
+
+    result = runner.invoke(app, ["mfa", "invite", "oscar"], terminal_width=200)
+    enrolled = runner.invoke(app, ["mfa", "invite", "alice"], terminal_width=200)
+
+    assert result.exit_code == 0, result.output
+    codes = re.findall(r"^  ((?:[a-z2-9]{4}-){4}[a-z2-9]{4})$", result.output, re.M)
+    assert len(codes) == 1
+    assert enrolled.exit_code == 2 and "already_enrolled" in enrolled.output
+    assert _events(_in_repo) == ["mfa.invitation_created"]
+    assert codes[0] not in (_in_repo / "audit" / "journal.jsonl").read_text()
 
 
 def test_mfa_enroll_refuses_someone_not_in_the_directory() -> None:

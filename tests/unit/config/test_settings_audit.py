@@ -11,12 +11,13 @@ from pydantic import ValidationError
 from guardian.adapters.key_files import load_signer, new_sealed_key, write_new_key
 from guardian.config import DEMO_SECRET_KEY, Settings
 from guardian.errors import ConfigurationError
+from support import TEST_SECRET_KEY
 
 
 def test_opensearch_without_urls_is_refused_and_urls_are_split() -> None:
     with pytest.raises(ValidationError, match="GUARDIAN_OPENSEARCH_URLS"):
-        Settings(audit_index="opensearch")
-    settings = Settings(audit_index="opensearch",
+        Settings(demo=False, secret_key=TEST_SECRET_KEY, audit_index="opensearch")
+    settings = Settings(demo=False, secret_key=TEST_SECRET_KEY, audit_index="opensearch",
                         opensearch_urls=" http://127.0.0.1:9251 ,http://127.0.0.1:9252,")
     assert settings.opensearch_url_list == ["http://127.0.0.1:9251", "http://127.0.0.1:9252"]
 

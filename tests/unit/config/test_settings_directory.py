@@ -8,8 +8,9 @@ import pytest
 from pydantic import ValidationError
 
 from guardian.config import Settings
+from support import TEST_SECRET_KEY
 
-LDAP = {"directory": "ldap", "ldap_url": "ldap://127.0.0.1:3389",
+LDAP = {"demo": False, "secret_key": TEST_SECRET_KEY, "directory": "ldap", "ldap_url": "ldap://127.0.0.1:3389",
         "ldap_base_dn": "dc=guardian,dc=test", "ldap_bind_dn": "cn=svc,dc=guardian,dc=test",
         "ldap_bind_password": "svc-pass"}
 
@@ -22,6 +23,8 @@ def test_the_default_directory_is_the_file_synced_every_minute_stale_after_an_ho
 
 def test_ldap_settings_come_from_guardian_environment_variables(
         monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("GUARDIAN_DEMO", "false")
+    monkeypatch.setenv("GUARDIAN_SECRET_KEY", TEST_SECRET_KEY)
     monkeypatch.setenv("GUARDIAN_DIRECTORY", "ldap")
     monkeypatch.setenv("GUARDIAN_LDAP_URL", "ldaps://a.test:636, ldaps://b.test:636")
     monkeypatch.setenv("GUARDIAN_LDAP_BIND_DN", "cn=svc,dc=x")

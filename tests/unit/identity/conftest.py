@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable
 
 import pytest
 
+from guardian.adapters.memory import MemoryLedger
 from guardian.clock import ManualClock
 from guardian.identity.principal import Principal
 from guardian.identity.sessions import SessionService
@@ -47,27 +48,7 @@ class FakeSecrets:
         return self._secrets.get(uid)
 
 
-class FakeLedger:
-    def __init__(self) -> None:
-        self.claims: set[tuple[str, int]] = set()
-        self._failures: dict[str, tuple[int, float]] = {}
-
-    def claim(self, uid: str, timestep: int, at: float) -> bool:
-        if (uid, timestep) in self.claims:
-            return False
-        self.claims.add((uid, timestep))
-        return True
-
-    def record_failure(self, uid: str, at: float) -> int:
-        count = self._failures.get(uid, (0, 0.0))[0] + 1
-        self._failures[uid] = (count, at)
-        return count
-
-    def failures(self, uid: str) -> tuple[int, float]:
-        return self._failures.get(uid, (0, 0.0))
-
-    def reset_failures(self, uid: str) -> None:
-        self._failures.pop(uid, None)
+FakeLedger = MemoryLedger
 
 
 @pytest.fixture

@@ -11,12 +11,15 @@ from typing import Any
 import pyotp
 import pytest
 
+from conftest import FakeDirectory
 from guardian.clock import ManualClock
 from guardian.errors import AccountLocked, CodeMismatch, FreshMfaRequired, NotFound
 from guardian.identity import recovery_codes
+from guardian.identity.attempts import SignInAttempts
 from guardian.identity.enrolment import MfaEnrolment
 from guardian.identity.factors import LayeredMfaSecrets
-from guardian.identity.sessions import LockoutPolicy
+from guardian.identity.lockout import LockoutPolicy, SignInLimits
+from guardian.identity.principal import Principal
 from guardian.identity.tokens import SessionClaims, TokenSigner
 from guardian.identity.totp import code_at
 from guardian.policy.vocabulary import AuthMethod
@@ -69,10 +72,15 @@ def factors() -> FakeFactors:
     return FakeFactors()
 
 
+def _attempts(ledger: Any) -> SignInAttempts:
+    oscar = FakeDirectory([Principal("oscar", "Oscar", frozenset())])
+    return SignInAttempts(ledger, oscar, SignInLimits(LockoutPolicy(3, 60, 3600)), KEY)
+
+
 @pytest.fixture
 def enrolment(factors: FakeFactors, ledger: Any, clock: ManualClock) -> MfaEnrolment:
     return MfaEnrolment(factors, factors, ledger, clock, recovery_key=KEY,
-                        fresh_mfa_s=900, lockout=LockoutPolicy(3, 60, 3600))
+                        fresh_mfa_s=900, attempts=_attempts(ledger))
 
 
 def _secret_of(uri: str) -> str:
@@ -172,7 +180,7 @@ def test_a_security_key_also_counts_as_a_factor_to_protect(
     factors: FakeFactors, ledger: Any, clock: ManualClock, signer: TokenSigner
 ) -> None:
     enrolment = MfaEnrolment(factors, factors, ledger, clock, recovery_key=KEY,
-                             webauthn=FakeKeys({"oscar"}))
+                             webauthn=FakeKeys({"oscar"}), attempts=_attempts(ledger))
     claims = _claims(signer, "oscar", (AuthMethod.PASSWORD,), clock.now(), clock.now())
 
     assert enrolment.has_second_factor("oscar")

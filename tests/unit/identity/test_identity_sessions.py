@@ -6,9 +6,12 @@ from collections.abc import Callable
 
 import pytest
 
+from conftest import SECRETS, FakeDirectory, FakeLedger, FakePasswords, FakeSecrets
 from guardian.clock import ManualClock
 from guardian.errors import AccountLocked, InvalidCredentials, InvalidToken
-from guardian.identity.sessions import LockoutPolicy, SessionService
+from guardian.identity.principal import Principal
+from guardian.identity.sessions import LockoutPolicy, SessionService, SignInLimits
+from guardian.identity.tokens import TokenSigner
 
 PASSWORD = "alice-demo-pass"
 Code = Callable[..., str]
@@ -205,3 +208,71 @@ def test_step_up_is_refused_once_the_account_is_disabled(
         "heidi", (AuthMethod.PASSWORD, AuthMethod.OTP), clock.now(), clock.now(), 3600)
     with pytest.raises(InvalidCredentials):
         service.step_up(token, code_for("heidi"))
+
+
+def test_an_attacker_failing_100_times_from_one_source_does_not_lock_out_another(
+    service: SessionService, code_for: Code
+) -> None:
+    # Finding 6: anyone could lock any account (the security officer's too) for up to an hour.
+    outcomes = set()
+    for _ in range(100):
+        try:
+            service.sign_in("alice", "guess", "000000", source="203.0.113.66")
+        except (InvalidCredentials, AccountLocked) as exc:
+            outcomes.add(exc.code)
+
+    assert outcomes == {"invalid_credentials", "account_locked"}
+    issued = service.sign_in("alice", PASSWORD, code_for("alice"), source="198.51.100.7")
+    assert issued.claims.sub == "alice"
+    with pytest.raises(AccountLocked):  # the attacker's own address stays locked
+        service.sign_in("alice", PASSWORD, code_for("alice", 30), source="203.0.113.66")
+
+
+def test_failures_from_many_sources_only_delay_and_a_success_clears_the_delay(
+    service: SessionService, code_for: Code
+) -> None:
+    for n in range(12):
+        with pytest.raises(InvalidCredentials):
+            service.sign_in("alice", "guess", "000000", source=f"203.0.113.{n}")
+
+    assert 0 < service.delay_s("alice") <= 2.0
+    assert service.delay_s("heidi") == 0
+    service.sign_in("alice", PASSWORD, code_for("alice"), source="198.51.100.7")
+    assert service.delay_s("alice") == 0
+
+
+def test_one_source_trying_many_users_is_locked_for_all_of_them(
+    clock: ManualClock, ledger: FakeLedger, signer: TokenSigner, code_for: Code
+) -> None:
+    directory = FakeDirectory([Principal("alice", "Alice", frozenset({"customer-care"}))])
+    service = SessionService(
+        directory, FakePasswords({"alice": PASSWORD}), FakeSecrets(SECRETS), ledger, signer,
+        clock, lockout=SignInLimits(per_source=LockoutPolicy(max_failures=10)))
+    for n in range(10):
+        with pytest.raises(InvalidCredentials):
+            service.sign_in(f"user-{n}", "guess", "000000", source="203.0.113.9")
+
+    with pytest.raises(AccountLocked) as stuffed:
+        service.sign_in("alice", PASSWORD, code_for("alice"), source="203.0.113.9")
+    assert stuffed.value.message == "too many failed attempts; try again later"
+    assert service.sign_in("alice", PASSWORD, code_for("alice"), source="10.0.0.1").claims
+
+
+def test_unknown_user_ids_are_kept_only_as_keyed_digests_and_forgotten(
+    service: SessionService, ledger: FakeLedger, clock: ManualClock
+) -> None:
+    # Finding 15: every unknown id tried stayed for good, in clear (a password typed as user).
+    typed = "Tr0ub4dor&3-in-the-user-field"
+    with pytest.raises(InvalidCredentials):
+        service.sign_in(typed, "guess", "000000", source="203.0.113.5")
+
+    subject = service.subject(typed)
+    assert subject.startswith("unknown:") and len(subject) == len("unknown:") + 16
+    assert subject == service.subject(typed) != service.subject(typed + "x")
+    assert service.subject("alice") == "alice"
+    assert not any(typed in key for key in ledger.counters)
+    assert any(subject in key for key in ledger.counters)
+    clock.advance(3601)
+    with pytest.raises(InvalidCredentials):
+        service.sign_in("alice", "guess", "000000", source="203.0.113.5")
+    assert not any(subject in key for key in ledger.counters)

@@ -1,5 +1,6 @@
-"""Signing in beyond password + TOTP: recovery codes, the enrolment-only password session, and
-the constant-time comparisons behind every factor."""
+"""Signing in beyond password + TOTP: recovery codes, the enrolment-only session that only a
+password *and* an officer's invitation open, and the constant-time comparisons behind every
+factor."""
 
 from __future__ import annotations
 
@@ -9,9 +10,11 @@ from typing import Any
 
 import pytest
 
+from guardian.adapters.memory import MemoryInvitations, MemoryJournal
 from guardian.clock import ManualClock
-from guardian.errors import InvalidCredentials
+from guardian.errors import AlreadyEnrolled, InvalidCredentials, UnknownUser
 from guardian.identity import recovery_codes, totp
+from guardian.identity.invitations import InvitationService
 from guardian.identity.principal import Principal
 from guardian.identity.sessions import SessionService
 from guardian.identity.tokens import TokenSigner
@@ -51,7 +54,21 @@ def full_service(
     directory._by_uid["oscar"] = Principal("oscar", "Oscar", frozenset())  # type: ignore[attr-defined]
     service._passwords._passwords["oscar"] = "oscar-pass"  # type: ignore[attr-defined]
     return SessionService(directory, service._passwords, service._secrets, ledger, signer, clock,
-                          recovery=recovery, recovery_key=KEY, enrolment_ttl_s=600)
+                          recovery=recovery, recovery_key=KEY, enrolment_ttl_s=600,
+                          invitations=_invitations(directory, service, clock))
+
+
+def _invitations(directory: Any, service: SessionService, clock: ManualClock
+                 ) -> InvitationService:
+    return InvitationService(MemoryInvitations(), directory,
+                             lambda uid: service._secrets.totp_secret(uid) is not None,
+                             MemoryJournal(), clock, key=KEY, ttl_s=3600)
+
+
+def _invite(service: SessionService, uid: str = "oscar") -> str:
+    invitations = service._invitations
+    assert invitations is not None
+    return invitations.invite("ivan", uid).code
 
 
 def test_a_recovery_code_stands_in_for_the_authenticator_once(
@@ -84,14 +101,53 @@ def test_code_and_recovery_code_together_are_refused(
                              recovery_code=CODES[0])
 
 
-def test_someone_without_a_second_factor_gets_a_short_password_only_session(
+def test_the_password_alone_opens_no_session_even_without_a_second_factor(
+    full_service: SessionService,
+) -> None:
+    # Finding 7: whoever knew oscar's password opened a session, enrolled their own TOTP and
+    # acted as oscar.
+    with pytest.raises(InvalidCredentials):
+        full_service.sign_in("oscar", "oscar-pass")
+
+
+def test_password_and_invitation_open_a_short_password_only_session_once(
     full_service: SessionService, clock: ManualClock
 ) -> None:
-    issued = full_service.sign_in("oscar", "oscar-pass")
+    code = _invite(full_service)
+
+    issued = full_service.sign_in("oscar", "oscar-pass", invitation=code.upper())
 
     assert issued.claims.amr == (AuthMethod.PASSWORD,)
     assert not issued.claims.multi_factor
     assert issued.claims.exp == clock.now() + 600
+    with pytest.raises(InvalidCredentials):
+        full_service.sign_in("oscar", "oscar-pass", invitation=code)
+
+
+def test_an_invitation_needs_the_password_its_own_user_and_time(
+    full_service: SessionService, clock: ManualClock
+) -> None:
+    code = _invite(full_service)
+    for uid, password in (("oscar", "wrong"), ("alice", "alice-demo-pass")):
+        with pytest.raises(InvalidCredentials):
+            full_service.sign_in(uid, password, invitation=code)
+    clock.advance(3601)
+    with pytest.raises(InvalidCredentials):
+        full_service.sign_in("oscar", "oscar-pass", invitation=code)
+
+
+def test_a_new_invitation_replaces_the_unused_one_and_the_enrolled_get_none(
+    full_service: SessionService,
+) -> None:
+    first, second = _invite(full_service), _invite(full_service)
+
+    with pytest.raises(InvalidCredentials):
+        full_service.sign_in("oscar", "oscar-pass", invitation=first)
+    assert full_service.sign_in("oscar", "oscar-pass", invitation=second).claims.sub == "oscar"
+    with pytest.raises(AlreadyEnrolled):
+        _invite(full_service, "alice")
+    with pytest.raises(UnknownUser):
+        _invite(full_service, "nobody")
 
 
 def test_someone_with_a_second_factor_cannot_skip_it(full_service: SessionService) -> None:

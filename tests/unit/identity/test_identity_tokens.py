@@ -134,3 +134,71 @@ def test_any_string_is_refused_with_invalid_token_only(token: str) -> None:
 def test_any_v1_shaped_string_is_refused_with_invalid_token_only(payload: str, mac: str) -> None:
     with pytest.raises(InvalidToken):
         SIGNER.verify(f"v1.{payload}.{mac}", NOW)
+
+
+_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+
+def _issued() -> str:
+    token, _ = TokenSigner(KEY).issue("alice", (AuthMethod.PASSWORD, AuthMethod.OTP), NOW, NOW,
+                                      3600)
+    return token
+
+
+def test_a_padded_signature_or_one_with_spare_bits_set_is_refused() -> None:
+    # Finding 9: "<token>=" and a last character differing only in its unused bits verified.
+    token = _issued()
+    body, _, mac = token.rpartition(".")
+    last = _ALPHABET.index(mac[-1])
+    spare = _ALPHABET[last ^ 0b11]  # 32 bytes → 43 characters: the last one carries 4 bits
+    assert base64.urlsafe_b64decode(mac[:-1] + spare + "=") == \
+        base64.urlsafe_b64decode(mac + "=")
+
+    for variant in (token + "=", token + "==", f"{body}.{mac[:-1]}{spare}",
+                    f"{body}.{mac}\n", f"{body}.{mac[:20]}!{mac[20:]}"):
+        with pytest.raises(InvalidToken):
+            TokenSigner(KEY).verify(variant, NOW)
+    assert TokenSigner(KEY).verify(token, NOW).sub == "alice"
+
+
+def test_no_other_last_character_or_padding_of_any_part_verifies() -> None:
+    token = _issued()
+    signer = TokenSigner(KEY)
+    variants = {token + pad for pad in ("=", "==", "===", ".", "\n", " ")}
+    parts = token.split(".")
+    for index in (1, 2):
+        for char in _ALPHABET:
+            changed = list(parts)
+            changed[index] = changed[index][:-1] + char
+            variants.add(".".join(changed))
+            changed[index] = parts[index] + "="
+            variants.add(".".join(changed))
+    variants.discard(token)
+
+    accepted = []
+    for variant in variants:
+        try:
+            signer.verify(variant, NOW)
+            accepted.append(variant)
+        except InvalidToken:
+            pass
+    assert accepted == []
+
+
+@given(st.lists(st.tuples(st.integers(min_value=0),
+                          st.sampled_from(["replace", "insert", "delete"]),
+                          st.sampled_from([*_ALPHABET, "=", ".", "+", "/", " ", "\n", "é"])),
+                min_size=1, max_size=3))
+def test_every_mutation_of_a_genuine_token_is_refused(
+    edits: list[tuple[int, str, str]],
+) -> None:
+    token = mutated = _issued()
+    for where, how, char in edits:
+        i = where % (len(mutated) + 1)
+        mutated = {"replace": mutated[:i] + char + mutated[i + 1:],
+                   "insert": mutated[:i] + char + mutated[i:],
+                   "delete": mutated[:i] + mutated[i + 1:]}[how]
+    if mutated == token:
+        return
+    with pytest.raises(InvalidToken):
+        TokenSigner(KEY).verify(mutated, NOW)

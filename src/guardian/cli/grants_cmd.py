@@ -1,0 +1,127 @@
+"""``guardian grants``: temporary grants of a role (``create``, ``list``, ``revoke``).
+
+The same use cases as ``POST/GET/DELETE /v1/grants``, with the same refusals (their codes are
+printed, exit 2). Granting and revoking are audit events, so the journal must be writable:
+while a server holds it, use the HTTP API as a security officer instead.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+
+import orjson
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Column, Table
+
+from guardian.cli.common import built, fail
+from guardian.governance.grants import GrantRequest
+from guardian.governance.model import TemporaryGrant
+
+app = typer.Typer(no_args_is_help=True, help="Temporary grants of a role: give, list, revoke.")
+console = Console(soft_wrap=True)
+Actor = Annotated[str, typer.Option("--actor", help="Who does this, for the audit trail")]
+Output = Annotated[Literal["table", "json"], typer.Option("--output", "-o", help="table | json")]
+
+
+def _when(ts: float | None) -> str:
+    if ts is None:
+        return "-"
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+
+
+def _instant(value: str, option: str) -> float:
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        fail(f"{option}: not an ISO 8601 time: {value!r}")
+    if parsed.tzinfo is None:
+        fail(f"{option}: give a time zone, e.g. {value}Z or {value}+01:00")
+    return parsed.timestamp()
+
+
+def _print_json(payload: object) -> None:
+    print(orjson.dumps(payload, option=orjson.OPT_INDENT_2).decode())
+
+
+def _state(grant: TemporaryGrant, now: float) -> str:
+    if grant.revoked:
+        return f"[red]revoked[/] {_when(grant.revoked_at)} by {escape(grant.revoked_by or '?')}"
+    if now >= grant.expires_at:
+        return "expired"
+    return "[green]active[/]" if now >= grant.starts_at else "scheduled"
+
+
+@app.command()
+def create(
+    uid: Annotated[str, typer.Argument(help="Who receives the role, e.g. bob")],
+    role: Annotated[str, typer.Argument(help="A role of the policy with data access")],
+    justification: Annotated[str, typer.Option("--justification", "-j", help="Why")],
+    expires_in: Annotated[str | None, typer.Option(help="How long, e.g. 8h, 2d")] = None,
+    expires_at: Annotated[str | None, typer.Option(help="Until, ISO 8601 with a zone")] = None,
+    starts_at: Annotated[str | None, typer.Option(help="From, ISO 8601 (default: now)")] = None,
+    actor: Actor = "cli",
+    output: Output = "table",
+) -> None:
+    """Grant a role to someone for a while (at most GUARDIAN_GRANT_MAX_S from now)."""
+    from guardian.adapters.policy_files import parse_duration
+
+    if (expires_in is None) == (expires_at is None):
+        fail("give exactly one of --expires-in and --expires-at")
+    starts = _instant(starts_at, "--starts-at") if starts_at is not None else None
+    with built() as guardian:
+        now = guardian.clock.now()
+        if expires_in is not None:
+            try:
+                ends = (starts or now) + float(parse_duration(expires_in) or 0)
+            except ValueError as exc:
+                fail(f"--expires-in: {exc}")
+        else:
+            ends = _instant(str(expires_at), "--expires-at")
+        grant = guardian.grants.grant(actor, GrantRequest(
+            uid=uid, role=role, expires_at=ends, justification=justification, starts_at=starts))
+    if output == "json":
+        _print_json(grant.as_dict())
+        return
+    console.print(f"[green]granted[/] {escape(grant.role)} to {escape(grant.uid)} until "
+                  f"{_when(grant.expires_at)} (grant {grant.id})")
+
+
+@app.command("list")
+def list_(
+    user: Annotated[str | None, typer.Option("--user", "-u", help="Only this person's")] = None,
+    output: Output = "table",
+) -> None:
+    """Temporary grants, past and present, revoked ones included."""
+    with built() as guardian:
+        grants = guardian.grants.list(user)
+        now = guardian.clock.now()
+    if output == "json":
+        _print_json({"grants": [g.as_dict() for g in grants]})
+        return
+    table = Table(Column("id", no_wrap=True), "user", "role", "from", "until", "by",
+                  "justification", "state")
+    for g in grants:
+        table.add_row(g.id, escape(g.uid), escape(g.role), _when(g.starts_at),
+                      _when(g.expires_at), escape(g.granted_by), escape(g.reason),
+                      _state(g, now))
+    console.print(table)
+
+
+@app.command()
+def revoke(
+    grant_id: Annotated[str, typer.Argument(help="The grant's id, from `guardian grants list`")],
+    reason: Annotated[str, typer.Option("--reason", "-r", help="Why it ends now")],
+    actor: Actor = "cli",
+    output: Output = "table",
+) -> None:
+    """End a grant now: it counts in no decision from then on."""
+    with built() as guardian:
+        grant = guardian.grants.revoke(actor, grant_id, reason)
+    if output == "json":
+        _print_json(grant.as_dict())
+        return
+    console.print(f"[green]revoked[/] grant {grant.id} ({escape(grant.role)} of "
+                  f"{escape(grant.uid)})")
