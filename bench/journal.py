@@ -7,6 +7,10 @@ on the work tree's disk (fsync on): batches of 100 (the batch endpoint), 16 thre
 event each (synchronous callers), and 500 concurrent asyncio appends (the HTTP endpoints). Then
 the cost a journal adds to a decision: DecisionPipeline.decide_many over batches of 100 with a
 journal that records nothing, and again with the file journal. Ends by verifying the written chains.
+
+The journals sign as the server's do (an Ed25519 key; a checkpoint every 1 000 events, and, where
+the journal seals its group commits, a seal per group); ``--unsigned`` measures a journal
+without a key.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import tempfile
 import threading
 import time
@@ -21,8 +26,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from guardian.adapters.memory import MemoryConsents, MemoryDirectory, MemoryGrants
 from guardian.adapters.policy_files import load_policy
+from guardian.audit.checkpoints import Checkpointer, CheckpointSigner
 from guardian.audit.journal import FileJournal, read_events
 from guardian.audit.verify import verify_lines
 from guardian.clock import SystemClock
@@ -47,6 +55,18 @@ EVENT: dict[str, Any] = {
 }
 
 
+SIGNED = True
+
+
+def open_journal(path: Path) -> FileJournal:
+    """A journal as the server opens it: signing with a key of its own (unless --unsigned)."""
+    if not SIGNED:
+        return FileJournal(path)
+    signer = CheckpointSigner(Ed25519PrivateKey.generate(), "bench")
+    return FileJournal(path, checkpointer=Checkpointer(signer, time.time, every_events=1000,
+                                                       every_s=60.0))
+
+
 class NullJournal:
     """Acknowledges without recording: the baseline a real journal's cost is measured against."""
 
@@ -66,7 +86,7 @@ class NullJournal:
 
 
 def batches(path: Path, events: int) -> float:
-    journal = FileJournal(path)
+    journal = open_journal(path)
     start = time.perf_counter()
     for _ in range(events // 100):
         journal.append_many([EVENT] * 100)
@@ -76,7 +96,7 @@ def batches(path: Path, events: int) -> float:
 
 
 def threads(path: Path, events: int, count: int = 16) -> float:
-    journal = FileJournal(path)
+    journal = open_journal(path)
     each = events // count
 
     def run() -> None:
@@ -95,7 +115,7 @@ def threads(path: Path, events: int, count: int = 16) -> float:
 
 
 def concurrent_async(path: Path, events: int, width: int = 500) -> float:
-    journal = FileJournal(path)
+    journal = open_journal(path)
 
     async def run() -> float:
         start = time.perf_counter()
@@ -126,22 +146,47 @@ def per_decision_us(journal: AuditJournal, rounds: int) -> float:
     return (time.perf_counter() - start) / (rounds * 100) * 1e6
 
 
+def seal_cost_us(path: Path, rounds: int = 2000) -> float | None:
+    """CPU a group commit spends on its seal: the signature line and the two file identity
+    checks (``None`` where the journal does not seal its commits)."""
+    signer = CheckpointSigner(Ed25519PrivateKey.generate(), "bench")
+    try:
+        from guardian.audit.journal_files import identity_problem
+        seal_line = signer.seal_line
+    except (ImportError, AttributeError):
+        return None
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        start = time.perf_counter()
+        for n in range(rounds):
+            seal_line(n, "0" * 64)
+            identity_problem(fd, path)
+            identity_problem(fd, path)
+        return round((time.perf_counter() - start) / rounds * 1e6, 1)
+    finally:
+        os.close(fd)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--unsigned", action="store_true", help="journals without a key")
     args = parser.parse_args()
+    global SIGNED
+    SIGNED = not args.unsigned
     with tempfile.TemporaryDirectory(dir=ROOT) as tmp:
         folder = Path(tmp)
         result: dict[str, Any] = {
             "events": args.events,
+            "signed": SIGNED,
             "batch100_events_per_s": round(batches(folder / "b.jsonl", args.events)),
             "threads16_events_per_s": round(threads(folder / "t.jsonl", args.events // 4)),
             "async500_events_per_s": round(concurrent_async(folder / "a.jsonl", args.events)),
         }
         rounds = max(1, args.events // 500)
         memory_us = per_decision_us(NullJournal(), rounds)
-        file_journal = FileJournal(folder / "p.jsonl")
+        file_journal = open_journal(folder / "p.jsonl")
         file_us = per_decision_us(file_journal, rounds)
         file_journal.close()
         result.update({
@@ -149,6 +194,7 @@ def main() -> None:
             "decision_file_journal_us": round(file_us, 2),
             "journal_added_us_per_decision": round(file_us - memory_us, 2),
         })
+        result["seal_us_per_group_commit"] = seal_cost_us(folder / "b.jsonl")
         start = time.perf_counter()
         report = verify_lines(read_events(folder / "b.jsonl"))
         result["verify_events_per_s"] = round(report.events / (time.perf_counter() - start))

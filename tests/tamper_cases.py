@@ -10,12 +10,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+import orjson
+
 from audit_support import decision, journal, rehash, signer
+from guardian.audit.chain import seal
 from guardian.audit.checkpoints import CheckpointSigner, checkpoint_event
-from guardian.audit.records import is_checkpoint
-from guardian.audit.ship_state import ShipState
+from guardian.audit.journal import FileJournal
+from guardian.audit.records import is_checkpoint, is_seal_line
+from guardian.audit.ship_state import ShipState, load_state
 from guardian.audit.shipper import Shipper, ShipperConfig
 from guardian.audit.verify import Break
+from guardian.errors import AuditUnavailable
 
 EVENTS = 60
 EVERY = 10
@@ -159,7 +164,8 @@ def witnessed(journal_path: Path) -> list[dict[str, Any]]:
     """The checkpoints as a witness received them (read before anything is tampered with)."""
     import orjson
 
-    events = [orjson.loads(line) for line in journal_path.read_bytes().splitlines()]
+    events = [orjson.loads(line) for line in journal_path.read_bytes().splitlines()
+              if not is_seal_line(line)]
     return [e for e in events if is_checkpoint(e)]
 
 
@@ -194,9 +200,13 @@ def cut_back_journal(journal_path: Path, trail: Trail) -> int:
     import orjson
 
     keep = trail.checkpoints[CUT_AT]
-    lines = journal_path.read_bytes().splitlines(keepends=True)
+    lines = [line for line in journal_path.read_bytes().splitlines(keepends=True)
+             if not is_seal_line(line)]  # an insider's cut keeps the seals up to it
+    seals = {orjson.loads(line)["seal"]["seq"]: line for line in
+             journal_path.read_bytes().splitlines(keepends=True) if is_seal_line(line)}
     journal_path.write_bytes(b"".join(
-        line for line in lines if orjson.loads(line)["guardian"]["seq"] <= keep))
+        line + seals.get(orjson.loads(line)["guardian"]["seq"], b"") for line in lines
+        if orjson.loads(line)["guardian"]["seq"] <= keep))
     journal_path.with_name(journal_path.name + ".shipped").unlink()
     return keep
 
@@ -206,7 +216,8 @@ def resign_journal(journal_path: Path, key: CheckpointSigner) -> None:
 
     from guardian.audit.chain import canonical
 
-    events = [orjson.loads(line) for line in journal_path.read_bytes().splitlines()]
+    events = [orjson.loads(line) for line in journal_path.read_bytes().splitlines()
+              if not is_seal_line(line)]
     journal_path.write_bytes(b"".join(canonical(e) + b"\n" for e in rewritten(events, key)))
 
 
@@ -227,3 +238,101 @@ def resign_index(t: Tamper, trail: Trail, key: CheckpointSigner) -> None:
         t.put(seq, event)
         if is_checkpoint(event):
             t.put(seq, event, "checkpoints")
+
+
+# -- tampering with the journal itself (an insider on the server's files) -------------------
+# Kept apart from the index cases above: the attack happens before shipping, and what is
+# checked is that nothing of it reaches the index and that nothing acknowledged is lost.
+
+FORGED_CUSTOMER = "C-1005"
+
+
+@dataclass
+class JournalTrail:
+    """A trail after a journal attack, shipped: what was acknowledged, what was forged."""
+
+    key: CheckpointSigner
+    acknowledged: list[int]
+    forged: list[int]
+    shipped: ShipState
+    journal: Path
+    alarms: tuple[str, ...]
+
+
+def _ship(j: FileJournal, index: Any, tmp_path: Path) -> ShipState:
+    shipper = Shipper(j, index, tmp_path / "journal.jsonl.shipped", ShipperConfig(fsync=False),
+                      lambda: 1_790_000_000.0)
+    result = shipper.drain(max_wait_s=5)
+    assert result.caught_up and not result.conflicts, result
+    return shipper.state
+
+
+def _shipped_state(tmp_path: Path) -> tuple[int, str] | None:
+    state = load_state(tmp_path / "journal.jsonl.shipped")
+    return (state.seq, state.hash) if state.seq else None
+
+
+def appended_while_stopped(tmp_path: Path, index: Any) -> JournalTrail:
+    """Correctly chained permits for another customer appended to a stopped journal."""
+    key = signer()
+    path = tmp_path / "journal.jsonl"
+    j = journal(path, key, every=EVERY)
+    acknowledged = [j.append(decision(n)).seq for n in range(EVENTS)]
+    j.close()
+    lines = [x for x in path.read_bytes().splitlines() if not is_seal_line(x)]
+    last = orjson.loads(lines[-1])["guardian"]
+    seq, prev, forged = last["seq"], last["hash"], []
+    with path.open("ab") as handle:
+        for n in range(3):
+            seq += 1
+            sealed, prev = seal(decision(500 + n, user="mallory", customer=FORGED_CUSTOMER),
+                                seq, prev)
+            handle.write(orjson.dumps(sealed, option=orjson.OPT_SORT_KEYS) + b"\n")
+            forged.append(seq)
+    j = journal(path, key, every=EVERY)
+    alarms = tuple(a.code for a in j.alarms)
+    acknowledged.append(j.append(decision(EVENTS)).seq)
+    shipped = _ship(j, index, tmp_path)
+    j.close()
+    return JournalTrail(key, acknowledged, forged, shipped, path, alarms)
+
+
+def deleted_while_serving(tmp_path: Path, index: Any) -> JournalTrail:
+    """The journal file deleted while Guardian runs, after part of it was shipped."""
+    key = signer()
+    path = tmp_path / "journal.jsonl"
+    j = journal(path, key, every=EVERY)
+    acknowledged = [j.append(decision(n)).seq for n in range(EVENTS // 2)]
+    _ship(j, index, tmp_path)
+    acknowledged += [j.append(decision(n)).seq for n in range(EVENTS // 2, EVENTS)]
+    path.unlink()
+    refused = 0
+    for n in range(3):
+        try:
+            j.append(decision(700 + n, user="mallory", customer=FORGED_CUSTOMER))
+        except AuditUnavailable:
+            refused += 1
+    assert refused == 3  # every commit after the deletion is refused
+    alarms = tuple(a.code for a in j.alarms)
+    j.close()
+    j = FileJournal(path, fsync=False, checkpointer=journal(tmp_path / "x", key).checkpointer,
+                    known=_shipped_state(tmp_path))
+    alarms += tuple(a.code for a in j.alarms)
+    acknowledged.append(j.append(decision(EVENTS)).seq)
+    shipped = _ship(j, index, tmp_path)
+    j.close()
+    return JournalTrail(key, acknowledged, [], shipped, path, alarms)
+
+
+@dataclass(frozen=True)
+class JournalCase:
+    name: str
+    attack: Callable[[Path, Any], JournalTrail]
+    alarms: tuple[str, ...]
+
+
+JOURNAL_CASES = [
+    JournalCase("appended_while_stopped", appended_while_stopped, ("tail_quarantined",)),
+    JournalCase("journal_deleted_while_serving", deleted_while_serving,
+                ("journal_replaced", "chain_regressed")),
+]

@@ -29,7 +29,7 @@ from guardian.adapters.webauthn_relying_party import WebAuthnRelyingParty
 from guardian.adapters.yaml_lines import load_plain
 from guardian.audit.checkpoints import Checkpointer, CheckpointSigner
 from guardian.audit.journal import FileJournal
-from guardian.audit.ship_state import state_path
+from guardian.audit.ship_state import load_state, state_path
 from guardian.audit.shipper import Shipper, ShipperConfig
 from guardian.audit.witness import WitnessConfig, WitnessSender
 from guardian.clock import SystemClock
@@ -152,9 +152,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Guardian:
         seed_consents(store, read_consents(settings), clock.now())
     checkpoint_signer = build_checkpoint_signer(settings)
     witness = build_witness(settings)
-    journal = FileJournal(settings.journal_file, fsync=settings.journal_fsync,
-                          checkpointer=build_checkpointer(settings, checkpoint_signer, clock,
-                                                          witness))
+    journal = open_journal(settings, checkpoint_signer, clock, witness)
     audit = build_audit_trail(settings, journal, checkpoint_signer, clock, witness)
     if witness is not None:
         witness.durable_seq = lambda: journal.last_seq
@@ -244,6 +242,18 @@ def build_witness(settings: Settings) -> WitnessSender | None:
                                                   attempts=settings.audit_witness_attempts))
 
 
+def open_journal(
+    settings: Settings, signer: CheckpointSigner, clock: Clock,
+    witness: WitnessSender | None = None,
+) -> FileJournal:
+    """The journal, sealing every group commit; it continues from the last event the index
+    acknowledged (the shipper's state) if it ends before it (``chain_regressed``)."""
+    shipped = load_state(state_path(settings.journal_file))
+    return FileJournal(settings.journal_file, fsync=settings.journal_fsync,
+                       checkpointer=build_checkpointer(settings, signer, clock, witness),
+                       known=(shipped.seq, shipped.hash) if shipped.seq > 0 else None)
+
+
 def build_audit_index(settings: Settings) -> AuditIndex:
     """The SQLite or OpenSearch audit index; nothing connects until it is used."""
     from guardian.adapters.sqlite_audit_index import SqliteAuditIndex
@@ -330,8 +340,7 @@ def build_shipping(settings: Settings, *, clock: Clock | None = None) -> Shippin
     witness = build_witness(settings)
     if witness is not None:
         witness.start()
-    journal = FileJournal(settings.journal_file, fsync=settings.journal_fsync,
-                          checkpointer=build_checkpointer(settings, signer, clock, witness))
+    journal = open_journal(settings, signer, clock, witness)
     if witness is not None:
         witness.durable_seq = lambda: journal.last_seq
     return Shipping(journal, build_audit_trail(settings, journal, signer, clock, witness))

@@ -14,13 +14,17 @@ from opensearch_support import OpenSearchTamper, opensearch_index
 
 from audit_index_contract import *  # noqa: F403 - the shared contract tests
 from audit_support import verifier_for
+from guardian.audit.queries import AuditQuery
 from guardian.audit.records import StepOutcome
 from guardian.audit.verification import verify_index, verify_journal
 from guardian.audit.verify import Break
 from guardian.audit.witness import witness_points
 from tamper_cases import (
     CASES,
+    FORGED_CUSTOMER,
+    JOURNAL_CASES,
     Case,
+    JournalCase,
     cut_back_index,
     cut_back_journal,
     resign_index,
@@ -203,3 +207,22 @@ def test_expect_seq_beyond_the_end_of_opensearch_is_a_truncated_tail(
         report = verify_index(index, verifier_for(trail.key), expect_seq=trail.last_seq + 5)
 
         assert (report.problem, report.broken_at) == (Break.TRUNCATED, trail.last_seq + 1)
+
+
+@pytest.mark.parametrize("case", JOURNAL_CASES, ids=[c.name for c in JOURNAL_CASES])
+def test_tampering_with_the_journal_never_reaches_opensearch(
+    opensearch_url: str, tmp_path: Path, case: JournalCase
+) -> None:
+    with opensearch_index(opensearch_url, "jtamper") as index:
+        index.setup()
+        trail = case.attack(tmp_path, index)
+        OpenSearchTamper(index).refresh()
+
+        report = verify_index(index, verifier_for(trail.key), shipped=trail.shipped)
+        forged = index.search(AuditQuery(customer_id=FORGED_CUSTOMER)).events
+        mallory = index.search(AuditQuery(user_id="mallory")).events
+
+        assert report.ok, report.detail
+        assert report.last_seq is not None and report.last_seq >= max(trail.acknowledged)
+        assert forged == [] and mallory == []
+        assert set(case.alarms) <= set(trail.alarms)

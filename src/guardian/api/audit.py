@@ -18,6 +18,7 @@ from guardian.api.deps import AuditorDep, GuardianDep
 from guardian.api.health import monitoring_caller
 from guardian.api.metrics_text import metrics_text
 from guardian.audit.events import AuditAction, trail_access_event
+from guardian.audit.journal import FileJournal
 from guardian.audit.queries import MAX_PAGE, AuditQuery, Cursor, Order, iso_to_millis
 from guardian.bootstrap import Guardian
 from guardian.errors import InvalidToken
@@ -79,6 +80,10 @@ async def metrics(
 def _shipping(guardian: Guardian) -> dict[str, Any]:
     stats = guardian.audit.shipper.stats()
     stats["index"] = guardian.audit.index.status().kind
+    journal = guardian.journal
+    if isinstance(journal, FileJournal):
+        stats["journal_alarms"] = [a.code for a in journal.alarms]
+        stats["quarantined_lines"] = journal.quarantine.lines if journal.quarantine else 0
     witness = guardian.audit.witness
     stats["witness"] = witness.stats() if witness is not None else None
     return stats

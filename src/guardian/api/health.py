@@ -15,6 +15,7 @@ from fastapi import APIRouter, Header
 
 from guardian import __version__
 from guardian.api.deps import GuardianDep
+from guardian.audit.journal import FileJournal
 from guardian.bootstrap import Guardian
 from guardian.clock import iso_utc_or_none
 from guardian.errors import InvalidToken
@@ -55,19 +56,32 @@ async def health(
 
 def health_details(guardian: Guardian) -> dict[str, Any]:
     """Everything health knows; ``status`` is ``degraded`` if any part is."""
-    journal = guardian.journal
     directory = directory_health(guardian)
     audit = audit_health(guardian)
+    journal = journal_health(guardian)
+    degraded = (directory["stale"] or directory.get("degraded") or audit["degraded"]
+                or journal["status"] != "ok")
     return {
-        "status": "degraded" if directory["stale"] or directory.get("degraded")
-        or audit["degraded"] else "ok",
+        "status": "degraded" if degraded else "ok",
         "version": __version__,
         "policy_version": guardian.policy.definition.version,
         "demo": guardian.settings.demo,
-        "journal": {"last_seq": getattr(journal, "last_seq", None)},
+        "journal": journal,
         "directory": directory,
         "audit": audit,
     }
+
+
+def journal_health(guardian: Guardian) -> dict[str, Any]:
+    """The journal's end and its alarms: ``journal_replaced`` (unlinked or replaced while
+    serving: every decision denies), ``chain_regressed`` (it ended before what the index
+    acknowledged), ``tail_quarantined`` (lines after its last signature were set aside on
+    opening), ``journal_unavailable`` (cannot be written)."""
+    journal = guardian.journal
+    if isinstance(journal, FileJournal):
+        return journal.health()
+    return {"last_seq": getattr(journal, "last_seq", None), "status": "ok", "alarms": [],
+            "quarantine": None}
 
 
 def audit_health(guardian: Guardian) -> dict[str, Any]:

@@ -1,10 +1,13 @@
 """Prometheus text exposition of the audit shipper's progress, lag and failures, and of the
+journal's alarms (replaced while serving, chain gone backwards, tail quarantined), and the
 checkpoint witness's deliveries (when one is configured)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+
+from guardian.audit.journal_alarms import CODES
 
 _GAUGES = (
     ("guardian_audit_journal_last_seq", "journal_seq", "Last sequence number in the journal."),
@@ -61,7 +64,21 @@ def metrics_text(stats: Mapping[str, Any]) -> str:
         for name, key, kind, help_text in _WITNESS:
             lines += [f"# HELP {name} {help_text}", f"# TYPE {name} {kind}",
                       f"{name} {witness[key]}"]
+    lines += _journal(stats)
     return "\n".join(lines) + "\n"
+
+
+def _journal(stats: Mapping[str, Any]) -> list[str]:
+    raised = set(stats.get("journal_alarms", ()))
+    name = "guardian_audit_journal_alarm"
+    lines = [f"# HELP {name} Journal alarms (1 when raised): replaced or unlinked while "
+             "serving, chain gone backwards, tail quarantined on opening, unwritable.",
+             f"# TYPE {name} gauge"]
+    lines += [f'{name}{{code="{code}"}} {1 if code in raised else 0}' for code in CODES]
+    name = "guardian_audit_journal_quarantined_lines"
+    lines += [f"# HELP {name} Lines set aside after the journal's last signature on opening.",
+              f"# TYPE {name} gauge", f"{name} {int(stats.get('quarantined_lines', 0))}"]
+    return lines
 
 
 def _histogram(h: Mapping[str, Any]) -> list[str]:

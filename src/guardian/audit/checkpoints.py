@@ -14,6 +14,11 @@ Verifiers trust only the public keys the auditors pinned in a *trust file*: PEM 
 (``-----BEGIN PUBLIC KEY-----``), one after the other for rotated keys, each optionally preceded
 by a ``key-id: <16 hex digits>`` line that must match it; ``#`` lines are comments. ``guardian
 keys public`` prints a key in that form.
+
+The same key also signs every group commit's *seal* line (``guardian-seal:v1:<seq>:<hash>``, a
+message of its own so that a seal's signature cannot pass as a checkpoint's): a seal is not an
+event, only the proof that the journal's writer made what precedes it durable and acknowledged
+it. On opening, whatever follows the last valid seal was never acknowledged.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
@@ -47,6 +53,10 @@ def report_message(sha256: str) -> bytes:
     """What signing a report means: ``guardian-report:v1:<sha256>``, never a checkpoint's
     message, so a report's signature can never pass for a checkpoint's."""
     return f"guardian-report:v1:{sha256}".encode("ascii")
+
+
+def seal_message(seq: int, hash_: str) -> bytes:
+    return f"guardian-seal:v1:{seq}:{hash_}".encode("ascii")
 
 
 def key_id(public_key: Ed25519PublicKey) -> str:
@@ -119,6 +129,12 @@ class CheckpointSigner:
         """Sign a report (periodic, campaign evidence) by its SHA-256, with the audit key."""
         return base64.b64encode(self._key.sign(report_message(sha256))).decode("ascii")
 
+    def seal_line(self, seq: int, hash_: str) -> bytes:
+        """The journal's seal line (newline included) vouching for event ``seq``/``hash_``."""
+        signature = base64.b64encode(self._key.sign(seal_message(seq, hash_))).decode("ascii")
+        return orjson.dumps({"seal": {"hash": hash_, "key_id": self.key_id, "seq": seq,
+                                      "signature": signature}}) + b"\n"
+
 
 def checkpoint_event(signer: CheckpointSigner, seq: int, hash_: str, at: float) -> dict[str, Any]:
     """The (unsealed) checkpoint event signing event ``seq`` whose hash is ``hash_``."""
@@ -153,6 +169,20 @@ class CheckpointVerifier:
         """The trusted public keys as raw bytes (to hand to other processes)."""
         return [k.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
                 for k in self._keys.values()]
+
+    def check_seal(self, raw: bytes) -> SignedPoint | None:
+        """The point a journal seal line vouches for, or ``None`` if it does not verify."""
+        try:
+            seal = orjson.loads(raw)["seal"]
+            point = SignedPoint(int(seal["seq"]), str(seal["hash"]))
+            key = self._keys.get(str(seal["key_id"]))
+            signature = base64.b64decode(str(seal["signature"]), validate=True)
+            if key is None:
+                return None
+            key.verify(signature, seal_message(point.seq, point.hash))
+        except (KeyError, TypeError, ValueError, binascii.Error, InvalidSignature):
+            return None
+        return point
 
     def check(self, event: Mapping[str, Any]) -> tuple[SignedPoint | None, str]:
         """The point a checkpoint event vouches for, or ``None`` and why it does not verify."""

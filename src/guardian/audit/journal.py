@@ -1,5 +1,27 @@
 """The local audit journal: an append-only JSON Lines file, hash-chained, fsynced in groups.
 
+What it guarantees (with a signing key, as Guardian always runs it):
+
+- **No acknowledged event outside a signature.** Every group commit is written as the group's
+  events followed by a *seal* line, an Ed25519 signature over the (seq, hash) of the group's
+  last event, in one ``write`` and one ``fsync``; no appender of the group is answered before
+  that. The seal is not an event: it takes no sequence number and readers (the shipper, the
+  verifier) skip it.
+- **What follows the last signature was never acknowledged.** On opening, the bytes after the
+  last valid seal (or, in a journal written before seals, the last valid checkpoint) are moved
+  to ``<journal>.quarantine-<time>`` next to it, never signed into the chain and never shipped;
+  the chain continues from the last signed event. :meth:`FileJournal.health` reports it.
+- **The file is the one it opened.** Each commit compares the open file with the path (device,
+  inode, link count) before writing and after syncing; a journal unlinked or replaced fails the
+  commit (every waiting appender gets :class:`~guardian.errors.AuditUnavailable`, so decisions
+  deny ``audit_unavailable``), raises the ``journal_replaced`` alarm and refuses every later
+  append until a restart; what the unlinked file held is copied next to the journal.
+- **The chain never goes backwards.** Given a position known elsewhere (the shipper's state:
+  the index acknowledged that event), a journal that ends before it (deleted or cut back while
+  stopped) is moved aside and the chain continues from that position, with a signed checkpoint
+  and an ``audit.chain_regressed`` event, and the ``chain_regressed`` alarm is raised: it never
+  restarts at seq 1 when the index already holds later events.
+
 An append returns only once its event is on disk (``fsync``). Concurrent appenders share one
 ``fsync`` (group commit): the first to find no flush in progress writes everything pending and
 syncs it, the others wait for it. Asynchronous callers (the HTTP API) never block their event
@@ -9,8 +31,8 @@ refused with :class:`~guardian.errors.AuditUnavailable`, the file is cut back to
 byte and the chain resumes from the last durable event: an acknowledged event is never lost,
 and an event whose write failed is not left behind to fork the chain.
 
-On opening, a torn last line (a crash mid-write; never acknowledged) is cut off and the chain
-continues from the last whole event.
+Without a signing key (tests, tools) there are no seals: on opening only a torn last line
+(a crash mid-write; never acknowledged) is cut off.
 
 With a :class:`~guardian.audit.checkpoints.Checkpointer`, a signed checkpoint event follows
 every N events (after the batch that reached N), is appended when T seconds passed
@@ -27,26 +49,34 @@ import os
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import orjson
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from guardian.audit.chain import GENESIS, seal
-from guardian.audit.checkpoints import Checkpointer
+from guardian.audit.checkpoints import Checkpointer, CheckpointVerifier
+from guardian.audit.journal_alarms import JournalAlarm, JournalAlarms, regression_event
 from guardian.audit.journal_files import (
     JournalReader,
     copy_tail,
     fsync_dir,
+    identity_problem,
     lock_exclusively,
-    recover_tail,
     starts_with_checkpoint,
 )
-from guardian.audit.records import JournalRecord, is_checkpoint
+from guardian.audit.journal_recovery import Quarantine, best_rescue, recover, rescue, restore
+from guardian.audit.records import JournalRecord, is_checkpoint, is_seal_line
 from guardian.errors import AuditUnavailable
 from guardian.policy.model import AuditReceipt
 
 _REFUSED = "audit journal write failed; event not recorded"
+
+
+class _Replaced(OSError):
+    """The journal's path no longer names the open file."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,11 +93,21 @@ class FileJournal:
     """A :class:`guardian.ports.AuditJournal` on a local file."""
 
     def __init__(
-        self, path: Path, *, fsync: bool = True, checkpointer: Checkpointer | None = None
+        self, path: Path, *, fsync: bool = True, checkpointer: Checkpointer | None = None,
+        known: tuple[int, str] | None = None, earlier_keys: Sequence[Ed25519PublicKey] = (),
     ) -> None:
+        """``known``: the (seq, hash) of an event known to have been journalled (the last one
+        the index acknowledged); a journal ending before it continues from it.
+        ``earlier_keys``: public keys that signed this journal before the current one (a
+        rotated key), trusted when finding its last signature on opening."""
         self.path = path
         self._fsync = fsync
         self._checkpointer = checkpointer
+        self._signer = checkpointer.signer if checkpointer is not None else None
+        self._verifier = CheckpointVerifier([self._signer.public_key, *earlier_keys]) \
+            if self._signer is not None else None
+        self._known = known
+        self._alarms = JournalAlarms(path)
         self._since_checkpoint = 0
         self._reader = JournalReader(path)
         self._cond = threading.Condition(threading.Lock())
@@ -86,10 +126,15 @@ class FileJournal:
         self._waiters: list[_Waiter] = []
         self._flusher: threading.Thread | None = None
         self._stopping = False
+        self._regressed_from: tuple[int, str] | None = None
         try:
             self._open()
         except OSError as exc:
             self._open_error = f"audit journal {path} cannot be opened: {exc.strerror}"
+            self._alarms.write_failed(exc.strerror, 0)
+        if self._regressed_from is not None and self._open_error is None:
+            with self._cond, contextlib.suppress(AuditUnavailable):  # then appends refuse
+                self._continue_after_regression(*self._regressed_from)
 
     # -- public -------------------------------------------------------------------------
 
@@ -108,6 +153,20 @@ class FileJournal:
     @property
     def checkpointer(self) -> Checkpointer | None:
         return self._checkpointer
+
+    @property
+    def alarms(self) -> tuple[JournalAlarm, ...]:
+        return self._alarms.current(self._open_error)
+
+    @property
+    def quarantine(self) -> Quarantine | None:
+        """What opening set aside after the journal's last signature."""
+        return self._alarms.quarantine
+
+    def health(self) -> dict[str, Any]:
+        """The journal's part of ``/v1/health``: its end, its alarms, what was quarantined."""
+        return self._alarms.health(self._durable_seq, sealed=self._signer is not None,
+                                   open_error=self._open_error)
 
     # -- reading and trimming (the shipper) ---------------------------------------------
 
@@ -274,20 +333,26 @@ class FileJournal:
         """Write and sync everything pending; called with the lock held, releases it meanwhile."""
         batch, self._pending = self._pending, []
         last_seq, last_hash = self._next_seq - 1, self._prev_hash
-        data = b"".join(batch)
         fd = self._fd
         self._flushing = True
         self._cond.release()
         error: OSError | None = None
+        data = b""
         try:
+            if self._signer is not None:
+                # The seal travels in the same write and fsync as the events it covers.
+                batch.append(self._signer.seal_line(last_seq, last_hash))
+            data = b"".join(batch)
             if fd is None:
                 raise OSError(9, "journal file is closed")
+            self._check_identity(fd)
             view = memoryview(data)
             while view:
                 written = os.write(fd, view)
                 view = view[written:]
             if self._fsync:
                 os.fsync(fd)
+            self._check_identity(fd)  # replaced meanwhile: what was written there is lost
         except OSError as exc:
             error = exc
         finally:
@@ -327,7 +392,14 @@ class FileJournal:
             with contextlib.suppress(RuntimeError):  # that loop is closed: nobody waits
                 loop.call_soon_threadsafe(_resolve, settled)
 
+    def _check_identity(self, fd: int) -> None:
+        problem = identity_problem(fd, self.path)
+        if problem is not None:
+            raise _Replaced(0, problem)
+
     def _roll_back(self, error: OSError) -> None:
+        if isinstance(error, _Replaced):
+            self._on_replaced(str(error.strerror))
         self._durable_at_failure[self._generation] = self._durable_seq
         self._generation += 1
         self._pending = []
@@ -343,10 +415,26 @@ class FileJournal:
             self._truncate_to = self._durable_offset
             self._close_quietly()
         self._open_error = f"audit journal {self.path} write failed: {error.strerror}"
+        self._alarms.write_failed(error.strerror, self._durable_seq)
+
+    def _on_replaced(self, problem: str) -> None:
+        """The journal was unlinked or replaced under us: refuse every append from now on (a
+        new file at the path would restart or fork the chain), keep what the old one held."""
+        rescued: Path | None = None
+        failed: str | None = None
+        if self._fd is not None and self._durable_offset > 0:
+            try:
+                rescued = rescue(self._fd, self._durable_offset, self.path, "unlinked",
+                                 fsync=self._fsync)
+            except OSError as exc:
+                failed = str(exc.strerror)
+        self._alarms.replaced_under_us(problem, self._durable_seq, rescued, failed)
 
     # -- opening and recovery -----------------------------------------------------------
 
     def _ensure_open(self) -> None:
+        if self._alarms.replaced is not None:
+            raise AuditUnavailable(f"audit journal {self._alarms.replaced}")
         if self._open_error is None and self._fd is not None:
             return
         self._close_quietly()
@@ -368,7 +456,8 @@ class FileJournal:
             if self._truncate_to is not None:
                 os.ftruncate(fd, self._truncate_to)
                 self._truncate_to = None
-            offset, last = recover_tail(fd)
+            recovered = recover(fd, self.path, self._verifier, fsync=self._fsync,
+                                now=datetime.now(UTC))
             if not existed and self._fsync:
                 fsync_dir(self.path.parent)
         except (OSError, ValueError, KeyError) as exc:
@@ -377,7 +466,10 @@ class FileJournal:
                 raise
             raise OSError(0, "last event is unreadable; run `guardian audit verify`") from exc
         self._fd = fd
-        self._durable_offset = offset
+        self._durable_offset = recovered.end
+        last = recovered.last
+        if recovered.quarantine is not None:
+            self._alarms.quarantined(recovered.quarantine)
         if last is not None:
             self._durable_seq = int(last["guardian"]["seq"])
             self._durable_hash = str(last["guardian"]["hash"])
@@ -386,6 +478,49 @@ class FileJournal:
                 self._checkpointer.make_due()  # sign the tail left by the last run soon
         self._next_seq = self._durable_seq + 1
         self._prev_hash = self._durable_hash
+        known, self._known = self._known, None  # checked on the first opening only
+        copy = best_rescue(self.path, self._verifier)
+        if copy is not None and int(copy[2]["guardian"]["seq"]) > max(
+                self._durable_seq, known[0] if known else 0):
+            self._restore(*copy)
+        elif known is not None and known[0] > self._durable_seq:
+            self._regressed_from = known
+
+    def _restore(self, source: Path, end: int, last: dict[str, Any]) -> None:
+        """A copy of the journal unlinked while serving reaches further than the journal:
+        the journal becomes that copy again (what it held now is moved aside)."""
+        fd = self._fd
+        assert fd is not None
+        ended_at, moved = self._durable_seq, None
+        if self._durable_offset > 0:
+            moved = rescue(fd, self._durable_offset, self.path, "regressed", fsync=self._fsync)
+        restore(fd, source, end, fsync=self._fsync)
+        self._durable_offset = end
+        self._durable_seq = int(last["guardian"]["seq"])
+        self._durable_hash = str(last["guardian"]["hash"])
+        self._next_seq, self._prev_hash = self._durable_seq + 1, self._durable_hash
+        self._alarms.restored(ended_at, source, self._durable_seq, moved)
+
+    def _continue_after_regression(self, seq: int, hash_: str) -> None:
+        """The journal ends before an event the index acknowledged: move what it holds aside
+        and continue the chain from that event, with a signed checkpoint over it and an event
+        saying so; called with the lock held, right after opening."""
+        ended_at = self._durable_seq
+        self._regressed_from = None
+        fd = self._fd
+        assert fd is not None
+        moved: Path | None = None
+        if self._durable_offset > 0:
+            moved = rescue(fd, self._durable_offset, self.path, "regressed", fsync=self._fsync)
+            os.ftruncate(fd, 0)
+            self._durable_offset = 0
+        self._durable_seq, self._durable_hash = seq, hash_
+        self._next_seq, self._prev_hash = seq + 1, hash_
+        self._alarms.regressed(ended_at, seq, moved)
+        if self._checkpointer is not None:
+            self._queue_checkpoint(self._checkpointer)
+        self._submit([regression_event()])
+        self._wait_durable(self._next_seq - 1, self._generation)
 
     def _close_quietly(self) -> None:
         if self._fd is not None:
@@ -405,6 +540,9 @@ def _resolve(settled: list[tuple[asyncio.Future[None], bool]]) -> None:
 
 
 def read_events(path: Path) -> Iterator[tuple[int, bytes]]:
-    """Yield (line number, raw line) for each line of a journal file, without parsing."""
+    """Yield (line number, raw line) for each event line of a journal file, without parsing
+    (seal lines are skipped: they are not events)."""
     with path.open("rb") as handle:
-        yield from enumerate(handle, start=1)
+        for number, line in enumerate(handle, start=1):
+            if not is_seal_line(line):
+                yield number, line

@@ -5,7 +5,8 @@ descriptor and never past the last durable byte (bytes after it may still be rol
 Trimming copies what follows a signed checkpoint into a new file, syncs it and renames it over
 the journal, so a crash leaves either the old journal or the new one, whole; the new one
 starts with that checkpoint, whose signature anchors the rest of the chain. Also here: the
-one-writer lock, and cutting a torn last line off on opening.
+one-writer lock, the file identity check of every commit, and cutting a torn last line off on
+opening. Seal lines (see :mod:`.records`) are skipped: they are not events.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 
 import orjson
 
-from guardian.audit.records import JournalRecord, is_checkpoint
+from guardian.audit.records import SEAL_PREFIX, JournalRecord, is_checkpoint
 from guardian.errors import ChainBroken
 
 _CHUNK = 1024 * 1024
@@ -64,7 +65,8 @@ class JournalReader:
                 if newline == -1:
                     break
                 raw = data[start:newline]
-                records.append(_record(raw, position + start, position + newline + 1))
+                if not raw.startswith(SEAL_PREFIX):  # a seal line is not an event
+                    records.append(_record(raw, position + start, position + newline + 1))
                 start = newline + 1
             if start == 0:
                 chunk_size *= 2  # one line longer than the chunk: read more at once
@@ -149,6 +151,21 @@ def lock_exclusively(fd: int, path: Path) -> None:
         # Character devices and some file systems do not lock; nothing else can share them.
         if exc.errno not in (errno.EINVAL, errno.ENOTSUP, errno.ENOLCK):
             raise
+
+
+def identity_problem(fd: int, path: Path) -> str | None:
+    """Why the file open on ``fd`` is no longer the journal at ``path`` (unlinked, removed or
+    replaced), or ``None`` when it still is."""
+    mine = os.fstat(fd)
+    if mine.st_nlink == 0:
+        return f"{path} was unlinked while open"
+    try:
+        there = os.stat(path)
+    except FileNotFoundError:
+        return f"{path} was removed while open"
+    if (there.st_dev, there.st_ino) != (mine.st_dev, mine.st_ino):
+        return f"{path} was replaced by another file while open"
+    return None
 
 
 def fsync_dir(path: Path) -> None:

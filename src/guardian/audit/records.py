@@ -5,6 +5,10 @@ parsed form and place in the file). An index answers each record with an :class:
 created, already there and identical (a retry), a *conflict* (another document holds that
 sequence number: a tamper signal), to retry later (the index was busy), or rejected for good
 (the index refuses the document, e.g. a field its strict mapping does not know).
+
+A *seal* line (:data:`SEAL_PREFIX`) follows every group commit in the journal: a signature over
+the (seq, hash) of the group's last event. It is not an event (no sequence number, never
+shipped); readers skip it.
 """
 
 from __future__ import annotations
@@ -15,6 +19,13 @@ from enum import StrEnum
 from typing import Any
 
 CHECKPOINT_ACTION = "audit.checkpoint"
+SEAL_PREFIX = b'{"seal":'
+"""How a seal line starts. An event never does: it always has a ``guardian`` key, which sorts
+before ``seal`` in canonical JSON."""
+
+
+def is_seal_line(raw: bytes) -> bool:
+    return raw.startswith(SEAL_PREFIX)
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,7 @@ import orjson
 
 from guardian.audit.chain import GENESIS, recompute
 from guardian.audit.checkpoints import CheckpointVerifier
-from guardian.audit.records import CHECKPOINT_ACTION, is_checkpoint
+from guardian.audit.records import CHECKPOINT_ACTION, is_checkpoint, is_seal_line
 from guardian.audit.verify import Break, ChainReport, KeyUse
 
 NOT_CHECKED = "checkpoint signatures were not checked against pinned public keys"
@@ -329,6 +329,8 @@ def journal_items(lines: Iterable[tuple[int, bytes]]) -> Iterator[Item]:
     """Items of a journal file's lines (see :func:`guardian.audit.journal.read_events`)."""
     for number, raw in lines:
         line = raw.rstrip(b"\n")
+        if is_seal_line(line):
+            continue  # a group commit's seal: not an event (checked when the journal opens)
         try:
             event = orjson.loads(line)
         except orjson.JSONDecodeError:
@@ -352,6 +354,8 @@ def journal_file_items(
             rest = lines.pop()
             for line in lines:
                 number += 1
+                if is_seal_line(line):
+                    continue  # a group commit's seal, not an event
                 try:
                     event = orjson.loads(line)
                 except orjson.JSONDecodeError:

@@ -5,6 +5,8 @@ what else they know. Either must reach what the shipper saw acknowledged (when r
 journal is), what an auditor last verified (``expect_seq``) and the last checkpoint a witness
 holds, and match the witness's checkpoints where they overlap. A trimmed journal must start
 with a checkpoint; the index must hold every checkpoint of its checkpoint index.
+Nothing may follow a journal's last seal (lines after it were never acknowledged);
+quarantine files next to it are reported.
 """
 
 from __future__ import annotations
@@ -12,13 +14,15 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 from guardian.audit.checkpoints import CheckpointVerifier
+from guardian.audit.journal_recovery import quarantined, unsigned_tail
 from guardian.audit.parallel_verify import verify_in_parallel
 from guardian.audit.ship_state import ShipState
 from guardian.audit.trail_verify import Expectations, Item, journal_file_items, verify_trail
-from guardian.audit.verify import ChainReport
+from guardian.audit.verify import Break, ChainReport
 from guardian.audit.witness import WitnessCopy, witness_points
 from guardian.ports import AuditIndex
 
@@ -58,13 +62,32 @@ def verify_journal(
 ) -> ChainReport:
     expect = _expectations(shipped, expect_seq, witness, head_checkpoint=True)
     workers = workers if workers is not None else (os.cpu_count() or 1)
+    report: ChainReport | None = None
     if workers > 1 and path.stat().st_size >= PARALLEL_BYTES:
         keys = verifier.raw_keys() if verifier is not None else []
         report = verify_in_parallel(path, keys, expect, workers=workers)
-        if report is not None:
-            return report
-    return verify_trail(journal_file_items(path), verifier=verifier, expect=expect,
-                        progress=progress)
+    if report is None:
+        report = verify_trail(journal_file_items(path), verifier=verifier, expect=expect,
+                              progress=progress)
+    return _with_seals(path, verifier, report)
+
+
+def _with_seals(
+    path: Path, verifier: CheckpointVerifier | None, report: ChainReport
+) -> ChainReport:
+    """Lines after the journal's last seal were never acknowledged (added while Guardian was
+    stopped, or a crash mid-write): named as inserted; quarantine files are noted."""
+    notes = [f"{lines} line(s) set aside after the journal's last signature when it was "
+             f"opened: {file}" for file, lines in quarantined(path)]
+    report = replace(report, notes=report.notes + tuple(notes))
+    tail = unsigned_tail(path, verifier) if verifier is not None and report.ok else None
+    if tail is None:
+        return report
+    lines, first = tail
+    return replace(report, problem=Break.INSERTED, broken_at=first or 0, detail=(
+        f"{lines} line(s) from event {first} on follow the journal's last seal: never "
+        "acknowledged (added while Guardian was stopped, or a crash mid-write); the next "
+        "start sets them aside"))
 
 
 def verify_index(

@@ -28,7 +28,7 @@ def _iso(ts: float) -> str:
 
 def _events(guardian: Guardian, action: str) -> list[dict[str, Any]]:
     lines = guardian.settings.journal_file.read_text().splitlines()
-    events = [orjson.loads(line) for line in lines]
+    events = [orjson.loads(line) for line in lines if not line.startswith('{"seal":')]
     return [e for e in events if e["event"]["action"] == action]
 
 

@@ -25,7 +25,8 @@ def _iso(ts: float) -> str:
 
 
 def _events(guardian: Guardian, action: str) -> list[dict[str, Any]]:
-    lines = guardian.settings.journal_file.read_text().splitlines()
+    lines = [line for line in guardian.settings.journal_file.read_text().splitlines()
+             if not line.startswith('{"seal":')]  # a group commit's seal is not an event
     return [e for e in map(orjson.loads, lines) if e["event"]["action"] == action]
 
 

@@ -85,7 +85,8 @@ def test_every_sign_in_attempt_is_an_audit_event(
 ) -> None:
     _sign_in(client, "dave", "wrong", "000000")
     _sign_in(client, "dave", "dave-demo-pass", signer.code("dave"))
-    lines = guardian.settings.journal_file.read_text().splitlines()
+    lines = [line for line in guardian.settings.journal_file.read_text().splitlines()
+             if not line.startswith('{"seal":')]  # each group commit's seal
     assert '"session.failed"' in lines[0] and '"dave"' in lines[0]
     assert '"session.created"' in lines[1]
     assert "dave-demo-pass" not in "".join(lines)

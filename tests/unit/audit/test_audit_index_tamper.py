@@ -7,12 +7,16 @@ from pathlib import Path
 import pytest
 
 from audit_support import SqliteTamper, sqlite_index, verifier_for
+from guardian.audit.queries import AuditQuery
 from guardian.audit.verification import index_witness, verify_index, verify_journal
 from guardian.audit.verify import Break
 from guardian.audit.witness import WitnessCopy, witness_points
 from tamper_cases import (
     CASES,
+    FORGED_CUSTOMER,
+    JOURNAL_CASES,
     Case,
+    JournalCase,
     cut_back_index,
     cut_back_journal,
     resign_index,
@@ -158,3 +162,23 @@ def test_an_index_re_signed_with_the_secret_derived_key_is_caught_by_the_trust_f
     assert host_key.ok, host_key.detail
     assert (pinned.problem, pinned.broken_at) == (Break.CHECKPOINT_INVALID, trail.checkpoints[0])
     assert pinned.doc_id == str(trail.checkpoints[0]) and insider.key_id in pinned.detail
+
+
+@pytest.mark.parametrize("case", JOURNAL_CASES, ids=[c.name for c in JOURNAL_CASES])
+def test_tampering_with_the_journal_never_reaches_the_index(
+    tmp_path: Path, case: JournalCase
+) -> None:
+    index = sqlite_index(tmp_path / "index.db")
+    trail = case.attack(tmp_path, index)
+
+    report = verify_index(index, verifier_for(trail.key), shipped=trail.shipped)
+    on_journal = verify_journal(trail.journal, verifier_for(trail.key), shipped=trail.shipped)
+    forged = index.search(AuditQuery(customer_id=FORGED_CUSTOMER)).events
+    users = {e["user"]["id"] for e in index.search(AuditQuery(size=500)).events if "user" in e}
+
+    assert report.ok, report.detail
+    assert on_journal.ok, on_journal.detail
+    assert report.last_seq is not None and report.last_seq >= max(trail.acknowledged)
+    assert trail.shipped.seq == report.last_seq
+    assert forged == [] and "mallory" not in users
+    assert set(case.alarms) <= set(trail.alarms)
