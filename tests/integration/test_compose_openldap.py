@@ -19,8 +19,8 @@ import yaml
 
 from deploy_support import COMPOSE_DIR, COMPOSE_FILE, ROOT, load_compose_setup
 from guardian.bootstrap import build_ldap_source
-from guardian.config import Settings
 from guardian.errors import DirectoryUnavailable
+from support import real_settings
 
 pytestmark = pytest.mark.integration
 SLAPD = Path("/usr/sbin/slapd")
@@ -82,12 +82,12 @@ def compose_slapd(tmp_path: Path) -> Iterator[tuple[str, Path]]:
 
 
 def test_guardian_reads_the_demo_organisation_from_the_compose_openldap(
-        compose_slapd: tuple[str, Path]) -> None:
+        compose_slapd: tuple[str, Path], tmp_path: Path) -> None:
     url, ca = compose_slapd
     guardian_env = yaml.safe_load(COMPOSE_FILE.read_text(encoding="utf-8"))[
         "services"]["guardian"]["environment"]
-    settings = Settings(
-        _env_file=None, directory="ldap", ldap_url=url, ldap_ca_file=ca,  # type: ignore[call-arg]
+    settings = real_settings(
+        tmp_path, directory="ldap", ldap_url=url, ldap_ca_file=ca,
         ldap_bind_dn=guardian_env["GUARDIAN_LDAP_BIND_DN"],
         ldap_base_dn=guardian_env["GUARDIAN_LDAP_BASE_DN"],
         ldap_bind_password=SERVICE_PASSWORD)
@@ -109,8 +109,8 @@ def test_the_compose_openldap_refuses_a_client_that_does_not_trust_its_ca(
     url, _ = compose_slapd
     other = tmp_path / "other"
     load_compose_setup().make_certificates(other)
-    settings = Settings(
-        _env_file=None, directory="ldap", ldap_url=url,  # type: ignore[call-arg]
+    settings = real_settings(
+        tmp_path, directory="ldap", ldap_url=url,
         ldap_ca_file=other / "ca.pem", ldap_bind_dn="cn=guardian-svc,dc=guardian,dc=test",
         ldap_base_dn="dc=guardian,dc=test", ldap_bind_password=SERVICE_PASSWORD,
         ldap_timeout_s=3)

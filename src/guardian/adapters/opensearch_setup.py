@@ -85,6 +85,19 @@ def _get(request: Request, path: str) -> Any | None:
         return None
 
 
+def _create_index(request: Request, name: str, body: Mapping[str, Any] | None = None) -> bool:
+    """Create index ``name``; ``False`` if it exists already. The client retries a request that
+    timed out, so a creation that did happen may come back as ``resource_already_exists``;
+    two set-ups racing meet the same answer. Either way the index is there."""
+    try:
+        request("PUT", f"/{name}", body=body)
+    except TransportError as exc:
+        if exc.error == "resource_already_exists_exception":
+            return False
+        raise
+    return True
+
+
 def _template(request: Request, kind: str, name: str, body: Mapping[str, Any]) -> SetupStep:
     label = f"{'component' if kind == '_component_template' else 'index'} template {name}"
     wanted = with_digest(body)
@@ -134,8 +147,9 @@ def _write_alias(request: Request, design: IndexDesign) -> SetupStep:
                    if a.get("aliases", {}).get(names.events_alias, {}).get("is_write_index")]
         return SetupStep(label, StepOutcome.UNCHANGED,
                          f"writes go to {writers[0]}" if writers else "no write index!")
-    request("PUT", f"/{names.first_events_index}",
-            body={"aliases": {names.events_alias: {"is_write_index": True}}})
+    if not _create_index(request, names.first_events_index,
+                         {"aliases": {names.events_alias: {"is_write_index": True}}}):
+        return SetupStep(label, StepOutcome.UNCHANGED, f"on {names.first_events_index}")
     return SetupStep(label, StepOutcome.CREATED, f"on {names.first_events_index}")
 
 
@@ -143,8 +157,8 @@ def _checkpoint_index(request: Request, design: IndexDesign) -> SetupStep:
     name = design.names.checkpoints
     if _get(request, f"/{name}") is not None:
         return SetupStep(f"index {name}", StepOutcome.UNCHANGED)
-    request("PUT", f"/{name}")
-    return SetupStep(f"index {name}", StepOutcome.CREATED)
+    created = _create_index(request, name)
+    return SetupStep(f"index {name}", StepOutcome.CREATED if created else StepOutcome.UNCHANGED)
 
 
 def _mappings(request: Request, design: IndexDesign) -> SetupStep:

@@ -203,3 +203,24 @@ def test_a_search_is_term_and_range_clauses_whatever_the_values_contain() -> Non
     assert body["sort"] == [{"@timestamp": {"order": "asc"}}, {"guardian.seq": {"order": "asc"}}]
     assert body["search_after"] == [1500, 42] and body["size"] == 11
     assert "query_string" not in str(body["query"]).replace(tricky, "")
+
+
+class RetriedAfterTimeout(FakeOpenSearch):
+    """Creates the indices, then answers as OpenSearch does to the client's retry of a PUT that
+    timed out after it took effect: ``resource_already_exists_exception``."""
+
+    def __call__(self, method: str, path: str, body: Any = None, params: Any = None) -> Any:
+        from opensearchpy.exceptions import RequestError
+
+        answer = super().__call__(method, path, body, params)
+        if method == "PUT" and path in ("/t-checkpoints", "/t-events-000001"):
+            raise RequestError(400, "resource_already_exists_exception", {})
+        return answer
+
+
+def test_an_index_creation_retried_after_a_timeout_is_not_a_setup_failure() -> None:
+    report = apply_design(RetriedAfterTimeout(ism=False), DESIGN)
+
+    outcomes = {s.name: s.outcome for s in report.steps}
+    assert outcomes["index t-checkpoints"] is StepOutcome.UNCHANGED
+    assert outcomes["write alias t-events"] is StepOutcome.UNCHANGED
