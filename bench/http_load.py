@@ -133,7 +133,7 @@ def main() -> None:
             server.terminate()
             server.wait(timeout=30)
         verify = subprocess.run(
-            [str(Path(sys.executable).with_name("guardian")), "audit", "verify", "--journal",
+            [str(Path(sys.executable).with_name("guardian")), "audit", "verify", "--trust-demo-key", "--journal",
              str(work / "var" / "audit" / "journal.jsonl")], capture_output=True, text=True)
     result = {
         "single_decisions_per_s": round(single["requests"] / single["seconds"]),
