@@ -134,7 +134,8 @@ def main() -> None:
             server.wait(timeout=30)
         verify = subprocess.run(
             [str(Path(sys.executable).with_name("guardian")), "audit", "verify",
-             "--trust-demo-key", "--journal", str(work / "var" / "audit" / "journal.jsonl")], capture_output=True, text=True)
+             "--trust-demo-key", "--journal", str(work / "var" / "audit" / "journal.jsonl")],
+            capture_output=True, text=True)
     result = {
         "single_decisions_per_s": round(single["requests"] / single["seconds"]),
         "single_p50_ms": round(single["p50_ms"], 2), "single_p99_ms": round(single["p99_ms"], 2),
