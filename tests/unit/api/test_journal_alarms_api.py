@@ -19,12 +19,15 @@ from guardian.clock import ManualClock
 from guardian.config import Settings
 from support import API_KEY, Signer, decision_body, demo_settings
 
+MONITORING_TOKEN = "test-monitoring-token-0123456789"
+MONITORING = {"Authorization": f"Bearer {MONITORING_TOKEN}"}
+
 H = {"X-API-Key": API_KEY}
 
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return demo_settings(tmp_path)
+    return demo_settings(tmp_path, metrics_token=MONITORING_TOKEN)
 
 
 @pytest.fixture
@@ -80,8 +83,8 @@ def test_a_permit_appended_while_stopped_is_quarantined_and_in_no_access_report(
         assert g.audit.shipper.drain(max_wait_s=5).caught_up
         report = client.get("/v1/customers/C-1005/access-report", headers=judy)
         search = client.get("/v1/audit/events", params={"customer": "C-1005"}, headers=judy)
-        health = client.get("/v1/health").json()
-        metrics = client.get("/v1/metrics").text
+        health = client.get("/v1/health", headers=MONITORING).json()
+        metrics = client.get("/v1/metrics", headers=MONITORING).text
     g.close()
 
     assert report.status_code == 200 and "mallory" not in report.text
@@ -101,13 +104,13 @@ def test_a_journal_deleted_while_serving_turns_decisions_into_audit_unavailable(
     guardian, client = served
     signer = Signer(client, clock)
     assert _decide(client, signer)["decision"] == "permit"
-    assert client.get("/v1/health").json()["journal"]["status"] == "ok"
+    assert client.get("/v1/health", headers=MONITORING).json()["journal"]["status"] == "ok"
 
     token = signer.token("alice")  # signing in is journalled too: before the deletion
     os.unlink(guardian.settings.journal_file)
     after = client.post("/v1/decisions", json=decision_body("alice", token), headers=H).json()
-    health = client.get("/v1/health").json()
-    metrics = client.get("/v1/metrics").text
+    health = client.get("/v1/health", headers=MONITORING).json()
+    metrics = client.get("/v1/metrics", headers=MONITORING).text
 
     assert after["decision"] == "deny"
     assert [r["code"] for r in after["reasons"]] == ["audit_unavailable"]  # type: ignore[attr-defined]
@@ -134,9 +137,9 @@ def test_a_journal_cut_back_while_stopped_never_restarts_at_seq_1_and_keeps_ship
     g = build(settings, clock=clock)
     with TestClient(create_app(g), raise_server_exceptions=False) as client:
         after = _decide(client, Signer(client, clock))
-        health = client.get("/v1/health").json()
+        health = client.get("/v1/health", headers=MONITORING).json()
         drained = g.audit.shipper.drain(max_wait_s=5)
-        metrics = client.get("/v1/metrics").text
+        metrics = client.get("/v1/metrics", headers=MONITORING).text
         state = g.audit.shipper.state.seq
     g.close()
 
