@@ -14,12 +14,12 @@ logged and shown by ``/v1/health`` until a good file replaces it.
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from guardian.adapters.background import Every
 from guardian.adapters.yaml_lines import load_plain
 from guardian.errors import ConfigurationError
 from guardian.identity.passwords import DUMMY_HASH, verify_password
@@ -124,27 +124,16 @@ class DirectoryFileWatcher:
     def __init__(self, directory: FileDirectory, interval_s: float) -> None:
         self.directory = directory
         self.interval_s = interval_s
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._loop = Every("guardian-directory-file", interval_s, self._poll, at_start=False)
 
     def start(self) -> None:
-        if self._thread is not None:
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="guardian-directory-file",
-                                        daemon=True)
-        self._thread.start()
+        self._loop.start()
 
     def stop(self, timeout_s: float = 5.0) -> None:
-        thread, self._thread = self._thread, None
-        if thread is None:
-            return
-        self._stop.set()
-        thread.join(timeout_s)
+        self._loop.stop(timeout_s)
 
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval_s):
-            self.directory.reload_if_changed()
+    def _poll(self) -> None:
+        self.directory.reload_if_changed()
 
 
 def _parse_entry(item: Any, path: Path) -> _Entry:

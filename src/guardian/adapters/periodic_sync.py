@@ -9,8 +9,7 @@ interval. Nothing here ever blocks a decision.
 
 from __future__ import annotations
 
-import threading
-
+from guardian.adapters.background import Every
 from guardian.errors import GuardianError
 from guardian.identity.directory_sync import SyncedDirectory
 from guardian.logging import get_logger
@@ -24,35 +23,16 @@ class PeriodicSync:
     ) -> None:
         self.directory = directory
         self.interval_s = interval_s
-        self._first_wait_s = first_wait_s
-        self._stop = threading.Event()
-        self._first_done = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._loop = Every("guardian-directory-sync", interval_s, self._sync_once,
+                           first_wait_s=first_wait_s)
         self.syncs = 0
         """Attempts made, successful or not (for tests and operators)."""
 
     def start(self) -> None:
-        if self._thread is not None:
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="guardian-directory-sync",
-                                        daemon=True)
-        self._thread.start()
-        self._first_done.wait(self._first_wait_s)
+        self._loop.start()
 
     def stop(self, timeout_s: float = 10.0) -> None:
-        thread, self._thread = self._thread, None
-        if thread is None:
-            return
-        self._stop.set()
-        thread.join(timeout_s)
-
-    def _run(self) -> None:
-        while True:
-            self._sync_once()
-            self._first_done.set()
-            if self._stop.wait(self.interval_s):
-                return
+        self._loop.stop(timeout_s)
 
     def _sync_once(self) -> None:
         try:

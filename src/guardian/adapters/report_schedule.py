@@ -8,8 +8,7 @@ several replicas on PostgreSQL, enable it on one only (no advisory-lock leader y
 
 from __future__ import annotations
 
-import threading
-
+from guardian.adapters.background import Every
 from guardian.errors import GuardianError
 from guardian.logging import get_logger
 from guardian.reports.periodic_service import PeriodicReports
@@ -21,30 +20,14 @@ class ReportSchedule:
     def __init__(self, reports: PeriodicReports, *, check_s: float = 3600.0) -> None:
         self.reports = reports
         self.check_s = check_s
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._loop = Every("guardian-report-schedule", check_s, self.check_once)
         self.checks = 0
 
     def start(self) -> None:
-        if self._thread is not None:
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="guardian-report-schedule",
-                                        daemon=True)
-        self._thread.start()
+        self._loop.start()
 
     def stop(self, timeout_s: float = 10.0) -> None:
-        thread, self._thread = self._thread, None
-        if thread is None:
-            return
-        self._stop.set()
-        thread.join(timeout_s)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self.check_once()
-            if self._stop.wait(self.check_s):
-                return
+        self._loop.stop(timeout_s)
 
     def check_once(self) -> None:
         try:

@@ -1,0 +1,63 @@
+"""Background work of ``guardian serve``: one daemon thread calling one function every interval.
+
+The directory sync, the directory-file watcher and the report schedule are the same loop with
+different work; this is that loop, once. The work is called at start (unless told otherwise),
+then every ``interval_s`` until :meth:`Every.stop`. Work is expected to catch and report its
+own failures; anything it lets through is logged here and the thread carries on, since a
+background thread that dies silently is worse than one that logs the same error every interval.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+from guardian.logging import get_logger
+
+log = get_logger("guardian.background")
+
+
+class Every:
+    """Call ``work`` every ``interval_s`` seconds in a daemon thread named ``name``."""
+
+    def __init__(self, name: str, interval_s: float, work: Callable[[], None], *,
+                 at_start: bool = True, first_wait_s: float = 0.0) -> None:
+        self.name = name
+        self.interval_s = interval_s
+        self._work = work
+        self._at_start = at_start
+        self._first_wait_s = first_wait_s
+        self._stop = threading.Event()
+        self._first_done = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Start the thread; with ``first_wait_s``, wait that long at most for the first run."""
+        if self._thread is not None:
+            return
+        self._stop.clear()
+        self._first_done.clear()
+        self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
+        self._thread.start()
+        if self._at_start and self._first_wait_s > 0:
+            self._first_done.wait(self._first_wait_s)
+
+    def stop(self, timeout_s: float = 10.0) -> None:
+        thread, self._thread = self._thread, None
+        if thread is None:
+            return
+        self._stop.set()
+        thread.join(timeout_s)
+
+    def _run(self) -> None:
+        if self._at_start:
+            self._call()
+        self._first_done.set()
+        while not self._stop.wait(self.interval_s):
+            self._call()
+
+    def _call(self) -> None:
+        try:
+            self._work()
+        except Exception as exc:  # noqa: BLE001 - the thread must outlive any surprise
+            log.error("background work crashed", thread=self.name, error=type(exc).__name__)
