@@ -17,7 +17,8 @@ from typing import Any
 
 import orjson
 
-from guardian.adapters import sqlite_aggregations
+from guardian.adapters import sqlite_aggregations, sqlite_index_schema
+from guardian.adapters.sqlite_index_schema import INSERT_EVENT, TABLES, added_values, list_rows
 from guardian.audit.aggregations import AggregateQuery, Bucket, Span
 from guardian.audit.queries import AuditPage, AuditQuery, Order, cursor_of, event_millis
 from guardian.audit.records import (
@@ -33,27 +34,6 @@ from guardian.audit.records import (
 from guardian.audit.schema import mapping_problems
 from guardian.errors import AuditIndexUnavailable
 
-SCHEMA = (
-    ("events", """CREATE TABLE IF NOT EXISTS events (
-        doc_id TEXT PRIMARY KEY, seq INTEGER NOT NULL, at_ms INTEGER NOT NULL,
-        action TEXT, user_id TEXT, db TEXT, category TEXT, purpose TEXT, decision TEXT,
-        doc BLOB NOT NULL)"""),
-    ("event_customers", """CREATE TABLE IF NOT EXISTS event_customers (
-        customer_id TEXT NOT NULL, doc_id TEXT NOT NULL, at_ms INTEGER NOT NULL,
-        seq INTEGER NOT NULL)"""),
-    ("event_reasons", """CREATE TABLE IF NOT EXISTS event_reasons (
-        reason TEXT NOT NULL, doc_id TEXT NOT NULL, at_ms INTEGER NOT NULL,
-        seq INTEGER NOT NULL)"""),
-    ("checkpoints", """CREATE TABLE IF NOT EXISTS checkpoints (
-        doc_id TEXT PRIMARY KEY, seq INTEGER NOT NULL, doc BLOB NOT NULL)"""),
-)
-INDEXES = (
-    "CREATE INDEX IF NOT EXISTS events_seq ON events (seq)",
-    "CREATE INDEX IF NOT EXISTS events_time ON events (at_ms, seq)",
-    "CREATE INDEX IF NOT EXISTS events_user ON events (user_id, at_ms, seq)",
-    "CREATE INDEX IF NOT EXISTS customers_by_id ON event_customers (customer_id, at_ms, seq)",
-    "CREATE INDEX IF NOT EXISTS reasons_by_code ON event_reasons (reason, at_ms, seq)",
-)
 _COLUMNS = {"user.id": "e.user_id", "guardian.database": "e.db",
             "guardian.category": "e.category", "guardian.purpose": "e.purpose",
             "guardian.decision": "e.decision", "event.action": "e.action"}
@@ -85,7 +65,7 @@ class SqliteAuditIndex:
         if self._conn is None:
             conn = self._connect()
             try:
-                _create(conn)
+                sqlite_index_schema.create(conn)
             except sqlite3.Error as exc:
                 conn.close()
                 raise AuditIndexUnavailable(f"SQLite audit index {self.path}: {exc}") from exc
@@ -105,7 +85,7 @@ class SqliteAuditIndex:
             existed = self.path.exists()
             conn = self._writer()
             steps = [SetupStep(f"table {name}", StepOutcome.UNCHANGED if existed
-                               else StepOutcome.CREATED) for name, _ in SCHEMA]
+                               else StepOutcome.CREATED) for name, _ in TABLES]
             del conn
         return SetupReport("sqlite", tuple(steps), (
             f"embedded index at {self.path}",
@@ -148,6 +128,7 @@ class SqliteAuditIndex:
         rows: list[tuple[Any, ...]] = []
         customers: list[tuple[str, str, int, int]] = []
         reasons: list[tuple[str, str, int, int]] = []
+        lists: list[tuple[str, str, str, int]] = []
         for record in records:
             doc_id = str(record.seq)
             if doc_id in existing:
@@ -166,10 +147,12 @@ class SqliteAuditIndex:
             rows.append(row)
             customers.extend(cust)
             reasons.extend(why)
+            lists.extend(list_rows(record.event, doc_id, row[2]))
         if events:
-            conn.executemany("INSERT INTO events VALUES (?,?,?,?,?,?,?,?,?,?)", rows)
+            conn.executemany(INSERT_EVENT, rows)
             conn.executemany("INSERT INTO event_customers VALUES (?,?,?,?)", customers)
             conn.executemany("INSERT INTO event_reasons VALUES (?,?,?,?)", reasons)
+            conn.executemany("INSERT INTO event_lists VALUES (?,?,?,?)", lists)
         else:
             conn.executemany("INSERT INTO checkpoints VALUES (?,?,?)", rows)
         return outcomes
@@ -219,13 +202,6 @@ class SqliteAuditIndex:
         return sqlite_aggregations.span(self._read, since_ms, until_ms)
 
 
-def _create(conn: sqlite3.Connection) -> None:
-    for _, ddl in SCHEMA:
-        conn.execute(ddl)
-    for ddl in INDEXES:
-        conn.execute(ddl)
-
-
 def _existing(conn: sqlite3.Connection, table: str, ids: list[str]) -> dict[str, bytes]:
     found: dict[str, bytes] = {}
     for start in range(0, len(ids), 500):
@@ -251,7 +227,7 @@ def _event_row(
     at_ms = event_millis(event)
     row = (doc_id, record.seq, at_ms, event.get("event", {}).get("action"),
            event.get("user", {}).get("id"), g.get("database"), g.get("category"),
-           g.get("purpose"), g.get("decision"), record.raw)
+           g.get("purpose"), g.get("decision"), record.raw, *added_values(event))
     # Each value once per event, so a search joining these tables never repeats an event.
     customers = [(c, doc_id, at_ms, record.seq)
                  for c in dict.fromkeys(str(c) for c in g.get("customer_ids", ()))]
