@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 
-from guardian.adapters import sqlite_aggregations, sqlite_index_schema
+from guardian.adapters import sqlite_aggregations, sqlite_index_schema, sqlite_retention
 from guardian.adapters.sqlite_index_schema import INSERT_EVENT, TABLES, added_values, list_rows
 from guardian.audit.aggregations import AggregateQuery, Bucket, Span
 from guardian.audit.queries import AuditPage, AuditQuery, Order, cursor_of, event_millis
@@ -26,6 +26,7 @@ from guardian.audit.records import (
     ItemOutcome,
     ItemStatus,
     JournalRecord,
+    Removal,
     SetupReport,
     SetupStep,
     StepOutcome,
@@ -34,6 +35,9 @@ from guardian.audit.records import (
 from guardian.audit.schema import mapping_problems
 from guardian.errors import AuditIndexUnavailable
 
+RETENTION_TEXT = ("guardian: rows past GUARDIAN_AUDIT_RETENTION_DAYS deleted by the retention job "
+                  "(daily in `guardian serve`, or `guardian audit retention`)")
+_T = TypeVar("_T")
 _COLUMNS = {"user.id": "e.user_id", "guardian.database": "e.db",
             "guardian.category": "e.category", "guardian.purpose": "e.purpose",
             "guardian.decision": "e.decision", "event.action": "e.action"}
@@ -89,11 +93,35 @@ class SqliteAuditIndex:
             del conn
         return SetupReport("sqlite", tuple(steps), (
             f"embedded index at {self.path}",
-            "retention is not enforced on the embedded index (no ISM): delete old files by hand",
+            "retention: Guardian's retention job deletes rows past GUARDIAN_AUDIT_RETENTION_DAYS "
+            "(`guardian audit retention`, daily in `guardian serve`)",
         ))
 
     def status(self) -> IndexStatus:
-        return IndexStatus("sqlite", str(self.path), "not enforced (embedded index)")
+        return IndexStatus("sqlite", str(self.path), RETENTION_TEXT)
+
+    # -- retention (no ISM here: Guardian's retention job; see sqlite_retention) -------------
+
+    def retention_managed(self) -> bool:
+        return False
+
+    def roll_over(self, now_ms: int, max_age_ms: int, max_bytes: int, *,
+                  dry_run: bool = False) -> str | None:
+        return None  # one table: rows are deleted by date, nothing to roll over
+
+    def expired(self, cutoff_ms: int) -> list[Removal]:
+        return self._locked(lambda conn: sqlite_retention.expired(conn, cutoff_ms))
+
+    def remove(self, removal: Removal) -> int:
+        return self._locked(lambda conn: sqlite_retention.remove(conn, removal))
+
+    def _locked(self, work: Callable[[sqlite3.Connection], _T]) -> _T:
+        with self._lock:
+            conn = self._writer()
+            try:
+                return work(conn)
+            except sqlite3.Error as exc:
+                raise AuditIndexUnavailable(f"SQLite audit index: {exc}") from exc
 
     # -- indexing -----------------------------------------------------------------------
 

@@ -36,6 +36,7 @@ class AuditAction(StrEnum):
     TRAIL_SEARCHED = "audit.trail_searched"
     CUSTOMER_REPORT_PRODUCED = "audit.customer_report_produced"
     PERIODIC_REPORT_PRODUCED = "audit.periodic_report_produced"
+    RETENTION_APPLIED = "audit.retention_applied"
 
 
 @functools.lru_cache(maxsize=256)
