@@ -1,11 +1,11 @@
-"""Retention on the embedded audit index: the oldest rows go, by date, up to a checkpoint.
+"""Retention on the embedded audit index: the oldest rows go, by date, in sequence order.
 
 The embedded index has no indices to roll over: what is past retention is deleted as rows.
 The cut is made in sequence order, never by date alone, so the chain kept is whole: every event
-before the cut is older than the cutoff, and the first event kept is a signed checkpoint (the
-anchor verification starts from). A clock that stepped back, or a period without checkpoint,
-only keeps a few rows longer. Checkpoint copies stay: they hold no personal data, and they
-prove what the chain was.
+before the cut is older than the cutoff, and the first event with a later time stops it (a
+clock that stepped back only keeps a few rows longer). Verification then anchors the kept
+chain on its oldest signed checkpoint. Checkpoint copies stay: they hold no personal data,
+and they prove what the chain was.
 """
 
 from __future__ import annotations
@@ -13,26 +13,19 @@ from __future__ import annotations
 import sqlite3
 
 from guardian.audit.aggregations import day_of
-from guardian.audit.records import CHECKPOINT_ACTION, Removal
+from guardian.audit.records import Removal
 
 SIDE_TABLES = ("event_customers", "event_reasons", "event_lists")
 
 
 def expired(conn: sqlite3.Connection, cutoff_ms: int) -> list[Removal]:
-    """The oldest rows, all older than ``cutoff_ms``, up to (not including) a checkpoint."""
+    """The oldest rows, every one older than ``cutoff_ms``, up to the first one that is not."""
     young = conn.execute("SELECT min(seq) FROM events WHERE at_ms >= ?", (cutoff_ms,))
     limit = young.fetchone()[0]
-    sql = "SELECT max(seq) FROM events WHERE action = ? AND seq > (SELECT min(seq) FROM events)"
-    params: list[object] = [CHECKPOINT_ACTION]
-    if limit is not None:
-        sql += " AND seq <= ?"
-        params.append(limit)
-    anchor = conn.execute(sql, params).fetchone()[0]  # the checkpoint the trail will start at
-    if anchor is None:
-        return []
-    count, first, last, oldest, newest = conn.execute(
-        "SELECT count(*), min(seq), max(seq), min(at_ms), max(at_ms) FROM events "
-        "WHERE seq < ?", (anchor,)).fetchone()
+    sql = "SELECT count(*), min(seq), max(seq), min(at_ms), max(at_ms) FROM events"
+    rows = conn.execute(sql + " WHERE seq < ?", (limit,)) if limit is not None \
+        else conn.execute(sql)
+    count, first, last, oldest, newest = rows.fetchone()
     if not count:
         return []
     target = f"events {day_of(int(oldest))}..{day_of(int(newest))}"

@@ -5,7 +5,7 @@ OpenSearch rolls the write index over and deletes old indices itself, and this j
 nothing. Without it, :class:`RetentionJob` does the same work: it rolls the write alias over
 when its index is older than ``GUARDIAN_AUDIT_ROLLOVER_DAYS`` (by its oldest event) or too big,
 then removes whole rolled-over indices whose newest event is past retention (on the embedded
-index: the oldest rows, up to a signed checkpoint). Each removal is journalled first, as an
+index: the oldest rows, in sequence order). Each removal is journalled first, as an
 ``audit.retention_applied`` event naming what goes (index or date range, event count, first
 and last sequence number), and only then done, so verification can tell a gap left by
 retention from one left by an intruder (:mod:`guardian.audit.trail_verify`).
