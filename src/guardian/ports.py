@@ -334,6 +334,10 @@ class AuditRetention(Protocol):
         """Whether the index enforces retention itself (OpenSearch ISM): then nothing is done."""
         ...
 
+    def prepare(self) -> None:
+        """Make sure the index accepts what the job journals (its mapping is up to date)."""
+        ...
+
     def roll_over(self, now_ms: int, max_age_ms: int, max_bytes: int, *,
                   dry_run: bool = False) -> str | None:
         """Roll the write index over if its oldest event is ``max_age_ms`` old or it holds

@@ -102,6 +102,9 @@ class OpenSearchAuditIndex:
         self._retention = self._retention_text(ism=ism)
         return ism
 
+    def prepare(self) -> None:
+        self.setup()  # idempotent: adds guardian.retention to indices made before it existed
+
     def roll_over(self, now_ms: int, max_age_ms: int, max_bytes: int, *,
                   dry_run: bool = False) -> str | None:
         try:

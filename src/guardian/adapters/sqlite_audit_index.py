@@ -105,6 +105,9 @@ class SqliteAuditIndex:
     def retention_managed(self) -> bool:
         return False
 
+    def prepare(self) -> None:
+        return None  # the mapping is read from the design files when the index is opened
+
     def roll_over(self, now_ms: int, max_age_ms: int, max_bytes: int, *,
                   dry_run: bool = False) -> str | None:
         return None  # one table: rows are deleted by date, nothing to roll over

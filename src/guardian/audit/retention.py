@@ -81,13 +81,15 @@ class RetentionJob:
         cutoff = timestamp(cutoff_ms / 1000)
         if self._index.retention_managed():
             return RetentionResult("ism", dry_run, cutoff)
-        rolled = self._index.roll_over(now_ms, self._policy.rollover_days * DAY_MS,
-                                       self._policy.rollover_max_bytes, dry_run=dry_run)
+        limits = (now_ms, self._policy.rollover_days * DAY_MS, self._policy.rollover_max_bytes)
+        planned = self._index.roll_over(*limits, dry_run=True)
         removals = tuple(self._index.expired(cutoff_ms))
-        if dry_run:
-            return RetentionResult(None, True, cutoff, rolled, removals)
+        if dry_run or (planned is None and not removals):
+            return RetentionResult(None, dry_run, cutoff, planned, removals)
+        self._index.prepare()  # the index accepts the retention events before any is written
+        rolled = self._index.roll_over(*limits)
         done = []
-        for removal in removals:
+        for removal in self._index.expired(cutoff_ms):
             self._journal.append(retention_event(removal, cutoff_ms,
                                                  self._policy.retention_days,
                                                  self._clock.now()))

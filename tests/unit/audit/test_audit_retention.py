@@ -120,6 +120,9 @@ def test_the_job_does_nothing_where_the_index_enforces_retention(tmp_path: Path)
         def retention_managed(self) -> bool:
             return True
 
+        def prepare(self) -> None:
+            raise AssertionError("ISM needs nothing")
+
         def roll_over(self, *args: object, **kwargs: object) -> str | None:
             raise AssertionError("ISM rolls over")
 
