@@ -29,6 +29,7 @@ from guardian.adapters.webauthn_relying_party import WebAuthnRelyingParty
 from guardian.adapters.yaml_lines import load_plain
 from guardian.audit.checkpoints import Checkpointer, CheckpointSigner
 from guardian.audit.journal import FileJournal
+from guardian.audit.retention import RetentionJob, RetentionPolicy
 from guardian.audit.ship_state import load_state, state_path
 from guardian.audit.shipper import Shipper, ShipperConfig
 from guardian.audit.witness import WitnessConfig, WitnessSender
@@ -51,11 +52,13 @@ from guardian.ports import (
     ApplicationRegistry,
     AuditIndex,
     AuditJournal,
+    AuditRetention,
     Clock,
     Directory,
     GrantRegistry,
     MfaSecrets,
     PasswordVerifier,
+    RetainedAuditIndex,
 )
 from guardian.reports.periodic import Integrity
 from guardian.reports.periodic_service import PeriodicReports, context_of
@@ -90,6 +93,8 @@ class Guardian:
     """The audit index, the shipper feeding it and the checkpoint signer."""
     reports: PeriodicReports
     """Periodic audit reports: produced, signed, archived."""
+    retention: RetentionJob | None = None
+    """Deletes the trail past retention where the index does not (no ISM)."""
     directory_sync: SyncedDirectory | None = None
     """The synced LDAP directory (``None`` with the file directory)."""
     background: list[Background] = field(default_factory=list)
@@ -179,6 +184,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Guardian:
                             journal, clock, max_duration_s=settings.grant_max_s),
         audit=audit,
         reports=build_reports(audit, journal, store, directory, lambda: pipeline.policy, clock),
+        retention=build_retention(settings, audit, journal, clock),
         directory_sync=people.synced,
         background=[PeriodicSync(people.synced, settings.directory_sync_interval_s)]
         if people.synced is not None else [],
@@ -193,6 +199,10 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Guardian:
         from guardian.adapters.report_schedule import ReportSchedule
 
         guardian.background.append(ReportSchedule(guardian.reports))
+    if settings.audit_retention_schedule == "daily" and guardian.retention is not None:
+        from guardian.adapters.retention_schedule import RetentionSchedule
+
+        guardian.background.append(RetentionSchedule(guardian.retention))
     return guardian
 
 
@@ -205,6 +215,8 @@ class AuditTrail:
     signer: CheckpointSigner
     witness: WitnessSender | None = None
     """Delivers every checkpoint to the webhook witness (``GUARDIAN_AUDIT_WITNESS_URL``)."""
+    retention: AuditRetention | None = None
+    """The index as the retention job sees it (``None``: a test's index without one)."""
 
     def close_witness(self) -> None:
         if self.witness is not None:
@@ -254,7 +266,7 @@ def open_journal(
                        known=(shipped.seq, shipped.hash) if shipped.seq > 0 else None)
 
 
-def build_audit_index(settings: Settings) -> AuditIndex:
+def build_audit_index(settings: Settings) -> RetainedAuditIndex:
     """The SQLite or OpenSearch audit index; nothing connects until it is used."""
     from guardian.adapters.sqlite_audit_index import SqliteAuditIndex
 
@@ -294,7 +306,18 @@ def build_audit_trail(
     witness: WitnessSender | None = None,
 ) -> AuditTrail:
     index = build_audit_index(settings)
-    return AuditTrail(index, build_shipper(settings, journal, index, clock), signer, witness)
+    return AuditTrail(index, build_shipper(settings, journal, index, clock), signer, witness,
+                      retention=index)
+
+
+def build_retention(settings: Settings, audit: AuditTrail, journal: AuditJournal,
+                    clock: Clock) -> RetentionJob | None:
+    """The retention job over the audit index (it does nothing where ISM does the work)."""
+    if audit.retention is None:
+        return None
+    return RetentionJob(audit.retention, journal, clock, RetentionPolicy(
+        settings.audit_retention_days, settings.audit_rollover_days,
+        int(settings.audit_rollover_max_gb * 1024 ** 3)))
 
 
 def build_reports(

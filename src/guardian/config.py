@@ -89,8 +89,13 @@ class Settings(BaseSettings):
         default="guardian-audit", pattern=r"^[a-z0-9][a-z0-9_-]{0,80}$")
     opensearch_replicas: int = Field(default=1, ge=0)
     audit_retention_days: int = Field(default=365, ge=1)
-    """Events are deleted (by the ISM policy) this long after their index rolled over."""
+    """Events are deleted this long after they happened (by the ISM policy where OpenSearch
+    has it, else by Guardian's retention job)."""
     audit_rollover_days: int = Field(default=30, ge=1)
+    audit_rollover_max_gb: float = Field(default=30.0, gt=0)
+    """Without ISM, the retention job also rolls the write index over at this primary size."""
+    audit_retention_schedule: Literal["off", "daily"] = "daily"
+    """``daily``: ``guardian serve`` runs the retention job at start and once a day."""
     reports_schedule: Literal["off", "monthly"] = "off"
     """``monthly``: ``guardian serve`` makes last month's periodic report when it is missing."""
     audit_ship: bool = True

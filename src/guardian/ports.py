@@ -16,6 +16,7 @@ from guardian.audit.records import (
     IndexStatus,
     ItemOutcome,
     JournalRecord,
+    Removal,
     SetupReport,
     StoredEvent,
 )
@@ -323,6 +324,38 @@ class AuditIndex(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+class AuditRetention(Protocol):
+    """Deletes what an audit index holds past retention, where the index does not do it
+    itself (OpenSearch without ISM, the embedded index). Every call may block on the index."""
+
+    def retention_managed(self) -> bool:
+        """Whether the index enforces retention itself (OpenSearch ISM): then nothing is done."""
+        ...
+
+    def prepare(self) -> None:
+        """Make sure the index accepts what the job journals (its mapping is up to date)."""
+        ...
+
+    def roll_over(self, now_ms: int, max_age_ms: int, max_bytes: int, *,
+                  dry_run: bool = False) -> str | None:
+        """Roll the write index over if its oldest event is ``max_age_ms`` old or it holds
+        ``max_bytes``; the index rolled over (or that would be), else ``None``."""
+        ...
+
+    def expired(self, cutoff_ms: int) -> list[Removal]:
+        """What may go, oldest first: every part of the trail whose newest event is before
+        ``cutoff_ms`` and that nothing older is kept behind."""
+        ...
+
+    def remove(self, removal: Removal) -> int:
+        """Delete what ``removal`` names; the number of events deleted."""
+        ...
+
+
+class RetainedAuditIndex(AuditIndex, AuditRetention, Protocol):
+    """An audit index Guardian's retention job can work on (both real ones are)."""
 
 
 class WitnessTransport(Protocol):

@@ -21,7 +21,7 @@ from opensearchpy import OpenSearch
 from opensearchpy.exceptions import ConnectionError as OsConnectionError
 from opensearchpy.exceptions import NotFoundError, OpenSearchException, TransportError
 
-from guardian.adapters import opensearch_aggregations
+from guardian.adapters import opensearch_aggregations, opensearch_retention
 from guardian.adapters.opensearch_design import IndexDesign
 from guardian.adapters.opensearch_setup import apply_design, ism_available
 from guardian.audit.aggregations import AggregateQuery, Bucket, Span
@@ -31,6 +31,7 @@ from guardian.audit.records import (
     ItemOutcome,
     ItemStatus,
     JournalRecord,
+    Removal,
     SetupReport,
     StoredEvent,
 )
@@ -88,8 +89,44 @@ class OpenSearchAuditIndex:
     def _retention_text(self, *, ism: bool) -> str:
         if ism:
             return f"ism: read-only after rollover, deleted {self._design.retention} after it"
-        return "absent: no ISM plugin, so no rollover, read-only or deletion (retention " \
-            f"{self._design.retention} not enforced)"
+        return "guardian: no ISM plugin; Guardian's retention job rolls the write alias over " \
+            f"and deletes indices {self._design.retention} past their newest event"
+
+    # -- retention without ISM (Guardian's job; see opensearch_retention) -------------------
+
+    def retention_managed(self) -> bool:
+        try:
+            ism = ism_available(self._request)
+        except (TransportError, OpenSearchException) as exc:
+            raise AuditIndexUnavailable(f"OpenSearch: {_why(exc)}") from exc
+        self._retention = self._retention_text(ism=ism)
+        return ism
+
+    def prepare(self) -> None:
+        self.setup()  # idempotent: adds guardian.retention to indices made before it existed
+
+    def roll_over(self, now_ms: int, max_age_ms: int, max_bytes: int, *,
+                  dry_run: bool = False) -> str | None:
+        try:
+            rolled = opensearch_retention.roll_over(self._client, self._names, now_ms,
+                                                    max_age_ms, max_bytes, dry_run=dry_run)
+        except (TransportError, OpenSearchException) as exc:
+            raise AuditIndexUnavailable(f"OpenSearch rollover failed: {_why(exc)}") from exc
+        if rolled and not dry_run:
+            self._uncertain = True  # the next batch also checks the index rolled over
+        return rolled
+
+    def expired(self, cutoff_ms: int) -> list[Removal]:
+        try:
+            return opensearch_retention.expired(self._client, self._names, cutoff_ms)
+        except (TransportError, OpenSearchException) as exc:
+            raise AuditIndexUnavailable(f"OpenSearch: {_why(exc)}") from exc
+
+    def remove(self, removal: Removal) -> int:
+        try:
+            return opensearch_retention.remove(self._client, self._names, removal)
+        except (TransportError, OpenSearchException) as exc:
+            raise AuditIndexUnavailable(f"OpenSearch delete failed: {_why(exc)}") from exc
 
     def _request(self, method: str, path: str, **kwargs: Any) -> Any:
         return self._client.transport.perform_request(method, path, **kwargs)

@@ -62,8 +62,8 @@ def apply_design(request: Request, design: IndexDesign) -> SetupReport:
                       design.checkpoints_template),
             _ism_policy(request, design) if ism else SetupStep(
                 f"ISM policy {design.names.ism_policy}", StepOutcome.ABSENT,
-                "the index-management (ISM) plugin is not installed: no automatic rollover, "
-                f"read-only or deletion after {design.retention}"),
+                "the index-management (ISM) plugin is not installed: Guardian's retention job "
+                f"rolls over and deletes indices after {design.retention} instead"),
             _write_alias(request, design),
             _checkpoint_index(request, design),
             _mappings(request, design),
@@ -73,8 +73,10 @@ def apply_design(request: Request, design: IndexDesign) -> SetupReport:
     except (TransportError, OpenSearchException) as exc:
         raise AuditIndexUnavailable(f"OpenSearch refused the index setup: {_why(exc)}") from exc
     notes = () if ism else (
-        "ISM absent: install the opensearch-index-management plugin and run "
-        "`guardian audit init` again to enforce rollover and retention",)
+        "ISM absent: Guardian's retention job enforces rollover and retention (daily in "
+        "`guardian serve`, or `guardian audit retention`); with the "
+        "opensearch-index-management plugin installed, run `guardian audit init` again and "
+        "ISM does it instead",)
     return SetupReport("opensearch", tuple(steps), notes)
 
 

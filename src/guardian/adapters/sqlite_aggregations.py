@@ -1,9 +1,10 @@
 """Aggregations on the embedded audit index: one SQL ``GROUP BY`` per report figure.
 
-The searched fields are columns of ``events``; reason codes come from ``event_reasons``; other
-fields are read from the stored document with SQLite's JSON functions (``json_each`` for list
-fields, so an event counts once per distinct value, as an OpenSearch terms source does). Only
-fixed fragments of this module are joined into SQL; every value is a ``?`` parameter.
+Every field is a column of ``events`` or a side table (``event_reasons``, ``event_lists``),
+filled at indexing time (:mod:`guardian.adapters.sqlite_index_schema`), so no query parses the
+stored JSON; a side table holds each distinct value of an event's list once, so an event
+counts once per distinct value, as an OpenSearch terms source does. Only fixed fragments of
+this module are joined into SQL; every value is a ``?`` parameter.
 """
 
 from __future__ import annotations
@@ -11,41 +12,30 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
+from guardian.adapters.sqlite_index_schema import COLUMNS
 from guardian.audit.aggregations import DAY_MS, AggregateQuery, Bucket, Field, Span, day_of
 
 Read = Callable[[str, Sequence[Any]], Iterator[tuple[Any, ...]]]
 
-_COLUMNS = {Field.ACTION: "e.action", Field.USER: "e.user_id", Field.DATABASE: "e.db",
-            Field.CATEGORY: "e.category", Field.PURPOSE: "e.purpose",
-            Field.DECISION: "e.decision"}
-_DOC = "CAST(e.doc AS TEXT)"
-
-
-def _path(field: Field) -> str:
-    return "$." + ".".join(f'"{part}"' for part in field.value.split("."))
-
 
 def _group_source(field: Field, n: int) -> tuple[str, str]:
     """(join clause or "", value expression) grouping by ``field``."""
-    if field in _COLUMNS:
-        return "", _COLUMNS[field]
+    if field in COLUMNS:
+        return "", f"e.{COLUMNS[field]}"
     if field is Field.REASONS:
         return f" JOIN event_reasons r{n} ON r{n}.doc_id = e.doc_id", f"r{n}.reason"
-    if field.many:
-        return f" JOIN json_each({_DOC}, '{_path(field)}') j{n}", f"j{n}.value"
-    return "", f"json_extract({_DOC}, '{_path(field)}')"
+    return (f" JOIN event_lists j{n} ON j{n}.doc_id = e.doc_id AND j{n}.field = "
+            f"'{field.value}'", f"j{n}.value")
 
 
 def _filter(field: Field, n: int) -> str:
-    if field in _COLUMNS:
-        return f"{_COLUMNS[field]} = ?"
+    if field in COLUMNS:
+        return f"e.{COLUMNS[field]} = ?"
     if field is Field.REASONS:
         return (f"EXISTS (SELECT 1 FROM event_reasons w{n} "  # noqa: S608 - fixed fragments
                 f"WHERE w{n}.doc_id = e.doc_id AND w{n}.reason = ?)")
-    if field.many:
-        return (f"EXISTS (SELECT 1 FROM json_each({_DOC}, "  # noqa: S608 - fixed fragments
-                f"'{_path(field)}') WHERE value = ?)")
-    return f"json_extract({_DOC}, '{_path(field)}') = ?"
+    return (f"EXISTS (SELECT 1 FROM event_lists w{n} WHERE w{n}.doc_id = e.doc_id "  # noqa: S608
+            f"AND w{n}.field = '{field.value}' AND w{n}.value = ?)")
 
 
 def aggregate_sql(query: AggregateQuery) -> tuple[str, list[Any]]:
@@ -62,8 +52,7 @@ def aggregate_sql(query: AggregateQuery) -> tuple[str, list[Any]]:
         where.append(_filter(field, n))
         params.append(value)
     selected = ", ".join(f"{k} AS k{i}" for i, k in enumerate(keys))
-    # A list may repeat a value: count each event once per bucket, as a terms source does.
-    count = "count(DISTINCT e.doc_id)" if "json_each" in joins else "count(*)"
+    count = "count(*)"  # side tables hold each value of an event once
     group = " GROUP BY " + ", ".join(f"k{i}" for i in range(len(keys))) if keys else ""
     sql = ("SELECT " + (selected + ", " if selected else "")  # noqa: S608 - fixed fragments
            + count + ", min(e.at_ms), max(e.at_ms) FROM events e" + joins

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 
-from guardian.adapters import sqlite_aggregations
+from guardian.adapters import sqlite_aggregations, sqlite_index_schema, sqlite_retention
+from guardian.adapters.sqlite_index_schema import INSERT_EVENT, TABLES, added_values, list_rows
 from guardian.audit.aggregations import AggregateQuery, Bucket, Span
 from guardian.audit.queries import AuditPage, AuditQuery, Order, cursor_of, event_millis
 from guardian.audit.records import (
@@ -25,6 +26,7 @@ from guardian.audit.records import (
     ItemOutcome,
     ItemStatus,
     JournalRecord,
+    Removal,
     SetupReport,
     SetupStep,
     StepOutcome,
@@ -33,27 +35,9 @@ from guardian.audit.records import (
 from guardian.audit.schema import mapping_problems
 from guardian.errors import AuditIndexUnavailable
 
-SCHEMA = (
-    ("events", """CREATE TABLE IF NOT EXISTS events (
-        doc_id TEXT PRIMARY KEY, seq INTEGER NOT NULL, at_ms INTEGER NOT NULL,
-        action TEXT, user_id TEXT, db TEXT, category TEXT, purpose TEXT, decision TEXT,
-        doc BLOB NOT NULL)"""),
-    ("event_customers", """CREATE TABLE IF NOT EXISTS event_customers (
-        customer_id TEXT NOT NULL, doc_id TEXT NOT NULL, at_ms INTEGER NOT NULL,
-        seq INTEGER NOT NULL)"""),
-    ("event_reasons", """CREATE TABLE IF NOT EXISTS event_reasons (
-        reason TEXT NOT NULL, doc_id TEXT NOT NULL, at_ms INTEGER NOT NULL,
-        seq INTEGER NOT NULL)"""),
-    ("checkpoints", """CREATE TABLE IF NOT EXISTS checkpoints (
-        doc_id TEXT PRIMARY KEY, seq INTEGER NOT NULL, doc BLOB NOT NULL)"""),
-)
-INDEXES = (
-    "CREATE INDEX IF NOT EXISTS events_seq ON events (seq)",
-    "CREATE INDEX IF NOT EXISTS events_time ON events (at_ms, seq)",
-    "CREATE INDEX IF NOT EXISTS events_user ON events (user_id, at_ms, seq)",
-    "CREATE INDEX IF NOT EXISTS customers_by_id ON event_customers (customer_id, at_ms, seq)",
-    "CREATE INDEX IF NOT EXISTS reasons_by_code ON event_reasons (reason, at_ms, seq)",
-)
+RETENTION_TEXT = ("guardian: rows past GUARDIAN_AUDIT_RETENTION_DAYS deleted by the retention job "
+                  "(daily in `guardian serve`, or `guardian audit retention`)")
+_T = TypeVar("_T")
 _COLUMNS = {"user.id": "e.user_id", "guardian.database": "e.db",
             "guardian.category": "e.category", "guardian.purpose": "e.purpose",
             "guardian.decision": "e.decision", "event.action": "e.action"}
@@ -85,7 +69,7 @@ class SqliteAuditIndex:
         if self._conn is None:
             conn = self._connect()
             try:
-                _create(conn)
+                sqlite_index_schema.create(conn)
             except sqlite3.Error as exc:
                 conn.close()
                 raise AuditIndexUnavailable(f"SQLite audit index {self.path}: {exc}") from exc
@@ -105,15 +89,42 @@ class SqliteAuditIndex:
             existed = self.path.exists()
             conn = self._writer()
             steps = [SetupStep(f"table {name}", StepOutcome.UNCHANGED if existed
-                               else StepOutcome.CREATED) for name, _ in SCHEMA]
+                               else StepOutcome.CREATED) for name, _ in TABLES]
             del conn
         return SetupReport("sqlite", tuple(steps), (
             f"embedded index at {self.path}",
-            "retention is not enforced on the embedded index (no ISM): delete old files by hand",
+            "retention: Guardian's retention job deletes rows past GUARDIAN_AUDIT_RETENTION_DAYS "
+            "(`guardian audit retention`, daily in `guardian serve`)",
         ))
 
     def status(self) -> IndexStatus:
-        return IndexStatus("sqlite", str(self.path), "not enforced (embedded index)")
+        return IndexStatus("sqlite", str(self.path), RETENTION_TEXT)
+
+    # -- retention (no ISM here: Guardian's retention job; see sqlite_retention) -------------
+
+    def retention_managed(self) -> bool:
+        return False
+
+    def prepare(self) -> None:
+        return None  # the mapping is read from the design files when the index is opened
+
+    def roll_over(self, now_ms: int, max_age_ms: int, max_bytes: int, *,
+                  dry_run: bool = False) -> str | None:
+        return None  # one table: rows are deleted by date, nothing to roll over
+
+    def expired(self, cutoff_ms: int) -> list[Removal]:
+        return self._locked(lambda conn: sqlite_retention.expired(conn, cutoff_ms))
+
+    def remove(self, removal: Removal) -> int:
+        return self._locked(lambda conn: sqlite_retention.remove(conn, removal))
+
+    def _locked(self, work: Callable[[sqlite3.Connection], _T]) -> _T:
+        with self._lock:
+            conn = self._writer()
+            try:
+                return work(conn)
+            except sqlite3.Error as exc:
+                raise AuditIndexUnavailable(f"SQLite audit index: {exc}") from exc
 
     # -- indexing -----------------------------------------------------------------------
 
@@ -148,6 +159,7 @@ class SqliteAuditIndex:
         rows: list[tuple[Any, ...]] = []
         customers: list[tuple[str, str, int, int]] = []
         reasons: list[tuple[str, str, int, int]] = []
+        lists: list[tuple[str, str, str, int]] = []
         for record in records:
             doc_id = str(record.seq)
             if doc_id in existing:
@@ -166,10 +178,12 @@ class SqliteAuditIndex:
             rows.append(row)
             customers.extend(cust)
             reasons.extend(why)
+            lists.extend(list_rows(record.event, doc_id, row[2]))
         if events:
-            conn.executemany("INSERT INTO events VALUES (?,?,?,?,?,?,?,?,?,?)", rows)
+            conn.executemany(INSERT_EVENT, rows)
             conn.executemany("INSERT INTO event_customers VALUES (?,?,?,?)", customers)
             conn.executemany("INSERT INTO event_reasons VALUES (?,?,?,?)", reasons)
+            conn.executemany("INSERT INTO event_lists VALUES (?,?,?,?)", lists)
         else:
             conn.executemany("INSERT INTO checkpoints VALUES (?,?,?)", rows)
         return outcomes
@@ -219,13 +233,6 @@ class SqliteAuditIndex:
         return sqlite_aggregations.span(self._read, since_ms, until_ms)
 
 
-def _create(conn: sqlite3.Connection) -> None:
-    for _, ddl in SCHEMA:
-        conn.execute(ddl)
-    for ddl in INDEXES:
-        conn.execute(ddl)
-
-
 def _existing(conn: sqlite3.Connection, table: str, ids: list[str]) -> dict[str, bytes]:
     found: dict[str, bytes] = {}
     for start in range(0, len(ids), 500):
@@ -251,7 +258,7 @@ def _event_row(
     at_ms = event_millis(event)
     row = (doc_id, record.seq, at_ms, event.get("event", {}).get("action"),
            event.get("user", {}).get("id"), g.get("database"), g.get("category"),
-           g.get("purpose"), g.get("decision"), record.raw)
+           g.get("purpose"), g.get("decision"), record.raw, *added_values(event))
     # Each value once per event, so a search joining these tables never repeats an event.
     customers = [(c, doc_id, at_ms, record.seq)
                  for c in dict.fromkeys(str(c) for c in g.get("customer_ids", ()))]

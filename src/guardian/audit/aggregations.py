@@ -21,7 +21,7 @@ from enum import StrEnum
 
 from guardian.errors import InvalidRequest
 
-MAX_GROUPS = 3
+MAX_GROUPS = 4
 DAY_MS = 86_400_000
 
 

@@ -37,6 +37,7 @@ class AuditAction(StrEnum):
     CUSTOMER_REPORT_PRODUCED = "audit.customer_report_produced"
     PERIODIC_REPORT_PRODUCED = "audit.periodic_report_produced"
     CHAIN_REGRESSED = "audit.chain_regressed"
+    RETENTION_APPLIED = "audit.retention_applied"
 
 
 @functools.lru_cache(maxsize=256)

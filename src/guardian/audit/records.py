@@ -120,3 +120,18 @@ class IndexStatus:
     target: str
     retention: str
     """``"ism"`` when a retention policy is enforced, else why not."""
+
+
+@dataclass(frozen=True, slots=True)
+class Removal:
+    """What one deletion takes out of the index: a whole index, or the oldest rows."""
+
+    kind: str
+    """``index`` (an OpenSearch backing index) or ``rows`` (the embedded index)."""
+    target: str
+    """The index name, or the date range of the rows."""
+    events: int
+    first_seq: int
+    last_seq: int
+    oldest_ms: int
+    newest_ms: int

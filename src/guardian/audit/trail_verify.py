@@ -7,7 +7,9 @@ The first problem found is named: an event *modified*, *removed*, *inserted* or 
 a *checkpoint* replaced or forged, or the trail *truncated* (it ends before an event known to
 exist: one a checkpoint in the checkpoint index vouches for, or one the shipper saw
 acknowledged). The start of a trail may be missing (trimmed journal, retention in the index):
-that is a note, and the chain is then anchored by its first checkpoint.
+the chain is then anchored by its first checkpoint. In an index, such a start must be explained
+by a journalled ``audit.retention_applied`` event kept in the trail whose removed range reaches
+the event just before it; otherwise the missing events are a break (*removed*).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from guardian.audit.checkpoints import CheckpointVerifier
 from guardian.audit.records import CHECKPOINT_ACTION, is_checkpoint, is_seal_line
 from guardian.audit.verify import Break, ChainReport, KeyUse
 
+RETENTION_ACTION = "audit.retention_applied"
 NOT_CHECKED = "checkpoint signatures were not checked against pinned public keys"
 
 Item = tuple[str, str | None, bytes | None, Any]
@@ -44,6 +47,9 @@ class Expectations:
     """Who knows each point (default: the shipper's acknowledgement), for the report."""
     head_checkpoint: bool = False
     """A trail not starting at event 1 must start with a checkpoint (a trimmed journal)."""
+    retention_explains_start: bool = False
+    """A trail not starting at event 1 must hold a retention event that removed the events
+    before its start (an index: nothing else deletes from it)."""
 
 
 class _Problem(Exception):
@@ -68,6 +74,9 @@ class _Walk:
         self.start_hash: str | None = None
         self.key_uses: dict[str, KeyUse] = {}
         self.point_sources: Mapping[int, str] = {}
+        self.first_checkpoint: int | None = None
+        self.retention: list[tuple[int, str]] = []
+        """(last seq removed, date) of every retention event walked."""
 
     def step(self, item: Item, following: Item | None, points: Mapping[int, str]) -> None:
         label, doc_id, raw, event = item
@@ -105,6 +114,10 @@ class _Walk:
         if checkpoint:
             self.chain_checkpoints[seq] = stored
             self.last_checkpoint = seq
+            if self.first_checkpoint is None:
+                self.first_checkpoint = seq
+        elif type(kind) is dict and kind.get("action") == RETENTION_ACTION:
+            self._note_retention(event)
         self.prev_hash, self.expected = stored, seq + 1
         self.last_doc = (doc_id, stored)
         self.count += 1
@@ -122,6 +135,14 @@ class _Walk:
         self.prev_hash = prev
         self.notes.append(f"the trail starts at event {seq}: earlier events were trimmed or "
                           "deleted by retention; it is anchored by its first checkpoint")
+
+    def _note_retention(self, event: Any) -> None:
+        removed = event.get("guardian", {}).get("retention")
+        try:
+            last = int(removed["last_seq"])
+        except (KeyError, TypeError, ValueError):
+            return  # not a removal this verifier can account for
+        self.retention.append((last, str(event.get("@timestamp", ""))[:10]))
 
     def _misplaced(
         self, seq: int, stored: str, label: str, doc_id: str | None, following: Item | None
@@ -209,7 +230,8 @@ def _plain_step(walk: _Walk, item: Item, points: Mapping[int, str], sha256: Any)
     seq, stored = g.get("seq"), g.get("hash")
     if (seq is None or seq != walk.expected or type(stored) is not str
             or g.get("prev_hash") != walk.prev_hash or seq in points or "checkpoint" in g
-            or event.get("event", {}).get("action") == CHECKPOINT_ACTION):
+            or "retention" in g
+            or event.get("event", {}).get("action") in (CHECKPOINT_ACTION, RETENTION_ACTION)):
         return False
     needle = b'"hash":"' + stored.encode("ascii", "replace") + b'",'
     at = raw.find(needle)
@@ -277,7 +299,25 @@ def verify_trail(
     return _report(walk)
 
 
+def _check_start(walk: _Walk) -> None:
+    """A trail starting after event 1 in an index: retention must have removed the rest."""
+    first = walk.first_seq
+    if first is None or first == 1:
+        return
+    covering = [day for last, day in walk.retention if last >= first - 1]
+    if not covering:
+        missing = "event 1" if first == 2 else f"events 1..{first - 1}"
+        raise _Problem(Break.REMOVED, 1, f"{missing} removed: the trail starts at event "
+                       f"{first} and no journalled retention event explains the gap")
+    walk.notes[:] = [n for n in walk.notes if not n.startswith("the trail starts at event")]
+    anchor = walk.first_checkpoint if walk.first_checkpoint is not None else first
+    walk.notes.insert(0, f"verified from checkpoint seq {anchor} (earlier events removed by "
+                      f"retention on {covering[-1]})")
+
+
 def _check_ends(walk: _Walk, expect: Expectations) -> None:
+    if expect.retention_explains_start:
+        _check_start(walk)
     last = None if walk.expected is None else walk.expected - 1
     if expect.last_seq is not None and (last or 0) < expect.last_seq:
         raise _Problem(Break.TRUNCATED, (last or 0) + 1, f"the trail ends at event {last or 0} "

@@ -48,7 +48,8 @@ def _expectations(
             last, source = top.seq, f"{witness.source} (checkpoint signed by key {top.key_id})"
     if expect_seq is not None and (last is None or expect_seq > last):
         last, source = expect_seq, "the auditor (--expect-seq)"
-    return Expectations(last, source, points, sources, head_checkpoint)
+    return Expectations(last, source, points, sources, head_checkpoint,
+                        retention_explains_start=not head_checkpoint)
 
 
 PARALLEL_BYTES = 32 * 1024 * 1024

@@ -104,6 +104,36 @@ def ship(
         raise typer.Exit(1)
 
 
+@app.command()
+def retention(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Say what would go; change nothing")]
+    = False,
+) -> None:
+    """Delete the trail past GUARDIAN_AUDIT_RETENTION_DAYS where ISM does not (rolling the
+    OpenSearch write alias over when due); each deletion is journalled first. The journal must
+    be free (``guardian serve`` runs this job daily itself)."""
+    from guardian.cli.common import built
+
+    with built() as guardian:
+        if guardian.retention is None:
+            fail("this audit index has no retention job")
+        guardian.audit.shipper.drain(max_wait_s=30.0)  # the index holds what is journalled
+        result = guardian.retention.apply(dry_run=dry_run)
+        if not dry_run:
+            guardian.audit.shipper.drain(max_wait_s=30.0)  # and the retention events
+    if result.managed_by is not None:
+        console.print(f"nothing to do: {result.managed_by} enforces retention on this index")
+        return
+    verb = "would" if dry_run else "did"
+    if result.rolled_over:
+        console.print(f"rollover: {verb} roll {escape(result.rolled_over)} over")
+    for r in result.removals:
+        console.print(f"{'would delete' if dry_run else 'deleted'} {escape(r.target)}: "
+                      f"{r.events:,} event(s), seq {r.first_seq}..{r.last_seq}")
+    if not result.removals:
+        console.print(f"nothing past retention (cutoff {result.cutoff})")
+
+
 UNVERIFIED_EXIT = 3
 """``audit verify``: the chain holds together, but no signature was checked against a pinned
 key, so nothing says it is the trail this deployment signed."""

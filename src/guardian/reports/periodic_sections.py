@@ -14,12 +14,12 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from guardian.audit.aggregations import Field
+from guardian.audit.aggregations import AggregateQuery, Field
 from guardian.audit.events import AuditAction
 from guardian.audit.queries import AuditQuery, Order
 from guardian.audit.records import CHECKPOINT_ACTION
 from guardian.clock import iso_utc
-from guardian.reports.periodic import Figures, ReportContext, Section, Table
+from guardian.reports.periodic import CUBES, Figures, ReportContext, Section, Table
 
 DECISIONS = ((Field.ACTION, AuditAction.ACCESS_DECISION.value),)
 PERMITS = (*DECISIONS, (Field.DECISION, "permit"))
@@ -344,7 +344,18 @@ def customer_reports(figures: Figures) -> Section:
         (Table("trail_reads", ("user", "event", "count"), rows),), {"produced": made})
 
 
+def _heaviest(figures: Figures) -> list[AggregateQuery]:
+    """The aggregations that pass over every decision of the period (asked at once)."""
+    return [figures.query(*CUBES[0], where=DECISIONS), figures.query(*CUBES[1], where=DECISIONS),
+            figures.query(Field.USER, Field.ROLES, where=PERMITS),
+            figures.query(Field.REASONS, Field.DECISION, where=DECISIONS),
+            figures.query(Field.APPLICATION, Field.DECISION, where=DECISIONS),
+            figures.query(Field.ACTION),
+            figures.query(Field.DECISION, where=DECISIONS, by_day=True)]
+
+
 def all_sections(figures: Figures, context: ReportContext) -> list[Section]:
+    figures.prefetch(_heaviest(figures))
     actions = _actions(figures)
     by_user = _split(figures.counts(Field.USER, Field.DECISION, where=DECISIONS))
     return [

@@ -23,7 +23,13 @@ def test_health_shows_the_file_directory_with_its_user_count(
     assert directory["reload_error"] is None
 
 
-def test_a_file_directory_runs_its_watcher_beside_the_shipper(guardian: Guardian) -> None:
+def test_a_file_directory_runs_its_watcher_and_the_retention_job_beside_the_shipper(
+        guardian: Guardian) -> None:
+    from guardian.adapters.periodic_sync import PeriodicSync
+    from guardian.adapters.retention_schedule import RetentionSchedule
+
     assert guardian.directory_sync is None
     assert guardian.audit.shipper in guardian.background
     assert any(isinstance(task, DirectoryFileWatcher) for task in guardian.background)
+    assert any(isinstance(task, RetentionSchedule) for task in guardian.background)
+    assert not any(isinstance(t, PeriodicSync) for t in guardian.background)

@@ -141,3 +141,16 @@ def test_report_customer_writes_the_json_and_html_reports(tmp_path: Path) -> Non
     assert report["customer_id"] == "C-1001" and report["summary"]["refused_attempts"] == 2
     assert html.exit_code == 0 and "written to" in html.output
     assert "<h1>Who accessed the data of customer C-1001</h1>" in (tmp_path / "r.html").read_text()
+
+
+def test_audit_retention_deletes_nothing_recent_and_the_trail_still_verifies() -> None:
+    _decide(15)
+    runner.invoke(app, ["audit", "ship"])
+
+    dry = runner.invoke(app, ["audit", "retention", "--dry-run"])
+    real = runner.invoke(app, ["audit", "retention"])
+    verified = runner.invoke(app, ["audit", "verify", "--source", "index", "--trust-demo-key"])
+
+    assert dry.exit_code == 0 and "nothing past retention" in dry.output, dry.output
+    assert real.exit_code == 0 and "nothing past retention" in real.output, real.output
+    assert verified.exit_code == 0, verified.output
