@@ -14,6 +14,7 @@ def test_health_shows_the_file_directory_with_its_user_count(client: TestClient)
 
 
 def test_a_file_directory_starts_no_background_work(guardian: Guardian) -> None:
-    # The audit shipper is the only background work left without a directory to sync.
+    # Following the consent changes of other processes and the audit shipper are the only
+    # background work left without a directory to sync.
     assert guardian.directory_sync is None
-    assert guardian.background == [guardian.audit.shipper]
+    assert [type(t).__name__ for t in guardian.background] == ["ConsentFollower", "Shipper"]
