@@ -17,12 +17,13 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, event, select, text
 from sqlalchemy.exc import OperationalError
 
+from consent_store_contract import ConsentStoreContract, change
 from guardian.adapters import sql_migrations
 from guardian.adapters.file_applications import FileApplications
 from guardian.adapters.memory import MemoryDirectory
 from guardian.adapters.sql_api_keys import SqlApiKeys
-from guardian.adapters.sql_mfa import SqlMfaStore, WebAuthnCredential
 from guardian.adapters.sql_consents import SqlConsents
+from guardian.adapters.sql_mfa import SqlMfaStore, WebAuthnCredential
 from guardian.adapters.sql_store import (
     SqlStore,
     TemporaryGrant,
@@ -43,7 +44,6 @@ from guardian.identity.sealing import Sealer
 from guardian.identity.sessions import LockoutPolicy, SessionService
 from guardian.identity.tokens import TokenSigner
 from guardian.identity.totp import code_at
-from consent_store_contract import ConsentStoreContract, change
 
 AT = 1_790_000_000.0
 DEMO_APPLICATIONS = Path(__file__).resolve().parent.parent / "policies/demo/applications.yaml"

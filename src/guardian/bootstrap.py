@@ -23,8 +23,8 @@ from guardian.adapters.policy_files import load_policy
 from guardian.adapters.qr_codes import svg_data_uri
 from guardian.adapters.snapshot_file import FileSnapshotStore
 from guardian.adapters.sql_api_keys import SqlApiKeys
-from guardian.adapters.sql_mfa import SqlMfaStore
 from guardian.adapters.sql_consents import SqlConsents
+from guardian.adapters.sql_mfa import SqlMfaStore
 from guardian.adapters.sql_store import SqlStore, make_engine
 from guardian.adapters.webauthn_relying_party import WebAuthnRelyingParty
 from guardian.adapters.yaml_lines import load_plain

@@ -2,9 +2,10 @@
 
 API keys are long random strings, so a fast hash is enough: there is nothing to brute-force
 that a slow hash would protect. The clear key is never stored or logged. The file's keys hold
-the ``decide`` scope only: a consent system's key is made with ``guardian keys create``. Each key gets a stable
-id from its digest (``file-`` and 16 hex digits), so it can be listed and revoked like the
-store's keys; the revocation is kept in the store (``sql_api_keys``), the file never rewritten.
+the ``decide`` scope only: a consent system's key is made with ``guardian keys create``. Each
+key gets a stable id from its digest (``file-`` and 16 hex digits), so it can be listed and
+revoked like the store's keys; the revocation is kept in the store (``sql_api_keys``), the file
+never rewritten.
 """
 
 from __future__ import annotations

@@ -1,10 +1,10 @@
 """Application API keys for security officers: ``POST/GET /v1/keys``, ``DELETE /v1/keys/{id}``.
 
 A key holds scopes (``"scopes": ["decide"]`` by default, ``["consent"]`` for the consent
-system, or both). The clear key is in the answer to ``POST`` only (not cached); afterwards only its id and name
-exist. The keys of the applications file are listed too (``"source": "file"``, no creation time
-or author) and revoked the same way. Creating and revoking are audit events; a revoked key is
-refused (401 ``invalid_api_key``) from the next request on.
+system, or both). The clear key is in the answer to ``POST`` only (not cached); afterwards only
+its id and name exist. The keys of the applications file are listed too (``"source": "file"``,
+no creation time or author) and revoked the same way. Creating and revoking are audit events; a
+revoked key is refused (401 ``invalid_api_key``) from the next request on.
 """
 
 from __future__ import annotations

@@ -3,9 +3,10 @@
 A key is 256 random bits, shown once at creation; only its SHA-256 is stored. Creating and
 revoking are audit events, journalled before the store changes. A key holds scopes: ``decide``
 (the decision endpoints; every key made before scopes existed, and the applications file's) and
-``consent`` (the consent endpoints, for the consent-management application). The keys of the applications
-file are listed and revoked here too (``source`` says which is which); a revoked key opens
-nothing from the moment ``revoke`` returns in this process, elsewhere within the refresh period.
+``consent`` (the consent endpoints, for the consent-management application). The keys of the
+applications file are listed and revoked here too (``source`` says which is which); a revoked
+key opens nothing from the moment ``revoke`` returns in this process, elsewhere within the
+refresh period.
 """
 
 from __future__ import annotations
