@@ -21,7 +21,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
+from rich.table import Column, Table
 
 from guardian.cli.common import built, fail
 from guardian.errors import GuardianError
@@ -126,15 +126,21 @@ def show(
         print(orjson.dumps(consents.as_dict(), option=orjson.OPT_INDENT_2).decode())
         return
     data = consents.as_dict()
-    state = Table("purpose", "granted", "since", "source", title=f"consent of {customer_id}")
+    state = Table(*_columns("purpose", "granted", "since", "source"),
+                  title=f"consent of {escape(consents.customer_id)}")
     for row in data["consents"]:
         state.add_row(row["purpose"], "[green]yes[/]" if row["granted"] else "[red]no[/]",
                       row["at"] or "-", escape(row["source"] or "-"))
     console.print(state)
-    history = Table("at", "purpose", "granted", "source", "recorded by", "key", "recorded at",
-                    title="history")
+    history = Table(*_columns("at", "purpose", "granted", "source", "recorded by", "key",
+                              "recorded at"), title="history")
     for c in data["history"]:
         history.add_row(c["at"], c["purpose"], "yes" if c["granted"] else "no",
                         escape(c["source"]), escape(c["recorded_by"]), c["key_id"] or "-",
                         c["recorded_at"])
     console.print(history)
+
+
+def _columns(*names: str) -> list[Column]:
+    # Folded, never cut with an ellipsis: every value of the history must be readable whole.
+    return [Column(name, overflow="fold") for name in names]
