@@ -232,3 +232,17 @@ def test_a_follower_that_cannot_read_keeps_serving_and_counts_the_failure() -> N
 
     assert follower.failures > 0
     assert follower.view.without_consent(["C-1"], "marketing") == ()
+
+
+def test_consent_events_fit_the_strict_index_mapping(parts: Recorder,
+                                                     service: ConsentService) -> None:
+    import json
+
+    from guardian.audit.schema import mapping_problems
+
+    mapping = json.loads((ROOT / "audit/opensearch/mappings.json").read_text())
+    properties = mapping["template"]["mappings"]["properties"]
+    service.record("C-1", "marketing", True, "web-form", APP)
+    service.record("C-1", "marketing", False, "letter", ConsentCaller("peggy"), at=NOW - 5)
+
+    assert [mapping_problems(e, properties) for e in parts.journal.events] == [[], []]
