@@ -23,6 +23,8 @@ from guardian.ports import ConsentStore
 
 _RELOAD_MARGIN = 1000
 """On (re)loading, the last this many ids are read again: their transactions may be in flight."""
+_MAX_GAPS = 1000
+"""Skipped ids looked for again at most (the latest): a burst of rollbacks cannot grow it."""
 
 
 class ConsentView:
@@ -106,7 +108,8 @@ class ConsentFollower:
                 applied += self.view.apply(change.state)
             if len(changes) < self._batch:
                 break
-        self._gaps = {i: t for i, t in self._gaps.items() if now - t < self._gap_ttl_s}
+        kept = sorted(i for i, t in self._gaps.items() if now - t < self._gap_ttl_s)
+        self._gaps = {i: self._gaps[i] for i in kept[-_MAX_GAPS:]}
         return applied
 
     def start(self) -> None:
