@@ -2,9 +2,8 @@
 
 One schema for SQLite (the embedded default) and PostgreSQL (``GUARDIAN_DATABASE_URL``),
 declared here on :data:`metadata` (also the tables of ``sql_mfa``, ``sql_api_keys`` and
-``sql_consents``) and
-created by the Alembic migrations in ``migrations/`` (``sql_migrations``). Vendor errors are
-translated to :class:`~guardian.errors.StoreUnavailable` at this boundary.
+``sql_consents``) and created by the Alembic migrations in ``migrations/`` (``sql_migrations``).
+Vendor errors are translated to :class:`~guardian.errors.StoreUnavailable` at this boundary.
 Temporary grants are read on the decision path, so they are served from a snapshot refreshed
 after every write here and at most ``grants_refresh_s`` old otherwise; a revocation made here
 takes the grant out of the snapshot at once, without waiting on a re-read.
