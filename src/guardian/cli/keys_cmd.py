@@ -57,11 +57,9 @@ def list_(output: Output = "table") -> None:
         print(orjson.dumps({"keys": [k.as_dict() for k in keys]},
                            option=orjson.OPT_INDENT_2).decode())
         return
-    table = Table(Column("id", no_wrap=True), "name", "source", "scopes", "created", "by",
-                  "revoked")
+    table = Table(Column("id", no_wrap=True), "name", "source", "created", "by", "revoked")
     for k in keys:
-        table.add_row(k.id, escape(k.name), k.source.value,
-                      ",".join(sorted(s.value for s in k.scopes)), _when(k.created_at),
+        table.add_row(k.id, escape(k.name), k.source.value, _when(k.created_at),
                       escape(k.created_by or "-"),
                       _when(k.revoked_at) if k.revoked_at is not None else "[green]active[/]")
     console.print(table)
