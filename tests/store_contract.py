@@ -17,17 +17,18 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, event, select, text
 from sqlalchemy.exc import OperationalError
 
+from consent_store_contract import ConsentStoreContract, change
 from guardian.adapters import sql_migrations
 from guardian.adapters.file_applications import FileApplications
 from guardian.adapters.memory import MemoryDirectory
 from guardian.adapters.sql_api_keys import SqlApiKeys
+from guardian.adapters.sql_consents import SqlConsents
 from guardian.adapters.sql_mfa import SqlMfaStore, WebAuthnCredential
 from guardian.adapters.sql_store import (
     SqlStore,
     TemporaryGrant,
     make_engine,
     metadata,
-    seed_consents,
     totp_enrolments,
 )
 from guardian.clock import ManualClock
@@ -64,8 +65,8 @@ class _Seeds:
         return SEED
 
 
-class StoreContract:
-    """Every test here must pass on every backend."""
+class StoreContract(ConsentStoreContract):
+    """Every test here (and of the mixed-in contracts) must pass on every backend."""
 
     @pytest.fixture
     def engine(self, store_url: str) -> Iterator[Engine]:
@@ -96,13 +97,12 @@ class StoreContract:
         with engine.connect() as conn:
             assert compare_metadata(MigrationContext.configure(conn), metadata) == []
 
-    def test_upgrading_an_up_to_date_database_changes_nothing(
-        self, engine: Engine, store: SqlStore
-    ) -> None:
-        store.record_consent("C-1", "marketing", AT)
+    def test_upgrading_an_up_to_date_database_changes_nothing(self, engine: Engine) -> None:
+        consents = SqlConsents(engine)
+        consents.record_change(change("C-1", True))
 
         assert sql_migrations.upgrade(engine) == sql_migrations.head()
-        assert store.without_consent(["C-1"], "marketing") == ()
+        assert [s.customer_id for s in consents.consent_states() if s.granted] == ["C-1"]
 
     def test_grants_made_before_revocation_existed_survive_the_migration_unrevoked(
         self, store_url: str
@@ -119,41 +119,6 @@ class StoreContract:
                 TemporaryGrant("g0", "alice", "billing", 1.0, 2.0, "INC-0", "ivan")]
         finally:
             engine.dispose()
-
-    # -- consents -----------------------------------------------------------------------
-
-    def test_without_consent_returns_the_unconsented_customers_in_order_once_each(
-        self, store: SqlStore
-    ) -> None:
-        seed_consents(store, [("C-1", "marketing"), ("C-3", "marketing"), ("C-2", "billing")],
-                      AT)
-
-        missing = store.without_consent(["C-2", "C-1", "C-4", "C-2", "C-3", "C-5", "C-4"],
-                                        "marketing")
-
-        assert missing == ("C-2", "C-4", "C-5")
-
-    def test_without_consent_is_empty_when_all_consented_or_none_asked(
-        self, store: SqlStore
-    ) -> None:
-        seed_consents(store, [("C-1", "marketing"), ("C-2", "marketing")], AT)
-
-        assert store.without_consent(["C-1", "C-2", "C-1"], "marketing") == ()
-        assert store.without_consent([], "marketing") == ()
-
-    def test_a_consent_counts_only_for_its_purpose(self, store: SqlStore) -> None:
-        store.record_consent("C-1", "marketing", AT)
-
-        assert store.without_consent(["C-1"], "profiling") == ("C-1",)
-
-    def test_recording_a_consent_twice_is_harmless(self, store: SqlStore) -> None:
-        assert not store.has_consents()
-
-        store.record_consent("C-1", "marketing", AT)
-        store.record_consent("C-1", "marketing", AT + 1)
-
-        assert store.has_consents()
-        assert store.without_consent(["C-1", "C-2"], "marketing") == ("C-2",)
 
     # -- one-time codes and failures ----------------------------------------------------
 

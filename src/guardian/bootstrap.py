@@ -23,8 +23,9 @@ from guardian.adapters.policy_files import load_policy
 from guardian.adapters.qr_codes import svg_data_uri
 from guardian.adapters.snapshot_file import FileSnapshotStore
 from guardian.adapters.sql_api_keys import SqlApiKeys
+from guardian.adapters.sql_consents import SqlConsents
 from guardian.adapters.sql_mfa import SqlMfaStore
-from guardian.adapters.sql_store import SqlStore, make_engine, seed_consents
+from guardian.adapters.sql_store import SqlStore, make_engine
 from guardian.adapters.webauthn_relying_party import WebAuthnRelyingParty
 from guardian.adapters.yaml_lines import load_plain
 from guardian.audit.checkpoints import Checkpointer, CheckpointSigner
@@ -37,6 +38,9 @@ from guardian.clock import SystemClock
 from guardian.config import Settings
 from guardian.errors import ConfigurationError
 from guardian.governance.api_keys import ApiKeyService
+from guardian.governance.consent import ConsentService
+from guardian.governance.consent_records import ConsentChange
+from guardian.governance.consent_view import ConsentFollower, ConsentView
 from guardian.governance.grants import GrantService
 from guardian.identity.attempts import SignInAttempts
 from guardian.identity.directory_sync import SyncedDirectory
@@ -93,6 +97,8 @@ class Guardian:
     """The audit index, the shipper feeding it and the checkpoint signer."""
     reports: PeriodicReports
     """Periodic audit reports: produced, signed, archived."""
+    consent: ConsentService
+    """Customers' consent: recorded by the consent system, read by decisions from memory."""
     retention: RetentionJob | None = None
     """Deletes the trail past retention where the index does not (no ISM)."""
     directory_sync: SyncedDirectory | None = None
@@ -153,8 +159,6 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Guardian:
     directory = people.directory
     store = SqlStore(make_engine(settings.store_url))
     store.create_schema()
-    if settings.customers_file is not None and not store.has_consents():
-        seed_consents(store, read_consents(settings), clock.now())
     checkpoint_signer = build_checkpoint_signer(settings)
     witness = build_witness(settings)
     journal = open_journal(settings, checkpoint_signer, clock, witness)
@@ -172,7 +176,13 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Guardian:
         enrolment_ttl_s=settings.admin_mfa_max_age_s, invitations=mfa.invitations,
         digest_key=derive_key(secret, KeyPurpose.WEBAUTHN_DECOYS), attempts=attempts,
     )
-    pipeline = DecisionPipeline(policy, directory, store, store, signer, journal, clock,
+    consents = SqlConsents(store.engine)
+    if settings.customers_file is not None and not consents.has_consents():
+        seed_consents(consents, read_consents(settings), clock.now())
+    follower = ConsentFollower(consents, ConsentView(),
+                               interval_s=settings.consent_refresh_interval_s)
+    follower.load()
+    pipeline = DecisionPipeline(policy, directory, store, follower.view, signer, journal, clock,
                                 freshness=people.synced,
                                 max_directory_age_s=settings.directory_max_age_s)
     applications = SqlApiKeys(store.engine, FileApplications(settings.applications_file))
@@ -185,12 +195,16 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Guardian:
         audit=audit,
         reports=build_reports(audit, journal, store, directory, lambda: pipeline.policy, clock),
         retention=build_retention(settings, audit, journal, clock),
+        consent=ConsentService(consents, follower.view, journal, clock,
+                               lambda: pipeline.policy.definition,
+                               customer_id_pattern=settings.customer_id_pattern),
         directory_sync=people.synced,
         background=[PeriodicSync(people.synced, settings.directory_sync_interval_s)]
         if people.synced is not None else [],
     )
     if people.watcher is not None:
         guardian.background.append(people.watcher)
+    guardian.background.append(follower)
     if witness is not None:
         witness.start()  # at once: the journal may sign its last run's tail on opening
     if settings.audit_ship:
@@ -487,6 +501,15 @@ def read_consents(settings: Settings) -> list[tuple[str, str]]:
         for c in raw.get("customers", [])
         for purpose in c.get("consents", [])
     ]
+
+
+def seed_consents(store: SqlConsents, records: list[tuple[str, str]], at: float) -> None:
+    """The customers file's consents into an empty store (the demo organisation's starting
+    state, like its demo history: configuration, not a change the consent system made, so not
+    journalled); every later change goes through :class:`ConsentService`."""
+    for customer_id, purpose in records:
+        store.record_change(ConsentChange(customer_id, purpose, True, at, "customers file",
+                                          "guardian", None, at))
 
 
 @dataclass

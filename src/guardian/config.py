@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     applications_file: Path = Path("policies/demo/applications.yaml")
     customers_file: Path | None = Path("policies/demo/customers.yaml")
     """Consents to seed into an empty store (the demo customers)."""
+    consent_refresh_interval_s: float = Field(default=1.0, gt=0, le=60)
+    """How often a process reads the consent changes other processes stored (decisions count a
+    withdrawal made elsewhere within this long; one made in this process at once)."""
 
     data_dir: Path = Path("var")
     database_url: str | None = None

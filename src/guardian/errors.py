@@ -14,7 +14,11 @@ machine-readable ``code``::
     │   ├── StartsInPast               starts_at_in_past   (a grant starting before now)
     │   ├── CodeMismatch               code_mismatch       (first code of an enrolment is wrong)
     │   ├── InvalidWebAuthn            webauthn_invalid    (registration response refused)
-    │   └── AlreadyEnrolled            already_enrolled    (an invitation for someone enrolled)
+    │   ├── AlreadyEnrolled            already_enrolled    (an invitation for someone enrolled)
+    │   ├── InvalidCustomerId          invalid_customer_id (not NFC-canonical or off the pattern)
+    │   ├── UnknownPurpose             unknown_purpose     (not declared in guardian.yaml)
+    │   ├── ConsentNotNeeded           consent_not_needed  (a purpose that needs no consent)
+    │   └── InvalidConsent             invalid_consent     (a source or time that cannot be kept)
     ├── NotFound                       not_found
     │   └── GrantNotFound              grant_not_found
     ├── Conflict                       conflict            (the state forbids it now)
@@ -29,7 +33,8 @@ machine-readable ``code``::
     ├── PermissionDenied               forbidden
     │   ├── RoleRequired               role_required       (the caller lacks an admin role)
     │   ├── FreshMfaRequired           fresh_mfa_required  (step up first)
-    │   └── SelfGrantForbidden         self_grant_forbidden
+    │   ├── SelfGrantForbidden         self_grant_forbidden
+    │   └── ScopeRequired              scope_required      (the API key lacks the endpoint's scope)
     ├── StoreUnavailable               store_unavailable
     ├── DirectoryUnavailable           directory_unavailable
     └── AuditError                     audit_error
@@ -93,6 +98,22 @@ class InvalidWebAuthn(InvalidRequest):
 
 class AlreadyEnrolled(InvalidRequest):
     code = "already_enrolled"
+
+
+class InvalidCustomerId(InvalidRequest):
+    code = "invalid_customer_id"
+
+
+class UnknownPurpose(InvalidRequest):
+    code = "unknown_purpose"
+
+
+class ConsentNotNeeded(InvalidRequest):
+    code = "consent_not_needed"
+
+
+class InvalidConsent(InvalidRequest):
+    code = "invalid_consent"
 
 
 class NotFound(GuardianError):
@@ -169,6 +190,10 @@ class FreshMfaRequired(PermissionDenied):
 
 class SelfGrantForbidden(PermissionDenied):
     code = "self_grant_forbidden"
+
+
+class ScopeRequired(PermissionDenied):
+    code = "scope_required"
 
 
 class StoreUnavailable(GuardianError):

@@ -20,7 +20,8 @@ from guardian.audit.records import (
     SetupReport,
     StoredEvent,
 )
-from guardian.governance.model import ApiKeyRecord, TemporaryGrant
+from guardian.governance.consent_records import ConsentChange, ConsentState
+from guardian.governance.model import ApiKeyRecord, KeyHolder, TemporaryGrant
 from guardian.identity.directory_snapshot import DirectorySnapshot
 from guardian.identity.lockout import LockoutPolicy
 from guardian.identity.principal import Principal
@@ -192,6 +193,33 @@ class ConsentRegistry(Protocol):
         ...
 
 
+class ConsentStore(Protocol):
+    """Consent changes and the state they leave, in the store. Every call blocks on a database
+    round trip: never called on the event loop (decisions read a ``ConsentView``)."""
+
+    def record_change(self, change: ConsentChange) -> ConsentChange:
+        """Keep ``change`` in the history and make it the state of its customer and purpose
+        unless a later one (by ``at``, then id) is there; the change with its ``change_id``."""
+        ...
+
+    def history(self, customer_id: str) -> list[ConsentChange]:
+        """Every change of the customer, in the order stored."""
+        ...
+
+    def consent_states(self) -> list[ConsentState]:
+        """The state of every customer and purpose ever recorded."""
+        ...
+
+    def last_change_id(self) -> int:
+        """The highest ``change_id`` stored (0 when there is none)."""
+        ...
+
+    def changes_after(self, after_id: int, also: Sequence[int], limit: int
+                      ) -> list[ConsentChange]:
+        """Changes with an id above ``after_id`` or in ``also``, by id, at most ``limit``."""
+        ...
+
+
 class GrantStore(Protocol):
     def active_roles(self, uid: str, at: float) -> frozenset[str]:
         """Roles granted temporarily to ``uid`` and valid at ``at``."""
@@ -215,6 +243,11 @@ class GrantRegistry(Protocol):
 class ApplicationRegistry(Protocol):
     def application_for(self, api_key: str) -> str | None:
         """The name of the application holding ``api_key``, or ``None``."""
+        ...
+
+    def holder_of(self, api_key: str) -> KeyHolder | None:
+        """The application holding ``api_key``, the key's id and scopes, or ``None``; served
+        from memory (it is on the decision path)."""
         ...
 
 

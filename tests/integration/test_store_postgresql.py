@@ -99,3 +99,40 @@ def test_two_guardians_on_one_database_share_replay_refusal_and_lockout(
     assert statuses == [401] * 5
     assert [r.status_code for r in locked] == [429, 429]
     assert locked[1].json()["error"]["code"] == "account_locked"
+
+
+def test_a_withdrawal_on_one_replica_denies_on_the_other_within_its_refresh_interval(
+    schema_url: str, tmp_path: Path
+) -> None:
+    import time
+
+    from guardian.governance.consent import ConsentCaller
+    from guardian.policy.model import DecisionRequest
+    from guardian.policy.vocabulary import Action
+
+    clock = ManualClock(start=1_790_000_010.0)
+    apps = [build(real_settings(tmp_path / name, database_url=schema_url,
+                                consent_refresh_interval_s=0.2), clock=clock)
+            for name in ("replica-1", "replica-2")]
+    request = DecisionRequest(subject_id="dave", action=Action.READ, database="crm",
+                              category="contact", purpose="marketing",
+                              customer_ids=("C-1001",))
+    try:
+        for g in apps:
+            g.start_background()
+        before = [r.code for r in apps[1].pipeline.evaluate(request, clock.now()).reasons]
+        assert "consent_missing" not in before  # seeded: C-1001 consented
+        apps[0].consent.record("C-1001", "marketing", False, "preference-centre",
+                               ConsentCaller("consent-hub", "consent-hub", "k1"))
+        started = time.monotonic()
+        while time.monotonic() - started < 5:
+            codes = [r.code for r in apps[1].pipeline.evaluate(request, clock.now()).reasons]
+            if "consent_missing" in codes:
+                break
+            time.sleep(0.05)
+        waited = time.monotonic() - started
+    finally:
+        for g in apps:
+            g.close()
+    assert "consent_missing" in codes
+    assert waited < 1.5

@@ -1,9 +1,11 @@
 """Application API keys from a YAML file, stored as SHA-256 digests.
 
 API keys are long random strings, so a fast hash is enough: there is nothing to brute-force
-that a slow hash would protect. The clear key is never stored or logged. Each key gets a stable
-id from its digest (``file-`` and 16 hex digits), so it can be listed and revoked like the
-store's keys; the revocation is kept in the store (``sql_api_keys``), the file never rewritten.
+that a slow hash would protect. The clear key is never stored or logged. The file's keys hold
+the ``decide`` scope only: a consent system's key is made with ``guardian keys create``. Each
+key gets a stable id from its digest (``file-`` and 16 hex digits), so it can be listed and
+revoked like the store's keys; the revocation is kept in the store (``sql_api_keys``), the file
+never rewritten.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from pathlib import Path
 from guardian.adapters.yaml_lines import load_plain
 from guardian.errors import ConfigurationError
 from guardian.governance.api_keys import key_digest
+from guardian.governance.model import DEFAULT_SCOPES, KeyHolder
 
 FILE_KEY_PREFIX = "file-"
 
@@ -50,6 +53,12 @@ class FileApplications:
     def application_for(self, api_key: str) -> str | None:
         # The look-up is keyed by a digest of the key, so its timing tells nothing about the key.
         return self._by_digest.get(key_digest(api_key))
+
+    def holder_of(self, api_key: str) -> KeyHolder | None:
+        """The file's keys hold the ``decide`` scope only (the file has no scopes)."""
+        digest = key_digest(api_key)
+        name = self._by_digest.get(digest)
+        return None if name is None else KeyHolder(name, file_key_id(digest), DEFAULT_SCOPES)
 
     def keys(self) -> list[FileKey]:
         """Every key of the file, in the file's order."""

@@ -6,12 +6,14 @@ like :class:`~guardian.audit.journal.FileJournal`) but nothing survives the proc
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from guardian.audit.chain import GENESIS, seal
-from guardian.errors import AuditUnavailable
+from guardian.errors import AuditUnavailable, StoreUnavailable
+from guardian.governance.consent_records import ConsentChange, ConsentState
 from guardian.identity.lockout import LockoutPolicy
 from guardian.identity.principal import Principal
 from guardian.policy.model import AuditReceipt
@@ -37,6 +39,46 @@ class MemoryConsents:
 
     def without_consent(self, customer_ids: Sequence[str], purpose: str) -> tuple[str, ...]:
         return tuple(c for c in dict.fromkeys(customer_ids) if (c, purpose) not in self._given)
+
+
+class MemoryConsentStore:
+    """A ``ConsentStore`` in lists; ``fail`` makes every call raise ``StoreUnavailable``."""
+
+    def __init__(self) -> None:
+        self.changes: list[ConsentChange] = []
+        self.fail = False
+
+    def record_change(self, change: ConsentChange) -> ConsentChange:
+        self._check()
+        stored = dataclasses.replace(change, change_id=len(self.changes) + 1)
+        self.changes.append(stored)
+        return stored
+
+    def history(self, customer_id: str) -> list[ConsentChange]:
+        self._check()
+        return [c for c in self.changes if c.customer_id == customer_id]
+
+    def consent_states(self) -> list[ConsentState]:
+        self._check()
+        latest: dict[tuple[str, str], ConsentState] = {}
+        for change in self.changes:
+            key = (change.customer_id, change.purpose)
+            if key not in latest or latest[key].order < change.state.order:
+                latest[key] = change.state
+        return list(latest.values())
+
+    def last_change_id(self) -> int:
+        self._check()
+        return len(self.changes)
+
+    def changes_after(self, after_id: int, also: Sequence[int], limit: int
+                      ) -> list[ConsentChange]:
+        self._check()
+        return [c for c in self.changes if c.change_id > after_id or c.change_id in also][:limit]
+
+    def _check(self) -> None:
+        if self.fail:
+            raise StoreUnavailable("memory consent store set to fail")
 
 
 class MemoryGrants:

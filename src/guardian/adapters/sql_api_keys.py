@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -23,13 +24,20 @@ from guardian.adapters.file_applications import FileApplications, FileKey
 from guardian.adapters.sql_store import _translated, api_keys, file_key_revocations
 from guardian.errors import StoreUnavailable
 from guardian.governance.api_keys import key_digest
-from guardian.governance.model import ApiKeyRecord, KeySource
+from guardian.governance.model import (
+    DEFAULT_SCOPES,
+    ApiKeyRecord,
+    KeyHolder,
+    KeySource,
+    format_scopes,
+    parse_scopes,
+)
 from guardian.logging import get_logger
 
 log = get_logger("guardian.store")
 _MISS_REFRESH_S = 1.0
 _RECORD_COLUMNS = (api_keys.c.id, api_keys.c.name, api_keys.c.created_at,
-                   api_keys.c.created_by, api_keys.c.revoked_at)
+                   api_keys.c.created_by, api_keys.c.revoked_at, api_keys.c.scopes)
 
 
 class SqlApiKeys:
@@ -42,11 +50,15 @@ class SqlApiKeys:
         self.engine = engine
         self._file_keys = file_keys.keys() if file_keys is not None else []
         self._refresh_s = refresh_s
-        self._by_digest: dict[str, str] = {}
+        self._by_digest: dict[str, KeyHolder] = {}
         self._loaded_at = float("-inf")
         self._lock = threading.Lock()
 
     def application_for(self, api_key: str) -> str | None:
+        holder = self.holder_of(api_key)
+        return None if holder is None else holder.application
+
+    def holder_of(self, api_key: str) -> KeyHolder | None:
         age = time.monotonic() - self._loaded_at
         digest = key_digest(api_key)
         if age > self._refresh_s or (digest not in self._by_digest and age > _MISS_REFRESH_S):
@@ -58,13 +70,13 @@ class SqlApiKeys:
             conn.execute(insert(api_keys).values(
                 id=record.id, name=record.name, key_sha256=key_sha256,
                 created_at=record.created_at, created_by=record.created_by,
-                revoked_at=record.revoked_at))
+                revoked_at=record.revoked_at, scopes=format_scopes(record.scopes)))
         self._load()
 
     def list_keys(self) -> list[ApiKeyRecord]:
         query = select(*_RECORD_COLUMNS).order_by(api_keys.c.created_at, api_keys.c.id)
         with _translated(), self.engine.connect() as conn:
-            stored = [ApiKeyRecord(**row) for row in conn.execute(query).mappings()]
+            stored = [_record(row) for row in conn.execute(query).mappings()]
             revoked = self._file_revocations(conn)
         from_file = [ApiKeyRecord(k.id, k.name, None, None, revoked.get(k.key_sha256),
                                   KeySource.FILE) for k in self._file_keys]
@@ -81,8 +93,7 @@ class SqlApiKeys:
         if row is None:
             return None
         self._forget(str(row["key_sha256"]))
-        return ApiKeyRecord(row["id"], row["name"], row["created_at"], row["created_by"],
-                            row["revoked_at"])
+        return _record(row)
 
     def _revoke_file_key(self, key: FileKey, at: float) -> ApiKeyRecord | None:
         with _translated(), self.engine.begin() as conn:
@@ -111,13 +122,14 @@ class SqlApiKeys:
             log.warning("api keys not refreshed: store unavailable; serving the last snapshot")
 
     def _load(self) -> None:
-        query = select(api_keys.c.key_sha256, api_keys.c.name).where(
-            api_keys.c.revoked_at.is_(None))
+        query = select(api_keys.c.key_sha256, api_keys.c.name, api_keys.c.id,
+                       api_keys.c.scopes).where(api_keys.c.revoked_at.is_(None))
         with self._lock, _translated(), self.engine.connect() as conn:
-            by_digest = {str(d): str(n) for d, n in conn.execute(query)}
+            by_digest = {str(d): KeyHolder(str(n), str(i), parse_scopes(str(s)))
+                         for d, n, i, s in conn.execute(query)}
             revoked = self._file_revocations(conn)
-            by_digest.update({k.key_sha256: k.name for k in self._file_keys
-                              if k.key_sha256 not in revoked})
+            by_digest.update({k.key_sha256: KeyHolder(k.name, k.id, DEFAULT_SCOPES)
+                              for k in self._file_keys if k.key_sha256 not in revoked})
             self._by_digest = by_digest
             self._loaded_at = time.monotonic()
 
@@ -126,3 +138,8 @@ class SqlApiKeys:
         rows = conn.execute(select(file_key_revocations.c.key_sha256,
                                    file_key_revocations.c.revoked_at))
         return {str(d): float(at) for d, at in rows}
+
+
+def _record(row: Any) -> ApiKeyRecord:
+    return ApiKeyRecord(row["id"], row["name"], row["created_at"], row["created_by"],
+                        row["revoked_at"], scopes=parse_scopes(str(row["scopes"])))

@@ -1,9 +1,9 @@
-"""The store (consents, one-time-code ledger, temporary grants) on SQLAlchemy Core.
+"""The store (one-time-code ledger, temporary grants) on SQLAlchemy Core.
 
 One schema for SQLite (the embedded default) and PostgreSQL (``GUARDIAN_DATABASE_URL``),
-declared here on :data:`metadata` (also the tables of ``sql_mfa`` and ``sql_api_keys``) and
-created by the Alembic migrations in ``migrations/`` (``sql_migrations``). Vendor errors are
-translated to :class:`~guardian.errors.StoreUnavailable` at this boundary.
+declared here on :data:`metadata` (also the tables of ``sql_mfa``, ``sql_api_keys`` and
+``sql_consents``) and created by the Alembic migrations in ``migrations/`` (``sql_migrations``).
+Vendor errors are translated to :class:`~guardian.errors.StoreUnavailable` at this boundary.
 Temporary grants are read on the decision path, so they are served from a snapshot refreshed
 after every write here and at most ``grants_refresh_s`` old otherwise; a revocation made here
 takes the grant out of the snapshot at once, without waiting on a re-read.
@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     Engine,
     Float,
@@ -46,11 +46,27 @@ from guardian.identity.lockout import LockoutPolicy
 
 metadata = MetaData()
 
-consents = Table(
-    "consents", metadata,
+# Consent (guardian.adapters.sql_consents): every change kept, and the latest per purpose.
+consent_changes = Table(
+    "consent_changes", metadata,
+    Column("id", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True,
+           autoincrement=True),
+    Column("customer_id", String(128), nullable=False, index=True),
+    Column("purpose", String(128), nullable=False),
+    Column("granted", Boolean, nullable=False),
+    Column("at", Float, nullable=False),
+    Column("recorded_at", Float, nullable=False),
+    Column("source", String(256), nullable=False),
+    Column("actor", String(128), nullable=False),
+    Column("key_id", String(64), nullable=True),
+)
+consent_states = Table(
+    "consent_states", metadata,
     Column("customer_id", String(128), primary_key=True),
     Column("purpose", String(128), primary_key=True),
-    Column("granted_at", Float, nullable=False),
+    Column("granted", Boolean, nullable=False),
+    Column("at", Float, nullable=False),
+    Column("change_id", BigInteger, nullable=False),
 )
 otp_claims = Table(
     "otp_claims", metadata,
@@ -133,6 +149,7 @@ api_keys = Table(
     Column("created_at", Float, nullable=False),
     Column("created_by", String(128), nullable=False),
     Column("revoked_at", Float, nullable=True),
+    Column("scopes", String(64), nullable=False, server_default="decide"),
     UniqueConstraint("key_sha256", name="uq_api_keys_key_sha256"),
 )
 # Keys of the applications file revoked in Guardian (the file itself is never rewritten).
@@ -181,7 +198,7 @@ def _dialect_insert(engine: Engine) -> Any:
 
 
 class SqlStore:
-    """Implements ``ConsentRegistry``, ``OtpLedger`` and ``GrantStore``."""
+    """Implements ``OtpLedger`` and ``GrantStore``."""
 
     def __init__(self, engine: Engine, *, grants_refresh_s: float = 5.0) -> None:
         self.engine = engine
@@ -195,31 +212,6 @@ class SqlStore:
         from guardian.adapters.sql_migrations import upgrade
 
         upgrade(self.engine)
-
-    # -- ConsentRegistry ----------------------------------------------------------------
-
-    def without_consent(self, customer_ids: Sequence[str], purpose: str) -> tuple[str, ...]:
-        wanted = list(dict.fromkeys(customer_ids))
-        with _translated(), self.engine.connect() as conn:
-            rows = conn.execute(
-                select(consents.c.customer_id).where(
-                    consents.c.purpose == purpose, consents.c.customer_id.in_(wanted))
-            )
-            have = {r[0] for r in rows}
-        return tuple(c for c in wanted if c not in have)
-
-    def record_consent(self, customer_id: str, purpose: str, at: float) -> None:
-        with _translated(), self.engine.begin() as conn:
-            try:
-                with conn.begin_nested():
-                    conn.execute(insert(consents).values(
-                        customer_id=customer_id, purpose=purpose, granted_at=at))
-            except IntegrityError:
-                pass
-
-    def has_consents(self) -> bool:
-        with _translated(), self.engine.connect() as conn:
-            return conn.execute(select(consents.c.customer_id).limit(1)).first() is not None
 
     # -- OtpLedger ----------------------------------------------------------------------
 
@@ -344,11 +336,3 @@ class _translated:
     def __exit__(self, exc_type: Any, exc: BaseException | None, _tb: Any) -> None:
         if isinstance(exc, SQLAlchemyError):
             raise StoreUnavailable(f"store error: {type(exc).__name__}") from exc
-
-
-def seed_consents(store: SqlStore, records: Iterable[tuple[str, str]], at: float) -> int:
-    count = 0
-    for customer_id, purpose in records:
-        store.record_consent(customer_id, purpose, at)
-        count += 1
-    return count

@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from guardian import __version__
 from guardian.api import (
     audit,
+    consents,
     decisions,
     grants,
     health,
@@ -76,5 +77,6 @@ def create_app(guardian: Guardian, *, close_on_shutdown: bool = False) -> FastAP
     app.include_router(grants.router)
     app.include_router(audit.router)
     app.include_router(reports.router)
+    app.include_router(consents.router)
     app.include_router(periodic_reports.router)
     return app

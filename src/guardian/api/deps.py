@@ -1,6 +1,7 @@
-"""Request dependencies: the wired Guardian, the calling application, the signed-in person,
-and ``require_roles(...)``, the gate of administrative endpoints (directory roles and a fresh
-second factor, see :mod:`guardian.identity.authorisation`).
+"""Request dependencies: the wired Guardian, the calling application (its key holding the
+endpoint's scope: ``decide`` or ``consent``), the signed-in person, and ``require_roles(...)``,
+the gate of administrative endpoints (directory roles and a fresh second factor, see
+:mod:`guardian.identity.authorisation`).
 
 They are ``async`` on purpose: FastAPI runs plain functions in a worker thread, a hop that
 cost more than the whole decision on the hot path. None of them does I/O.
@@ -14,7 +15,8 @@ from typing import Annotated
 from fastapi import Depends, Header, Request
 
 from guardian.bootstrap import Guardian
-from guardian.errors import InvalidApiKey, InvalidToken
+from guardian.errors import InvalidApiKey, InvalidToken, ScopeRequired
+from guardian.governance.model import KeyHolder, Scope
 from guardian.identity.authorisation import Caller, authorise
 from guardian.identity.tokens import SessionClaims
 from guardian.policy.vocabulary import AdminRole
@@ -28,18 +30,28 @@ async def get_guardian(request: Request) -> Guardian:
 GuardianDep = Annotated[Guardian, Depends(get_guardian)]
 
 
-def check_api_key(guardian: Guardian, api_key: str | None) -> str:
-    """The application holding ``api_key``; :class:`InvalidApiKey` (401) otherwise."""
+def key_holder(guardian: Guardian, api_key: str | None, scope: Scope) -> KeyHolder:
+    """Who holds ``api_key`` if it opens ``scope``: :class:`InvalidApiKey` (401) for a missing
+    or unknown key, :class:`ScopeRequired` (403) for a key without the scope. From memory."""
     if not api_key:
         raise InvalidApiKey("missing X-API-Key header")
-    app = guardian.applications.application_for(api_key)
-    if app is None:
+    holder = guardian.applications.holder_of(api_key)
+    if holder is None:
         raise InvalidApiKey("unknown API key")
-    return app
+    if scope not in holder.scopes:
+        raise ScopeRequired(f"this API key does not hold the {scope.value!r} scope")
+    return holder
+
+
+def check_api_key(guardian: Guardian, api_key: str | None,
+                  scope: Scope = Scope.DECIDE) -> str:
+    """The application holding ``api_key`` with ``scope``; 401 or 403 otherwise."""
+    return key_holder(guardian, api_key, scope).application
 
 
 def application_of(request: Request) -> tuple[Guardian, str]:
-    """For hot endpoints that avoid dependency resolution: the Guardian and the caller."""
+    """For hot endpoints that avoid dependency resolution: the Guardian and the caller, whose
+    key must hold the ``decide`` scope."""
     guardian: Guardian = request.app.state.guardian
     return guardian, check_api_key(guardian, request.headers.get("x-api-key"))
 

@@ -45,7 +45,7 @@ INPUT_CODES = {
     "duplicate_key": "duplicate_key",
     "invalid_customer_id": "invalid_customer_id",
     "customers_required": "customers_required",
-    "scope_required": "scope_required",
+    "bulk_scope_required": "bulk_scope_required",
     "invalid_client_ip": "invalid_client_ip",
 }
 """422 codes more precise than ``invalid_request``, by pydantic error type: the first listed

@@ -1,28 +1,32 @@
 """Application API keys for security officers: ``POST/GET /v1/keys``, ``DELETE /v1/keys/{id}``.
 
-The clear key is in the answer to ``POST`` only (not cached); afterwards only its id and name
-exist. The keys of the applications file are listed too (``"source": "file"``, no creation time
-or author) and revoked the same way. Creating and revoking are audit events; a revoked key is
-refused (401 ``invalid_api_key``) from the next request on.
+A key holds scopes (``"scopes": ["decide"]`` by default, ``["consent"]`` for the consent
+system, or both). The clear key is in the answer to ``POST`` only (not cached); afterwards only
+its id and name exist. The keys of the applications file are listed too (``"source": "file"``,
+no creation time or author) and revoked the same way. Creating and revoking are audit events; a
+revoked key is refused (401 ``invalid_api_key``) from the next request on.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import anyio.to_thread
 from fastapi import APIRouter
+from pydantic import Field
 from starlette.responses import JSONResponse
 
 from guardian.api.deps import GuardianDep, SecurityOfficerDep
 from guardian.api.schemas import Identifier, StrictBody
-from guardian.governance.model import ApiKeyRecord
+from guardian.governance.model import ApiKeyRecord, Scope
 
 router = APIRouter(prefix="/v1/keys", tags=["governance"])
 
 
 class KeyBody(StrictBody):
     name: Identifier
+    scopes: Annotated[list[Scope], Field(min_length=1, max_length=2)] = [Scope.DECIDE]
+    """``decide`` (the decision endpoints), ``consent`` (the consent endpoints)."""
 
 
 def render_key(record: ApiKeyRecord) -> dict[str, Any]:
@@ -32,7 +36,8 @@ def render_key(record: ApiKeyRecord) -> dict[str, Any]:
 @router.post("", status_code=201, summary="Create an application API key (shown once)")
 async def create_key(body: KeyBody, guardian: GuardianDep, officer: SecurityOfficerDep
                      ) -> JSONResponse:
-    new = await anyio.to_thread.run_sync(guardian.api_keys.create, body.name, officer.uid)
+    new = await anyio.to_thread.run_sync(guardian.api_keys.create, body.name, officer.uid,
+                                         frozenset(body.scopes))
     return JSONResponse({**render_key(new.record), "key": new.key}, status_code=201,
                         headers={"Cache-Control": "no-store"})
 

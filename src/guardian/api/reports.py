@@ -1,7 +1,8 @@
 """``GET /v1/customers/{id}/access-report``: who accessed a customer's data (GDPR access right).
 
-For auditors and the DPO. JSON by default; HTML (a readable page, every value escaped) with
-``format=html`` or an ``Accept: text/html`` header. ``from`` and ``to`` bound the period.
+For auditors and the DPO; beside the accesses, the customer's consent and its history. JSON by
+default; HTML (a readable page, every value escaped) with ``format=html`` or an ``Accept:
+text/html`` header. ``from`` and ``to`` bound the period.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from guardian.api.deps import AuditorDep, GuardianDep
 from guardian.audit.events import AuditAction, trail_access_event
 from guardian.audit.queries import iso_to_millis
 from guardian.bootstrap import Guardian
+from guardian.errors import InvalidCustomerId
+from guardian.governance.consent_records import CustomerConsents
 from guardian.reports.customer_access import CustomerAccessReport, build_report, customer_events
 from guardian.reports.render import customer_report_html
 
@@ -34,7 +37,15 @@ def access_report(
     until = iso_to_millis(period_to) if period_to else None
     events = customer_events(guardian.audit.index, customer_id, since, until)
     return build_report(customer_id, events, period_from=period_from, period_to=period_to,
-                        now=guardian.clock.now())
+                        now=guardian.clock.now(), consent=_consent(guardian, customer_id))
+
+
+def _consent(guardian: Guardian, customer_id: str) -> CustomerConsents | None:
+    """The customer's consent history; none for an id consent could never be recorded under."""
+    try:
+        return guardian.consent.consents_of(customer_id)
+    except InvalidCustomerId:
+        return None
 
 
 @router.get("/{customer_id}/access-report",

@@ -140,7 +140,7 @@ class DecisionBody(StrictBody):
                 "not declared bulk)", {"purpose": self.purpose})
         if self.resource.scope is None:
             raise PydanticCustomError(
-                "scope_required",
+                "bulk_scope_required",
                 "a bulk request names what it covers in resource.scope", {})
         return self
 

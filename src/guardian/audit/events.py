@@ -33,6 +33,8 @@ class AuditAction(StrEnum):
     GRANT_REVOKED = "governance.grant_revoked"
     API_KEY_CREATED = "governance.api_key_created"
     API_KEY_REVOKED = "governance.api_key_revoked"
+    CONSENT_GRANTED = "consent.granted"
+    CONSENT_WITHDRAWN = "consent.withdrawn"
     TRAIL_SEARCHED = "audit.trail_searched"
     CUSTOMER_REPORT_PRODUCED = "audit.customer_report_produced"
     PERIODIC_REPORT_PRODUCED = "audit.periodic_report_produced"
@@ -129,3 +131,30 @@ def trail_access_event(
         "user": {"id": auditor},
         "guardian": {"query": query},
     }
+
+
+def consent_event(
+    actor: str, application: str | None, key_id: str | None, at: float, *, customer_id: str,
+    purpose: str, granted: bool, source: str, given_at: float,
+) -> dict[str, Any]:
+    """A customer's consent given or withdrawn, as ``actor`` (the consent system's application,
+    or whoever imported a file) recorded it. The customer is under ``guardian.consent``, not
+    ``guardian.customer_ids``: a consent change is not an access to their data."""
+    action = AuditAction.CONSENT_GRANTED if granted else AuditAction.CONSENT_WITHDRAWN
+    guardian: dict[str, Any] = {
+        "purpose": purpose,
+        "consent": {"customer_id": customer_id, "granted": granted, "source": source,
+                    "at": given_at},
+    }
+    if key_id is not None:
+        guardian["key_id"] = key_id
+    event: dict[str, Any] = {
+        "@timestamp": timestamp(at),
+        "event": {"kind": "event", "category": ["iam", "configuration"],
+                  "action": action.value, "outcome": "success"},
+        "user": {"id": actor},
+        "guardian": guardian,
+    }
+    if application is not None:
+        event["service"] = {"name": application}
+    return event

@@ -19,6 +19,7 @@ from rich.markup import escape
 from rich.table import Column, Table
 
 from guardian.cli.common import built
+from guardian.governance.model import Scope
 
 app = typer.Typer(no_args_is_help=True, help="Application API keys and other keys.")
 console = Console(soft_wrap=True)
@@ -36,10 +37,12 @@ def _when(ts: float | None) -> str:
 def create(
     name: Annotated[str, typer.Argument(help="The application, e.g. crm-web")],
     actor: Actor = "cli",
+    scope: Annotated[list[Scope] | None, typer.Option(
+        "--scope", help="What the key opens (repeatable): decide (default), consent")] = None,
 ) -> None:
     """Create an API key for an application and print it, once."""
     with built() as guardian:
-        new = guardian.api_keys.create(name, actor)
+        new = guardian.api_keys.create(name, actor, frozenset(scope or [Scope.DECIDE]))
     console.print(f"[green]created[/] key {new.record.id} for {escape(name)}; "
                   "give it to the application now, it is not shown again:")
     print(new.key)

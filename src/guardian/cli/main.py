@@ -17,6 +17,7 @@ from rich.table import Table
 
 from guardian.cli import (
     audit_cmd,
+    consent_cmd,
     db_cmd,
     directory_cmd,
     grants_cmd,
@@ -40,6 +41,7 @@ app.add_typer(keys_cmd.app, name="keys")
 app.add_typer(grants_cmd.app, name="grants")
 app.add_typer(mfa_cmd.app, name="mfa")
 app.add_typer(report_cmd.app, name="report")
+app.add_typer(consent_cmd.app, name="consent")
 console = Console(soft_wrap=True)
 
 

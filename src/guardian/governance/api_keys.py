@@ -1,20 +1,24 @@
 """Application API keys: made, listed and revoked by security officers (or the command line).
 
 A key is 256 random bits, shown once at creation; only its SHA-256 is stored. Creating and
-revoking are audit events, journalled before the store changes. The keys of the applications
-file are listed and revoked here too (``source`` says which is which); a revoked key opens
-nothing from the moment ``revoke`` returns in this process, elsewhere within the refresh period.
+revoking are audit events, journalled before the store changes. A key holds scopes: ``decide``
+(the decision endpoints; every key made before scopes existed, and the applications file's) and
+``consent`` (the consent endpoints, for the consent-management application). The keys of the
+applications file are listed and revoked here too (``source`` says which is which); a revoked
+key opens nothing from the moment ``revoke`` returns in this process, elsewhere within the
+refresh period.
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from guardian.audit.events import AuditAction, governance_event
-from guardian.errors import NotFound
-from guardian.governance.model import ApiKeyRecord
+from guardian.errors import InvalidRequest, NotFound
+from guardian.governance.model import DEFAULT_SCOPES, ApiKeyRecord, Scope
 from guardian.ids import new_ulid
 from guardian.ports import ApiKeyRegistry, AuditJournal, Clock
 
@@ -41,12 +45,19 @@ class ApiKeyService:
         self._journal = journal
         self._clock = clock
 
-    def create(self, name: str, actor: str) -> NewApiKey:
+    def create(self, name: str, actor: str,
+               scopes: Iterable[Scope] = DEFAULT_SCOPES) -> NewApiKey:
+        """A new key for application ``name``, opening the endpoints of ``scopes`` only."""
+        wanted = frozenset(Scope(s) for s in scopes)
+        if not wanted:
+            raise InvalidRequest("a key needs at least one scope (decide, consent)")
         now = self._clock.now()
         key = KEY_PREFIX + secrets.token_urlsafe(32)
-        record = ApiKeyRecord(id=new_ulid(now), name=name, created_at=now, created_by=actor)
+        record = ApiKeyRecord(id=new_ulid(now), name=name, created_at=now, created_by=actor,
+                              scopes=wanted)
         self._journal.append(governance_event(
-            AuditAction.API_KEY_CREATED, actor, now, key_id=record.id, application=name))
+            AuditAction.API_KEY_CREATED, actor, now, key_id=record.id, application=name,
+            scopes=sorted(s.value for s in wanted)))
         self._registry.add_key(record, key_digest(key))
         return NewApiKey(record, key)
 

@@ -1,4 +1,5 @@
-"""Governance records: temporary grants of a role and application API keys (never the key)."""
+"""Governance records: temporary grants of a role, application API keys (never the key) and
+their scopes, and customers' consent changes."""
 
 from __future__ import annotations
 
@@ -41,6 +42,36 @@ class TemporaryGrant:
                 "revoke_reason": self.revoke_reason}
 
 
+class Scope(StrEnum):
+    """What an application key opens: the decision endpoints, the consent endpoints."""
+
+    DECIDE = "decide"
+    CONSENT = "consent"
+
+
+DEFAULT_SCOPES = frozenset({Scope.DECIDE})
+"""What keys made before scopes existed, and the applications file's keys, hold."""
+
+
+def parse_scopes(text: str) -> frozenset[Scope]:
+    """Scopes as stored (``decide,consent``); an unknown name is left out, never widened."""
+    known = {s.value for s in Scope}
+    return frozenset(Scope(p) for p in text.split(",") if p in known)
+
+
+def format_scopes(scopes: frozenset[Scope]) -> str:
+    return ",".join(sorted(s.value for s in scopes))
+
+
+@dataclass(frozen=True, slots=True)
+class KeyHolder:
+    """Who presented a key, as the decision and consent endpoints need it (from memory)."""
+
+    application: str
+    key_id: str
+    scopes: frozenset[Scope]
+
+
 class KeySource(StrEnum):
     """Where an API key is kept: Guardian's store, or the applications file (read-only)."""
 
@@ -61,6 +92,7 @@ class ApiKeyRecord:
     created_by: str | None
     revoked_at: float | None = None
     source: KeySource = KeySource.STORE
+    scopes: frozenset[Scope] = DEFAULT_SCOPES
 
     @property
     def active(self) -> bool:
@@ -70,4 +102,5 @@ class ApiKeyRecord:
         """As the API and ``guardian keys list --output json`` show it (never the key)."""
         return {"id": self.id, "name": self.name, "source": self.source.value,
                 "created_at": iso_utc_or_none(self.created_at), "created_by": self.created_by,
-                "revoked_at": iso_utc_or_none(self.revoked_at), "active": self.active}
+                "revoked_at": iso_utc_or_none(self.revoked_at), "active": self.active,
+                "scopes": sorted(s.value for s in self.scopes)}

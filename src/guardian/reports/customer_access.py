@@ -2,7 +2,9 @@
 which categories, for which purpose.
 
 Built from the access decisions in the audit trail that name the customer: each permitted one
-is an access, each denied one a refused attempt (listed apart: no data was disclosed). The
+is an access, each denied one a refused attempt (listed apart: no data was disclosed). Beside
+them, the customer's consent: the state per purpose and every change (when, from which source,
+recorded by which application and key), whatever the period, as the consent store holds it. The
 report is a plain value; :mod:`guardian.reports.render` turns it into JSON or HTML.
 """
 
@@ -15,6 +17,7 @@ from typing import Any
 from guardian.audit.events import AuditAction, timestamp
 from guardian.audit.queries import AuditQuery, Order
 from guardian.errors import InvalidRequest
+from guardian.governance.consent_records import CustomerConsents
 from guardian.ports import AuditIndex
 
 MAX_EVENTS = 100_000
@@ -72,8 +75,10 @@ class CustomerAccessReport:
     accesses: tuple[Access, ...]
     refused: tuple[Access, ...]
     people: tuple[PersonSummary, ...]
+    consent: CustomerConsents | None = None
 
     def as_dict(self) -> dict[str, Any]:
+        consent = self.consent.as_dict() if self.consent is not None else None
         return {
             "customer_id": self.customer_id,
             "period": {"from": self.period_from, "to": self.period_to},
@@ -83,6 +88,8 @@ class CustomerAccessReport:
             "people": [p.as_dict() for p in self.people],
             "accesses": [a.as_dict() for a in self.accesses],
             "refused_attempts": [a.as_dict() for a in self.refused],
+            "consent": None if consent is None else {
+                "consents": consent["consents"], "history": consent["history"]},
         }
 
 
@@ -109,7 +116,7 @@ def customer_events(
 
 def build_report(
     customer_id: str, events: Iterable[Mapping[str, Any]], *, period_from: str | None,
-    period_to: str | None, now: float,
+    period_to: str | None, now: float, consent: CustomerConsents | None = None,
 ) -> CustomerAccessReport:
     accesses: list[Access] = []
     refused: list[Access] = []
@@ -117,7 +124,7 @@ def build_report(
         access = _access(event)
         (accesses if access.decision == "permit" else refused).append(access)
     return CustomerAccessReport(customer_id, period_from, period_to, timestamp(now),
-                                tuple(accesses), tuple(refused), _people(accesses))
+                                tuple(accesses), tuple(refused), _people(accesses), consent)
 
 
 def _access(event: Mapping[str, Any]) -> Access:

@@ -61,5 +61,20 @@ def customer_report_html(report: CustomerAccessReport) -> str:
         f"<h2>People</h2>{people}"
         f"<h2>Accesses ({len(report.accesses)})</h2>"
         f"{_table(columns, _access_rows(report.accesses))}"
-        f"{refused}</body></html>"
+        f"{refused}{_consent_html(report)}</body></html>"
     )
+
+
+def _consent_html(report: CustomerAccessReport) -> str:
+    if report.consent is None:
+        return ""
+    data = report.consent.as_dict()
+    state = _table(("purpose", "granted", "since", "source"), (
+        (c["purpose"], "yes" if c["granted"] else "no", c["at"] or "", c["source"] or "")
+        for c in data["consents"]))
+    history = _table(("when", "purpose", "granted", "source", "recorded by", "key",
+                      "recorded at"), (
+        (c["at"], c["purpose"], "yes" if c["granted"] else "no", c["source"],
+         c["recorded_by"], c["key_id"] or "", c["recorded_at"]) for c in data["history"]))
+    return (f"<h2>Consent</h2>{state}<h2>Consent history ({len(data['history'])})</h2>"
+            f"{history}")

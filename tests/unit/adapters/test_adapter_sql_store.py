@@ -10,8 +10,10 @@ import pytest
 from sqlalchemy import inspect, text
 
 from guardian.adapters import sql_migrations
+from guardian.adapters.sql_consents import SqlConsents
 from guardian.adapters.sql_store import SqlStore, make_engine, metadata
 from guardian.errors import StoreUnavailable
+from guardian.governance.consent_view import ConsentView
 from guardian.identity.lockout import LockoutPolicy
 from store_contract import StoreContract
 
@@ -35,7 +37,7 @@ def test_a_store_without_its_schema_is_store_unavailable(tmp_path: Path) -> None
     with pytest.raises(StoreUnavailable):
         store.attempts("user:alice", 0.0, LockoutPolicy())
     with pytest.raises(StoreUnavailable):
-        store.without_consent(["C-1"], "marketing")
+        SqlConsents(store.engine).consent_states()
 
 
 def test_create_schema_applies_the_migrations_from_scratch(tmp_path: Path) -> None:
@@ -56,10 +58,13 @@ def test_a_database_made_before_migrations_is_stamped_then_upgraded_keeping_its_
     with engine.begin() as conn:
         conn.execute(text("DROP TABLE alembic_version"))
     old = SqlStore(engine)
-    old.record_consent("C-1", "marketing", 1.0)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO consents (customer_id, purpose, granted_at) "
+                          "VALUES ('C-1', 'marketing', 1.0)"))
 
     old.create_schema()
 
     assert sql_migrations.current(engine) == sql_migrations.head()
-    assert old.without_consent(["C-1", "C-2"], "marketing") == ("C-2",)
+    view = ConsentView(SqlConsents(engine).consent_states())
+    assert view.without_consent(["C-1", "C-2"], "marketing") == ("C-2",)
     assert "api_keys" in inspect(engine).get_table_names()

@@ -126,7 +126,7 @@ def test_a_bulk_purpose_may_name_no_customer_but_must_say_what_it_covers(
 ) -> None:
     body = decision_body("carol", _token(guardian, clock, "carol"), resource="crm/location",
                          purpose="fraud-prevention", customers=[])
-    _refused(client, guardian, body, "scope_required")
+    _refused(client, guardian, body, "bulk_scope_required")
     body["resource"]["scope"] = "SIM-swap pattern FR-2026-12, all subscribers"  # type: ignore[index]
     response = client.post("/v1/decisions", json=body, headers=H)
     assert response.status_code == 200

@@ -28,8 +28,10 @@ def test_a_file_directory_runs_its_watcher_and_the_retention_job_beside_the_ship
     from guardian.adapters.periodic_sync import PeriodicSync
     from guardian.adapters.retention_schedule import RetentionSchedule
 
+    names = [type(t).__name__ for t in guardian.background]
     assert guardian.directory_sync is None
     assert guardian.audit.shipper in guardian.background
     assert any(isinstance(task, DirectoryFileWatcher) for task in guardian.background)
     assert any(isinstance(task, RetentionSchedule) for task in guardian.background)
+    assert "ConsentFollower" in names
     assert not any(isinstance(t, PeriodicSync) for t in guardian.background)

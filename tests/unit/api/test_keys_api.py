@@ -45,7 +45,7 @@ def test_the_applications_file_keys_are_listed_as_source_file(
         ("demo-app", "file", True), ("crm-web", "store", True)]
     assert keys[0] | {"name": "-"} == {
         "id": DEMO_KEY_ID, "name": "-", "source": "file", "created_at": None,
-        "created_by": None, "revoked_at": None, "active": True}
+        "created_by": None, "revoked_at": None, "active": True, "scopes": ["decide"]}
 
 
 def test_a_revoked_file_key_is_refused_on_the_next_request_and_after_a_restart(
