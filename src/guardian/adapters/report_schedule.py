@@ -24,6 +24,7 @@ class ReportSchedule:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.checks = 0
+        self.failures = 0
 
     def start(self) -> None:
         if self._thread is not None:
@@ -50,8 +51,10 @@ class ReportSchedule:
         try:
             made = self.reports.produce_due()
         except GuardianError as exc:
+            self.failures += 1
             log.warning("scheduled report failed", error=exc.message)
         except Exception as exc:  # noqa: BLE001 - the thread must outlive any surprise
+            self.failures += 1
             log.error("scheduled report crashed", error=type(exc).__name__)
         else:
             if made is not None:
