@@ -17,6 +17,7 @@ from collections.abc import Mapping, MutableMapping
 from contextvars import Token
 from typing import Any, TextIO
 
+import orjson
 import structlog
 
 _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING,
@@ -24,6 +25,16 @@ _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARN
 _SECRET_WORDS = ("password", "passwd", "secret", "token", "otp", "totp", "api_key", "apikey",
                  "authorization", "recovery_code", "invitation", "credential", "cookie")
 REDACTED = "[redacted]"
+_debug = False
+
+
+def debug_enabled() -> bool:
+    """Whether ``debug`` lines are rendered: lets the hot path skip building them at all."""
+    return _debug
+
+
+def _dumps(event: Any, **kw: Any) -> str:
+    return orjson.dumps(event, default=kw.get("default")).decode()
 
 
 def redact(
@@ -41,9 +52,11 @@ def configure_logging(
     fmt: str = "console", level: str = "info", *, stream: TextIO | None = None
 ) -> None:
     """Configure structlog once for the process; ``stream`` defaults to standard error."""
+    global _debug
+    _debug = level == "debug"
     out = stream if stream is not None else sys.stderr
     renderer: structlog.types.Processor = (
-        structlog.processors.JSONRenderer() if fmt == "json"
+        structlog.processors.JSONRenderer(serializer=_dumps) if fmt == "json"
         else structlog.dev.ConsoleRenderer(colors=out.isatty())
     )
     structlog.configure(

@@ -1,11 +1,12 @@
 """Guardian's Prometheus metrics: one registry per wired Guardian, counted where things happen.
 
 Each :class:`GuardianMetrics` owns its :class:`~prometheus_client.CollectorRegistry` (never the
-process-wide default), so tests and several applications in one process never collide. Events
-on the request path (decisions, sign-ins, step-ups, journal group commits) are counted with
-label children bound once here: the decision path pays a dictionary look-up and an increment per
-decision, never a label resolution. State owned elsewhere (the shipper, the witness, the
-directory, the report schedule) is read when scraped, by :mod:`.prometheus_state`.
+process-wide default), so tests and several applications in one process never collide.
+Decisions are counted in plain integers on the event loop (:mod:`.prometheus_decisions`: a
+dictionary look-up and an increment per decision, no lock, no label resolution); sign-ins,
+step-ups and journal group commits, far rarer, with prometheus_client's own metrics and label
+children bound once here. State owned elsewhere (the shipper, the witness, the directory, the
+report schedule) is read when scraped, by :mod:`.prometheus_state`.
 
 ``GUARDIAN_METRICS_ADDRESS`` serves the same registry on a listen address of its own
 (:class:`MetricsServer`, prometheus_client's small HTTP server thread).
@@ -14,14 +15,12 @@ directory, the report schedule) is read when scraped, by :mod:`.prometheus_state
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest, start_http_server
 
-from guardian.policy.model import Decision
-from guardian.policy.vocabulary import Outcome, ReasonCode
+from guardian.adapters.prometheus_decisions import DecisionCounts
 
 if TYPE_CHECKING:
     from prometheus_client.registry import Collector
@@ -36,7 +35,6 @@ GROUP_SIZES = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000)
 SIGN_IN_METHODS = ("totp", "recovery_code", "webauthn")
 SIGN_IN_OUTCOMES = ("success", "failure", "locked")
 CONTENT_TYPE = CONTENT_TYPE_LATEST
-_NO_REASON = ReasonCode.INTERNAL_ERROR
 
 
 class GuardianMetrics:
@@ -45,24 +43,11 @@ class GuardianMetrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=False)
         r = self.registry
-        decisions = Counter(
-            "guardian_decisions", "Decisions answered, by outcome and deciding (first) reason.",
-            ("outcome", "reason"), registry=r)
-        # Every possible (outcome, reason) child exists from the start: series never appear
-        # late, and counting is a dictionary look-up plus an increment.
-        self._decided = _Children(decisions)
-        for code in ReasonCode:
-            self._decided.bind(
-                Outcome.PERMIT if code is ReasonCode.PERMITTED else Outcome.DENY, code)
-        self._decision_seconds = Histogram(
-            "guardian_decision_seconds", "Time to answer one decision request (single or "
-            "batch), from the pipeline's start to its events being durable.",
-            ("endpoint",), buckets=DECISION_SECONDS, registry=r)
-        self.single_seconds = self._decision_seconds.labels("single")
-        self.batch_seconds = self._decision_seconds.labels("batch")
-        self.batch_size = Histogram(
-            "guardian_decision_batch_size", "Requests per call of /v1/decisions:batch.",
-            buckets=BATCH_SIZES, registry=r)
+        self.decisions = DecisionCounts(DECISION_SECONDS, BATCH_SIZES)
+        r.register(self.decisions)
+        self.decided = self.decisions.decided
+        """``decided(decisions, seconds, batch=...)``: count answered decisions and the time
+        the call took; on the event loop only (see :mod:`.prometheus_decisions`)."""
         self.commit_seconds = Histogram(
             "guardian_audit_journal_commit_seconds",
             "Time to write and fsync one group commit of the journal.",
@@ -81,17 +66,6 @@ class GuardianMetrics:
         self._step_ups = {o: step_ups.labels(o) for o in SIGN_IN_OUTCOMES}
 
     # -- the decision path ----------------------------------------------------------------
-
-    def decided(self, decisions: Sequence[Decision], seconds: float, *, batch: bool) -> None:
-        """Count answered decisions and the time the call took (once per call)."""
-        decided = self._decided
-        for d in decisions:
-            decided[d.outcome, d.reasons[0].code if d.reasons else _NO_REASON].inc()
-        if batch:
-            self.batch_seconds.observe(seconds)
-            self.batch_size.observe(len(decisions))
-        else:
-            self.single_seconds.observe(seconds)
 
     def journal_committed(self, events: int, seconds: float) -> None:
         """A group commit became durable (called by the journal's flusher, lock held)."""
@@ -117,21 +91,6 @@ class GuardianMetrics:
     def render(self) -> bytes:
         """The Prometheus text exposition of everything in this registry."""
         return generate_latest(self.registry)
-
-
-class _Children(dict[tuple[Outcome, ReasonCode], Any]):
-    """Label children by (outcome, reason); one never seen before is bound on first use."""
-
-    def __init__(self, counter: Counter) -> None:
-        super().__init__()
-        self._counter = counter
-
-    def bind(self, outcome: Outcome, reason: ReasonCode) -> Any:
-        child = self[outcome, reason] = self._counter.labels(outcome.value, reason.value)
-        return child
-
-    def __missing__(self, key: tuple[Outcome, ReasonCode]) -> Any:
-        return self.bind(*key)
 
 
 class MetricsServer:

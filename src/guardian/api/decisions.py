@@ -26,7 +26,7 @@ from guardian.api.deps import application_of
 from guardian.api.errors import validation_response
 from guardian.api.schemas import BatchBody, DecisionBody
 from guardian.bootstrap import Guardian
-from guardian.logging import get_logger
+from guardian.logging import debug_enabled, get_logger
 from guardian.policy.model import Decision, DecisionRequest
 
 log = get_logger("guardian.decisions")
@@ -46,11 +46,13 @@ async def _decided(
     started = time.perf_counter()
     decisions = await guardian.pipeline.decide_many_async(requests)
     guardian.metrics.decided(decisions, time.perf_counter() - started, batch=batch)
+    verbose = debug_enabled()
     for d in decisions:
         if d.permitted:
-            log.debug("decision", decision_id=d.decision_id, decision=d.outcome.value,
-                      reason=d.reasons[0].code.value, application=requests[0].application,
-                      audit_seq=d.audit.seq if d.audit is not None else None)
+            if verbose:
+                log.debug("decision", decision_id=d.decision_id, decision=d.outcome.value,
+                          reason=d.reasons[0].code.value, application=requests[0].application,
+                          audit_seq=d.audit.seq if d.audit is not None else None)
         else:
             log.info("decision", decision_id=d.decision_id, decision=d.outcome.value,
                      reasons=[r.code.value for r in d.reasons],
