@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from guardian import __version__
 from guardian.adapters.file_applications import FileApplications
 from guardian.adapters.file_directory import DirectoryFileWatcher, FileDirectory
 from guardian.adapters.http_witness import HttpWitness
@@ -20,6 +21,8 @@ from guardian.adapters.memory import MemoryConsents, MemoryGrants, MemoryJournal
 from guardian.adapters.opensearch_design import load_design
 from guardian.adapters.periodic_sync import PeriodicSync
 from guardian.adapters.policy_files import load_policy
+from guardian.adapters.prometheus_metrics import GuardianMetrics, MetricsServer, parse_address
+from guardian.adapters.prometheus_state import StateCollector, StateSources
 from guardian.adapters.qr_codes import svg_data_uri
 from guardian.adapters.snapshot_file import FileSnapshotStore
 from guardian.adapters.sql_api_keys import SqlApiKeys
@@ -104,6 +107,8 @@ class Guardian:
     directory_sync: SyncedDirectory | None = None
     """The synced LDAP directory (``None`` with the file directory)."""
     background: list[Background] = field(default_factory=list)
+    metrics: GuardianMetrics = field(default_factory=GuardianMetrics)
+    """Prometheus metrics, in a registry of this Guardian's own."""
     closed: bool = False
 
     def start_background(self) -> None:
@@ -209,15 +214,49 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Guardian:
         witness.start()  # at once: the journal may sign its last run's tail on opening
     if settings.audit_ship:
         guardian.background.append(audit.shipper)
+    schedule = None
     if settings.reports_schedule == "monthly":
         from guardian.adapters.report_schedule import ReportSchedule
 
-        guardian.background.append(ReportSchedule(guardian.reports))
+        schedule = ReportSchedule(guardian.reports)
+        guardian.background.append(schedule)
     if settings.audit_retention_schedule == "daily" and guardian.retention is not None:
         from guardian.adapters.retention_schedule import RetentionSchedule
 
         guardian.background.append(RetentionSchedule(guardian.retention))
+    watch_metrics(guardian, schedule)
     return guardian
+
+
+def watch_metrics(guardian: Guardian, schedule: ReportScheduleStats | None = None) -> None:
+    """Point the metrics at what they count (journal commits) and at the state they read
+    when scraped; add the metrics' own listen address to the background work if configured."""
+    metrics, journal, audit = guardian.metrics, guardian.journal, guardian.audit
+    if isinstance(journal, FileJournal):
+        journal.on_commit = metrics.journal_committed
+    witness, synced, reports = audit.witness, guardian.directory_sync, guardian.reports
+    metrics.watch(StateCollector(StateSources(
+        shipping=audit.shipper.stats,
+        versions=lambda: (__version__, guardian.pipeline.policy.definition.version),
+        witness=witness.stats if witness is not None else None,
+        directory=synced.status if synced is not None else None,
+        reports=lambda: reports.produced,
+        schedule=None if schedule is None
+        else lambda: {"checks": schedule.checks, "failures": schedule.failures},
+        journal=(lambda: ([a.code for a in journal.alarms],
+                          journal.quarantine.lines if journal.quarantine else 0))
+        if isinstance(journal, FileJournal) else None,
+    )))
+    address = guardian.settings.metrics_address
+    if address is not None:
+        guardian.background.append(MetricsServer(metrics.registry, *parse_address(address)))
+
+
+class ReportScheduleStats(Protocol):
+    """What the metrics read of the report schedule."""
+
+    checks: int
+    failures: int
 
 
 @dataclass

@@ -23,6 +23,11 @@ DEMO_SECRET_KEY = "guardian-demo-secret-key--not-for-production--0123456789"  # 
 """Seals the demo organisation's TOTP seeds and signs demo session tokens. Public: demo only."""
 
 
+_LISTEN_ADDRESS = (r"^(\[[0-9A-Fa-f:.]+\]|[^\s:\[\]]+)"
+                   r":([0-5]?\d{1,4}|6[0-4]\d{3}|65[0-4]\d{2}|655[0-2]\d|6553[0-5])$")
+"""``host:port`` or ``[v6]:port``, port 0–65535."""
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="GUARDIAN_", env_file=".env", extra="ignore")
 
@@ -165,6 +170,10 @@ class Settings(BaseSettings):
     """How often the directory file is checked for a change (file directory only)."""
     log_format: Literal["console", "json"] = "console"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    metrics_address: str | None = Field(default=None, pattern=_LISTEN_ADDRESS)
+    """``host:port`` serving the Prometheus metrics on a listen address of their own, beside
+    ``/v1/metrics`` (demo mode: loopback only). No authentication there: bind it where only
+    monitoring reaches."""
 
     @model_validator(mode="after")
     def _safe(self) -> Settings:
@@ -194,6 +203,8 @@ class Settings(BaseSettings):
         """Demo mode's keys are public: refuse every real component, naming the setting."""
         real = [name for name, configured in (
             ("GUARDIAN_HOST (not loopback)", not is_loopback(self.host)),
+            ("GUARDIAN_METRICS_ADDRESS (not loopback)", self.metrics_address is not None
+             and not is_loopback(self.metrics_address.rpartition(":")[0].strip("[]"))),
             ("GUARDIAN_DIRECTORY=ldap", self.directory == "ldap"),
             ("GUARDIAN_LDAP_URL", bool(self.ldap_url)),
             ("GUARDIAN_DATABASE_URL (not SQLite)",

@@ -22,6 +22,7 @@ class ReportSchedule:
         self.check_s = check_s
         self._loop = Every("guardian-report-schedule", check_s, self.check_once)
         self.checks = 0
+        self.failures = 0
 
     def start(self) -> None:
         self._loop.start()
@@ -33,8 +34,10 @@ class ReportSchedule:
         try:
             made = self.reports.produce_due()
         except GuardianError as exc:
+            self.failures += 1
             log.warning("scheduled report failed", error=exc.message)
         except Exception as exc:  # noqa: BLE001 - the thread must outlive any surprise
+            self.failures += 1
             log.error("scheduled report crashed", error=type(exc).__name__)
         else:
             if made is not None:

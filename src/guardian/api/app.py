@@ -1,4 +1,5 @@
-"""The FastAPI application factory: routers, the error table and the body size limit."""
+"""The FastAPI application factory: routers, the error table, the body size limit and request
+ids (outermost, so that even a refused body's answer and log line carry one)."""
 
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ from guardian.api.errors import (
     on_validation_error,
 )
 from guardian.api.limits import RequestBodyGuard
+from guardian.api.request_ids import RequestIds
 from guardian.bootstrap import Guardian
 from guardian.errors import GuardianError
 
@@ -64,6 +66,7 @@ def create_app(guardian: Guardian, *, close_on_shutdown: bool = False) -> FastAP
     app.state.guardian = guardian
     app.state.request_rules = decisions.RulesCache(guardian)
     app.add_middleware(RequestBodyGuard, max_bytes=guardian.settings.max_body_bytes)
+    app.add_middleware(RequestIds)
     app.add_exception_handler(GuardianError, on_guardian_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(StarletteHTTPException, on_http_error)

@@ -3,7 +3,8 @@
 Search parameters are exact values (customer, employee, database, category, purpose, decision,
 reason code, event action) and a time range; they become term and range clauses of a
 structured query, never a query string. Results are sorted by time, newest first unless
-``order=asc``, and paged with an opaque ``cursor``. Metrics are Prometheus text.
+``order=asc``, and paged with an opaque ``cursor``. Metrics are Prometheus text, rendered by
+prometheus_client from the Guardian's own registry (:mod:`guardian.adapters.prometheus_metrics`).
 """
 
 from __future__ import annotations
@@ -16,11 +17,8 @@ from starlette.responses import Response
 
 from guardian.api.deps import AuditorDep, GuardianDep
 from guardian.api.health import monitoring_caller
-from guardian.api.metrics_text import metrics_text
 from guardian.audit.events import AuditAction, trail_access_event
-from guardian.audit.journal import FileJournal
 from guardian.audit.queries import MAX_PAGE, AuditQuery, Cursor, Order, iso_to_millis
-from guardian.bootstrap import Guardian
 from guardian.errors import InvalidToken
 
 router = APIRouter(prefix="/v1", tags=["audit"])
@@ -65,7 +63,7 @@ async def search_events(
             "next_cursor": page.next_cursor.encode() if page.next_cursor else None}
 
 
-@router.get("/metrics", summary="Prometheus metrics: audit shipping progress and lag")
+@router.get("/metrics", summary="Prometheus metrics: decisions, sign-ins, journal, shipping")
 async def metrics(
     guardian: GuardianDep, authorization: Annotated[str | None, Header()] = None,
 ) -> Response:
@@ -73,17 +71,5 @@ async def metrics(
     if monitoring_caller(guardian, authorization) is None:
         raise InvalidToken("metrics need `Authorization: Bearer <GUARDIAN_METRICS_TOKEN>` "
                            "or an officer's session")
-    return Response(metrics_text(_shipping(guardian)),
-                    media_type="text/plain; version=0.0.4; charset=utf-8")
-
-
-def _shipping(guardian: Guardian) -> dict[str, Any]:
-    stats = guardian.audit.shipper.stats()
-    stats["index"] = guardian.audit.index.status().kind
-    journal = guardian.journal
-    if isinstance(journal, FileJournal):
-        stats["journal_alarms"] = [a.code for a in journal.alarms]
-        stats["quarantined_lines"] = journal.quarantine.lines if journal.quarantine else 0
-    witness = guardian.audit.witness
-    stats["witness"] = witness.stats() if witness is not None else None
-    return stats
+    metrics = guardian.metrics
+    return Response(metrics.render(), media_type=metrics.content_type)

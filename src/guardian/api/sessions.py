@@ -5,6 +5,9 @@ digest); a failure never says which part was wrong. The source of an attempt, fo
 the connection's address — ``X-Forwarded-For`` only from a proxy named in
 ``GUARDIAN_TRUSTED_PROXIES``. Someone failing often from many places is only slowed down: the
 wait happens here, on the event loop, so it holds no worker thread.
+
+Attempts are counted by outcome (``success``, ``failure``, ``locked``) and logged for operators
+without any credential, and a refused one without the user id typed (it may be a password).
 """
 
 from __future__ import annotations
@@ -22,9 +25,11 @@ from guardian.api.schemas import SignInBody, StepUpBody
 from guardian.audit.events import AuditAction, session_event
 from guardian.bootstrap import Guardian
 from guardian.clock import iso_utc
-from guardian.errors import AuthenticationError
+from guardian.errors import AccountLocked, AuthenticationError
 from guardian.identity.sessions import IssuedSession
+from guardian.logging import get_logger
 
+log = get_logger("guardian.sessions")
 router = APIRouter(prefix="/v1/sessions", tags=["sessions"])
 
 
@@ -72,17 +77,39 @@ async def wait_for_throttle(guardian: Guardian, uid: str) -> None:
         await anyio.sleep(delay)
 
 
+def sign_in_outcome(code: str | None) -> str:
+    """``success`` (no error), ``locked`` (lockout) or ``failure``, from an error's code."""
+    if code is None:
+        return "success"
+    return "locked" if code == AccountLocked.code else "failure"
+
+
+def counted_sign_in(guardian: Guardian, method: str, issued: IssuedSession | None,
+                    code: str | None = None) -> None:
+    """Count and log one sign-in attempt (``issued`` on success, else the error's code)."""
+    outcome = sign_in_outcome(code)
+    guardian.metrics.signed_in(method, outcome)
+    if issued is not None:
+        log.info("signed in", method=method, user=issued.claims.sub,
+                 amr=[m.value for m in issued.claims.amr])
+    else:
+        log.info("sign-in refused", method=method, outcome=outcome, code=code)
+
+
 def _sign_in(guardian: Guardian, body: SignInBody, source: str) -> IssuedSession:
     now = guardian.clock.now()
     subject = guardian.sessions.subject(body.user)
+    method = "recovery_code" if body.recovery_code is not None else "totp"
     try:
         issued = guardian.sessions.sign_in(body.user, body.password, body.otp,
                                            recovery_code=body.recovery_code,
                                            invitation=body.invitation, source=source)
     except AuthenticationError as exc:
+        counted_sign_in(guardian, method, None, exc.code)
         guardian.journal.append(session_event(
             AuditAction.SESSION_FAILED, subject, now, reason=exc.code))
         raise
+    counted_sign_in(guardian, method, issued)
     events = [session_event(
         AuditAction.SESSION_CREATED, subject, now, session_id=issued.claims.sid,
         amr=[m.value for m in issued.claims.amr])]
@@ -99,9 +126,13 @@ def _step_up(guardian: Guardian, token: str, body: StepUpBody, source: str) -> I
     try:
         issued = guardian.sessions.step_up(token, body.otp, source=source)
     except AuthenticationError as exc:
+        guardian.metrics.stepped_up(sign_in_outcome(exc.code))
+        log.info("step-up refused", user=claims.sub, code=exc.code)
         guardian.journal.append(session_event(
             AuditAction.SESSION_FAILED, claims.sub, now, reason=exc.code, step_up=True))
         raise
+    guardian.metrics.stepped_up("success")
+    log.info("stepped up", user=claims.sub)
     guardian.journal.append(session_event(
         AuditAction.SESSION_STEPPED_UP, claims.sub, now, session_id=issued.claims.sid))
     return issued

@@ -19,7 +19,12 @@ from starlette.responses import JSONResponse
 
 from guardian.api.deps import GuardianDep, SessionDep
 from guardian.api.schemas import Identifier, StrictBody
-from guardian.api.sessions import client_source, render_session, wait_for_throttle
+from guardian.api.sessions import (
+    client_source,
+    counted_sign_in,
+    render_session,
+    wait_for_throttle,
+)
 from guardian.audit.events import AuditAction, session_event
 from guardian.bootstrap import Guardian
 from guardian.errors import AuthenticationError
@@ -74,9 +79,11 @@ def _sign_in(guardian: Guardian, body: KeySignInBody, source: str) -> IssuedSess
         issued = guardian.sessions.sign_in_webauthn(body.user, body.password, body.credential,
                                                     source=source)
     except AuthenticationError as exc:
+        counted_sign_in(guardian, "webauthn", None, exc.code)
         guardian.journal.append(session_event(
             AuditAction.SESSION_FAILED, subject, now, reason=exc.code, factor="webauthn"))
         raise
+    counted_sign_in(guardian, "webauthn", issued)
     guardian.journal.append(session_event(
         AuditAction.SESSION_CREATED, subject, now, session_id=issued.claims.sid,
         amr=[m.value for m in issued.claims.amr]))

@@ -44,6 +44,10 @@ def context_of(
         policy_version=policy.version, grants=tuple(grants), verify=verify)
 
 
+SCHEDULER = "scheduler"
+"""The actor of reports the monthly schedule makes."""
+
+
 class PeriodicReports:
     def __init__(
         self, index: AuditIndex, archive: ReportArchive, journal: AuditJournal,
@@ -55,6 +59,8 @@ class PeriodicReports:
         self._signer = signer
         self._clock = clock
         self._context = context
+        self.produced = {"scheduled": 0, "requested": 0}
+        """Reports produced since start, by trigger (read by the metrics)."""
 
     def produce(self, actor: str, kind: str, start: str, end: str) -> ArchivedReport:
         if kind != KIND:
@@ -71,9 +77,10 @@ class PeriodicReports:
         archived = ArchivedReport(report_id, KIND, start, end, now, actor, sealed["sha256"],
                                   sealed["signature"], orjson.dumps(sealed))
         self._archive.add_report(archived)
+        self.produced["scheduled" if actor == SCHEDULER else "requested"] += 1
         return archived
 
-    def produce_due(self, actor: str = "scheduler") -> ArchivedReport | None:
+    def produce_due(self, actor: str = SCHEDULER) -> ArchivedReport | None:
         """Last month's report, if the archive does not hold it yet (the monthly schedule)."""
         from guardian.reports.schedule import due_period
 

@@ -92,7 +92,7 @@ def test_a_permit_appended_while_stopped_is_quarantined_and_in_no_access_report(
     assert health["status"] == "degraded"
     assert health["journal"]["quarantine"]["lines"] == 1
     assert [a["code"] for a in health["journal"]["alarms"]] == ["tail_quarantined"]
-    assert "guardian_audit_journal_quarantined_lines 1" in metrics
+    assert "guardian_audit_journal_quarantined_lines 1.0" in metrics
     assert 'guardian_audit_journal_alarm{code="tail_quarantined"} 1' in metrics
     assert all(e["user"]["id"] != "mallory" for e in _events(settings.journal_file)  # type: ignore[index]
                if "user" in e)
