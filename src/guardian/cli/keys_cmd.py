@@ -9,27 +9,24 @@ instead. (Other key commands, such as the audit signing key's, live in this grou
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
-import orjson
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Column, Table
 
 from guardian.cli.common import built
+from guardian.cli.output import Column, Output, OutputOption, render
 
 app = typer.Typer(no_args_is_help=True, help="Application API keys and other keys.")
 console = Console(soft_wrap=True)
 Actor = Annotated[str, typer.Option("--actor", help="Who does this, for the audit trail")]
-Output = Annotated[Literal["table", "json"], typer.Option("--output", "-o", help="table | json")]
-
-
-def _when(ts: float | None) -> str:
-    if ts is None:
-        return "-"
-    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+KEY_COLUMNS = (
+    Column("id", whole=True), Column("name"), Column("source"),
+    Column("created_at", "created", whole=True), Column("created_by", "by"),
+    Column("revoked_at", "revoked", whole=True), Column("active", in_table=False),
+    Column("state", in_table=True, styles={"active": "green", "revoked": "red"}),
+)
 
 
 @app.command()
@@ -46,20 +43,12 @@ def create(
 
 
 @app.command("list")
-def list_(output: Output = "table") -> None:
+def list_(output: OutputOption = Output.TABLE) -> None:
     """The API keys of the store and of the applications file (never the keys themselves)."""
     with built() as guardian:
         keys = guardian.api_keys.list()
-    if output == "json":
-        print(orjson.dumps({"keys": [k.as_dict() for k in keys]},
-                           option=orjson.OPT_INDENT_2).decode())
-        return
-    table = Table(Column("id", no_wrap=True), "name", "source", "created", "by", "revoked")
-    for k in keys:
-        table.add_row(k.id, escape(k.name), k.source.value, _when(k.created_at),
-                      escape(k.created_by or "-"),
-                      _when(k.revoked_at) if k.revoked_at is not None else "[green]active[/]")
-    console.print(table)
+    rows = [k.as_dict() | {"state": "active" if k.active else "revoked"} for k in keys]
+    render(rows, KEY_COLUMNS, output, empty="no API keys")
 
 
 @app.command()
