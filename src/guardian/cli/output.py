@@ -50,6 +50,8 @@ class Column:
     """An id, a timestamp, a hash: shown on one line, never folded nor cut."""
     in_table: bool = True
     """False: in json and csv only (a detail the table has no room for)."""
+    in_data: bool = True
+    """False: in the table only (a join of fields that json and csv carry apart)."""
     styles: Mapping[str, str] = field(default_factory=dict)
     """Table style by value, e.g. ``{"active": "green"}``."""
 
@@ -73,15 +75,16 @@ def render(
     page: Page | None = None, empty: str = "nothing to list",
 ) -> None:
     """Print ``rows`` in ``output``: only the declared columns, in their order."""
+    fields = [c for c in columns if c.in_data]
     if output is Output.JSON:
-        data: list[dict[str, Any]] = [{c.key: row.get(c.key) for c in columns} for row in rows]
+        data: list[dict[str, Any]] = [{c.key: row.get(c.key) for c in fields} for row in rows]
         payload: object = data if page is None else \
             {page.name: data, "next_cursor": page.next_cursor}
         sys.stdout.write(orjson.dumps(payload, option=orjson.OPT_INDENT_2).decode() + "\n")
     elif output is Output.CSV:
         writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow([c.key for c in columns])
-        writer.writerows([[csv_cell(row.get(c.key)) for c in columns] for row in rows])
+        writer.writerow([c.key for c in fields])
+        writer.writerows([[csv_cell(row.get(c.key)) for c in fields] for row in rows])
     else:
         print_table(rows, [c for c in columns if c.in_table], empty=empty)
     if page is not None and page.next_cursor is not None and output is not Output.JSON:
@@ -116,8 +119,9 @@ def stderr() -> Console:
     return Console(stderr=True)
 
 
-WORD_CAP = 24
-"""A folding column keeps room for words up to this long; a longer one (a URL) is folded."""
+WORD_CAPS = (24, 16, 10)
+"""A folding column keeps room for its words up to this long (a longer one, a URL, folds);
+the lower caps are tried when the higher leave the table too wide."""
 
 
 def print_table(rows: Sequence[Row], columns: Sequence[Column], *, empty: str) -> None:
@@ -129,9 +133,15 @@ def print_table(rows: Sequence[Row], columns: Sequence[Column], *, empty: str) -
     cells = [[table_cell(r.get(c.key)) for c in columns] for r in rows]
     longest = [max(len(c.title), *(len(row[i]) for row in cells))
                for i, c in enumerate(columns)]
-    shortest = [longest[i] if c.whole else _longest_word(c.title, (row[i] for row in cells))
-                for i, c in enumerate(columns)]
-    widths = fit(shortest, longest, console.width - GAP * (len(columns) - 1))
+    words = [_longest_word(c.title, (row[i] for row in cells)) for i, c in enumerate(columns)]
+    room = console.width - GAP * (len(columns) - 1)
+    widths = None
+    for cap in WORD_CAPS:
+        shortest = [longest[i] if c.whole else min(words[i], cap)
+                    for i, c in enumerate(columns)]
+        widths = fit(shortest, longest, room)
+        if widths is not None:
+            break
     if widths is None:
         _print_records(console, rows, columns)
         return
@@ -162,8 +172,7 @@ def fit(shortest: Sequence[int], longest: Sequence[int], room: int) -> list[int]
 
 
 def _longest_word(title: str, values: Iterable[str]) -> int:
-    words = [len(w) for v in (title, *values) for w in v.split()]
-    return min(max(words, default=1), WORD_CAP)
+    return max((len(w) for v in (title, *values) for w in v.split()), default=1)
 
 
 def _text(row: Row, column: Column) -> Text:
