@@ -98,8 +98,10 @@ def list_(
     user: Annotated[str | None, typer.Option("--user", "-u", help="Only this person's")] = None,
     output: OutputOption = Output.TABLE,
 ) -> None:
-    """Temporary grants, past and present, revoked ones included (state: scheduled, active,
-    expired or revoked; json and csv add who revoked it, when and why)."""
+    """Temporary grants, past and present, revoked ones included.
+
+    State: scheduled, active, expired or revoked; json and csv add who revoked it, when
+    and why."""
     with built() as guardian:
         grants = guardian.grants.list(user)
         now = guardian.clock.now()

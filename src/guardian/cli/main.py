@@ -158,8 +158,9 @@ def users(
     directory: Annotated[Path | None, typer.Option(help="Directory file")] = None,
     output: OutputOption = Output.TABLE,
 ) -> None:
-    """List the directory: people, roles, type and status (contractors: supplier and whether
-    it signed the data-protection clause)."""
+    """List the directory: people, roles, type and status.
+
+    Contractors show their supplier and whether it signed the data-protection clause."""
     from guardian.bootstrap import build_what_if
 
     settings = settings_from(directory_file=directory)

@@ -135,11 +135,12 @@ def print_table(rows: Sequence[Row], columns: Sequence[Column], *, empty: str) -
                for i, c in enumerate(columns)]
     words = [_longest_word(c.title, (row[i] for row in cells)) for i, c in enumerate(columns)]
     room = console.width - GAP * (len(columns) - 1)
+    lengths = [[len(row[i]) for row in cells] for i in range(len(columns))]
     widths = None
     for cap in WORD_CAPS:
         shortest = [longest[i] if c.whole else min(words[i], cap)
                     for i, c in enumerate(columns)]
-        widths = fit(shortest, longest, room)
+        widths = fit(shortest, longest, room, lengths)
         if widths is not None:
             break
     if widths is None:
@@ -147,7 +148,7 @@ def print_table(rows: Sequence[Row], columns: Sequence[Column], *, empty: str) -
         return
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 1, 0, 0),
                   header_style="bold",
-                  show_lines=widths != longest)
+                  show_lines=any(n > w for w, ns in zip(widths, lengths, strict=True) for n in ns))
     for c, width in zip(columns, widths, strict=True):
         table.add_column(c.title, width=width, no_wrap=c.whole, overflow="fold")
     for row in rows:
@@ -159,14 +160,22 @@ GAP = 2
 """Between two columns: one space of padding and the (blank) rule."""
 
 
-def fit(shortest: Sequence[int], longest: Sequence[int], room: int) -> list[int] | None:
-    """Column widths within ``room``: each as wide as its longest cell, the widest shrunk
-    first but never below its shortest; ``None`` when the shortest do not fit."""
+def fit(shortest: Sequence[int], longest: Sequence[int], room: int,
+        lengths: Sequence[Sequence[int]] = ()) -> list[int] | None:
+    """Column widths within ``room``, each at most its longest cell and never below its
+    shortest, or ``None`` when the shortest do not fit. A column loses a character where
+    that wraps the fewest cells (``lengths``: each column's cell lengths), the widest first
+    among equals: a sparse column gives way before one wrapping on every row."""
     if sum(shortest) > room:
         return None
     widths = list(longest)
+
+    def cost(i: int) -> tuple[int, int]:
+        wrapped = sum(n >= widths[i] for n in lengths[i]) if lengths else 0
+        return wrapped, -widths[i]
+
     for _ in range(sum(widths) - room):
-        i = max((i for i, w in enumerate(widths) if w > shortest[i]), key=lambda i: widths[i])
+        i = min((i for i, w in enumerate(widths) if w > shortest[i]), key=cost)
         widths[i] -= 1
     return widths
 

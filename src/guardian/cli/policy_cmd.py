@@ -49,7 +49,9 @@ def test_(
     output: OutputOption = Output.TABLE,
 ) -> None:
     """Run policy tests: each case's request must get the expected decision and reasons.
-    The table lists the failures (json and csv every case); exit 1 if any case fails."""
+
+    The table lists the failures (with -v every case; json and csv always every case);
+    exit 1 if any case fails."""
     from guardian.adapters.policy_tests import load_cases, policy_test_files
     from guardian.bootstrap import build_what_if
     from guardian.policy.testing import run_case
