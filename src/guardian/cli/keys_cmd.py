@@ -17,6 +17,7 @@ from rich.markup import escape
 
 from guardian.cli.common import built
 from guardian.cli.output import Column, Output, OutputOption, render
+from guardian.clock import iso_utc
 
 app = typer.Typer(no_args_is_help=True, help="Application API keys and other keys.")
 console = Console(soft_wrap=True)
@@ -24,8 +25,8 @@ Actor = Annotated[str, typer.Option("--actor", help="Who does this, for the audi
 KEY_COLUMNS = (
     Column("id", whole=True), Column("name"), Column("source"),
     Column("created_at", "created", whole=True), Column("created_by", "by"),
-    Column("revoked_at", "revoked", whole=True), Column("active", in_table=False),
-    Column("state", in_table=True, styles={"active": "green", "revoked": "red"}),
+    Column("revoked_at", in_table=False), Column("active", in_table=False),
+    Column("state", in_data=False, styles={"active": "green", "revoked": "red"}),
 )
 
 
@@ -47,8 +48,12 @@ def list_(output: OutputOption = Output.TABLE) -> None:
     """The API keys of the store and of the applications file (never the keys themselves)."""
     with built() as guardian:
         keys = guardian.api_keys.list()
-    rows = [k.as_dict() | {"state": "active" if k.active else "revoked"} for k in keys]
+    rows = [k.as_dict() | {"state": _state(k.revoked_at)} for k in keys]
     render(rows, KEY_COLUMNS, output, empty="no API keys")
+
+
+def _state(revoked_at: float | None) -> str:
+    return "active" if revoked_at is None else f"revoked {iso_utc(revoked_at)}"
 
 
 @app.command()

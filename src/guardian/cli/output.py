@@ -53,7 +53,7 @@ class Column:
     in_data: bool = True
     """False: in the table only (a join of fields that json and csv carry apart)."""
     styles: Mapping[str, str] = field(default_factory=dict)
-    """Table style by value, e.g. ``{"active": "green"}``."""
+    """Table style by value (its first word), e.g. ``{"active": "green"}``."""
 
     @property
     def title(self) -> str:
@@ -187,7 +187,7 @@ def _longest_word(title: str, values: Iterable[str]) -> int:
 def _text(row: Row, column: Column) -> Text:
     value = row.get(column.key)
     shown = table_cell(value)
-    style = column.styles.get(str(value), "dim" if shown == "-" else "")
+    style = column.styles.get(shown.split(" ", 1)[0], "dim" if shown == "-" else "")
     return Text(shown, style=style)
 
 

@@ -89,12 +89,15 @@ def test_keys_list_in_each_format_is_the_store_and_the_applications_file() -> No
     finally:
         guardian.close()
     rows = _json(["keys", "list"])
-    assert [{k: v for k, v in r.items() if k != "state"} for r in rows] == expected
-    assert {r["state"] for r in rows} == {"active"} and len(rows) == 2
+    assert rows == expected and len(rows) == 2
     assert _csv(["keys", "list"]) == _as_csv(rows)
     assert all(ISO_SECONDS.fullmatch(r["created_at"]) for r in rows if r["created_at"])
     _tables_show_whole(["keys", "list"], [r["id"] for r in rows] + [
         r["created_at"] for r in rows if r["created_at"]])
+    assert "─" in _run(["keys", "list"], 80).stdout  # a table, not records, at 80 columns
+    assert _run(["keys", "revoke", rows[1]["id"]]).exit_code == 0
+    revoked = _json(["keys", "list"])[1]["revoked_at"]
+    assert ISO_SECONDS.fullmatch(revoked) and f"revoked {revoked}" in _run(["keys", "list"]).stdout
 
 
 def test_grants_list_keeps_a_justification_with_commas_quotes_and_newlines() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from typing import Any
 
 import orjson
 import pytest
@@ -14,7 +15,7 @@ from guardian.cli.output import Column, Output, Page, fit, render
 ID = "01M8SRQV6BJY3T0JM4GC1GPZS8-with-a-long-tail"
 COLUMNS = (Column("id", whole=True), Column("note"), Column("tags"),
            Column("secret", in_table=False), Column("both", in_data=False))
-ROWS = [{"id": ID, "note": 'a, "quoted"\nnote', "tags": ["x", "y"], "secret": None, "both": "t"},
+ROWS: list[dict[str, Any]] = [{"id": ID, "note": 'a, "quoted"\nnote', "tags": ["x", "y"], "secret": None, "both": "t"},
         {"id": "short", "note": "plain", "tags": [], "secret": True, "both": "u"}]
 
 
