@@ -5,6 +5,7 @@ it is too old, dry runs change nothing, and people sign in with their LDAP passw
 from __future__ import annotations
 
 import os
+import re
 import socket
 import threading
 import time
@@ -221,15 +222,17 @@ def test_dry_run_shows_the_changes_and_applies_nothing_then_sync_applies(
     before = snapshot.read_bytes()
     sandbox.set_disabled(uid, True)
 
-    dry = runner.invoke(cli, ["directory", "sync", "--dry-run"], terminal_width=200)
+    wide = {"COLUMNS": "200"}
+    dry = runner.invoke(cli, ["directory", "sync", "--dry-run"], env=wide)
     assert dry.exit_code == 0, dry.output
     assert "0 added, 0 removed, 1 changed (dry run, nothing applied" in dry.output
-    assert f"~ {uid}: active: True -> False" in dry.output
+    assert re.search(rf"^changed +{uid} +active: True -> False", dry.stdout, re.M)
     assert snapshot.read_bytes() == before
 
-    applied = runner.invoke(cli, ["directory", "sync"], terminal_width=200)
+    applied = runner.invoke(cli, ["directory", "sync"], env=wide)
     assert applied.exit_code == 0, applied.output
-    assert f"~ {uid}: active: True -> False" in applied.output and "(applied" in applied.output
+    assert re.search(rf"^changed +{uid} +active: True -> False", applied.stdout, re.M)
+    assert "(applied" in applied.output
     assert snapshot.read_bytes() != before
     again = runner.invoke(cli, ["directory", "sync", "--dry-run"], terminal_width=200)
     assert "0 added, 0 removed, 0 changed" in again.output

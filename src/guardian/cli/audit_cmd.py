@@ -10,21 +10,21 @@ with a progress bar on long runs; ``search`` is the auditors' search of
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import orjson
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from guardian.audit.verify import ChainReport
 from guardian.cli.common import err, fail, settings_from
+from guardian.cli.output import Column, Output, OutputOption, Page, render
 from guardian.config import Settings
 from guardian.errors import GuardianError
 
@@ -311,8 +311,9 @@ def search(
     size: Annotated[int, typer.Option(help="Events per page")] = 50,
     cursor: Annotated[str | None, typer.Option(help="Next page (printed after a page)")]
     = None,
-    as_json: Annotated[bool, typer.Option("--json", help="JSON lines instead of a table")]
-    = False,
+    output: OutputOption = Output.TABLE,
+    as_json: Annotated[bool, typer.Option(
+        "--json", help="Each event whole, every field, as JSON lines")] = False,
 ) -> None:
     """Search the audit trail, newest first (the same search as GET /v1/audit/events)."""
     from guardian.audit.queries import AuditQuery, Cursor, iso_to_millis
@@ -331,20 +332,35 @@ def search(
             page = index.search(query)
         finally:
             index.close()
+    cursor_next = page.next_cursor.encode() if page.next_cursor is not None else None
     if as_json:
         for event in page.events:
             print(orjson.dumps(event).decode())
-    else:
-        table = Table("time", "seq", "action", "user", "decision", "data", "purpose",
-                      "customers", "reasons")
-        for e in page.events:
-            g = e.get("guardian", {})
-            table.add_row(*(escape(str(v)) for v in (
-                e.get("@timestamp", ""), g.get("seq", ""), e.get("event", {}).get("action", ""),
-                e.get("user", {}).get("id", ""), g.get("decision", ""),
-                f"{g.get('database', '')}/{g.get('category', '')}".strip("/"),
-                g.get("purpose", ""), ", ".join(g.get("customer_ids", [])),
-                ", ".join(g.get("reasons", [])))))
-        console.print(table)
-    if page.next_cursor is not None:
-        console.print(f"more: --cursor {page.next_cursor.encode()}", highlight=False)
+        if cursor_next is not None:
+            err.print(f"more: --cursor {cursor_next}", highlight=False, soft_wrap=True)
+        return
+    render([event_row(e) for e in page.events], EVENT_COLUMNS, output,
+           page=Page("events", cursor_next), empty="no event matches")
+
+
+EVENT_COLUMNS = (
+    Column("time", whole=True), Column("seq", whole=True), Column("action"),
+    Column("user"), Column("decision", styles={"permit": "green", "deny": "red"}),
+    Column("data", in_data=False), Column("database", in_table=False),
+    Column("category", in_table=False), Column("purpose"), Column("customers"),
+    Column("reasons"), Column("decision_id", in_table=False),
+)
+
+
+def event_row(event: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields of an audit event that a listing shows (``--json`` gives them all)."""
+    g = event.get("guardian", {})
+    database, category = g.get("database"), g.get("category")
+    return {
+        "time": event.get("@timestamp"), "seq": g.get("seq"),
+        "action": event.get("event", {}).get("action"), "user": event.get("user", {}).get("id"),
+        "decision": g.get("decision"), "database": database, "category": category,
+        "data": "/".join(p for p in (database, category) if p) or None,
+        "purpose": g.get("purpose"), "customers": g.get("customer_ids", []),
+        "reasons": g.get("reasons", []), "decision_id": g.get("decision_id"),
+    }

@@ -12,16 +12,13 @@ from typing import Annotated
 
 import typer
 from pydantic import ValidationError
-from rich.console import Console
 from rich.markup import escape
 
-from guardian.cli.common import fail, settings_from
+from guardian.cli.common import err, fail, settings_from
+from guardian.cli.output import Column, Output, OutputOption, render
 from guardian.errors import GuardianError
 
 app = typer.Typer(no_args_is_help=True, help="The directory: sync its snapshot from LDAP.")
-console = Console(soft_wrap=True)
-
-_STYLE = {"+": "green", "-": "red", "~": "yellow"}
 
 
 @app.command()
@@ -30,6 +27,7 @@ def sync(
     = False,
     force: Annotated[bool, typer.Option(
         "--force", help="Apply even a sync that removes more than half of the users")] = False,
+    output: OutputOption = Output.TABLE,
 ) -> None:
     """Read every user and group from LDAP, print the changes, and apply them."""
     from guardian.bootstrap import build_synced_directory
@@ -47,12 +45,25 @@ def sync(
     finally:
         directory.close()
     mode = "dry run, nothing applied" if dry_run else "applied"
-    console.print(f"[bold]directory sync[/] from {escape(directory.source_name)}: "
-                  f"{result.users} users; {result.diff.summary()} ({mode}, "
-                  f"{result.duration_s:.2f} s)")
-    for line in result.diff.lines():
-        console.print(f"  [{_STYLE[line[0]]}]{escape(line)}[/]")
+    err.print(f"[bold]directory sync[/] from {escape(directory.source_name)}: "
+              f"{result.users} users; {result.diff.summary()} ({mode}, "
+              f"{result.duration_s:.2f} s)")
+    render([_change(line) for line in result.diff.lines()], CHANGE_COLUMNS, output,
+           empty="no change")
     for warning in result.warnings:
-        console.print(f"  [yellow]warning:[/] {escape(warning)}")
+        err.print(f"  [yellow]warning:[/] {escape(warning)}")
     if result.persist_error:
         fail(result.persist_error)
+
+
+CHANGE_COLUMNS = (
+    Column("change", styles={"added": "green", "removed": "red", "changed": "yellow"}),
+    Column("uid", whole=True), Column("detail"),
+)
+_CHANGE = {"+": "added", "-": "removed", "~": "changed"}
+
+
+def _change(line: str) -> dict[str, str]:
+    """A line of the diff (``+ uid: what``) as a row."""
+    uid, _, detail = line[2:].partition(": ")
+    return {"change": _CHANGE[line[0]], "uid": uid, "detail": detail}

@@ -7,29 +7,33 @@ while a server holds it, use the HTTP API as a security officer instead.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Literal
 
 import orjson
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Column, Table
 
 from guardian.cli.common import built, fail
+from guardian.cli.output import Column, Output, OutputOption, render
+from guardian.clock import iso_utc
 from guardian.governance.grants import GrantRequest
 from guardian.governance.model import TemporaryGrant
 
 app = typer.Typer(no_args_is_help=True, help="Temporary grants of a role: give, list, revoke.")
 console = Console(soft_wrap=True)
 Actor = Annotated[str, typer.Option("--actor", help="Who does this, for the audit trail")]
-Output = Annotated[Literal["table", "json"], typer.Option("--output", "-o", help="table | json")]
-
-
-def _when(ts: float | None) -> str:
-    if ts is None:
-        return "-"
-    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+OneGrant = Annotated[Literal["table", "json"], typer.Option(
+    "--output", "-o", help="table (a sentence) | json (the grant)")]
+GRANT_COLUMNS = (
+    Column("id", whole=True), Column("uid", "user"), Column("role"),
+    Column("starts_at", "from", whole=True), Column("expires_at", "until", whole=True),
+    Column("granted_by", "by"), Column("justification"),
+    Column("state", styles={"active": "green", "revoked": "red", "expired": "dim"}),
+    Column("revoked_at", in_table=False), Column("revoked_by", in_table=False),
+    Column("revoke_reason", in_table=False),
+)
 
 
 def _instant(value: str, option: str) -> float:
@@ -48,10 +52,10 @@ def _print_json(payload: object) -> None:
 
 def _state(grant: TemporaryGrant, now: float) -> str:
     if grant.revoked:
-        return f"[red]revoked[/] {_when(grant.revoked_at)} by {escape(grant.revoked_by or '?')}"
+        return "revoked"
     if now >= grant.expires_at:
         return "expired"
-    return "[green]active[/]" if now >= grant.starts_at else "scheduled"
+    return "active" if now >= grant.starts_at else "scheduled"
 
 
 @app.command()
@@ -63,7 +67,7 @@ def create(
     expires_at: Annotated[str | None, typer.Option(help="Until, ISO 8601 with a zone")] = None,
     starts_at: Annotated[str | None, typer.Option(help="From, ISO 8601 (default: now)")] = None,
     actor: Actor = "cli",
-    output: Output = "table",
+    output: OneGrant = "table",
 ) -> None:
     """Grant a role to someone for a while (at most GUARDIAN_GRANT_MAX_S from now)."""
     from guardian.adapters.policy_files import parse_duration
@@ -86,28 +90,23 @@ def create(
         _print_json(grant.as_dict())
         return
     console.print(f"[green]granted[/] {escape(grant.role)} to {escape(grant.uid)} until "
-                  f"{_when(grant.expires_at)} (grant {grant.id})")
+                  f"{iso_utc(grant.expires_at)} (grant {grant.id})")
 
 
 @app.command("list")
 def list_(
     user: Annotated[str | None, typer.Option("--user", "-u", help="Only this person's")] = None,
-    output: Output = "table",
+    output: OutputOption = Output.TABLE,
 ) -> None:
-    """Temporary grants, past and present, revoked ones included."""
+    """Temporary grants, past and present, revoked ones included.
+
+    State: scheduled, active, expired or revoked; json and csv add who revoked it, when
+    and why."""
     with built() as guardian:
         grants = guardian.grants.list(user)
         now = guardian.clock.now()
-    if output == "json":
-        _print_json({"grants": [g.as_dict() for g in grants]})
-        return
-    table = Table(Column("id", no_wrap=True), "user", "role", "from", "until", "by",
-                  "justification", "state")
-    for g in grants:
-        table.add_row(g.id, escape(g.uid), escape(g.role), _when(g.starts_at),
-                      _when(g.expires_at), escape(g.granted_by), escape(g.reason),
-                      _state(g, now))
-    console.print(table)
+    rows = [g.as_dict() | {"state": _state(g, now)} for g in grants]
+    render(rows, GRANT_COLUMNS, output, empty="no grants")
 
 
 @app.command()
@@ -115,7 +114,7 @@ def revoke(
     grant_id: Annotated[str, typer.Argument(help="The grant's id, from `guardian grants list`")],
     reason: Annotated[str, typer.Option("--reason", "-r", help="Why it ends now")],
     actor: Actor = "cli",
-    output: Output = "table",
+    output: OneGrant = "table",
 ) -> None:
     """End a grant now: it counts in no decision from then on."""
     with built() as guardian:

@@ -9,28 +9,26 @@ instead. (Other key commands, such as the audit signing key's, live in this grou
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
-import orjson
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Column, Table
 
 from guardian.cli.common import built
+from guardian.cli.output import Column, Output, OutputOption, render
+from guardian.clock import iso_utc
 from guardian.governance.model import Scope
 
 app = typer.Typer(no_args_is_help=True, help="Application API keys and other keys.")
 console = Console(soft_wrap=True)
 Actor = Annotated[str, typer.Option("--actor", help="Who does this, for the audit trail")]
-Output = Annotated[Literal["table", "json"], typer.Option("--output", "-o", help="table | json")]
-
-
-def _when(ts: float | None) -> str:
-    if ts is None:
-        return "-"
-    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+KEY_COLUMNS = (
+    Column("id", whole=True), Column("name"), Column("source"), Column("scopes", in_table=False),
+    Column("created_at", "created", whole=True), Column("created_by", "by"),
+    Column("revoked_at", in_table=False), Column("active", in_table=False),
+    Column("state", in_data=False, styles={"active": "green", "revoked": "red"}),
+)
 
 
 @app.command()
@@ -49,20 +47,16 @@ def create(
 
 
 @app.command("list")
-def list_(output: Output = "table") -> None:
+def list_(output: OutputOption = Output.TABLE) -> None:
     """The API keys of the store and of the applications file (never the keys themselves)."""
     with built() as guardian:
         keys = guardian.api_keys.list()
-    if output == "json":
-        print(orjson.dumps({"keys": [k.as_dict() for k in keys]},
-                           option=orjson.OPT_INDENT_2).decode())
-        return
-    table = Table(Column("id", no_wrap=True), "name", "source", "created", "by", "revoked")
-    for k in keys:
-        table.add_row(k.id, escape(k.name), k.source.value, _when(k.created_at),
-                      escape(k.created_by or "-"),
-                      _when(k.revoked_at) if k.revoked_at is not None else "[green]active[/]")
-    console.print(table)
+    rows = [k.as_dict() | {"state": _state(k.revoked_at)} for k in keys]
+    render(rows, KEY_COLUMNS, output, empty="no API keys")
+
+
+def _state(revoked_at: float | None) -> str:
+    return "active" if revoked_at is None else f"revoked {iso_utc(revoked_at)}"
 
 
 @app.command()

@@ -6,6 +6,7 @@ chain), 2 usage or configuration error.
 
 from __future__ import annotations
 
+from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import Annotated
 
@@ -13,7 +14,6 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from guardian.cli import (
     audit_cmd,
@@ -27,10 +27,11 @@ from guardian.cli import (
     report_cmd,
 )
 from guardian.cli.common import fail, settings_from
+from guardian.cli.output import Column, Output, OutputOption, render
 from guardian.errors import GuardianError
 
 app = typer.Typer(
-    name="guardian", no_args_is_help=True, add_completion=False,
+    name="guardian", no_args_is_help=True, add_completion=True,
     help="Who may touch customer personal data, and the proof of every access.",
 )
 app.add_typer(policy_cmd.app, name="policy")
@@ -43,6 +44,25 @@ app.add_typer(mfa_cmd.app, name="mfa")
 app.add_typer(report_cmd.app, name="report")
 app.add_typer(consent_cmd.app, name="consent")
 console = Console(soft_wrap=True)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"guardian {package_version('guardian')}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option(
+        "--version", callback=_version, is_eager=True,
+        help="Print the installed version and exit")] = False,
+) -> None:
+    """Who may touch customer personal data, and the proof of every access.
+
+    Shell completion: `guardian --install-completion` (bash, zsh, fish, PowerShell), or
+    `guardian --show-completion` to see the script. Listings take `--output table|json|csv`.
+    """
 
 
 @app.command()
@@ -131,23 +151,30 @@ def check(
     raise typer.Exit(0 if decision.permitted else 1)
 
 
+USER_COLUMNS = (
+    Column("uid", whole=True), Column("name"), Column("roles"), Column("type"),
+    Column("supplier"), Column("contract_clause", "clause"), Column("manager", in_table=False),
+    Column("status", styles={"active": "green", "disabled": "red"}),
+)
+
+
 @app.command()
 def users(
     directory: Annotated[Path | None, typer.Option(help="Directory file")] = None,
+    output: OutputOption = Output.TABLE,
 ) -> None:
-    """List the directory: people, roles, type and status."""
+    """List the directory: people, roles, type and status.
+
+    Contractors show their supplier and whether it signed the data-protection clause."""
     from guardian.bootstrap import build_what_if
 
     settings = settings_from(directory_file=directory)
-    table = Table("uid", "name", "roles", "type", "supplier", "status")
-    for p in sorted(build_what_if(settings).directory.principals(), key=lambda p: p.uid):
-        supplier = ""
-        if p.is_contractor:
-            supplier = f"{p.supplier or '?'} ({'clause' if p.contract_clause else 'NO clause'})"
-        status = "[green]active[/]" if p.active else "[red]disabled[/]"
-        table.add_row(p.uid, p.name, ", ".join(sorted(p.roles)) or "-",
-                      p.employee_type.value, supplier, status)
-    console.print(table)
+    rows = [{"uid": p.uid, "name": p.name, "roles": sorted(p.roles),
+             "type": p.employee_type.value, "supplier": p.supplier,
+             "contract_clause": p.contract_clause if p.is_contractor else None,
+             "manager": p.manager, "status": "active" if p.active else "disabled"}
+            for p in sorted(build_what_if(settings).directory.principals(), key=lambda p: p.uid)]
+    render(rows, USER_COLUMNS, output, empty="the directory is empty")
 
 
 def main() -> None:

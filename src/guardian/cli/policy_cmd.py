@@ -9,7 +9,8 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from guardian.cli.common import settings_from
+from guardian.cli.common import err, settings_from
+from guardian.cli.output import Column, Output, OutputOption, render
 
 app = typer.Typer(no_args_is_help=True, help="Check and test the policy in policies/.")
 console = Console(soft_wrap=True)
@@ -34,12 +35,23 @@ def lint(
                   f"{len(policy.purposes)} purposes ({policy.version[:19]}…)")
 
 
+CASE_COLUMNS = (
+    Column("result", styles={"pass": "green", "fail": "red"}), Column("name"),
+    Column("where"), Column("failures"), Column("reasons"),
+)
+
+
 @app.command("test")
 def test_(
     path: Annotated[Path | None, typer.Argument(help="Test file or folder")] = None,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+    verbose: Annotated[bool, typer.Option(
+        "--verbose", "-v", help="The table lists the passing cases too")] = False,
+    output: OutputOption = Output.TABLE,
 ) -> None:
-    """Run policy tests: each case's request must get the expected decision and reasons."""
+    """Run policy tests: each case's request must get the expected decision and reasons.
+
+    The table lists the failures (with -v every case; json and csv always every case);
+    exit 1 if any case fails."""
     from guardian.adapters.policy_tests import load_cases, policy_test_files
     from guardian.bootstrap import build_what_if
     from guardian.policy.testing import run_case
@@ -48,25 +60,22 @@ def test_(
     files = policy_test_files(path or settings.policy_dir / "tests")
     cases, findings = load_cases(files)
     for finding in findings:
-        console.print(f"[red]{escape(str(finding))}[/]")
+        err.print(f"[red]{escape(str(finding))}[/]")
     what_if = build_what_if(settings)
     now = what_if.clock.now()
-    failed = 0
+    rows = []
     for case in cases:
         result = run_case(case, what_if.pipeline, what_if.signer, now)
-        where = f"{case.source.path}:{case.source.line}"
-        if result.passed:
-            if verbose:
-                console.print(f"[green]PASS[/] {escape(case.name)}")
-            continue
-        failed += 1
-        console.print(f"[red]FAIL[/] {escape(case.name)} ({escape(where)})")
-        for failure in result.failures:
-            console.print(f"     {escape(failure)}")
-        for reason in result.decision.reasons:
-            console.print(f"     [dim]{reason.code.value}: {escape(reason.message)}[/]")
-    passed = len(cases) - failed
+        rows.append({"result": "pass" if result.passed else "fail", "name": case.name,
+                     "where": f"{case.source.path}:{case.source.line}",
+                     "failures": list(result.failures),
+                     "reasons": [r.code.value for r in result.decision.reasons]})
+    failed = sum(row["result"] == "fail" for row in rows)
+    shown = rows if verbose or output is not Output.TABLE else \
+        [row for row in rows if row["result"] == "fail"]
+    render(shown, CASE_COLUMNS, output, empty="no failure")
     colour = "green" if not failed and not findings else "red"
-    console.print(f"[{colour}]{passed} passed, {failed} failed[/] ({len(files)} file(s))")
+    err.print(f"[{colour}]{len(cases) - failed} passed, {failed} failed[/] "
+              f"({len(files)} file(s))")
     if failed or findings or not cases:
         raise typer.Exit(1)

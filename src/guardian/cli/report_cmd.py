@@ -1,4 +1,5 @@
-"""``guardian report customer ID``: who accessed a customer's data (GDPR right of access).
+"""``guardian report customer ID``: who accessed a customer's data (GDPR right of access);
+``guardian report periodic`` and ``report list``: the signed periodic reports and their archive.
 
 The same report as ``GET /v1/customers/{id}/access-report``, read from the configured audit
 index, as JSON (default) or as a readable HTML page, on standard output or into a file.
@@ -14,6 +15,8 @@ import typer
 from rich.console import Console
 
 from guardian.cli.common import fail, settings_from
+from guardian.cli.output import Column, Output, OutputOption, Page, render
+from guardian.clock import iso_utc
 from guardian.errors import GuardianError
 
 app = typer.Typer(no_args_is_help=True, help="Reports from the audit trail.")
@@ -98,6 +101,36 @@ def periodic(
     d = doc["decisions"]
     console.print(f"report {report.id} ({d['total']} decisions, {d['denies']} denied), sha256 "
                   f"{report.sha256}" + (f", written to {out}" if out else ""))
+
+
+REPORT_COLUMNS = (
+    Column("id", whole=True), Column("kind"), Column("from", whole=True),
+    Column("to", whole=True), Column("created_at", "created", whole=True),
+    Column("created_by", "by"), Column("sha256", whole=True),
+)
+
+
+@app.command("list")
+def list_(
+    limit: Annotated[int, typer.Option(help="Reports per page (1-100)")] = 50,
+    cursor: Annotated[str | None, typer.Option(help="Next page (printed after a page)")]
+    = None,
+    output: OutputOption = Output.TABLE,
+) -> None:
+    """The archive of signed periodic reports, newest first (as ``GET /v1/reports``)."""
+    from guardian.cli.common import built
+
+    if not 1 <= limit <= 100:
+        fail("--limit must be between 1 and 100")
+    with built() as guardian:
+        page = guardian.reports.list(cursor, limit + 1)
+    more = len(page) > limit
+    page = page[:limit]
+    rows = [{"id": r.id, "kind": r.kind, "from": r.period_from, "to": r.period_to,
+             "created_at": iso_utc(r.created_at), "created_by": r.created_by,
+             "sha256": r.sha256} for r in page]
+    render(rows, REPORT_COLUMNS, output, empty="no report archived yet",
+           page=Page("reports", page[-1].id if more and page else None))
 
 
 @app.command()

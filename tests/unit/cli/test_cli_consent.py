@@ -89,6 +89,6 @@ def test_keys_create_with_scope_consent_makes_a_consent_only_key() -> None:
     bad = runner.invoke(app, ["keys", "create", "x", "--scope", "admin"])
 
     assert created.exit_code == 0, created.output
-    scopes = {k["name"]: k["scopes"] for k in orjson.loads(listed.output)["keys"]}
+    scopes = {k["name"]: k["scopes"] for k in orjson.loads(listed.output)}
     assert scopes == {"demo-app": ["decide"], "consent-hub": ["consent"]}
     assert bad.exit_code == 2

@@ -13,7 +13,6 @@ from typer.testing import CliRunner, Result
 from guardian.adapters.file_applications import FileApplications
 from guardian.adapters.sql_api_keys import SqlApiKeys
 from guardian.adapters.sql_store import SqlStore, make_engine
-from guardian.cli import grants_cmd
 from guardian.cli.main import app
 from support import ROOT
 
@@ -43,14 +42,13 @@ def _create(*extra: str) -> Result:
 def test_grants_create_list_and_revoke_with_a_reason(
     _in_repo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(grants_cmd.console, "width", 250)  # a wide terminal, for the table
     created = runner.invoke(app, ["grants", "create", "bob", "fraud-analyst",
                                   "--expires-in", "2h", "-j", "INC-4711", "--actor", "ivan",
                                   "--output", "json"])
     assert created.exit_code == 0, created.output
     grant_id = orjson.loads(created.output)["id"]
 
-    table = runner.invoke(app, ["grants", "list"])
+    table = runner.invoke(app, ["grants", "list"], env={"COLUMNS": "250"})
     revoked = runner.invoke(app, ["grants", "revoke", grant_id, "--reason", "wave over",
                                   "--actor", "ivan"])
     listed = runner.invoke(app, ["grants", "list", "--user", "bob", "--output", "json"])
@@ -58,10 +56,10 @@ def test_grants_create_list_and_revoke_with_a_reason(
 
     assert grant_id in table.output and "active" in table.output
     assert revoked.exit_code == 0 and "revoked" in revoked.output
-    [grant] = orjson.loads(listed.output)["grants"]
+    [grant] = orjson.loads(listed.stdout)
     assert (grant["id"], grant["revoked_by"], grant["revoke_reason"]) == (
         grant_id, "ivan", "wave over")
-    assert orjson.loads(nobody.output) == {"grants": []}
+    assert orjson.loads(nobody.stdout) == []
     assert [e["event"]["action"] for e in _events(_in_repo)] == [
         "governance.grant_created", "governance.grant_revoked"]
     engine = make_engine(f"sqlite:///{_in_repo / 'guardian.db'}")
@@ -103,7 +101,7 @@ def test_keys_list_shows_the_applications_file_and_revoke_stops_its_key(_in_repo
     assert DEMO_KEY_ID in listed.output and "demo-app" in listed.output
     assert "file" in listed.output
     assert revoked.exit_code == 0, revoked.output
-    [key] = orjson.loads(as_json.output)["keys"]
+    [key] = orjson.loads(as_json.stdout)
     assert (key["id"], key["source"], key["active"]) == (DEMO_KEY_ID, "file", False)
     engine = make_engine(f"sqlite:///{_in_repo / 'guardian.db'}")
     keys = SqlApiKeys(engine, FileApplications(ROOT / "policies/demo/applications.yaml"))
