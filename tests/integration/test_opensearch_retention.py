@@ -42,7 +42,7 @@ def test_guardian_rolls_over_deletes_old_indices_and_verification_starts_after_t
 
         result = trail.job.apply()
         trail.ship()
-        index.client.indices.refresh(index=names.events_pattern)
+        index.client.indices.refresh(index=f"{names.events_pattern},{names.checkpoints}")
 
         third = f"{names.prefix}-events-000003"
         (removal,) = result.removals
