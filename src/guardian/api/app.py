@@ -19,6 +19,7 @@ from guardian.api import (
     health,
     keys,
     mfa,
+    openapi,
     periodic_reports,
     reports,
     sessions,
@@ -82,4 +83,5 @@ def create_app(guardian: Guardian, *, close_on_shutdown: bool = False) -> FastAP
     app.include_router(reports.router)
     app.include_router(consents.router)
     app.include_router(periodic_reports.router)
+    openapi.install(app)
     return app
