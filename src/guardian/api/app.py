@@ -83,5 +83,5 @@ def create_app(guardian: Guardian, *, close_on_shutdown: bool = False) -> FastAP
     app.include_router(reports.router)
     app.include_router(consents.router)
     app.include_router(periodic_reports.router)
-    openapi.install(app)
+    openapi.install(app, customer_id_pattern=guardian.settings.customer_id_pattern.pattern)
     return app

@@ -234,8 +234,16 @@ def _responses(key: tuple[str, str], operation: Json, security: list[Json]) -> N
                              for media in SUCCESS_MEDIA[key]}
 
 
-def contract_document(app: FastAPI) -> Json:
-    """The OpenAPI document of ``app``, shaped as the module docstring says."""
+def _customer_ids_match(schemas: dict[str, Json], pattern: str) -> None:
+    """The organisation's customer id pattern, which the body model checks at run time."""
+    ids = schemas.get("Resource", {}).get("properties", {}).get("customer_ids", {})
+    if isinstance(ids.get("items"), dict):
+        ids["items"]["pattern"] = f"^(?:{pattern.removeprefix('^').removesuffix('$')})$"
+
+
+def contract_document(app: FastAPI, customer_id_pattern: str | None = None) -> Json:
+    """The OpenAPI document of ``app``, shaped as the module docstring says; with
+    ``customer_id_pattern``, customer ids in decision bodies are documented as matching it."""
     doc = get_openapi(title=app.title, version=app.version, summary=app.summary,
                       openapi_version=app.openapi_version, routes=app.routes)
     components: Json = doc.setdefault("components", {})
@@ -255,17 +263,19 @@ def contract_document(app: FastAPI) -> Json:
     for name, schema in hoisted.items():
         if named.setdefault(name, schema) != schema:
             raise ValueError(f"two different schemas are named {name!r}")
+    if customer_id_pattern is not None:
+        _customer_ids_match(named, customer_id_pattern)
     components["schemas"] = dict(sorted(named.items()))
     components["securitySchemes"] = SECURITY_SCHEMES
     return doc
 
 
-def install(app: FastAPI) -> None:
+def install(app: FastAPI, customer_id_pattern: str | None = None) -> None:
     """Serve :func:`contract_document` as ``app.openapi()`` (built once, on first use)."""
 
     def openapi() -> Json:
         if app.openapi_schema is None:
-            app.openapi_schema = contract_document(app)
+            app.openapi_schema = contract_document(app, customer_id_pattern)
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

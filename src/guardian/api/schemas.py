@@ -92,7 +92,7 @@ class Resource(StrictBody):
             if pattern.fullmatch(value) is None:
                 raise PydanticCustomError(
                     "invalid_customer_id",
-                    "customer id #{position} {value!r} does not match the organisation's "
+                    "customer id #{position} '{value}' does not match the organisation's "
                     "pattern {pattern}", {"position": position, "value": value[:40],
                                           "pattern": pattern.pattern})
             out.append(value)

@@ -167,3 +167,13 @@ def test_a_real_session_matches_the_session_schema(
 
     assert response.status_code == 201
     _validator(spec, "Session").validate(response.json())
+
+
+def test_customer_ids_are_documented_with_the_organisations_pattern(
+    spec: dict[str, Any],
+) -> None:
+    items = spec["components"]["schemas"]["Resource"]["properties"]["customer_ids"]["items"]
+
+    assert items["pattern"] == "^(?:[A-Za-z0-9._:-]{1,128})$"
+    assert jsonschema.Draft202012Validator(items).is_valid("C-1001")
+    assert not jsonschema.Draft202012Validator(items).is_valid("C-1005\u200b")
