@@ -100,7 +100,7 @@ class DemoScript:
         self.consent_given = midnight - 75 * DAY + 11 * HOUR  # C-1005 says yes to offers
         self.consent_withdrawn = midnight - 40 * DAY + 15 * HOUR  # C-1006 says no more
         self.plan.disabled["heidi"] = self.heidi_disabled
-        care_cover = self.days[38]  # bob covers customer care for a week, alice away
+        care_cover = self.days[min(38, days)]  # bob covers customer care a week, alice away
         self.alice_away = (care_cover, care_cover + 5 * DAY)
 
     def run(self) -> HistoryPlan:
