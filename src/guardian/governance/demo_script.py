@@ -155,12 +155,19 @@ class DemoScript:
         weights = [w for _, _, w in kinds]
         for at in times:
             category, action, _ = r.choices(kinds, weights)[0]
+            if purpose == "customer-care" and r.random() < 0.015:
+                category, action = "personal-characteristics", Action.READ  # not theirs
             customers = (r.choice(CUSTOMERS),)
             self._ask(session, at, request(uid, action, category, purpose, customers))
 
     def _ask(self, session: _Session, at: float, req: DecisionRequest) -> None:
         if req.category in HIGH and at - session.mfa_at > 15 * MINUTE:
-            session.mfa_at = at - self.rng.uniform(20, 300)
+            if self.rng.random() < 0.06:  # forgot to step up: refused, steps up, asks again
+                self.plan.decisions.append(PlannedDecision(at, req, at - session.mfa_at))
+                at += self.rng.uniform(60, 180)
+                session.mfa_at = at - self.rng.uniform(20, 50)
+            else:
+                session.mfa_at = at - self.rng.uniform(20, 300)
             self.plan.events.append((session.mfa_at, step_up(session.uid, session.mfa_at,
                                                              session.sid)))
         self.plan.decisions.append(PlannedDecision(at, req, at - session.mfa_at))
