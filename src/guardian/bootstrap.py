@@ -263,7 +263,8 @@ def seed_demo_history(guardian: Guardian, consents: list[tuple[str, str]]) -> in
                                        ttl_s=12 * 3600)[0]
         return then.evaluate(replace(request, session_token=tokens[key]), at)
 
-    return DemoHistory(guardian.journal, guardian.store).seed(plan, decide)
+    return DemoHistory(guardian.journal, guardian.store,
+                       SqlConsents(guardian.store.engine)).seed(plan, decide)
 
 
 def watch_metrics(guardian: Guardian, schedule: ReportScheduleStats | None = None) -> None:

@@ -183,7 +183,7 @@ def test_a_fresh_demo_folder_is_seeded_once_through_the_journal_and_verifies(
     assert from_index.exit_code == 0, from_index.output
 
 
-def test_the_history_grants_are_in_the_store_and_one_is_still_running(
+def test_the_history_grants_and_consent_changes_are_in_the_store(
         seeded: tuple[Path, list[dict[str, Any]]]) -> None:
     var, _ = seeded
     guardian = build(demo_settings(var.parent, demo_history=True))
@@ -194,6 +194,13 @@ def test_the_history_grants_are_in_the_store_and_one_is_still_running(
                                                       ("carol", "billing")}
         running = [g for g in grants if g.starts_at <= now < g.expires_at]
         assert [(g.uid, g.role, g.granted_by) for g in running] == [("carol", "billing", "ivan")]
+        withdrawn = guardian.consent.consents_of("C-1006").as_dict()
+        assert [(h["granted"], h["source"]) for h in withdrawn["history"]] == [
+            (False, "unsubscribe link")]
+        given = guardian.consent.consents_of("C-1005").as_dict()
+        assert {h["source"] for h in given["history"]} == {"customers file",
+                                                           "newsletter sign-up form"}
+        assert [c["granted"] for c in given["consents"] if c["purpose"] == "marketing"] == [True]
     finally:
         guardian.close()
 
