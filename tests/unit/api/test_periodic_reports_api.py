@@ -176,15 +176,15 @@ def test_an_unknown_report_is_a_404(client: TestClient, judy: dict[str, str]) ->
 def test_with_a_trust_file_the_integrity_is_authenticated(
     tmp_path: Path, clock: ManualClock, trail_of_pinned: tuple[Guardian, TestClient, Signer],
 ) -> None:
-    guardian, client, signer = trail_of_pinned
+    _guardian, client, signer = trail_of_pinned
     headers = _bearer(signer.token("judy"))
     rid = _produce(client, headers, clock).json()["id"]
     doc = client.get(f"/v1/reports/{rid}", headers=headers).json()
 
     assert doc["integrity"]["verified"] is True and doc["integrity"]["authenticated"] is True
     assert doc["integrity"]["checkpoints_verified"] >= 1
-    assert "The trail verifies with the pinned keys" in [
-        s["summary"] for s in doc["sections"] if s["key"] == "integrity"][0]
+    assert "The trail verifies with the pinned keys" in next(
+        s["summary"] for s in doc["sections"] if s["key"] == "integrity")
 
 
 def test_a_trust_file_without_the_server_s_key_says_the_trail_does_not_verify(
