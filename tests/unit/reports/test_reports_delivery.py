@@ -127,3 +127,20 @@ def test_a_failing_pdf_renderer_fails_the_mail_delivery_visibly(
     [mail] = [d for d in delivering.reports.deliveries(report.id) if d.channel == "email"]
     assert smtp_inbox.mails == [] and mail.error is not None
     assert mail.error.startswith("report_renderer_unavailable")
+
+
+def test_delivery_events_fit_the_strict_index_mapping() -> None:
+    import json
+
+    from guardian.audit.events import delivery_event
+    from guardian.audit.schema import mapping_problems
+    from support import ROOT
+
+    mapping = json.loads((ROOT / "audit/opensearch/mappings.json").read_text())
+    properties = mapping["template"]["mappings"]["properties"]
+    events = [delivery_event("01R", "email", 2, 1, 1.0, actor="scheduler"),
+              delivery_event("01R", "webhook", 1, 3, 2.0, actor="scheduler",
+                             error="delivery_failed: the webhook answered 503")]
+
+    assert [mapping_problems(e, properties) for e in events] == [[], []]
+    assert [e["event"]["outcome"] for e in events] == ["success", "failure"]
