@@ -154,9 +154,9 @@ def main() -> None:
         folder = args.keep if args.keep and not args.opensearch else Path(tmp)
         folder.mkdir(parents=True, exist_ok=True)
         load_s = 0.0
-        if not (folder / "index.db").exists() or args.opensearch:
-            load_s = load(args, folder, prefix)
-        try:
+        try:  # an interrupted load removes its OpenSearch indices too
+            if not (folder / "index.db").exists() or args.opensearch:
+                load_s = load(args, folder, prefix)
             ctx = multiprocessing.get_context("spawn")
             receive, send = ctx.Pipe(duplex=False)
             child = ctx.Process(target=report_child, args=(args, folder, prefix, send))
