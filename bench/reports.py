@@ -123,6 +123,20 @@ def drop(url: str, prefix: str) -> None:
         client.transport.perform_request("DELETE", f"/{kind}/{name}", params={"ignore": 404})
 
 
+def load(args: argparse.Namespace, folder: Path, prefix: str) -> float:
+    """Generate, seal and index the events; the seconds it took."""
+    index = open_index(args, folder, prefix)
+    index.setup()
+    began = time.perf_counter()
+    for batch in records(args.events, args.users):
+        index.index_events(batch)
+    load_s = time.perf_counter() - began
+    if args.opensearch:
+        index.client.indices.refresh(index=f"{prefix}-events-*")  # type: ignore[attr-defined]
+    index.close()
+    return load_s
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=1_000_000)
@@ -131,20 +145,18 @@ def main() -> None:
     parser.add_argument("--no-verify", dest="verify", action="store_false",
                         help="leave the integrity walk out")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--keep", type=Path, metavar="FOLDER",
+                        help="SQLite only: keep the loaded index in FOLDER, and reuse it "
+                             "(no load) when FOLDER already holds one, to time the report again")
     args = parser.parse_args()
     prefix = f"bench-report-{uuid.uuid4().hex[:8]}"
     with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
-        index = open_index(args, folder, prefix)
-        index.setup()
-        began = time.perf_counter()
-        for batch in records(args.events, args.users):
-            index.index_events(batch)
-        load_s = time.perf_counter() - began
-        if args.opensearch:
-            index.client.indices.refresh(index=f"{prefix}-events-*")  # type: ignore[attr-defined]
-        index.close()
-        try:
+        folder = args.keep if args.keep and not args.opensearch else Path(tmp)
+        folder.mkdir(parents=True, exist_ok=True)
+        load_s = 0.0
+        try:  # an interrupted load removes its OpenSearch indices too
+            if not (folder / "index.db").exists() or args.opensearch:
+                load_s = load(args, folder, prefix)
             ctx = multiprocessing.get_context("spawn")
             receive, send = ctx.Pipe(duplex=False)
             child = ctx.Process(target=report_child, args=(args, folder, prefix, send))

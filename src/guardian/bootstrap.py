@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol
 
 from guardian import __version__
@@ -63,10 +64,12 @@ from guardian.ports import (
     Clock,
     Directory,
     GrantRegistry,
+    LeaderLock,
     MfaSecrets,
     PasswordVerifier,
     RetainedAuditIndex,
 )
+from guardian.reports.delivery import ReportDelivery
 from guardian.reports.periodic import Integrity
 from guardian.reports.periodic_service import PeriodicReports, context_of
 
@@ -110,6 +113,8 @@ class Guardian:
     metrics: GuardianMetrics = field(default_factory=GuardianMetrics)
     """Prometheus metrics, in a registry of this Guardian's own."""
     closed: bool = False
+    leader: LeaderLock | None = None
+    """Who leads the scheduled jobs (PostgreSQL advisory lock, or this process)."""
 
     def start_background(self) -> None:
         for task in self.background:
@@ -199,7 +204,8 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Guardian:
         grants=GrantService(store, directory, lambda: pipeline.policy.definition,
                             journal, clock, max_duration_s=settings.grant_max_s),
         audit=audit,
-        reports=build_reports(audit, journal, store, directory, lambda: pipeline.policy, clock),
+        reports=build_reports(audit, journal, store, directory, lambda: pipeline.policy, clock,
+                              trust_file=settings.audit_trust_file),
         retention=build_retention(settings, audit, journal, clock),
         consent=ConsentService(consents, follower.view, journal, clock,
                                lambda: pipeline.policy.definition,
@@ -215,20 +221,70 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Guardian:
         witness.start()  # at once: the journal may sign its last run's tail on opening
     if settings.audit_ship:
         guardian.background.append(audit.shipper)
+    watch_metrics(guardian, add_schedules(guardian, build_leader(store)))
+    if fresh and settings.demo and settings.demo_history:
+        seed_demo_history(guardian, read_consents(settings))
+    return guardian
+
+
+def build_leader(store: SqlStore) -> LeaderLock:
+    """The PostgreSQL advisory lock when the store is PostgreSQL (several replicas may share
+    it), else the in-process lock (the embedded default runs one process)."""
+    if store.engine.dialect.name == "postgresql":
+        from guardian.adapters.postgresql_leader import PostgresLeaderLock
+
+        return PostgresLeaderLock(store.engine)
+    from guardian.adapters.process_leader import ProcessLeaderLock
+
+    return ProcessLeaderLock()
+
+
+def add_schedules(guardian: Guardian, leader: LeaderLock) -> ReportScheduleStats | None:
+    """The report and retention schedules, as configured, run by the leader only."""
+    settings = guardian.settings
+    guardian.leader = leader
     schedule = None
     if settings.reports_schedule == "monthly":
         from guardian.adapters.report_schedule import ReportSchedule
 
-        schedule = ReportSchedule(guardian.reports)
+        schedule = ReportSchedule(guardian.reports, leader=leader,
+                                  delivery=build_delivery(settings, guardian))
         guardian.background.append(schedule)
     if settings.audit_retention_schedule == "daily" and guardian.retention is not None:
         from guardian.adapters.retention_schedule import RetentionSchedule
 
-        guardian.background.append(RetentionSchedule(guardian.retention))
-    watch_metrics(guardian, schedule)
-    if fresh and settings.demo and settings.demo_history:
-        seed_demo_history(guardian, read_consents(settings))
-    return guardian
+        guardian.background.append(RetentionSchedule(guardian.retention, leader=leader))
+    return schedule
+
+
+def build_delivery(settings: Settings, guardian: Guardian) -> ReportDelivery | None:
+    """Mail (``GUARDIAN_REPORT_RECIPIENTS`` through ``GUARDIAN_SMTP_*``) and/or webhook
+    (``GUARDIAN_REPORT_WEBHOOK_URL``) of scheduled reports; ``None`` when neither is set."""
+    from guardian.adapters.http_webhook import HttpWebhook
+    from guardian.adapters.pdf_weasyprint import html_to_pdf
+    from guardian.adapters.smtp_mail import SmtpConfig, SmtpMailer
+    from guardian.adapters.sql_reports import SqlReportArchive
+    from guardian.reports.delivery import DeliveryConfig
+    from guardian.reports.periodic_render import periodic_html
+
+    secret = settings.report_webhook_secret
+    config = DeliveryConfig(
+        sender=settings.smtp_from, recipients=settings.report_recipient_list,
+        webhook_url=settings.report_webhook_url,
+        webhook_secret=secret.get_secret_value().encode() if secret else b"",
+        attempts=settings.report_delivery_attempts,
+        backoff_s=settings.report_delivery_backoff_s)
+    if not config.wanted:
+        return None
+    password = settings.smtp_password
+    mailer = SmtpMailer(SmtpConfig(
+        settings.smtp_host, settings.smtp_port, settings.smtp_username,
+        password.get_secret_value() if password else None, settings.smtp_starttls,
+    )) if settings.smtp_host else None
+    return ReportDelivery(config, guardian.journal, SqlReportArchive(guardian.store.engine),
+                          guardian.clock, mailer=mailer,
+                          webhook=HttpWebhook() if settings.report_webhook_url else None,
+                          render_pdf=lambda doc: html_to_pdf(periodic_html(doc)))
 
 
 def seed_demo_history(guardian: Guardian, consents: list[tuple[str, str]]) -> int:
@@ -415,24 +471,32 @@ def build_retention(settings: Settings, audit: AuditTrail, journal: AuditJournal
 def build_reports(
     audit: AuditTrail, journal: AuditJournal, store: SqlStore, directory: Directory,
     policy: Callable[[], CompiledPolicy], clock: Clock, *, grants: GrantRegistry | None = None,
+    trust_file: Path | None = None,
 ) -> PeriodicReports:
-    """Periodic reports over the audit index, archived in the store, signed with the audit key;
-    the integrity section verifies the index against that key's public half."""
+    """Periodic reports over the audit index, archived in the store, signed with the audit key.
+    The integrity section verifies the index against the auditors' pinned keys
+    (``GUARDIAN_AUDIT_TRUST_FILE``, read now so a bad file stops the start), as ``guardian
+    audit verify`` does, never against this server's own key: without a trust file it checks
+    the chain and says the trail is not authenticated."""
+    from guardian.adapters.key_files import read_trust_files
     from guardian.adapters.sql_reports import SqlReportArchive
     from guardian.audit.checkpoints import CheckpointVerifier
     from guardian.audit.verification import verify_index
 
+    verifier = CheckpointVerifier(read_trust_files([trust_file])) if trust_file else None
+
     def verify() -> Integrity:
-        result = verify_index(audit.index, CheckpointVerifier([audit.signer.public_key]),
-                              settle_s=0.0)
+        result = verify_index(audit.index, verifier, settle_s=0.0)
         return Integrity(result.ok, result.events, result.checkpoints,
-                         None if result.problem is None else str(result.problem), result.detail)
+                         None if result.problem is None else str(result.problem), result.detail,
+                         authenticated=verifier is not None)
 
     registry = grants if grants is not None else store
+    archive = SqlReportArchive(store.engine)
     return PeriodicReports(
-        audit.index, SqlReportArchive(store.engine), journal, audit.signer, clock,
+        audit.index, archive, journal, audit.signer, clock,
         lambda: context_of(policy().definition, directory.principals(),
-                           registry.list_grants(), verify))
+                           registry.list_grants(), verify), deliveries=archive)
 
 
 @dataclass

@@ -177,6 +177,25 @@ class Settings(BaseSettings):
     demo_history: bool = True
     """Demo mode only: the first start on an empty data folder journals 90 days of demo
     history (marked ``guardian.demo_data``); ``GUARDIAN_DEMO_HISTORY=0`` starts it empty."""
+    smtp_host: str | None = Field(default=None, pattern=r"^[A-Za-z0-9.:\[\]-]{1,253}$")
+    """The mail server scheduled reports (and notifications) are sent through."""
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    """Only handed to the server's ``AUTH``; never logged."""
+    smtp_from: str = Field(default="guardian@localhost", pattern=r"^[^@\s,]+@[^@\s,]+$")
+    smtp_starttls: bool | None = None
+    """``STARTTLS`` before anything is sent; default: on unless the server is on loopback."""
+    report_recipients: str = ""
+    """Comma-separated addresses (auditors, DPO) each scheduled report is mailed to (PDF and
+    signed JSON attached); needs ``GUARDIAN_SMTP_HOST``."""
+    report_webhook_url: str | None = Field(default=None, pattern=r"^https?://\S+$")
+    """Receives each scheduled report's summary, seal and links (JSON, HMAC-signed)."""
+    report_webhook_secret: SecretStr | None = None
+    """HMAC-SHA256 key of the report webhook's ``X-Guardian-Signature`` (≥ 16 characters)."""
+    report_delivery_attempts: int = Field(default=3, ge=1, le=20)
+    report_delivery_backoff_s: float = Field(default=30.0, ge=0, le=3600)
+    """The pause after a failed delivery attempt, doubled after each further one."""
 
     @model_validator(mode="after")
     def _safe(self) -> Settings:
@@ -195,6 +214,7 @@ class Settings(BaseSettings):
             raise ValueError(f"GUARDIAN_TRUSTED_PROXIES: {exc}") from exc
         if self.audit_index == "opensearch" and not self.opensearch_url_list:
             raise ValueError("GUARDIAN_AUDIT_INDEX=opensearch needs GUARDIAN_OPENSEARCH_URLS")
+        self._report_delivery_complete()
         if self.audit_witness_url and (
                 self.audit_witness_secret is None
                 or len(self.audit_witness_secret.get_secret_value()) < 16):
@@ -262,6 +282,22 @@ class Settings(BaseSettings):
     @property
     def audit_index_file(self) -> Path:
         return self.audit_index_path or self.data_dir / "audit" / "index.db"
+
+    @property
+    def report_recipient_list(self) -> tuple[str, ...]:
+        return tuple(r.strip() for r in self.report_recipients.split(",") if r.strip())
+
+    def _report_delivery_complete(self) -> None:
+        recipients = self.report_recipient_list
+        if any(not re.fullmatch(r"[^@\s<>]+@[^@\s<>]+", r) for r in recipients):
+            raise ValueError("GUARDIAN_REPORT_RECIPIENTS must be comma-separated mail addresses")
+        if recipients and not self.smtp_host:
+            raise ValueError("GUARDIAN_REPORT_RECIPIENTS needs GUARDIAN_SMTP_HOST")
+        if self.report_webhook_url and (
+                self.report_webhook_secret is None
+                or len(self.report_webhook_secret.get_secret_value()) < 16):
+            raise ValueError("GUARDIAN_REPORT_WEBHOOK_URL needs GUARDIAN_REPORT_WEBHOOK_SECRET "
+                             "(at least 16 characters) to sign what it sends")
 
     @property
     def trusted_proxy_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:

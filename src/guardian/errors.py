@@ -37,11 +37,13 @@ machine-readable ``code``::
     │   └── ScopeRequired              scope_required      (the API key lacks the endpoint's scope)
     ├── StoreUnavailable               store_unavailable
     ├── DirectoryUnavailable           directory_unavailable
-    └── AuditError                     audit_error
-        ├── AuditUnavailable           audit_unavailable
-        ├── AuditIndexUnavailable      audit_index_unavailable (search/shipping target down)
-        ├── WitnessUnavailable         audit_witness_unavailable (checkpoint webhook failed)
-        └── ChainBroken                chain_broken
+    ├── AuditError                     audit_error
+    │   ├── AuditUnavailable           audit_unavailable
+    │   ├── AuditIndexUnavailable      audit_index_unavailable (search/shipping target down)
+    │   ├── WitnessUnavailable         audit_witness_unavailable (checkpoint webhook failed)
+    │   └── ChainBroken                chain_broken
+    ├── ReportRendererUnavailable      report_renderer_unavailable (PDF renderer missing/failing)
+    └── DeliveryFailed                 delivery_failed     (a mail or webhook was not accepted)
 """
 
 from __future__ import annotations
@@ -228,3 +230,16 @@ class WitnessUnavailable(AuditError):
 
 class ChainBroken(AuditError):
     code = "chain_broken"
+
+
+class ReportRendererUnavailable(GuardianError):
+    """The PDF renderer (WeasyPrint and its Pango libraries) is missing or failed on a page;
+    the other formats of the report still work."""
+
+    code = "report_renderer_unavailable"
+
+
+class DeliveryFailed(GuardianError):
+    """A mail (SMTP) or webhook delivery was not accepted; scheduled deliveries retry."""
+
+    code = "delivery_failed"

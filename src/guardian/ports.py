@@ -8,6 +8,7 @@ default; real services (LDAP, PostgreSQL, OpenSearch) implement the same protoco
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from guardian.audit.aggregations import AggregateQuery, Bucket, Span
@@ -26,7 +27,7 @@ from guardian.identity.directory_snapshot import DirectorySnapshot
 from guardian.identity.lockout import LockoutPolicy
 from guardian.identity.principal import Principal
 from guardian.policy.model import AuditReceipt
-from guardian.reports.archive import ArchivedReport
+from guardian.reports.archive import ArchivedReport, DeliveryRecord
 
 
 class Clock(Protocol):
@@ -413,4 +414,56 @@ class ReportArchive(Protocol):
 
     def list_reports(self, after_id: str | None, limit: int) -> list[ArchivedReport]:
         """Newest first; ``after_id``: the last id of the previous page."""
+        ...
+
+
+class LeaderLock(Protocol):
+    """One leader among the replicas for a scheduled job (reports, retention, reviews): the
+    job runs only where ``try_acquire(name)`` said yes. Non-blocking; the calls may touch the
+    network (PostgreSQL), so they are made from background threads only. Leadership lasts until
+    ``release`` or until the holder loses its hold (a dropped connection): ``held`` says whether
+    it still leads, and a holder that lost it must call ``try_acquire`` again before working."""
+
+    def try_acquire(self, name: str) -> bool:
+        """Lead ``name`` if nobody does (``True`` too when this holder leads already)."""
+        ...
+
+    def release(self, name: str) -> None: ...
+
+    def held(self, name: str) -> bool: ...
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingMail:
+    """One mail to send: plain text, optional HTML, attachments as (filename, type, bytes)."""
+
+    sender: str
+    recipients: tuple[str, ...]
+    subject: str
+    text: str
+    html: str | None = None
+    attachments: tuple[tuple[str, str, bytes], ...] = ()
+
+
+class Mailer(Protocol):
+    """Sends mail (SMTP). ``send`` blocks and raises ``DeliveryFailed`` when the server did not
+    accept the mail for every recipient; never called on the event loop."""
+
+    def send(self, mail: OutgoingMail) -> None: ...
+
+
+class WebhookSender(Protocol):
+    """POSTs a JSON body signed with HMAC-SHA256 (``X-Guardian-Signature: sha256=<hex>``).
+    ``post`` blocks (with a timeout) and raises ``DeliveryFailed`` unless the answer is 2xx."""
+
+    def post(self, url: str, payload: Mapping[str, Any], secret: bytes) -> None: ...
+
+
+class DeliveryLog(Protocol):
+    """Where report deliveries are kept, beside the archive (shown with each report)."""
+
+    def add_delivery(self, delivery: DeliveryRecord) -> None: ...
+
+    def deliveries(self, report_id: str) -> list[DeliveryRecord]:
+        """Oldest first."""
         ...

@@ -9,20 +9,14 @@ else, a timeout or a refused connection is :class:`~guardian.errors.WitnessUnava
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import urllib.error
 import urllib.parse
 import urllib.request
 
+from guardian.adapters.http_signature import SIGNATURE_HEADER, body_signature
 from guardian.errors import ConfigurationError, WitnessUnavailable
 
-SIGNATURE_HEADER = "X-Guardian-Signature"
-
-
-def body_signature(secret: str, body: bytes) -> str:
-    """The value of :data:`SIGNATURE_HEADER` for ``body`` (what a witness recomputes)."""
-    return "sha256=" + hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
+__all__ = ["SIGNATURE_HEADER", "HttpWitness", "body_signature"]
 
 
 class HttpWitness:

@@ -1,9 +1,12 @@
 """The server's report schedule: a daemon thread that makes last month's report when due.
 
 Started and stopped with the application (its lifespan) when ``GUARDIAN_REPORTS_SCHEDULE`` is
-``monthly``. It checks at start and then every ``check_s``; the archive says whether the report
-exists already, so restarts and repeated checks make it once. One process runs it: with
-several replicas on PostgreSQL, enable it on one only (no advisory-lock leader yet).
+``monthly``. It checks at start and then every ``check_s``, and works only while this process
+leads the ``reports`` job (:class:`~guardian.ports.LeaderLock`: a PostgreSQL advisory lock
+with several replicas, the in-process lock on the embedded default), so one replica makes each
+report; the archive says whether it exists already, so restarts and repeated checks make it
+once. A report just made is delivered (mail, webhook) when delivery is configured; a failed
+delivery is journalled and kept with the report, and does not make the check fail.
 """
 
 from __future__ import annotations
@@ -11,37 +14,63 @@ from __future__ import annotations
 from guardian.adapters.background import Every
 from guardian.errors import GuardianError
 from guardian.logging import get_logger
+from guardian.ports import LeaderLock
+from guardian.reports.delivery import ReportDelivery
 from guardian.reports.periodic_service import PeriodicReports
 
 log = get_logger("guardian.reports")
+JOB = "reports"
+"""The leader lock's name for this job."""
 
 
 class ReportSchedule:
-    def __init__(self, reports: PeriodicReports, *, check_s: float = 3600.0) -> None:
+    def __init__(self, reports: PeriodicReports, *, check_s: float = 3600.0,
+                 leader: LeaderLock | None = None, delivery: ReportDelivery | None = None
+                 ) -> None:
         self.reports = reports
         self.check_s = check_s
+        self.leader = leader
+        self.delivery = delivery
         self._loop = Every("guardian-report-schedule", check_s, self.check_once)
         self.checks = 0
         self.failures = 0
+        self.followed = 0
+        """Checks skipped because another replica leads."""
 
     def start(self) -> None:
         self._loop.start()
 
     def stop(self, timeout_s: float = 10.0) -> None:
         self._loop.stop(timeout_s)
+        if self.leader is not None:
+            try:
+                self.leader.release(JOB)
+            except GuardianError as exc:
+                log.warning("report schedule: releasing the leader lock failed",
+                            error=exc.message)
 
     def check_once(self) -> None:
         try:
+            if not self._leading():
+                self.followed += 1
+                return
             made = self.reports.produce_due()
+            if made is not None:
+                log.info("scheduled report made", id=made.id, period_from=made.period_from,
+                         period_to=made.period_to, sha256=made.sha256)
+                if self.delivery is not None:
+                    for done in self.delivery.deliver(made):
+                        log.info("scheduled report delivered" if done.error is None
+                                 else "scheduled report NOT delivered", id=made.id,
+                                 channel=done.channel, attempts=done.attempts, error=done.error)
         except GuardianError as exc:
             self.failures += 1
             log.warning("scheduled report failed", error=exc.message)
         except Exception as exc:  # noqa: BLE001 - the thread must outlive any surprise
             self.failures += 1
             log.error("scheduled report crashed", error=type(exc).__name__)
-        else:
-            if made is not None:
-                log.info("scheduled report made", id=made.id, period_from=made.period_from,
-                         period_to=made.period_to, sha256=made.sha256)
         finally:
             self.checks += 1
+
+    def _leading(self) -> bool:
+        return self.leader is None or self.leader.try_acquire(JOB)

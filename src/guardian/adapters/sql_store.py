@@ -174,6 +174,17 @@ reports = Table(
     Column("body", LargeBinary, nullable=False),
 )
 
+report_deliveries = Table(
+    "report_deliveries", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("report_id", String(32), nullable=False, index=True),
+    Column("channel", String(16), nullable=False),
+    Column("recipients", Integer, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("at", Float, nullable=False),
+    Column("error", Text, nullable=True),
+)
+
 _CLAIM_RETENTION_S = 600.0
 
 

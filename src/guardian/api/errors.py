@@ -31,6 +31,8 @@ STATUS: dict[type[e.GuardianError], int] = {
     e.StoreUnavailable: 503,
     e.DirectoryUnavailable: 503,
     e.AuditError: 503,
+    e.ReportRendererUnavailable: 503,
+    e.DeliveryFailed: 502,
 }
 
 _HTTP_CODES = {

@@ -1,4 +1,5 @@
-"""Periodic audit reports: ``POST /v1/reports``, ``GET /v1/reports``, ``GET /v1/reports/{id}``.
+"""Periodic audit reports: ``POST /v1/reports``, ``GET /v1/reports``, ``GET /v1/reports/{id}``
+and ``GET /v1/reports/{id}/deliveries`` (how a scheduled report was mailed or posted).
 
 For security officers, auditors and the DPO, with a fresh second factor (like every admin
 endpoint). A report is produced, signed and archived by
@@ -61,6 +62,13 @@ async def list_reports(
     page = page[:limit]
     return {"reports": [r.summary() for r in page],
             "next_cursor": page[-1].id if more and page else None}
+
+
+@router.get("/{report_id}/deliveries", summary="How a report was delivered (mail, webhook)")
+async def report_deliveries(report_id: ReportId, guardian: GuardianDep,
+                            caller: ReportReaderDep) -> dict[str, Any]:
+    done = await anyio.to_thread.run_sync(guardian.reports.deliveries, report_id)
+    return {"id": report_id, "deliveries": [d.summary() for d in done]}
 
 
 @router.get("/{report_id}", summary="One archived report, as json, html, csv or pdf")

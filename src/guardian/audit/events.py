@@ -40,6 +40,7 @@ class AuditAction(StrEnum):
     PERIODIC_REPORT_PRODUCED = "audit.periodic_report_produced"
     CHAIN_REGRESSED = "audit.chain_regressed"
     RETENTION_APPLIED = "audit.retention_applied"
+    REPORT_DELIVERED = "report.delivered"
 
 
 @functools.lru_cache(maxsize=256)
@@ -158,3 +159,24 @@ def consent_event(
     if application is not None:
         event["service"] = {"name": application}
     return event
+
+
+def delivery_event(
+    report_id: str, channel: str, recipients: int, attempts: int, at: float, *,
+    actor: str, error: str | None = None,
+) -> dict[str, Any]:
+    """A report (or notification) handed to a mail server or a webhook, or not: ``channel``
+    ``email``/``webhook``, how many recipients, after how many attempts, and why it failed
+    (``event.outcome`` ``failure``). No address or URL: where it went is configuration."""
+    delivery: dict[str, Any] = {"report_id": report_id, "channel": channel,
+                                "recipients": recipients, "attempts": attempts}
+    if error is not None:
+        delivery["error"] = error[:500]
+    return {
+        "@timestamp": timestamp(at),
+        "event": {"kind": "event", "category": ["iam"],
+                  "action": AuditAction.REPORT_DELIVERED.value,
+                  "outcome": "failure" if error is not None else "success"},
+        "user": {"id": actor},
+        "guardian": {"delivery": delivery},
+    }

@@ -26,3 +26,22 @@ class ArchivedReport:
                 "period": {"from": self.period_from, "to": self.period_to},
                 "created_at": iso_utc(self.created_at), "created_by": self.created_by,
                 "sha256": self.sha256}
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryRecord:
+    """One delivery of a report on one channel (``email``, ``webhook``), as it ended."""
+
+    report_id: str
+    channel: str
+    recipients: int
+    attempts: int
+    at: float
+    error: str | None = None
+    """``None``: delivered; else why the last attempt failed (a code and a message)."""
+
+    def summary(self) -> dict[str, Any]:
+        return {"channel": self.channel, "recipients": self.recipients,
+                "attempts": self.attempts, "at": iso_utc(self.at),
+                "outcome": "failure" if self.error is not None else "success",
+                "error": self.error}

@@ -76,18 +76,34 @@ class Period:
 
 @dataclass(frozen=True, slots=True)
 class Integrity:
-    """What verifying the trail found (``verified``) and what the index says of the period."""
+    """What verifying the trail found and what the index says of the period.
 
-    verified: bool
+    ``chain_intact``: every hash, link and place checks; ``authenticated``: the checkpoints
+    were checked against the auditors' pinned keys (a trust file), not just any key. The
+    report says ``verified`` only when both hold, like ``guardian audit verify`` exits 0 only
+    then."""
+
+    chain_intact: bool
     events_verified: int
     checkpoints_verified: int
     problem: str | None = None
     detail: str = ""
+    authenticated: bool = True
+
+    @property
+    def verified(self) -> bool:
+        return self.chain_intact and self.authenticated
 
     def as_dict(self) -> dict[str, Any]:
-        return {"verified": self.verified, "events_verified": self.events_verified,
+        detail = self.detail
+        if self.chain_intact and not self.authenticated:
+            detail = ("not authenticated: no trust file (GUARDIAN_AUDIT_TRUST_FILE), so the "
+                      "checkpoint signatures were not checked against pinned keys"
+                      + (f"; {detail}" if detail else ""))
+        return {"verified": self.verified, "chain_intact": self.chain_intact,
+                "authenticated": self.authenticated, "events_verified": self.events_verified,
                 "checkpoints_verified": self.checkpoints_verified, "problem": self.problem,
-                "detail": self.detail}
+                "detail": detail}
 
 
 @dataclass(frozen=True, slots=True)

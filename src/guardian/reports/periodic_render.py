@@ -82,16 +82,25 @@ def _chart(section: Mapping[str, Any]) -> str:
            f'src="{charts.data_uri(svg)}">'
 
 
+def integrity_label(integrity: Mapping[str, Any]) -> str:
+    """``verified`` (pinned keys), ``not authenticated`` (chain intact, no trust file) or
+    ``NOT verified``."""
+    if integrity.get("verified") is True:
+        return "verified"
+    if integrity.get("chain_intact") is True and integrity.get("authenticated") is False:
+        return "not authenticated"
+    return "NOT verified"
+
+
 def _cover(report: Mapping[str, Any]) -> str:
     period = report.get("period", {})
     d = report.get("decisions", {})
     integrity = report.get("integrity", {})
-    ok = integrity.get("verified") is True
     items = (("Period", f"{period.get('from')} to {period.get('to')} (end excluded)"),
              ("Policy versions", ", ".join(report.get("policy_versions", [])) or "none"),
              ("Decisions", f"{d.get('total', 0):,} ({d.get('permits', 0):,} permits, "
                            f"{d.get('denies', 0):,} denies)"),
-             ("Trail integrity", "verified" if ok else "NOT verified"),
+             ("Trail integrity", integrity_label(integrity)),
              ("Report id", report.get("id")),
              ("Generated", f"{report.get('generated_at')} by {report.get('generated_by')}"),
              ("SHA-256", report.get("sha256", "(not sealed)")),
@@ -108,10 +117,11 @@ def _cover(report: Mapping[str, Any]) -> str:
 def periodic_html(report: Mapping[str, Any]) -> str:
     d = report.get("decisions", {})
     ok = report.get("integrity", {}).get("verified") is True
+    label = integrity_label(report.get("integrity", {}))
     headline = (f'<div class="headline"><div><b>{d.get("total", 0):,}</b>decisions</div>'
                 f'<div><b>{d.get("permits", 0):,}</b>permits</div>'
                 f'<div><b>{d.get("denies", 0):,}</b>denies</div>'
-                f'<div><b class="{"ok" if ok else "bad"}">{"verified" if ok else "NOT verified"}'
+                f'<div><b class="{"ok" if ok else "bad"}">{_e(label)}'
                 f"</b>trail integrity</div></div>")
     sections = []
     for s in report.get("sections", []):

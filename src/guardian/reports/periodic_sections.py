@@ -323,7 +323,10 @@ def integrity(figures: Figures, context: ReportContext, actions: Mapping[str, in
         "integrity", "Integrity of the trail over the period",
         "The report is only as good as the trail behind it: the chain must verify, checkpoints "
         "must be signed and no sequence number may be missing.",
-        ("The trail verifies" if verified else "The trail does NOT verify")
+        ("The trail verifies with the pinned keys" if verified
+         else "The chain holds but is not authenticated (no trust file)"
+         if result.get("chain_intact") and not result.get("authenticated")
+         else "The trail does NOT verify")
         + f"; {span.events} event(s), seq {span.first_seq}-{span.last_seq}, {gaps} gap(s), "
         f"{checkpoints} checkpoint(s) in the period.",
         (Table("integrity", ("what", "value"), tuple(

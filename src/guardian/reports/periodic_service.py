@@ -17,8 +17,8 @@ from guardian.governance.model import TemporaryGrant
 from guardian.identity.principal import Principal
 from guardian.ids import new_ulid
 from guardian.policy.definition import PolicyDefinition
-from guardian.ports import AuditIndex, AuditJournal, Clock, ReportArchive
-from guardian.reports.archive import ArchivedReport
+from guardian.ports import AuditIndex, AuditJournal, Clock, DeliveryLog, ReportArchive
+from guardian.reports.archive import ArchivedReport, DeliveryRecord
 from guardian.reports.periodic import KIND, Integrity, Period, ReportContext, build_periodic
 from guardian.reports.signing import ReportSigner, seal
 
@@ -51,7 +51,8 @@ SCHEDULER = "scheduler"
 class PeriodicReports:
     def __init__(
         self, index: AuditIndex, archive: ReportArchive, journal: AuditJournal,
-        signer: ReportSigner, clock: Clock, context: Callable[[], ReportContext],
+        signer: ReportSigner, clock: Clock, context: Callable[[], ReportContext], *,
+        deliveries: DeliveryLog | None = None,
     ) -> None:
         self._index = index
         self._archive = archive
@@ -59,6 +60,7 @@ class PeriodicReports:
         self._signer = signer
         self._clock = clock
         self._context = context
+        self._deliveries = deliveries
         self.produced = {"scheduled": 0, "requested": 0}
         """Reports produced since start, by trigger (read by the metrics)."""
 
@@ -97,6 +99,11 @@ class PeriodicReports:
         if report is None:
             raise NotFound(f"no report {report_id[:40]!r}")
         return report
+
+    def deliveries(self, report_id: str) -> Sequence[DeliveryRecord]:
+        """How a report was delivered (mail, webhook), oldest first; 404 for an unknown id."""
+        self.get(report_id)
+        return [] if self._deliveries is None else self._deliveries.deliveries(report_id)
 
     def read(self, reader: str, report_id: str, form: str) -> ArchivedReport:
         """A report shown to someone: it holds trail data, so the reading is journalled first

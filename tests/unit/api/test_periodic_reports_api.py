@@ -5,19 +5,24 @@ application key; producing a report is an audit event journalled before it is ar
 from __future__ import annotations
 
 import io
+import sys
 import zipfile
+from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi.testclient import TestClient
 
+from guardian.api import create_app
 from guardian.audit.records import is_seal_line
-from guardian.bootstrap import Guardian
+from guardian.bootstrap import Guardian, build
 from guardian.clock import ManualClock
 from guardian.reports.signing import verify_report
-from support import API_KEY, Signer, decision_body
+from support import API_KEY, Signer, decision_body, demo_settings
 
 
 def _bearer(token: str) -> dict[str, str]:
@@ -67,7 +72,11 @@ def test_judy_produces_a_signed_report_and_downloads_every_format(
     assert doc["sha256"] == created.json()["sha256"] and doc["generated_by"] == "judy"
     assert doc["decisions"]["permits"] == 2 and doc["decisions"]["denies"] == 1
     assert doc["decisions"]["by_reason"]["permitted"] == 2
-    assert doc["integrity"]["verified"] is True
+    # no GUARDIAN_AUDIT_TRUST_FILE here: the chain holds, but the server's own key is not
+    # taken as proof (test_with_a_trust_file_the_integrity_is_authenticated is the other half)
+    assert doc["integrity"]["chain_intact"] is True
+    assert (doc["integrity"]["verified"], doc["integrity"]["authenticated"]) == (False, False)
+    assert "not authenticated" in html.text
     assert html.headers["content-type"].startswith("text/html")
     assert "<script" not in html.text and doc["sha256"] in html.text
     assert "<svg" in html.text or "data:image/svg+xml" in html.text
@@ -162,3 +171,110 @@ def test_an_unknown_report_is_a_404(client: TestClient, judy: dict[str, str]) ->
     response = client.get("/v1/reports/01JZZZZZZZZZZZZZZZZZZZZZZZ", headers=judy)
 
     assert (response.status_code, response.json()["error"]["code"]) == (404, "not_found")
+
+
+def test_with_a_trust_file_the_integrity_is_authenticated(
+    tmp_path: Path, clock: ManualClock, trail_of_pinned: tuple[Guardian, TestClient, Signer],
+) -> None:
+    _guardian, client, signer = trail_of_pinned
+    headers = _bearer(signer.token("judy"))
+    rid = _produce(client, headers, clock).json()["id"]
+    doc = client.get(f"/v1/reports/{rid}", headers=headers).json()
+
+    assert doc["integrity"]["verified"] is True and doc["integrity"]["authenticated"] is True
+    assert doc["integrity"]["checkpoints_verified"] >= 1
+    assert "The trail verifies with the pinned keys" in next(
+        s["summary"] for s in doc["sections"] if s["key"] == "integrity")
+
+
+def test_a_trust_file_without_the_server_s_key_says_the_trail_does_not_verify(
+    tmp_path: Path, clock: ManualClock,
+) -> None:
+    from guardian.audit.checkpoints import CheckpointSigner, trust_entry
+
+    other = CheckpointSigner(Ed25519PrivateKey.generate(), "file")
+    trust = tmp_path / "trust.pem"
+    trust.write_text(trust_entry(other.public_key), encoding="ascii")
+    guardian = build(demo_settings(tmp_path, audit_trust_file=trust,
+                                    audit_checkpoint_every_events=1), clock=clock)
+    try:
+        with TestClient(create_app(guardian), raise_server_exceptions=False) as client:
+            signer = Signer(client, clock)
+            _decide_and_ship(client, signer, guardian)
+            headers = _bearer(signer.token("judy"))
+            rid = _produce(client, headers, clock).json()["id"]
+            doc = client.get(f"/v1/reports/{rid}", headers=headers).json()
+    finally:
+        guardian.close()
+
+    assert doc["integrity"]["verified"] is False and doc["integrity"]["problem"]
+
+
+def test_a_failing_pdf_renderer_is_a_503_with_a_code(
+    client: TestClient, judy: dict[str, str], clock: ManualClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import weasyprint
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("pango exploded")
+
+    monkeypatch.setattr(weasyprint.HTML, "write_pdf", broken)
+    rid = _produce(client, judy, clock).json()["id"]
+    response = client.get(f"/v1/reports/{rid}?format=pdf", headers=judy)
+    html = client.get(f"/v1/reports/{rid}?format=html", headers=judy)
+
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "report_renderer_unavailable"
+    assert html.status_code == 200
+
+
+def test_a_missing_pdf_renderer_is_a_503_with_a_code(
+    client: TestClient, judy: dict[str, str], clock: ManualClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, "weasyprint", None)  # import weasyprint raises ImportError
+    rid = _produce(client, judy, clock).json()["id"]
+    response = client.get(f"/v1/reports/{rid}?format=pdf", headers=judy)
+
+    assert (response.status_code, response.json()["error"]["code"]) == (
+        503, "report_renderer_unavailable")
+
+
+def test_a_report_never_delivered_has_no_deliveries_and_an_unknown_one_is_a_404(
+    client: TestClient, judy: dict[str, str], clock: ManualClock,
+) -> None:
+    rid = _produce(client, judy, clock).json()["id"]
+    listed = client.get(f"/v1/reports/{rid}/deliveries", headers=judy)
+    unknown = client.get("/v1/reports/01JZZZZZZZZZZZZZZZZZZZZZZZ/deliveries", headers=judy)
+
+    assert listed.json() == {"id": rid, "deliveries": []}
+    assert (unknown.status_code, unknown.json()["error"]["code"]) == (404, "not_found")
+
+
+def _decide_and_ship(client: TestClient, signer: Signer, guardian: Guardian) -> None:
+    alice = signer.token("alice")
+    assert client.post("/v1/decisions", json=decision_body("alice", alice),
+                       headers={"X-API-Key": API_KEY}).status_code == 200
+    guardian.audit.shipper.ship_once()
+
+
+@pytest.fixture
+def trail_of_pinned(tmp_path: Path, clock: ManualClock
+                    ) -> Iterator[tuple[Guardian, TestClient, Signer]]:
+    """A Guardian whose trust file pins its own (demo) key, with one decision shipped."""
+    from guardian.audit.checkpoints import trust_entry
+    from guardian.bootstrap import build_checkpoint_signer
+
+    settings = demo_settings(tmp_path)
+    trust = tmp_path / "trust.pem"
+    trust.write_text(trust_entry(build_checkpoint_signer(settings).public_key), encoding="ascii")
+    guardian = build(demo_settings(tmp_path, audit_trust_file=trust,
+                                    audit_checkpoint_every_events=1), clock=clock)
+    try:
+        with TestClient(create_app(guardian), raise_server_exceptions=False) as client:
+            signer = Signer(client, clock)
+            _decide_and_ship(client, signer, guardian)
+            yield guardian, client, signer
+    finally:
+        guardian.close()
