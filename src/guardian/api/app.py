@@ -82,4 +82,7 @@ def create_app(guardian: Guardian, *, close_on_shutdown: bool = False) -> FastAP
     app.include_router(reports.router)
     app.include_router(consents.router)
     app.include_router(periodic_reports.router)
+    from guardian.console import install_console
+
+    install_console(app)
     return app
