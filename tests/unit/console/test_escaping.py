@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import re
 
+from console_support import Console
 from guardian.bootstrap import Guardian
-from conftest import Console
 from support import API_KEY, decision_body
 
 MARKUP = '<script>alert(1)</script><img src=x onerror="alert(2)">'

@@ -9,9 +9,9 @@ from typing import Any
 import orjson
 import pytest
 
+from console_support import Console
 from guardian.bootstrap import Guardian
 from guardian.clock import ManualClock
-from conftest import Console
 from support import API_KEY, decision_body
 
 OFFICER_PAGES = ("/console/grants", "/console/keys", "/console/invitations", "/console/policy")

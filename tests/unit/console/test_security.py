@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
+from console_support import Console
 from guardian.console.security import without_blanks
 from guardian.console.session import safe_next
-from conftest import Console
 
 
 def test_every_console_answer_carries_csp_and_frame_denial(console: Console) -> None:
