@@ -134,6 +134,7 @@ def test_judy_searches_pages_exports_and_her_search_is_in_the_trail(
     sign_in(driver, served.url, "judy", codes)
     driver.get(f"{served.url}/console/trail")
     driver.find_element(By.ID, "f-user").send_keys("alice")
+    driver.find_element(By.ID, "f-action").send_keys("access.decision")
     Select(driver.find_element(By.ID, "f-size")).select_by_value("25")
     driver.find_element(By.CSS_SELECTOR, "form.card button[type='submit']").click()
     WebDriverWait(driver, 10).until(
