@@ -258,6 +258,11 @@ missing_packages() {
             command -v unzip >/dev/null || pkgs+=(unzip)
             command -v curl >/dev/null || pkgs+=(curl)
             ;;
+        browser)
+            # The console's tests drive Debian's own headless Chromium, never a downloaded one.
+            command -v chromium >/dev/null || pkgs+=(chromium)
+            command -v chromedriver >/dev/null || pkgs+=(chromium-driver)
+            ;;
         esac
         command -v pgrep >/dev/null || pkgs+=(procps)
     done
@@ -858,12 +863,12 @@ expand_targets() {
     (($#)) || set -- all
     for t in "$@"; do
         case "$t" in
-        all) out+=(slapd postgres opensearch) ;;
+        all) out+=(slapd postgres opensearch browser) ;;
         everything) out+=(slapd postgres opensearch cluster spare) ;;
-        slapd | postgres | opensearch | cluster | spare) out+=("$t") ;;
+        slapd | postgres | opensearch | cluster | spare | browser) out+=("$t") ;;
         ldap) out+=(slapd) ;;
         postgresql | pg) out+=(postgres) ;;
-        *) die "unknown service '$t' (slapd, postgres, opensearch, cluster, spare, all, everything)" ;;
+        *) die "unknown service '$t' (slapd, postgres, opensearch, cluster, spare, browser, all, everything)" ;;
         esac
     done
     printf '%s\n' "${out[@]}" | awk '!seen[$0]++' | tr '\n' ' '

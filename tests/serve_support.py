@@ -41,13 +41,13 @@ class Served:
             self.process.wait(timeout=30)
 
 
-def start(data_dir: Path) -> Served:
+def start(data_dir: Path, *, timeout_s: float = 30, **env_extra: str) -> Served:
     port = free_port()
-    env = {**os.environ, "GUARDIAN_DATA_DIR": str(data_dir)}
+    env = {**os.environ, "GUARDIAN_DATA_DIR": str(data_dir), **env_extra}
     proc = subprocess.Popen([GUARDIAN, "serve", "--port", str(port)], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     served = Served(f"http://127.0.0.1:{port}", proc)
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         try:
             if httpx.get(f"{served.url}/v1/health", timeout=1).status_code == 200:

@@ -34,7 +34,8 @@ machine-readable ``code``::
     │   ├── RoleRequired               role_required       (the caller lacks an admin role)
     │   ├── FreshMfaRequired           fresh_mfa_required  (step up first)
     │   ├── SelfGrantForbidden         self_grant_forbidden
-    │   └── ScopeRequired              scope_required      (the API key lacks the endpoint's scope)
+    │   ├── ScopeRequired              scope_required      (the API key lacks the endpoint's scope)
+    │   └── CsrfRejected               csrf_token_invalid  (a console form without its token)
     ├── StoreUnavailable               store_unavailable
     ├── DirectoryUnavailable           directory_unavailable
     ├── AuditError                     audit_error
@@ -196,6 +197,12 @@ class SelfGrantForbidden(PermissionDenied):
 
 class ScopeRequired(PermissionDenied):
     code = "scope_required"
+
+
+class CsrfRejected(PermissionDenied):
+    """A console form or htmx request without the CSRF token of the browser that sent it."""
+
+    code = "csrf_token_invalid"
 
 
 class StoreUnavailable(GuardianError):

@@ -84,4 +84,7 @@ def create_app(guardian: Guardian, *, close_on_shutdown: bool = False) -> FastAP
     app.include_router(consents.router)
     app.include_router(periodic_reports.router)
     openapi.install(app, customer_id_pattern=guardian.settings.customer_id_pattern.pattern)
+    from guardian.console import install_console
+
+    install_console(app)
     return app

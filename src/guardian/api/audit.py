@@ -18,7 +18,15 @@ from starlette.responses import Response
 from guardian.api.deps import AuditorDep, GuardianDep
 from guardian.api.health import monitoring_caller
 from guardian.audit.events import AuditAction, trail_access_event
-from guardian.audit.queries import MAX_PAGE, AuditQuery, Cursor, Order, iso_to_millis
+from guardian.audit.queries import (
+    MAX_PAGE,
+    AuditPage,
+    AuditQuery,
+    Cursor,
+    Order,
+    iso_to_millis,
+)
+from guardian.bootstrap import Guardian
 from guardian.errors import InvalidToken
 
 router = APIRouter(prefix="/v1", tags=["audit"])
@@ -50,15 +58,22 @@ async def audit_query(
     )
 
 
+async def search_trail(guardian: Guardian, reader: str, query: AuditQuery,
+                       note: str = "") -> AuditPage:
+    """One search of the trail by ``reader`` (the API's and the console's): recorded in the
+    trail itself (with ``note``, e.g. an export) before anything is shown."""
+    described = query.describe() + (f" {note}" if note else "")
+    await guardian.journal.append_many_async([trail_access_event(
+        AuditAction.TRAIL_SEARCHED, reader, guardian.clock.now(), described)])
+    return await anyio.to_thread.run_sync(guardian.audit.index.search, query)
+
+
 @router.get("/audit/events", summary="Search the audit trail (auditors and the DPO)")
 async def search_events(
     guardian: GuardianDep, auditor: AuditorDep,
     query: Annotated[AuditQuery, Depends(audit_query)],
 ) -> dict[str, Any]:
-    # Reading the trail is itself recorded, before anything is shown.
-    await guardian.journal.append_many_async([trail_access_event(
-        AuditAction.TRAIL_SEARCHED, auditor.uid, guardian.clock.now(), query.describe())])
-    page = await anyio.to_thread.run_sync(guardian.audit.index.search, query)
+    page = await search_trail(guardian, auditor.uid, query)
     return {"events": list(page.events),
             "next_cursor": page.next_cursor.encode() if page.next_cursor else None}
 

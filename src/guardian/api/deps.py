@@ -78,19 +78,34 @@ ApplicationDep = Annotated[str, Depends(require_application)]
 SessionDep = Annotated[tuple[str, SessionClaims], Depends(require_session)]
 
 
+OFFICER_ROLES = frozenset({AdminRole.SECURITY_OFFICER})
+"""Grants, keys, invitations: security officers."""
+TRAIL_ROLES = frozenset({AdminRole.AUDITOR, AdminRole.DPO})
+"""Searching the trail and customers' access reports: auditors and the DPO."""
+REPORT_ROLES = frozenset({AdminRole.SECURITY_OFFICER, AdminRole.AUDITOR, AdminRole.DPO})
+"""Periodic reports and operational details: officers, auditors and the DPO."""
+REVIEWER_ROLES = frozenset({AdminRole.REVIEWER})
+
+
+def caller_of(guardian: Guardian, claims: SessionClaims, roles: frozenset[str]) -> Caller:
+    """The gate shared by the API and the console: the session's subject holds one of
+    ``roles`` in the directory, with a second factor at most ``admin_mfa_max_age_s`` old;
+    else :class:`~guardian.errors.FreshMfaRequired` or :class:`~guardian.errors.RoleRequired`."""
+    return authorise(guardian.directory.get(claims.sub), claims, roles,
+                     guardian.clock.now(), guardian.settings.admin_mfa_max_age_s)
+
+
 def require_roles(*roles: str) -> Callable[..., Awaitable[Caller]]:
-    """A dependency admitting a bearer session whose subject holds one of ``roles`` in the
-    directory, with a second factor at most ``admin_mfa_max_age_s`` old; else 401/403."""
+    """A dependency admitting a bearer session that passes :func:`caller_of` for ``roles``."""
     wanted = frozenset(roles)
 
     async def caller_with_role(guardian: GuardianDep, session: SessionDep) -> Caller:
         _token, claims = session
-        return authorise(guardian.directory.get(claims.sub), claims, wanted,
-                         guardian.clock.now(), guardian.settings.admin_mfa_max_age_s)
+        return caller_of(guardian, claims, wanted)
 
     return caller_with_role
 
 
-SecurityOfficerDep = Annotated[Caller, Depends(require_roles(AdminRole.SECURITY_OFFICER))]
-AuditorDep = Annotated[Caller, Depends(require_roles(AdminRole.AUDITOR, AdminRole.DPO))]
-ReviewerDep = Annotated[Caller, Depends(require_roles(AdminRole.REVIEWER))]
+SecurityOfficerDep = Annotated[Caller, Depends(require_roles(*OFFICER_ROLES))]
+AuditorDep = Annotated[Caller, Depends(require_roles(*TRAIL_ROLES))]
+ReviewerDep = Annotated[Caller, Depends(require_roles(*REVIEWER_ROLES))]

@@ -19,17 +19,15 @@ from fastapi import APIRouter, Depends, Path, Query
 from pydantic import Field, StringConstraints
 from starlette.responses import JSONResponse, Response
 
-from guardian.api.deps import GuardianDep, require_roles
+from guardian.api.deps import REPORT_ROLES, GuardianDep, require_roles
 from guardian.api.schemas import StrictBody
 from guardian.errors import NotFound
 from guardian.identity.authorisation import Caller
-from guardian.policy.vocabulary import AdminRole
 from guardian.reports.archive import ArchivedReport
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
 
-ReportReaderDep = Annotated[Caller, Depends(require_roles(
-    AdminRole.SECURITY_OFFICER, AdminRole.AUDITOR, AdminRole.DPO))]
+ReportReaderDep = Annotated[Caller, Depends(require_roles(*REPORT_ROLES))]
 When = Annotated[str, StringConstraints(min_length=4, max_length=40,
                                         pattern=r"^[0-9T:.+\-Z ]+$")]
 ReportId = Annotated[str, Path(min_length=1, max_length=32, pattern=r"^[0-9A-Za-z]+$")]

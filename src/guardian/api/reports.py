@@ -48,6 +48,20 @@ def _consent(guardian: Guardian, customer_id: str) -> CustomerConsents | None:
         return None
 
 
+async def produce_access_report(
+    guardian: Guardian, reader: str, customer_id: str, period_from: str | None,
+    period_to: str | None,
+) -> CustomerAccessReport:
+    """A customer's access report produced for ``reader`` (the API's and the console's),
+    recorded in the trail before it is built."""
+    period = " ".join(f"{k}={v}" for k, v in (("from", period_from), ("to", period_to)) if v)
+    await guardian.journal.append_many_async([trail_access_event(
+        AuditAction.CUSTOMER_REPORT_PRODUCED, reader, guardian.clock.now(),
+        f"customer={customer_id}" + (f" {period}" if period else ""))])
+    return await anyio.to_thread.run_sync(access_report, guardian, customer_id, period_from,
+                                          period_to)
+
+
 @router.get("/{customer_id}/access-report",
             summary="Who accessed this customer's data, when, what and why (auditors, DPO)")
 async def customer_access_report(
@@ -58,11 +72,7 @@ async def customer_access_report(
     format: Literal["json", "html"] | None = None,
     accept: Annotated[str | None, Header()] = None,
 ) -> Response:
-    period = " ".join(f"{k}={v}" for k, v in (("from", from_), ("to", to)) if v)
-    await guardian.journal.append_many_async([trail_access_event(
-        AuditAction.CUSTOMER_REPORT_PRODUCED, auditor.uid, guardian.clock.now(),
-        f"customer={customer_id}" + (f" {period}" if period else ""))])
-    report = await anyio.to_thread.run_sync(access_report, guardian, customer_id, from_, to)
+    report = await produce_access_report(guardian, auditor.uid, customer_id, from_, to)
     html = format == "html" or (format is None and "text/html" in (accept or ""))
     headers = {"Cache-Control": "no-store"}
     if html:
