@@ -38,6 +38,7 @@ from guardian.audit.retention import RetentionJob, RetentionPolicy
 from guardian.audit.ship_state import load_state, state_path
 from guardian.audit.shipper import Shipper, ShipperConfig
 from guardian.audit.witness import WitnessConfig, WitnessSender
+from guardian.changes import ChangeKind
 from guardian.clock import SystemClock
 from guardian.config import Settings
 from guardian.errors import ConfigurationError
@@ -257,6 +258,16 @@ def build_change_feed(settings: Settings, store: SqlStore) -> ChangeFeed:
     feed = SqliteChangeFeed(store.engine, poll_s=settings.changes_poll_interval_s)
     feed.mark()
     return feed
+
+
+def publish_change(settings: Settings, kind: ChangeKind, key: str) -> None:
+    """Tell running servers that ``kind``/``key`` changed (for commands that change something
+    without a whole :class:`Guardian`, such as ``guardian directory sync``)."""
+    store = SqlStore(make_engine(settings.store_url))
+    try:
+        build_change_feed(settings, store).publish(kind, key)
+    finally:
+        store.engine.dispose()
 
 
 def follow_in_background(settings: Settings, views: DecisionViews, changes: ChangeFeed
