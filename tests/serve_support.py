@@ -41,7 +41,7 @@ class Served:
             self.process.wait(timeout=30)
 
 
-def start(data_dir: Path, *, timeout_s: float = 30, **env_extra: str) -> Served:
+def start(data_dir: Path, *, timeout_s: float = 120, **env_extra: str) -> Served:
     port = free_port()
     env = {**os.environ, "GUARDIAN_DATA_DIR": str(data_dir), **env_extra}
     proc = subprocess.Popen([GUARDIAN, "serve", "--port", str(port)], cwd=ROOT, env=env,
