@@ -31,7 +31,8 @@ def test_every_decidable_reason_code_has_a_policy_case() -> None:
     expected = {c for case in CASES for c in (case.reasons or ())}
     # audit_unavailable and internal_error cannot be provoked from a policy file; they are
     # covered in test_pipeline.py. Nor can directory_stale (the age of a synced LDAP snapshot,
-    # not a policy matter): test_directory_freshness.py covers it.
+    # not a policy matter): test_directory_freshness.py covers it. access_revoked comes from
+    # an access review, not the policy: tests/unit/governance/test_reviews*.py cover it.
     decidable = {c.value for c in ReasonCode} - {
-        "audit_unavailable", "internal_error", "directory_stale"}
+        "audit_unavailable", "internal_error", "directory_stale", "access_revoked"}
     assert decidable <= expected, decidable - expected
