@@ -4,12 +4,13 @@ account; everyone passed over is recorded."""
 
 from __future__ import annotations
 
+from review_support import NOW, OWNERS, people
+
 from guardian.adapters.memory import MemoryDirectory
 from guardian.governance.review_definitions import ReviewerRule, Stage
 from guardian.governance.review_eligibility import assign, ineligibility
 from guardian.governance.review_model import Access, AccessKind, AssignedBy
 from guardian.identity.principal import Principal
-from review_support import NOW, OWNERS, people
 
 DIRECTORY = MemoryDirectory(people())
 ROLE = Access(AccessKind.ROLE, "customer-care", "directory")
