@@ -18,6 +18,7 @@ from sqlalchemy import Engine, event, select, text
 from sqlalchemy.exc import OperationalError
 
 from consent_store_contract import ConsentStoreContract, change
+from review_store_contract import ReviewStoreContract
 from guardian.adapters import sql_migrations
 from guardian.adapters.file_applications import FileApplications
 from guardian.adapters.memory import MemoryDirectory
@@ -65,7 +66,7 @@ class _Seeds:
         return SEED
 
 
-class StoreContract(ConsentStoreContract):
+class StoreContract(ConsentStoreContract, ReviewStoreContract):
     """Every test here (and of the mixed-in contracts) must pass on every backend."""
 
     @pytest.fixture
