@@ -6,11 +6,12 @@ Nothing connects or opens files at import time; :func:`build` does it when asked
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from guardian import __version__
+from guardian.adapters.background import Every
 from guardian.adapters.file_applications import FileApplications
 from guardian.adapters.file_directory import DirectoryFileWatcher, FileDirectory
 from guardian.adapters.http_witness import HttpWitness
@@ -28,6 +29,7 @@ from guardian.adapters.snapshot_file import FileSnapshotStore
 from guardian.adapters.sql_api_keys import SqlApiKeys
 from guardian.adapters.sql_consents import SqlConsents
 from guardian.adapters.sql_mfa import SqlMfaStore
+from guardian.adapters.sql_reviews import SqlReviews
 from guardian.adapters.sql_store import SqlStore, make_engine
 from guardian.adapters.webauthn_relying_party import WebAuthnRelyingParty
 from guardian.adapters.yaml_lines import load_plain
@@ -45,6 +47,11 @@ from guardian.governance.consent import ConsentService
 from guardian.governance.consent_records import ConsentChange
 from guardian.governance.consent_view import ConsentFollower, ConsentView
 from guardian.governance.grants import GrantService
+from guardian.governance.review_closing import ReviewClosing
+from guardian.governance.review_definitions import ReviewDefinition
+from guardian.governance.review_revocations import RevocationView
+from guardian.governance.review_usage import UsageEvidence
+from guardian.governance.reviews import ReviewDeps, ReviewService
 from guardian.identity.attempts import SignInAttempts
 from guardian.identity.directory_sync import SyncedDirectory
 from guardian.identity.enrolment import MfaEnrolment
@@ -110,6 +117,8 @@ class Guardian:
     metrics: GuardianMetrics = field(default_factory=GuardianMetrics)
     """Prometheus metrics, in a registry of this Guardian's own."""
     closed: bool = False
+    reviews: Reviews | None = None
+    """Access reviews: campaigns, the reviewers' inboxes, revocations (in memory)."""
 
     def start_background(self) -> None:
         for task in self.background:
@@ -187,9 +196,11 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Guardian:
     follower = ConsentFollower(consents, ConsentView(),
                                interval_s=settings.consent_refresh_interval_s)
     follower.load()
+    revocations = RevocationView(SqlReviews(store.engine))
     pipeline = DecisionPipeline(policy, directory, store, follower.view, signer, journal, clock,
                                 freshness=people.synced,
-                                max_directory_age_s=settings.directory_max_age_s)
+                                max_directory_age_s=settings.directory_max_age_s,
+                                revoked=revocations)
     applications = SqlApiKeys(store.engine, FileApplications(settings.applications_file))
     guardian = Guardian(
         settings=settings, clock=clock, policy=policy, directory=directory, store=store,
@@ -210,6 +221,9 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Guardian:
     if people.watcher is not None:
         guardian.background.append(people.watcher)
     guardian.background.append(follower)
+    guardian.reviews = build_reviews(settings, guardian, revocations)
+    guardian.background.append(Every("review-revocations", settings.reviews_refresh_interval_s,
+                                     revocations.refresh, at_start=False))
     if witness is not None:
         witness.start()  # at once: the journal may sign its last run's tail on opening
     if settings.audit_ship:
@@ -226,6 +240,44 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Guardian:
         guardian.background.append(RetentionSchedule(guardian.retention))
     watch_metrics(guardian, schedule)
     return guardian
+
+
+@dataclass
+class Reviews:
+    """Access reviews: the use cases and the in-memory view of what they revoked."""
+
+    service: ReviewService
+    closing: ReviewClosing
+    revocations: RevocationView
+
+
+def build_reviews(settings: Settings, guardian: Guardian, revocations: RevocationView
+                  ) -> Reviews:
+    """Wire the review services from ports (the store, directory, journal, audit index)."""
+    from guardian.adapters.yaml_reviews import load_review_definitions
+
+    pipeline = guardian.pipeline
+    cached: dict[str, Mapping[str, ReviewDefinition]] = {}
+
+    def definitions() -> Mapping[str, ReviewDefinition]:
+        # Read on first use (the directory may be synced after start), then kept.
+        if "all" not in cached:
+            uids = frozenset(p.uid for p in guardian.directory.principals())
+            cached["all"] = load_review_definitions(settings.policy_dir,
+                                                    pipeline.policy.definition, uids)
+        return cached["all"]
+
+    deps = ReviewDeps(SqlReviews(guardian.store.engine), guardian.directory,
+                      lambda: pipeline.policy.definition, definitions, guardian.journal,
+                      guardian.clock, UsageEvidence(guardian.audit.index), revocations,
+                      grants=guardian.store,
+                      keys=guardian.applications if isinstance(guardian.applications, SqlApiKeys)
+                      else None)
+    closing = ReviewClosing(
+        deps, revoke_grant=guardian.grants.revoke,
+        revoke_key=lambda key_id, actor: guardian.api_keys.revoke(key_id, actor),
+        policy_csv=lambda: (settings.policy_dir / "policy.csv").read_text("utf-8"))
+    return Reviews(ReviewService(deps), closing, revocations)
 
 
 def watch_metrics(guardian: Guardian, schedule: ReportScheduleStats | None = None) -> None:

@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     consent_refresh_interval_s: float = Field(default=1.0, gt=0, le=60)
     """How often a process reads the consent changes other processes stored (decisions count a
     withdrawal made elsewhere within this long; one made in this process at once)."""
+    reviews_refresh_interval_s: float = Field(default=1.0, gt=0, le=60)
+    """How often a process reads the access-review revocations other processes stored (a
+    revoked role stops counting elsewhere within this long; in the revoking process at once)."""
 
     data_dir: Path = Path("var")
     database_url: str | None = None
