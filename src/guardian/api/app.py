@@ -21,6 +21,7 @@ from guardian.api import (
     mfa,
     periodic_reports,
     reports,
+    reviews,
     sessions,
     webauthn,
 )
@@ -82,4 +83,6 @@ def create_app(guardian: Guardian, *, close_on_shutdown: bool = False) -> FastAP
     app.include_router(reports.router)
     app.include_router(consents.router)
     app.include_router(periodic_reports.router)
+    app.include_router(reviews.campaigns)
+    app.include_router(reviews.reviews)
     return app
