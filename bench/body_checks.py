@@ -88,7 +88,7 @@ def _asgi_request_us(requests: int) -> tuple[float, float]:
                             directory_file=root / "policies/demo/directory.yaml",
                             applications_file=root / "policies/demo/applications.yaml",
                             customers_file=root / "policies/demo/customers.yaml",
-                            journal_fsync=False, audit_ship=False)
+                            journal_fsync=False, audit_ship=False, demo_history=False)
         guardian = build(settings)
         try:
             app = create_app(guardian)

@@ -47,7 +47,7 @@ def start_server(data_dir: Path, port: int, ship: bool) -> subprocess.Popen[byte
     guardian = str(Path(sys.executable).with_name("guardian"))
     env = {**os.environ, "GUARDIAN_DATA_DIR": str(data_dir), "GUARDIAN_LOG_LEVEL": "error",
            "GUARDIAN_AUDIT_SHIP": "true" if ship else "false",
-           "GUARDIAN_METRICS_TOKEN": MONITORING}
+           "GUARDIAN_METRICS_TOKEN": MONITORING, "GUARDIAN_DEMO_HISTORY": "0"}
     proc = subprocess.Popen([guardian, "serve", "--port", str(port)], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 30

@@ -316,7 +316,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         env = {**os.environ, "GUARDIAN_DATA_DIR": str(work / "var"),
                "GUARDIAN_POLICY_DIR": str(work / "policies"),
                "GUARDIAN_DIRECTORY_FILE": str(work / "directory.yaml"),
-               "GUARDIAN_LOG_LEVEL": "error", "GUARDIAN_AUDIT_SHIP": "false"}
+               "GUARDIAN_LOG_LEVEL": "error", "GUARDIAN_AUDIT_SHIP": "false",
+               "GUARDIAN_DEMO_HISTORY": "0"}
         sample_users = sorted({u for u, *_ in requests(world, 4000, random.Random(args.seed))})
         tokens = mint_tokens(sample_users)
         bodies = guardian_bodies(world, 4000, tokens, random.Random(args.seed))

@@ -17,20 +17,23 @@ from guardian.identity.passwords import hash_password
 from guardian.identity.sealing import KeyPurpose, Sealer, derive_key
 
 ORG = [
-    # uid, name, roles, type, extra
-    ("alice", "Alice Martin", ["customer-care"], "employee", {}),
-    ("bob", "Bob Bernard", ["billing"], "employee", {}),
-    ("carol", "Carol Petit", ["fraud-analyst"], "employee", {}),
-    ("dave", "Dave Durand", ["marketing"], "employee", {}),
-    ("erin", "Erin Leroy", ["legal-officer"], "employee", {}),
+    # uid, name, roles, type, extra (manager: the uid of the person's manager)
+    ("alice", "Alice Martin", ["customer-care"], "employee", {"manager": "nina"}),
+    ("bob", "Bob Bernard", ["billing"], "employee", {"manager": "nina"}),
+    ("carol", "Carol Petit", ["fraud-analyst"], "employee", {"manager": "oscar"}),
+    ("dave", "Dave Durand", ["marketing"], "employee", {"manager": "nina"}),
+    ("erin", "Erin Leroy", ["legal-officer"], "employee", {"manager": "oscar"}),
     ("frank", "Frank Moreau", ["customer-care"], "contractor",
-     {"supplier": "Acme Contact Centre", "contract_clause": True}),
+     {"supplier": "Acme Contact Centre", "contract_clause": True, "manager": "nina"}),
     ("grace", "Grace Simon", ["customer-care"], "contractor",
-     {"supplier": "QuickCall", "contract_clause": False}),
-    ("heidi", "Heidi Laurent", ["customer-care"], "employee", {"active": False}),
+     {"supplier": "QuickCall", "contract_clause": False, "manager": "nina"}),
+    ("heidi", "Heidi Laurent", ["customer-care"], "employee", {"active": False, "manager": "nina"}),
     ("ivan", "Ivan Michel", ["security-officer"], "employee", {}),
     ("judy", "Judy Garcia", ["auditor"], "employee", {}),
-    ("mallory", "Mallory Roux", [], "employee", {}),
+    ("mallory", "Mallory Roux", [], "employee", {"manager": "oscar"}),
+    ("nina", "Nina Fontaine", ["reviewer"], "employee", {"manager": "oscar"}),
+    ("oscar", "Oscar Lambert", ["reviewer"], "employee", {}),
+    ("peggy", "Peggy Chevalier", ["dpo"], "employee", {}),
 ]
 
 

@@ -3,6 +3,7 @@ HTTP client on it. Helpers live in support.py."""
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +15,11 @@ from guardian.api import create_app
 from guardian.bootstrap import Guardian, build
 from guardian.clock import ManualClock
 from support import Signer, demo_settings
+
+# Tests start from an empty trail: the demo history of a fresh demo data folder is asked for by
+# its own tests only (Settings(demo_history=True)). Set here, before any fixture or server
+# subprocess reads the environment.
+os.environ["GUARDIAN_DEMO_HISTORY"] = "0"
 
 
 @pytest.fixture

@@ -100,3 +100,35 @@ def demo_ldap_settings(url: str, tmp_path: Path, **overrides: object) -> Setting
     }
     values.update(overrides)
     return real_settings(tmp_path, **values)
+
+
+def ldif_entries(path: Path) -> list[dict[str, list[str]]]:
+    """The entries of a plain LDIF file (no folded lines, no base64 values), ``dn`` included."""
+    entries: list[dict[str, list[str]]] = []
+    for block in path.read_text(encoding="utf-8").split("\n\n"):
+        entry: dict[str, list[str]] = {}
+        for line in block.splitlines():
+            if line and not line.startswith("#"):
+                key, _, value = line.partition(": ")
+                entry.setdefault(key, []).append(value)
+        if entry:
+            entries.append(entry)
+    return entries
+
+
+def load_demo_ldif(box: LdapSandbox, path: Path) -> None:
+    """The people and groups of ``path`` (policies/demo/demo.ldif) into the sandbox, their DNs
+    and every DN they name (``member``, ``manager``) moved along: the file as it is now, read by
+    the real slapd, whenever the shared directory was seeded."""
+    base = os.environ["GUARDIAN_TEST_LDAP_BASE_DN"]
+
+    def moved(value: str) -> str:
+        return (value.replace(f",ou=people,{base}", f",{box.people}")
+                .replace(f",ou=groups,{base}", f",{box.groups}"))
+
+    for entry in ldif_entries(path):
+        dn = entry.pop("dn")[0]
+        if moved(dn) == dn:
+            continue  # the base and its organisational units: the sandbox has its own
+        attrs = {k: [moved(v) for v in vs] for k, vs in entry.items()}
+        box.admin.add(moved(dn), attributes=attrs)

@@ -18,7 +18,6 @@ from sqlalchemy import Engine, event, select, text
 from sqlalchemy.exc import OperationalError
 
 from consent_store_contract import ConsentStoreContract, change
-from review_store_contract import ReviewStoreContract
 from guardian.adapters import sql_migrations
 from guardian.adapters.file_applications import FileApplications
 from guardian.adapters.memory import MemoryDirectory
@@ -45,6 +44,7 @@ from guardian.identity.sealing import Sealer
 from guardian.identity.sessions import LockoutPolicy, SessionService
 from guardian.identity.tokens import TokenSigner
 from guardian.identity.totp import code_at
+from review_store_contract import ReviewStoreContract
 
 AT = 1_790_000_000.0
 DEMO_APPLICATIONS = Path(__file__).resolve().parent.parent / "policies/demo/applications.yaml"

@@ -168,6 +168,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Guardian:
     clock = clock or SystemClock()
     signer = session_signer(settings)
     policy = CompiledPolicy.of(load_policy(settings.policy_dir))
+    fresh = not settings.data_dir.exists() or not any(settings.data_dir.iterdir())
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     people = build_directory(settings, policy, clock)
     directory = people.directory
@@ -239,6 +240,8 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Guardian:
 
         guardian.background.append(RetentionSchedule(guardian.retention))
     watch_metrics(guardian, schedule)
+    if fresh and settings.demo and settings.demo_history:
+        seed_demo_history(guardian, read_consents(settings))
     return guardian
 
 
@@ -278,6 +281,38 @@ def build_reviews(settings: Settings, guardian: Guardian, revocations: Revocatio
         revoke_key=lambda key_id, actor: guardian.api_keys.revoke(key_id, actor),
         policy_csv=lambda: (settings.policy_dir / "policy.csv").read_text("utf-8"))
     return Reviews(ReviewService(deps), closing, revocations)
+
+
+def seed_demo_history(guardian: Guardian, consents: list[tuple[str, str]]) -> int:
+    """Journal the demo organisation's last 90 days (a fresh demo data folder only), each
+    decision asked of the real policy as it stood then; returns the events journalled."""
+    from dataclasses import replace
+
+    from guardian.governance.demo_history import (
+        AsOfDirectory,
+        DemoHistory,
+        PlannedGrants,
+        plan_history,
+    )
+    from guardian.policy.model import Decision, DecisionRequest
+    from guardian.policy.vocabulary import AuthMethod
+
+    if getattr(guardian.journal, "last_seq", 0) > 0:
+        return 0  # never on a journal that holds anything
+    plan = plan_history(guardian.clock.now())
+    directory = AsOfDirectory(guardian.directory, plan.disabled)
+    then = DecisionPipeline(guardian.pipeline.policy, directory, PlannedGrants(plan.grants),
+                            MemoryConsents(consents), guardian.signer, MemoryJournal(),
+                            guardian.clock)
+    signer, amr = guardian.signer, (AuthMethod.PASSWORD, AuthMethod.OTP)
+
+    def decide(request: DecisionRequest, at: float, mfa_age_s: float) -> Decision:
+        directory.at = at
+        token, _ = signer.issue(request.subject_id, amr, auth_time=at - mfa_age_s,
+                                now=at - mfa_age_s, ttl_s=mfa_age_s + 3600)
+        return then.evaluate(replace(request, session_token=token), at)
+
+    return DemoHistory(guardian.journal, guardian.store).seed(plan, decide)
 
 
 def watch_metrics(guardian: Guardian, schedule: ReportScheduleStats | None = None) -> None:

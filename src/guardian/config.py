@@ -177,6 +177,9 @@ class Settings(BaseSettings):
     """``host:port`` serving the Prometheus metrics on a listen address of their own, beside
     ``/v1/metrics`` (demo mode: loopback only). No authentication there: bind it where only
     monitoring reaches."""
+    demo_history: bool = True
+    """Demo mode only: the first start on an empty data folder journals 90 days of demo
+    history (marked ``guardian.demo_data``); ``GUARDIAN_DEMO_HISTORY=0`` starts it empty."""
 
     @model_validator(mode="after")
     def _safe(self) -> Settings:

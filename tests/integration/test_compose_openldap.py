@@ -96,7 +96,7 @@ def test_guardian_reads_the_demo_organisation_from_the_compose_openldap(
     directory = build_ldap_source(settings, roles)
     try:
         people = {p.uid: p for p in directory.fetch()}
-        assert len(people) == 11
+        assert len(people) == 14
         assert "customer-care" in people["alice"].roles
         assert directory.verify_password("alice", "alice-demo-pass")
         assert not directory.verify_password("alice", "bob-demo-pass")

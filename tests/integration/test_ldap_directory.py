@@ -19,12 +19,13 @@ from guardian.clock import ManualClock
 from guardian.errors import DirectoryUnavailable
 from guardian.identity.directory_sync import SyncedDirectory
 from guardian.identity.sealing import Sealer
-from ldap_support import LdapSandbox, demo_ldap_settings
+from ldap_support import LdapSandbox, demo_ldap_settings, load_demo_ldif
 from support import ROOT
 
 pytestmark = pytest.mark.integration
 
 ROLES = load_policy(ROOT / "policies").roles
+DEMO_PEOPLE = 14
 INJECTIONS = ["*", "*)(uid=*", "alice)(|(uid=*", "alice)(uid=*", "al*", "*alice*",
               "alice\x00", "\x00", "alice\x00)(uid=*", "alice)(&", "(uid=alice)", "alice\\",
               "ALICE", " alice", "alice "]
@@ -34,9 +35,19 @@ def source(tmp_path: Path, url: str, **overrides: object) -> LdapDirectory:
     return build_ldap_source(demo_ldap_settings(url, tmp_path, **overrides), ROLES)
 
 
+@pytest.fixture(scope="module")
+def demo_box(ldap_url: str) -> Iterator[LdapSandbox]:
+    """policies/demo/demo.ldif as this tree has it, loaded into a sandbox of the shared slapd
+    (which was seeded from the file as it was when the services started)."""
+    box = LdapSandbox(ldap_url)
+    load_demo_ldif(box, ROOT / "policies/demo/demo.ldif")
+    yield box
+    box.remove()
+
+
 @pytest.fixture
-def demo(ldap_url: str, tmp_path: Path) -> Iterator[LdapDirectory]:
-    d = source(tmp_path, ldap_url)
+def demo(ldap_url: str, tmp_path: Path, demo_box: LdapSandbox) -> Iterator[LdapDirectory]:
+    d = source(tmp_path, ldap_url, ldap_users_dn=demo_box.people, ldap_groups_dn=demo_box.groups)
     yield d
     d.close()
 
@@ -63,6 +74,20 @@ def test_the_demo_organisation_reads_as_the_demo_directory_file(demo: LdapDirect
     assert not from_ldap["grace"].contract_clause and not from_ldap["heidi"].active
     assert from_ldap["mallory"].roles == frozenset()
     assert demo.warnings == []
+
+
+def test_managers_are_read_from_the_manager_dn_as_uids(demo: LdapDirectory) -> None:
+    people = {p.uid: p for p in demo.fetch()}
+    assert len(people) == DEMO_PEOPLE
+    assert {u for u, p in people.items() if p.manager == "nina"} == {
+        "alice", "bob", "dave", "frank", "grace", "heidi"}
+    assert {u for u, p in people.items() if p.manager == "oscar"} == {
+        "carol", "erin", "mallory", "nina"}
+    assert all(people[u].manager is None for u in ("ivan", "judy", "oscar", "peggy"))
+    assert people["nina"].roles == people["oscar"].roles == frozenset({"reviewer"})
+    assert people["peggy"].roles == frozenset({"dpo"})
+    assert demo.verify_password("peggy", "peggy-demo-pass") is True
+    assert demo.verify_password("oscar", "nina-demo-pass") is False
 
 
 def test_a_demo_user_signs_in_with_her_own_password_only(demo: LdapDirectory) -> None:
@@ -115,9 +140,11 @@ def test_an_unreachable_server_fails_fast_with_a_typed_error(tmp_path: Path) -> 
     assert time.monotonic() - started < 3
 
 
-def test_the_second_url_serves_when_the_first_is_down(tmp_path: Path, ldap_url: str) -> None:
-    d = source(tmp_path, f"ldap://127.0.0.1:{closed_port()},{ldap_url}")
-    assert len(d.fetch()) == 11
+def test_the_second_url_serves_when_the_first_is_down(
+        tmp_path: Path, ldap_url: str, demo_box: LdapSandbox) -> None:
+    d = source(tmp_path, f"ldap://127.0.0.1:{closed_port()},{ldap_url}",
+               ldap_users_dn=demo_box.people, ldap_groups_dn=demo_box.groups)
+    assert len(d.fetch()) == DEMO_PEOPLE
     d.close()
 
 
@@ -151,10 +178,10 @@ def test_concurrent_sign_ins_share_a_small_pool_of_service_connections(
 
 def test_a_pooled_connection_dropped_by_the_server_is_replaced_transparently(
         demo: LdapDirectory) -> None:
-    assert len(demo.fetch()) == 11
+    assert len(demo.fetch()) == DEMO_PEOPLE
     (idle,) = demo._connections._idle
     idle.socket.shutdown(socket.SHUT_RDWR)  # as a server closing an idle connection would
-    assert len(demo.fetch()) == 11
+    assert len(demo.fetch()) == DEMO_PEOPLE
     assert demo._connections._idle and demo._connections._idle[0] is not idle
 
 
