@@ -76,6 +76,7 @@ from guardian.ports import (
 )
 from guardian.reports.periodic import Integrity
 from guardian.reports.periodic_service import PeriodicReports, context_of
+from guardian.reports.review_evidence import CampaignEvidence
 
 
 class Background(Protocol):
@@ -252,6 +253,7 @@ class Reviews:
     service: ReviewService
     closing: ReviewClosing
     revocations: RevocationView
+    evidence: CampaignEvidence
 
 
 def build_reviews(settings: Settings, guardian: Guardian, revocations: RevocationView
@@ -280,7 +282,8 @@ def build_reviews(settings: Settings, guardian: Guardian, revocations: Revocatio
         deps, revoke_grant=guardian.grants.revoke,
         revoke_key=lambda key_id, actor: guardian.api_keys.revoke(key_id, actor),
         policy_csv=lambda: (settings.policy_dir / "policy.csv").read_text("utf-8"))
-    return Reviews(ReviewService(deps), closing, revocations)
+    return Reviews(ReviewService(deps), closing, revocations,
+                   CampaignEvidence(guardian.journal, guardian.audit.signer, guardian.clock))
 
 
 def seed_demo_history(guardian: Guardian, consents: list[tuple[str, str]]) -> int:

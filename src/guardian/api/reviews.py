@@ -25,6 +25,7 @@ import io
 from typing import Annotated, Any, Literal
 
 import anyio.to_thread
+import orjson
 from fastapi import APIRouter, Depends, Path, Query
 from pydantic import AwareDatetime, Field, StringConstraints
 from starlette.responses import JSONResponse, Response
@@ -200,6 +201,39 @@ async def remediation(campaign_id: Id, guardian: GuardianDep, caller: ReaderDep,
     return Response(out.getvalue(), media_type="text/csv; charset=utf-8", headers={
         **_NO_STORE, "Content-Disposition":
         f'attachment; filename="guardian-remediation-{campaign_id}.csv"'})
+
+
+@campaigns.get("/{campaign_id}/report", summary="The campaign's signed evidence report")
+async def evidence_report(campaign_id: Id, guardian: GuardianDep, caller: ReaderDep,
+                          format: Literal["json", "html", "csv", "pdf"] = "json") -> Response:
+    def work() -> dict[str, Any]:
+        r = _reviews(guardian)
+        campaign, counts = r.service.get(campaign_id)
+        return r.evidence.produce(caller.uid, campaign, counts, r.service.items(campaign.id),
+                                  format)
+
+    doc = await anyio.to_thread.run_sync(work)
+    name = f"guardian-campaign-{campaign_id}"
+    if format == "json":
+        return Response(orjson.dumps(doc), media_type="application/json", headers={
+            **_NO_STORE, "Content-Disposition": f'attachment; filename="{name}.json"'})
+    return await anyio.to_thread.run_sync(_render_evidence, doc, format, name)
+
+
+def _render_evidence(doc: dict[str, Any], format: str, name: str) -> Response:
+    from guardian.reports.periodic_render import csv_zip
+    from guardian.reports.review_evidence import evidence_html
+
+    if format == "csv":
+        return Response(csv_zip(doc), media_type="application/zip", headers={
+            **_NO_STORE, "Content-Disposition": f'attachment; filename="{name}-csv.zip"'})
+    html = evidence_html(doc)
+    if format == "html":
+        return Response(html, media_type="text/html; charset=utf-8", headers=_NO_STORE)
+    from guardian.adapters.pdf_weasyprint import html_to_pdf
+
+    return Response(html_to_pdf(html), media_type="application/pdf", headers={
+        **_NO_STORE, "Content-Disposition": f'attachment; filename="{name}.pdf"'})
 
 
 @reviews.get("", summary="The signed-in reviewer's own items")

@@ -6,11 +6,17 @@ second factor for every reviewer and officer action."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
+from typer.testing import CliRunner
 
+from guardian.audit.checkpoints import public_pem
+from guardian.bootstrap import Guardian
+from guardian.cli.main import app as cli
 from guardian.clock import ManualClock
+from guardian.reports.signing import verify_report
 from support import API_KEY, Signer, decision_body
 
 
@@ -155,3 +161,43 @@ def test_only_officers_open_and_only_readers_list(client: TestClient, signer: Si
     assert client.get("/v1/campaigns", headers=judy).json() == {"campaigns": []}
     assert client.get("/v1/campaigns/01NOPE", headers=judy).json()["error"]["code"] == \
         "campaign_not_found"
+
+
+def test_the_evidence_report_lists_every_item_and_verifies(
+    client: TestClient, signer: Signer, guardian: Guardian, tmp_path: Path
+) -> None:
+    ivan, nina = _bearer(signer.token("ivan")), _bearer(signer.token("nina"))
+    judy = _bearer(signer.token("judy"))
+    campaign = _open(client, ivan)
+    dave = _item(_inbox(client, nina), "dave", "marketing")
+    client.post("/v1/reviews:decide", headers=nina, json={"decisions": [
+        {"item_id": dave["id"], "decision": "revoke"}]})
+    client.post(f"/v1/campaigns/{campaign['id']}:close", headers=ivan)
+    client.post(f"/v1/campaigns/{campaign['id']}:confirm", headers=ivan)
+
+    response = client.get(f"/v1/campaigns/{campaign['id']}/report", headers=judy)
+
+    assert response.status_code == 200, response.text
+    doc = response.json()
+    assert len(doc["items"]) == campaign["counts"]["items"]
+    assert doc["population"]["matches_snapshot"] is True
+    assert doc["population"]["snapshot_hash"] == campaign["snapshot_hash"]
+    revoked = next(i for i in doc["items"] if i["id"] == dave["id"])
+    assert [h["decision"] for h in revoked["history"]] == ["revoke"]
+    assert revoked["remediation"]["state"] == "blocked"
+    assert set(doc["defaulted"]) and dave["id"] not in doc["defaulted"]
+    assert verify_report(doc, guardian.audit.signer.public_key) is None
+    path, pem = tmp_path / "evidence.json", tmp_path / "audit-key.pem"
+    path.write_bytes(response.content)
+    pem.write_text(public_pem(guardian.audit.signer.public_key))
+    result = CliRunner().invoke(cli, ["report", "verify", str(path), "--public-key", str(pem)])
+    assert result.exit_code == 0, result.output
+    assert f"campaign {campaign['id']}" in result.output
+    doc["items"][0]["decision"] = {"decision": "keep"}
+    assert verify_report(doc, guardian.audit.signer.public_key) is not None
+    for form, kind in (("html", "text/html"), ("csv", "application/zip")):
+        rendered = client.get(f"/v1/campaigns/{campaign['id']}/report", headers=judy,
+                              params={"format": form})
+        assert rendered.headers["content-type"].startswith(kind)
+    assert dave["id"] in client.get(f"/v1/campaigns/{campaign['id']}/report", headers=judy,
+                                    params={"format": "html"}).text
