@@ -133,6 +133,12 @@ class ReviewService:
     def open(self, officer: str, definition_name: str) -> tuple[Campaign, Counts]:
         d = self._d
         definition = d.definition(definition_name)
+        live = [c for c in d.store.list_campaigns() if c.definition == definition.name
+                and c.state in (CampaignState.OPEN, CampaignState.CLOSING)]
+        if live:
+            raise CampaignStateConflict(
+                f"campaign {live[0].id} of {definition.name} is still {live[0].state.value}: "
+                "close or cancel it first")
         now = d.clock.now()
         facts = RoleFacts(d.policy())
         campaign_id = new_ulid(now)

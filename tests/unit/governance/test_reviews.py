@@ -23,7 +23,7 @@ from guardian.errors import (
     ReviewerIneligible,
     StageClosed,
 )
-from guardian.governance.review_definitions import NoAnswer, ReviewerRule, Stage
+from guardian.governance.review_definitions import NoAnswer, ReviewerRule, ReviewKind, Scope, Stage
 from guardian.governance.review_model import (
     AccessKind,
     AssignedBy,
@@ -374,3 +374,42 @@ def test_the_pipeline_denies_access_revoked_naming_the_campaign() -> None:
     assert not denied.permitted
     assert denied.reasons[0].code.value == "access_revoked"
     assert "CAMP1" in denied.reasons[0].message
+
+
+def test_a_second_campaign_of_a_definition_waits_for_the_first() -> None:
+    w = wired()
+    campaign, _ = w.service.open("ivan", "crm-quarterly")
+    with pytest.raises(CampaignStateConflict):
+        w.service.open("ivan", "crm-quarterly")
+    w.service.cancel("ivan", campaign.id, "wrong quarter")
+    w.service.open("ivan", "crm-quarterly")
+
+
+def test_a_permission_review_revokes_rules_into_a_policy_csv_diff() -> None:
+    from review_support import DATA_ROLES
+
+    yearly = crm_quarterly(
+        name="roles-yearly", kind=ReviewKind.PERMISSION, scope=Scope(DATA_ROLES),
+        stages=(Stage(ReviewerRule.ROLE_OWNER, 30, fallback=("ivan", "peggy")),), brake=1.0,
+        no_answer={"high": NoAnswer.KEEP_FLAGGED, "medium": NoAnswer.KEEP_FLAGGED,
+                   "low": NoAnswer.KEEP_FLAGGED})
+    w = wired(yearly)
+    campaign, counts = w.service.open("ivan", "roles-yearly")
+    items = w.store.campaign_items(campaign.id)
+    assert counts.items == 21 and all(i.access.kind is AccessKind.RULE for i in items)
+    assert {i.reviewer for i in items if i.access.role == "marketing"} == {"nina"}
+    assert {i.reviewer for i in items if i.access.role == "legal-officer"} == {"oscar"}
+    rule = next(i for i in items if i.access.role == "marketing")
+    w.service.decide("nina", [DecisionInput(rule.id, REVOKE)])
+
+    done = w.closing.close("ivan", campaign.id)
+
+    assert done.state is CampaignState.AWAITING_SIGN_OFF
+    assert done.proposal is not None
+    removed = [line for line in done.proposal.splitlines()
+               if line.startswith("-p")]
+    role, db, cat, act, purpose = "marketing", *(rule.access.ref or "").split("/")
+    assert removed == [f"-p, {role}, {db}, {cat}, {act}, {purpose}"]
+    flagged = [i for i in w.store.campaign_items(campaign.id) if i.flagged]
+    assert len(flagged) == 20
+    assert w.view.revoked_roles("dave") == {}  # a rule proposal changes no membership
