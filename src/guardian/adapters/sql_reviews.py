@@ -19,7 +19,7 @@ from guardian.adapters.sql_store import (
     review_items,
     review_revocations,
 )
-from guardian.governance.review_codec import campaign_from_doc, item_from_doc, to_doc
+from guardian.governance.review_codec import campaign_from_doc, item_from_doc, to_json
 from guardian.governance.review_model import Campaign, CampaignState, Counts, ReviewItem, Revocation
 
 _CHUNK = 500
@@ -30,12 +30,12 @@ def _item_row(item: ReviewItem) -> dict[str, Any]:
     return {"id": item.id, "campaign_id": item.campaign_id, "reviewer": item.reviewer,
             "decision": None if item.decision is None else item.decision.decision.value,
             "defaulted": bool(item.decision is not None and item.decision.defaulted),
-            "doc": orjson.dumps(to_doc(item)).decode()}
+            "doc": to_json(item).decode()}
 
 
 def _campaign_row(campaign: Campaign) -> dict[str, Any]:
     return {"id": campaign.id, "definition": campaign.definition, "state": campaign.state.value,
-            "opened_at": campaign.opened_at, "doc": orjson.dumps(to_doc(campaign)).decode()}
+            "opened_at": campaign.opened_at, "doc": to_json(campaign).decode()}
 
 
 class SqlReviews:

@@ -7,9 +7,9 @@ one place that knows how a record is spelled as a document.
 
 from __future__ import annotations
 
-import dataclasses
-from enum import StrEnum
 from typing import Any
+
+import orjson
 
 from guardian.governance.review_model import (
     Access,
@@ -31,20 +31,16 @@ from guardian.governance.review_model import (
 )
 
 
+def to_json(record: Any) -> bytes:
+    """Any review record as JSON: orjson writes dataclasses and enums natively, an order of
+    magnitude faster than ``dataclasses.asdict`` (opening a campaign stores every item)."""
+    return orjson.dumps(record)
+
+
 def to_doc(record: Any) -> dict[str, Any]:
     """Any review record as a mapping of plain values (enums as their value)."""
-    out: dict[str, Any] = dataclasses.asdict(record)
-    return _plain(out)  # type: ignore[no-any-return]
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, StrEnum):
-        return value.value
-    return value
+    out: dict[str, Any] = orjson.loads(to_json(record))
+    return out
 
 
 def _decision(d: dict[str, Any]) -> ItemDecision:

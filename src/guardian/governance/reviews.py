@@ -203,6 +203,7 @@ class ReviewService:
         campaigns: dict[str, Campaign] = {}
         changed: list[ReviewItem] = []
         events = []
+        high = RoleFacts(d.policy()).highest
         for x in decisions:
             item = found.get(x.item_id)
             if item is None:
@@ -213,7 +214,7 @@ class ReviewService:
             campaigns[campaign.id] = campaign
             if campaign.state is not CampaignState.OPEN or item.stage != campaign.stage:
                 raise StageClosed(f"stage {item.stage} of campaign {campaign.id} is closed")
-            justification = self._justification(campaign, item, x)
+            justification = self._justification(campaign, item, x, high)
             if x.until is not None and (x.decision is not Verdict.KEEP or x.until <= now):
                 raise InvalidRequest("`until` is a future date, for a keep decision only")
             decided = ItemDecision(x.decision, reviewer, now, item.stage, justification, x.until)
@@ -227,12 +228,11 @@ class ReviewService:
         d.store.save_items(changed)
         return changed
 
-    def _justification(self, campaign: Campaign, item: ReviewItem, x: DecisionInput
-                       ) -> str | None:
+    def _justification(self, campaign: Campaign, item: ReviewItem, x: DecisionInput,
+                       high: frozenset[str]) -> str | None:
         definition = self._d.definitions().get(campaign.definition)
         why = None
         if definition is not None:
-            high = RoleFacts(self._d.policy()).highest
             why = justification_needed(definition, item.access, item.usage, x.decision, high)
         text = (x.justification or "").strip() or None
         if why is not None:
