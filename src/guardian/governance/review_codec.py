@@ -43,13 +43,20 @@ def to_doc(record: Any) -> dict[str, Any]:
     return out
 
 
+# Enum look-ups by value, once: ``Enum(value)`` costs more than the rest of decoding an item.
+_VERDICT = {v.value: v for v in Verdict}
+_ASSIGNED = {v.value: v for v in AssignedBy}
+_KIND = {v.value: v for v in AccessKind}
+_RECO = {v.value: v for v in RecoCode}
+
+
 def _decision(d: dict[str, Any]) -> ItemDecision:
-    return ItemDecision(Verdict(d["decision"]), d["by"], d["at"], d["stage"], d["justification"],
+    return ItemDecision(_VERDICT[d["decision"]], d["by"], d["at"], d["stage"], d["justification"],
                         d["until"], d["defaulted"])
 
 
 def _assignment(d: dict[str, Any]) -> Assignment:
-    return Assignment(d["reviewer"], AssignedBy(d["assigned_by"]), d["at"], d["stage"],
+    return Assignment(d["reviewer"], _ASSIGNED[d["assigned_by"]], d["at"], d["stage"],
                       tuple(d["skipped"]), d["reason"], d["by"])
 
 
@@ -58,14 +65,14 @@ def item_from_doc(d: dict[str, Any]) -> ReviewItem:
     for key in ("categories_used", "categories_permitted", "purposes_used"):
         usage[key] = tuple(usage[key])
     access = dict(d["access"])
-    access["kind"] = AccessKind(access["kind"])
+    access["kind"] = _KIND[access["kind"]]
     rem = d.get("remediation")
     reco = d["recommendation"]
     return ReviewItem(
         id=d["id"], campaign_id=d["campaign_id"], stage=d["stage"], subject=Subject(**d["subject"]),
         access=Access(**access), usage=Usage(**usage),
-        recommendation=Recommendation(Verdict(reco["decision"]),
-                                      tuple(RecoCode(r) for r in reco["reasons"])),
+        recommendation=Recommendation(_VERDICT[reco["decision"]],
+                                      tuple(_RECO[r] for r in reco["reasons"])),
         assignment=_assignment(d["assignment"]),
         assignments=tuple(_assignment(a) for a in d["assignments"]),
         decision=None if d["decision"] is None else _decision(d["decision"]),
