@@ -1,6 +1,6 @@
 """Test helpers for second factors: a software WebAuthn authenticator (EC P-256, ``none``
 attestation, built by hand with cbor2 and cryptography) and a demo organisation with one more
-person, oscar, who has a password but no second factor yet."""
+person, otto, who has a password but no second factor yet."""
 
 from __future__ import annotations
 
@@ -75,14 +75,14 @@ class SoftAuthenticator:
 
 
 def directory_with_newcomer(tmp_path: Path) -> Path:
-    """The demo directory plus oscar (password ``oscar-demo-pass``, no TOTP seed) and olga, a
+    """The demo directory plus otto (password ``otto-demo-pass``, no TOTP seed) and olga, a
     security officer just as new (``olga-demo-pass``, no seed)."""
     target = tmp_path / "directory.yaml"
     demo = (ROOT / "policies/demo/directory.yaml").read_text()
     newcomers = "".join(
         f"\n- uid: {uid}\n  name: {name}\n  roles:\n  - {role}\n  type: employee\n"
         f"  active: true\n  password_hash: {hash_password(uid + '-demo-pass')}"
-        for uid, name, role in (("oscar", "Oscar Newman", "customer-care"),
+        for uid, name, role in (("otto", "Otto Newman", "customer-care"),
                                 ("olga", "Olga Fresh", "security-officer")))
     target.write_text(demo.rstrip("\n") + newcomers + "\n")
     return target

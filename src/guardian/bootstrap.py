@@ -308,14 +308,18 @@ def seed_demo_history(guardian: Guardian, consents: list[tuple[str, str]]) -> in
                             MemoryConsents(consents), guardian.signer, MemoryJournal(),
                             guardian.clock)
     signer, amr = guardian.signer, (AuthMethod.PASSWORD, AuthMethod.OTP)
+    tokens: dict[tuple[str, float], str] = {}  # one per sign-in or step-up, as in real life
 
     def decide(request: DecisionRequest, at: float, mfa_age_s: float) -> Decision:
         directory.at = at
-        token, _ = signer.issue(request.subject_id, amr, auth_time=at - mfa_age_s,
-                                now=at - mfa_age_s, ttl_s=mfa_age_s + 3600)
-        return then.evaluate(replace(request, session_token=token), at)
+        key = (request.subject_id, round(at - mfa_age_s, 3))
+        if key not in tokens:
+            tokens[key] = signer.issue(key[0], amr, auth_time=key[1], now=key[1],
+                                       ttl_s=12 * 3600)[0]
+        return then.evaluate(replace(request, session_token=tokens[key]), at)
 
-    return DemoHistory(guardian.journal, guardian.store).seed(plan, decide)
+    return DemoHistory(guardian.journal, guardian.store,
+                       SqlConsents(guardian.store.engine)).seed(plan, decide)
 
 
 def watch_metrics(guardian: Guardian, schedule: ReportScheduleStats | None = None) -> None:

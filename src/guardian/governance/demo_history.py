@@ -29,7 +29,7 @@ from guardian.governance.demo_script import DEMO_SEED, HistoryPlan, plan_history
 from guardian.governance.model import TemporaryGrant
 from guardian.identity.principal import Principal
 from guardian.policy.model import Decision, DecisionRequest
-from guardian.ports import AuditJournal, Directory, GrantRegistry
+from guardian.ports import AuditJournal, ConsentStore, Directory, GrantRegistry
 
 __all__ = ["DEMO_SEED", "AsOfDirectory", "Decide", "DemoHistory", "HistoryPlan", "PlannedGrants",
            "history_events", "plan_history"]
@@ -107,11 +107,13 @@ class PlannedGrants:
 
 class DemoHistory:
     """Seeds a fresh demo data folder with its history: the events through the journal first,
-    then the grants they record into the registry (validate, journal, change state)."""
+    then the grants and consent changes they record into their stores (journal, then state)."""
 
-    def __init__(self, journal: AuditJournal, grants: GrantRegistry) -> None:
+    def __init__(self, journal: AuditJournal, grants: GrantRegistry,
+                 consents: ConsentStore) -> None:
         self._journal = journal
         self._grants = grants
+        self._consents = consents
 
     def seed(self, plan: HistoryPlan, decide: Decide) -> int:
         """Journal every event of ``plan`` in one durable append; returns how many."""
@@ -119,4 +121,6 @@ class DemoHistory:
         self._journal.append_many(events)
         for grant in plan.grants:
             self._grants.add_grant(grant)
+        for change in plan.consents:  # older than the customers file's seed, which stays the state
+            self._consents.record_change(change)
         return len(events)

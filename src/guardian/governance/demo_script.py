@@ -20,6 +20,7 @@ from guardian.audit.events import (
     session_event,
     trail_access_event,
 )
+from guardian.governance.consent_records import ConsentChange
 from guardian.governance.model import TemporaryGrant
 from guardian.policy.model import DecisionRequest
 from guardian.policy.vocabulary import Action
@@ -69,6 +70,8 @@ class HistoryPlan:
     decisions: list[PlannedDecision] = field(default_factory=list)
     events: list[tuple[float, dict[str, Any]]] = field(default_factory=list)
     grants: list[TemporaryGrant] = field(default_factory=list)
+    consents: list[ConsentChange] = field(default_factory=list)
+    """Consent changes the consent system made in the window (their events are in ``events``)."""
     disabled: dict[str, float] = field(default_factory=dict)
     """uid → when the account was disabled (it was active before)."""
 
@@ -155,12 +158,19 @@ class DemoScript:
         weights = [w for _, _, w in kinds]
         for at in times:
             category, action, _ = r.choices(kinds, weights)[0]
+            if purpose == "customer-care" and r.random() < 0.015:
+                category, action = "personal-characteristics", Action.READ  # not theirs
             customers = (r.choice(CUSTOMERS),)
             self._ask(session, at, request(uid, action, category, purpose, customers))
 
     def _ask(self, session: _Session, at: float, req: DecisionRequest) -> None:
         if req.category in HIGH and at - session.mfa_at > 15 * MINUTE:
-            session.mfa_at = at - self.rng.uniform(20, 300)
+            if self.rng.random() < 0.06:  # forgot to step up: refused, steps up, asks again
+                self.plan.decisions.append(PlannedDecision(at, req, at - session.mfa_at))
+                at += self.rng.uniform(60, 180)
+                session.mfa_at = at - self.rng.uniform(20, 50)
+            else:
+                session.mfa_at = at - self.rng.uniform(20, 300)
             self.plan.events.append((session.mfa_at, step_up(session.uid, session.mfa_at,
                                                              session.sid)))
         self.plan.decisions.append(PlannedDecision(at, req, at - session.mfa_at))
@@ -226,10 +236,12 @@ class DemoScript:
     # -- once in the window ----------------------------------------------------------------
 
     def _governance(self) -> None:
-        self.plan.events.append((self.consent_given, consent_changed(
-            "C-1005", True, self.consent_given, "newsletter sign-up form")))
-        self.plan.events.append((self.consent_withdrawn, consent_changed(
-            "C-1006", False, self.consent_withdrawn, "unsubscribe link")))
+        for customer, granted, at, source in (
+                ("C-1005", True, self.consent_given, "newsletter sign-up form"),
+                ("C-1006", False, self.consent_withdrawn, "unsubscribe link")):
+            self.plan.consents.append(ConsentChange(customer, "marketing", granted, at, source,
+                                                    APPLICATION, None, at))
+            self.plan.events.append((at, consent_changed(customer, granted, at, source)))
         cover_from = self.alice_away[0] + 8 * HOUR
         self._grant("bob", "customer-care", cover_from - 30 * MINUTE, cover_from,
                     cover_from + 5 * DAY - 8 * HOUR, "covers customer care while alice is away")

@@ -174,7 +174,7 @@ def test_a_grant_gives_its_role_at_once_and_is_listed_and_audited(
 @pytest.mark.parametrize(("overrides", "status", "code"), [
     ({"uid": "ivan"}, 403, "self_grant_forbidden"),
     ({"role": "janitor"}, 422, "unknown_role"),
-    ({"uid": "oscar"}, 422, "unknown_user"),
+    ({"uid": "zoe"}, 422, "unknown_user"),
     ({"expires_at": "+10 days"}, 422, "grant_too_long"),
     ({"expires_at": "-1 seconds"}, 422, "invalid_request"),
     ({"starts_at": "+2 hours"}, 422, "invalid_request"),

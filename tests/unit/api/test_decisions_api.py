@@ -59,7 +59,7 @@ def test_each_refused_demo_user_gets_the_right_reason(
 
 
 def test_unknown_subject_and_missing_session(client: TestClient) -> None:
-    unknown = client.post("/v1/decisions", json=decision_body("oscar", None), headers=H).json()
+    unknown = client.post("/v1/decisions", json=decision_body("zoe", None), headers=H).json()
     assert [r["code"] for r in unknown["reasons"]] == ["unknown_subject"]
     nosession = client.post("/v1/decisions", json=decision_body("alice", None), headers=H).json()
     assert [r["code"] for r in nosession["reasons"]] == ["authentication_required"]

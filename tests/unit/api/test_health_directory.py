@@ -19,7 +19,7 @@ def test_health_shows_the_file_directory_with_its_user_count(
     assert body["status"] == "ok"
     directory = body["directory"]
     assert {k: directory[k] for k in ("source", "users", "age_s", "stale")} == {
-        "source": "file", "users": 11, "age_s": None, "stale": False}
+        "source": "file", "users": 14, "age_s": None, "stale": False}
     assert directory["reload_error"] is None
 
 

@@ -30,12 +30,12 @@ def _bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def _invite(client: TestClient, uid: str = "oscar") -> str:
+def _invite(client: TestClient, uid: str = "otto") -> str:
     guardian: Guardian = client.app.state.guardian  # type: ignore[attr-defined]
     return guardian.mfa.invitations.invite("ivan", uid).code
 
 
-def _password_session(client: TestClient, uid: str = "oscar") -> str:
+def _password_session(client: TestClient, uid: str = "otto") -> str:
     response = client.post("/v1/sessions", json={"user": uid, "password": f"{uid}-demo-pass",
                                                  "invitation": _invite(client, uid)})
     assert response.status_code == 201, response.text
@@ -134,7 +134,7 @@ def test_an_invitation_expires(client: TestClient, clock: ManualClock, guardian:
     code = _invite(client)
     clock.advance(guardian.settings.mfa_invitation_ttl_s)
 
-    late = client.post("/v1/sessions", json={"user": "oscar", "password": "oscar-demo-pass",
+    late = client.post("/v1/sessions", json={"user": "otto", "password": "otto-demo-pass",
                                              "invitation": code})
 
     assert late.status_code == 401
@@ -144,7 +144,7 @@ def test_a_password_only_session_is_refused_by_decisions(client: TestClient) -> 
     token = _password_session(client)
 
     decision = client.post("/v1/decisions", headers={"X-API-Key": API_KEY},
-                           json=decision_body("oscar", token)).json()
+                           json=decision_body("otto", token)).json()
 
     assert decision["decision"] == "deny"
     assert [r["code"] for r in decision["reasons"]] == ["mfa_required"]
@@ -161,7 +161,7 @@ def test_starting_shows_uri_qr_code_and_recovery_codes_once_and_leaves_it_pendin
     assert response.status_code == 201
     assert response.headers["cache-control"] == "no-store"
     assert body["state"] == "pending"
-    assert body["uri"].startswith("otpauth://totp/Guardian:oscar?secret=")
+    assert body["uri"].startswith("otpauth://totp/Guardian:otto?secret=")
     assert body["qr_svg"].startswith("data:image/svg+xml")
     assert len(body["recovery_codes"]) == 10
     assert _password_session(client)  # still no active factor: the password alone still works
@@ -178,16 +178,16 @@ def test_the_first_valid_code_activates_and_then_the_code_is_required(
     assert (wrong.status_code, wrong.json()["error"]["code"]) == (422, "code_mismatch")
     right = client.post("/v1/mfa/totp/activate", headers=_bearer(token),
                         json={"otp": code_at(secret, clock.now())})
-    assert right.json() == {"user": "oscar", "state": "active", "factor": "totp"}
+    assert right.json() == {"user": "otto", "state": "active", "factor": "totp"}
 
-    refused = client.post("/v1/sessions", json={"user": "oscar", "password": "oscar-demo-pass"})
+    refused = client.post("/v1/sessions", json={"user": "otto", "password": "otto-demo-pass"})
     assert refused.status_code == 401
     clock.advance(30)
     signed_in = client.post("/v1/sessions", json={
-        "user": "oscar", "password": "oscar-demo-pass", "otp": code_at(secret, clock.now())})
+        "user": "otto", "password": "otto-demo-pass", "otp": code_at(secret, clock.now())})
     assert signed_in.json()["amr"] == ["pwd", "otp"]
     decision = client.post("/v1/decisions", headers={"X-API-Key": API_KEY},
-                           json=decision_body("oscar", signed_in.json()["token"])).json()
+                           json=decision_body("otto", signed_in.json()["token"])).json()
     assert decision["decision"] == "permit"
 
 
@@ -195,7 +195,7 @@ def test_a_recovery_code_signs_in_once_and_the_session_says_so(
     client: TestClient, clock: ManualClock
 ) -> None:
     _seed, codes = _enrol(client, clock, _password_session(client))
-    body = {"user": "oscar", "password": "oscar-demo-pass", "recovery_code": codes[3]}
+    body = {"user": "otto", "password": "otto-demo-pass", "recovery_code": codes[3]}
 
     first = client.post("/v1/sessions", json=body)
     again = client.post("/v1/sessions", json=body)

@@ -31,7 +31,7 @@ def test_sign_in_returns_a_token_with_auth_time_and_amr(client: TestClient, sign
 def test_wrong_password_and_wrong_code_look_the_same(client: TestClient, signer: Signer) -> None:
     bad_password = _sign_in(client, "alice", "nope", signer.code("alice"))
     bad_code = _sign_in(client, "alice", "alice-demo-pass", "000000")
-    unknown_user = _sign_in(client, "oscar", "oscar-demo-pass", "000000")
+    unknown_user = _sign_in(client, "zoe", "zoe-demo-pass", "000000")
     assert bad_password[0] == bad_code[0] == unknown_user[0] == 401
     assert bad_password[1] == bad_code[1] == unknown_user[1]
 

@@ -16,7 +16,7 @@ from guardian.clock import ManualClock
 from mfa_support import SoftAuthenticator, directory_with_newcomer
 from support import API_KEY, Signer, decision_body, demo_settings
 
-PASSWORD = {"user": "oscar", "password": "oscar-demo-pass"}
+PASSWORD = {"user": "otto", "password": "otto-demo-pass"}
 
 
 @pytest.fixture
@@ -44,7 +44,7 @@ def _register(client: TestClient, token: str, key: SoftAuthenticator) -> None:
     assert done.status_code == 201, done.text
 
 
-def _options(client: TestClient, uid: str = "oscar") -> dict[str, Any]:
+def _options(client: TestClient, uid: str = "otto") -> dict[str, Any]:
     response = client.post("/v1/sessions/webauthn/options", json={"user": uid})
     assert response.status_code == 200, response.text
     options: dict[str, Any] = response.json()["publicKey"]
@@ -52,7 +52,7 @@ def _options(client: TestClient, uid: str = "oscar") -> dict[str, Any]:
 
 
 def _invited_session(client: TestClient, guardian: Guardian) -> str:
-    code = guardian.mfa.invitations.invite("ivan", "oscar").code
+    code = guardian.mfa.invitations.invite("ivan", "otto").code
     response = client.post("/v1/sessions", json={**PASSWORD, "invitation": code})
     assert response.status_code == 201, response.text
     token: str = response.json()["token"]
@@ -80,7 +80,7 @@ def test_a_registered_key_signs_in_with_the_password_and_decisions_accept_it(
     assert response.status_code == 201, response.text
     assert response.json()["amr"] == ["pwd", "hwk"]
     decision = client.post("/v1/decisions", headers={"X-API-Key": API_KEY},
-                           json=decision_body("oscar", response.json()["token"])).json()
+                           json=decision_body("otto", response.json()["token"])).json()
     assert decision["decision"] == "permit"
 
 
@@ -132,9 +132,9 @@ def test_options_look_the_same_whoever_asks_and_whatever_the_password(
     client: TestClient, registered: SoftAuthenticator
 ) -> None:
     # Finding 9: the options answered a right password with 200 and a wrong one with 401.
-    real = _options(client, "oscar")
+    real = _options(client, "otto")
     with_password = client.post("/v1/sessions/webauthn/options", json={
-        "user": "oscar", "password": "wrong"})
+        "user": "otto", "password": "wrong"})
     no_key, unknown = _options(client, "alice"), _options(client, "no-such-user")
 
     assert with_password.status_code == 200
@@ -149,7 +149,7 @@ def test_the_password_is_checked_with_the_assertion_and_wrong_ones_lock(
     client: TestClient, registered: SoftAuthenticator
 ) -> None:
     wrong = [client.post("/v1/sessions/webauthn", json={
-        "user": "oscar", "password": "nope", "credential": registered.assertion(_options(client))})
+        "user": "otto", "password": "nope", "credential": registered.assertion(_options(client))})
         for _ in range(5)]
     locked = client.post("/v1/sessions/webauthn", json={
         **PASSWORD, "credential": registered.assertion(_options(client))})

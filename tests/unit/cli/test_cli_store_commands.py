@@ -137,7 +137,7 @@ def test_mfa_invite_prints_a_single_use_code_once_and_journals_it_without_the_co
 ) -> None:
     monkeypatch.setenv("GUARDIAN_DIRECTORY_FILE", str(directory_with_newcomer(tmp_path)))
 
-    result = runner.invoke(app, ["mfa", "invite", "oscar"], terminal_width=200)
+    result = runner.invoke(app, ["mfa", "invite", "otto"], terminal_width=200)
     enrolled = runner.invoke(app, ["mfa", "invite", "alice"], terminal_width=200)
 
     assert result.exit_code == 0, result.output
@@ -149,7 +149,7 @@ def test_mfa_invite_prints_a_single_use_code_once_and_journals_it_without_the_co
 
 
 def test_mfa_enroll_refuses_someone_not_in_the_directory() -> None:
-    result = runner.invoke(app, ["mfa", "enroll", "oscar", "--no-activate"])
+    result = runner.invoke(app, ["mfa", "enroll", "zoe", "--no-activate"])
 
     assert result.exit_code == 2 and "not in the directory" in result.output
 

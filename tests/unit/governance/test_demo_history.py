@@ -69,16 +69,22 @@ def events_at(now: float, tmp: Path) -> list[dict[str, Any]]:
     return captured
 
 
+SEEDING_S: list[float] = []
+
+
 @pytest.fixture(scope="module")
 def history(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any]]:
-    return events_at(NOW, tmp_path_factory.mktemp("history"))
+    started = time.perf_counter()
+    events = events_at(NOW, tmp_path_factory.mktemp("history"))
+    SEEDING_S.append(time.perf_counter() - started)
+    return events
 
 
 def test_the_same_instant_gives_the_same_history(
         history: list[dict[str, Any]], tmp_path: Path) -> None:
     assert len(history) > 2000
     assert events_at(NOW, tmp_path / "again") == history
-    assert events_at(NOW + 86400, tmp_path / "a day later") != history
+    assert plan_history(NOW + 86400).decisions != plan_history(NOW).decisions
 
 
 def test_every_event_is_marked_demo_and_lies_in_the_90_days_before_now_in_order(
@@ -109,9 +115,12 @@ def test_each_person_works_as_their_role_says(
     assert all(e["guardian"]["justification"].startswith("REQ-") for e in erin)
     assert all(e["guardian"]["decision"] == "permit" for e in erin)
     assert {e["guardian"]["decision"] for e in decisions(events, "mallory")} == {"deny"}
-    assert all(e["guardian"]["decision"] == "permit" for e in events
-               if e["event"]["action"] == "access.decision"
-               and e["user"]["id"] in {"alice", "frank", "bob", "carol", "heidi"})
+    staff = [e for e in events if e["event"]["action"] == "access.decision"
+             and e["user"]["id"] in {"alice", "frank", "bob", "carol", "heidi"}]
+    refused = Counter(r for e in staff if e["guardian"]["decision"] == "deny"
+                      for r in e["guardian"]["reasons"])
+    assert set(refused) == {"mfa_stale", "not_authorised"}  # a step-up forgotten, a wrong ask
+    assert 10 <= sum(refused.values()) < len(staff) * 0.03
 
 
 def test_some_entitlements_stay_unused_for_reviews_to_find(
@@ -174,7 +183,7 @@ def test_a_fresh_demo_folder_is_seeded_once_through_the_journal_and_verifies(
     assert from_index.exit_code == 0, from_index.output
 
 
-def test_the_history_grants_are_in_the_store_and_one_is_still_running(
+def test_the_history_grants_and_consent_changes_are_in_the_store(
         seeded: tuple[Path, list[dict[str, Any]]]) -> None:
     var, _ = seeded
     guardian = build(demo_settings(var.parent, demo_history=True))
@@ -185,6 +194,13 @@ def test_the_history_grants_are_in_the_store_and_one_is_still_running(
                                                       ("carol", "billing")}
         running = [g for g in grants if g.starts_at <= now < g.expires_at]
         assert [(g.uid, g.role, g.granted_by) for g in running] == [("carol", "billing", "ivan")]
+        withdrawn = guardian.consent.consents_of("C-1006").as_dict()
+        assert [(h["granted"], h["source"]) for h in withdrawn["history"]] == [
+            (False, "unsubscribe link")]
+        given = guardian.consent.consents_of("C-1005").as_dict()
+        assert {h["source"] for h in given["history"]} == {"customers file",
+                                                           "newsletter sign-up form"}
+        assert [c["granted"] for c in given["consents"] if c["purpose"] == "marketing"] == [True]
     finally:
         guardian.close()
 
@@ -215,13 +231,7 @@ def test_guardian_demo_history_0_opts_out(tmp_path: Path, monkeypatch: pytest.Mo
     assert Settings().demo_history is True
 
 
-def test_seeding_takes_a_few_seconds_at_most(tmp_path: Path) -> None:
-    guardian = build(demo_settings(tmp_path, journal_fsync=False))
-    try:
-        started = time.perf_counter()
-        count = seed_demo_history(guardian, read_consents(guardian.settings))
-        elapsed = time.perf_counter() - started
-    finally:
-        guardian.close()
-    assert count > 2000
-    assert elapsed < 30  # ~4 s on a loaded 2-core machine; the target is ≤ 10 s
+def test_seeding_takes_a_few_seconds_at_most(history: list[dict[str, Any]]) -> None:
+    # build + plan + ~2,900 decisions through the pipeline: ~4 s on a loaded 2-core machine
+    # (target ≤ 10 s); the bound here only catches a gross regression.
+    assert len(history) > 2000 and SEEDING_S and SEEDING_S[0] < 30
