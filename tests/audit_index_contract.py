@@ -209,3 +209,56 @@ def test_contract_the_span_of_a_period_gives_its_events_and_sequence_numbers(
 
     assert (span.events, span.first_seq, span.last_seq) == (16, 1, 16)
     assert (empty.events, empty.first_seq, empty.last_seq) == (0, None, None)
+
+
+# -- usage evidence (access reviews) ---------------------------------------------------------
+
+def _used(n: int, user: str, role: str, at: str, *, category: str = "contact",
+          purpose: str = "customer-care", customers: tuple[str, ...] = ("C-1001",),
+          outcome: str = "permit") -> dict[str, Any]:
+    event = decision(n, user=user, at=at)
+    event["user"]["roles"] = [role, "reviewer"]
+    event["guardian"].update(category=category, purpose=purpose, customer_ids=list(customers),
+                             decision=outcome)
+    if outcome == "permit":
+        event["guardian"]["role"] = role
+    else:
+        event["guardian"]["reasons"] = ["not_authorised"]
+    return event
+
+
+USAGE_TRAIL = [
+    _used(1, "alice", "customer-care", "2026-06-01T09:00:00.000Z"),  # before the window
+    _used(2, "alice", "customer-care", "2026-11-02T09:00:00.000Z", customers=("C-1", "C-2")),
+    _used(3, "alice", "customer-care", "2026-11-03T09:00:00.000Z", category="identification",
+          customers=("C-2", "C-3")),
+    _used(4, "alice", "customer-care", "2026-11-04T09:00:00.000Z", outcome="deny"),
+    _used(5, "bob", "billing", "2026-06-02T09:00:00.000Z", purpose="billing"),  # only before
+    _used(6, "dave", "marketing", "2026-11-05T10:00:00.000Z", purpose="marketing"),
+]
+
+
+def test_contract_usage_evidence_per_person_and_role_in_a_few_aggregations(
+    audit_index: Any
+) -> None:
+    from guardian.governance.review_usage import UsageEvidence, Window
+
+    outcomes = audit_index.index.index_events(records(USAGE_TRAIL))
+    assert {o.status for o in outcomes} == {ItemStatus.CREATED}, outcomes
+    audit_index.refresh()
+    window = Window(iso_to_millis("2026-09-01T00:00:00Z"), iso_to_millis("2026-12-01T00:00:00Z"))
+
+    usage = UsageEvidence(audit_index.index).by_person_and_role(window)
+
+    alice = usage[("alice", "customer-care")]
+    assert (alice.permits, alice.customers, alice.denies, alice.ever) == (2, 3, 1, True)
+    assert alice.last_ms == iso_to_millis("2026-11-03T09:00:00Z")
+    assert alice.categories == {"contact", "identification"}
+    assert alice.purposes == {"customer-care"}
+    bob = usage[("bob", "billing")]
+    assert (bob.permits, bob.ever) == (0, True)  # used, but not in the window
+    assert usage[("dave", "marketing")].purposes == {"marketing"}
+    assert ("alice", "reviewer") in usage and usage[("alice", "reviewer")].permits == 0
+    rules = UsageEvidence(audit_index.index).by_rule(window)
+    assert rules[("customer-care", "contact", "read", "customer-care")].permits == 1
+    assert rules[("billing", "contact", "read", "billing")].permits == 0

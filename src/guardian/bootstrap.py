@@ -6,7 +6,7 @@ Nothing connects or opens files at import time; :func:`build` does it when asked
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -30,6 +30,7 @@ from guardian.adapters.snapshot_file import FileSnapshotStore
 from guardian.adapters.sql_api_keys import SqlApiKeys
 from guardian.adapters.sql_consents import SqlConsents
 from guardian.adapters.sql_mfa import SqlMfaStore
+from guardian.adapters.sql_reviews import SqlReviews
 from guardian.adapters.sql_store import SqlStore, make_engine
 from guardian.adapters.webauthn_relying_party import WebAuthnRelyingParty
 from guardian.adapters.yaml_lines import load_plain
@@ -49,6 +50,11 @@ from guardian.governance.consent_records import ConsentChange
 from guardian.governance.consent_view import ConsentFollower, ConsentView
 from guardian.governance.followers import DecisionViews
 from guardian.governance.grants import GrantService
+from guardian.governance.review_closing import ReviewClosing
+from guardian.governance.review_definitions import ReviewDefinition
+from guardian.governance.review_revocations import RevocationView
+from guardian.governance.review_usage import UsageEvidence
+from guardian.governance.reviews import ReviewDeps, ReviewService
 from guardian.identity.attempts import SignInAttempts
 from guardian.identity.directory_sync import SyncedDirectory
 from guardian.identity.enrolment import MfaEnrolment
@@ -76,6 +82,7 @@ from guardian.ports import (
 from guardian.reports.delivery import ReportDelivery
 from guardian.reports.periodic import Integrity
 from guardian.reports.periodic_service import PeriodicReports, context_of
+from guardian.reports.review_evidence import CampaignEvidence
 
 
 class Background(Protocol):
@@ -123,6 +130,8 @@ class Guardian:
     """The in-memory views decisions read (grants, keys, consent) and how they follow."""
     changes: ChangeFeed | None = None
     """Tells other workers and replicas what changed here, and this process what they did."""
+    reviews: Reviews | None = None
+    """Access reviews: campaigns, the reviewers' inboxes, revocations (in memory)."""
 
     def start_background(self) -> None:
         for task in self.background:
@@ -206,9 +215,11 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Guardian:
                           if people.synced is not None else None)
     views.load()
     views.follow(changes)
+    revocations = RevocationView(SqlReviews(store.engine))
     pipeline = DecisionPipeline(policy, directory, views.grant_view, follower.view, signer,
                                 journal, clock, freshness=people.synced,
-                                max_directory_age_s=settings.directory_max_age_s)
+                                max_directory_age_s=settings.directory_max_age_s,
+                                revoked=revocations)
     guardian = Guardian(
         settings=settings, clock=clock, policy=policy, directory=directory, store=store,
         journal=journal, applications=views.key_view, sessions=sessions, pipeline=pipeline,
@@ -235,6 +246,9 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Guardian:
     if people.watcher is not None:
         guardian.background.append(people.watcher)
     guardian.background.extend(follow_in_background(settings, views, changes))
+    guardian.reviews = build_reviews(settings, guardian, revocations)
+    guardian.background.append(Every("review-revocations", settings.reviews_refresh_interval_s,
+                                     revocations.refresh, at_start=False))
     if witness is not None:
         witness.start()  # at once: the journal may sign its last run's tail on opening
     if settings.audit_ship:
@@ -303,6 +317,45 @@ def build_delivery(settings: Settings, guardian: Guardian) -> ReportDelivery | N
                           guardian.clock, mailer=mailer,
                           webhook=HttpWebhook() if settings.report_webhook_url else None,
                           render_pdf=lambda doc: html_to_pdf(periodic_html(doc)))
+
+
+@dataclass
+class Reviews:
+    """Access reviews: the use cases and the in-memory view of what they revoked."""
+
+    service: ReviewService
+    closing: ReviewClosing
+    revocations: RevocationView
+    evidence: CampaignEvidence
+
+
+def build_reviews(settings: Settings, guardian: Guardian, revocations: RevocationView
+                  ) -> Reviews:
+    """Wire the review services from ports (the store, directory, journal, audit index)."""
+    from guardian.adapters.yaml_reviews import load_review_definitions
+
+    pipeline = guardian.pipeline
+    cached: dict[str, Mapping[str, ReviewDefinition]] = {}
+
+    def definitions() -> Mapping[str, ReviewDefinition]:
+        # Read on first use (the directory may be synced after start), then kept.
+        if "all" not in cached:
+            uids = frozenset(p.uid for p in guardian.directory.principals())
+            cached["all"] = load_review_definitions(settings.policy_dir,
+                                                    pipeline.policy.definition, uids)
+        return cached["all"]
+
+    deps = ReviewDeps(SqlReviews(guardian.store.engine), guardian.directory,
+                      lambda: pipeline.policy.definition, definitions, guardian.journal,
+                      guardian.clock, UsageEvidence(guardian.audit.index), revocations,
+                      grants=guardian.store,
+                      keys=guardian.views.keys if guardian.views is not None else None)
+    closing = ReviewClosing(
+        deps, revoke_grant=guardian.grants.revoke,
+        revoke_key=lambda key_id, actor: guardian.api_keys.revoke(key_id, actor),
+        policy_csv=lambda: (settings.policy_dir / "policy.csv").read_text("utf-8"))
+    return Reviews(ReviewService(deps), closing, revocations,
+                   CampaignEvidence(guardian.journal, guardian.audit.signer, guardian.clock))
 
 
 def seed_demo_history(guardian: Guardian, consents: list[tuple[str, str]]) -> int:

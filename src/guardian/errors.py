@@ -18,11 +18,18 @@ machine-readable ``code``::
     │   ├── InvalidCustomerId          invalid_customer_id (not NFC-canonical or off the pattern)
     │   ├── UnknownPurpose             unknown_purpose     (not declared in guardian.yaml)
     │   ├── ConsentNotNeeded           consent_not_needed  (a purpose that needs no consent)
-    │   └── InvalidConsent             invalid_consent     (a source or time that cannot be kept)
+    │   ├── InvalidConsent             invalid_consent     (a source or time that cannot be kept)
+    │   ├── JustificationRequired      justification_required (a review decision needs one)
+    │   └── ReviewerIneligible         reviewer_ineligible (reassigned to someone who may not)
     ├── NotFound                       not_found
-    │   └── GrantNotFound              grant_not_found
+    │   ├── GrantNotFound              grant_not_found
+    │   ├── DefinitionNotFound         definition_not_found (no such review definition)
+    │   ├── CampaignNotFound           campaign_not_found
+    │   └── ItemNotFound               item_not_found
     ├── Conflict                       conflict            (the state forbids it now)
-    │   └── GrantAlreadyRevoked        grant_already_revoked
+    │   ├── GrantAlreadyRevoked        grant_already_revoked
+    │   ├── StageClosed                stage_closed        (deciding after the stage closed)
+    │   └── CampaignStateConflict      campaign_state      (not in a state that allows it)
     ├── PolicyError                    policy_error
     │   └── PolicyLintError            policy_lint_error   (carries every finding)
     ├── AuthenticationError            authentication_failed
@@ -35,7 +42,9 @@ machine-readable ``code``::
     │   ├── FreshMfaRequired           fresh_mfa_required  (step up first)
     │   ├── SelfGrantForbidden         self_grant_forbidden
     │   ├── ScopeRequired              scope_required      (the API key lacks the endpoint's scope)
-    │   └── CsrfRejected               csrf_token_invalid  (a console form without its token)
+    │   ├── CsrfRejected               csrf_token_invalid  (a console form without its token)
+    │   ├── NotYourItem                not_your_item       (a review item of someone else)
+    │   └── NotIndependent             not_independent     (sign-off by someone who reviewed)
     ├── StoreUnavailable               store_unavailable
     ├── DirectoryUnavailable           directory_unavailable
     ├── AuditError                     audit_error
@@ -250,3 +259,37 @@ class DeliveryFailed(GuardianError):
     """A mail (SMTP) or webhook delivery was not accepted; scheduled deliveries retry."""
 
     code = "delivery_failed"
+class JustificationRequired(InvalidRequest):
+    code = "justification_required"
+
+
+class DefinitionNotFound(NotFound):
+    code = "definition_not_found"
+
+
+class CampaignNotFound(NotFound):
+    code = "campaign_not_found"
+
+
+class ItemNotFound(NotFound):
+    code = "item_not_found"
+
+
+class StageClosed(Conflict):
+    code = "stage_closed"
+
+
+class CampaignStateConflict(Conflict):
+    code = "campaign_state"
+
+
+class NotYourItem(PermissionDenied):
+    code = "not_your_item"
+
+
+class NotIndependent(PermissionDenied):
+    code = "not_independent"
+
+
+class ReviewerIneligible(InvalidRequest):
+    code = "reviewer_ineligible"

@@ -24,6 +24,7 @@ from guardian.audit.records import (
 from guardian.changes import ChangeKind, Handler
 from guardian.governance.consent_records import ConsentChange, ConsentState
 from guardian.governance.model import ApiKeyRecord, KeyHolder, TemporaryGrant
+from guardian.governance.review_model import Campaign, Counts, ReviewItem, Revocation
 from guardian.identity.directory_snapshot import DirectorySnapshot
 from guardian.identity.lockout import LockoutPolicy
 from guardian.identity.principal import Principal
@@ -228,6 +229,14 @@ class GrantStore(Protocol):
 
     def active_roles(self, uid: str, at: float) -> frozenset[str]:
         """Roles granted temporarily to ``uid`` and valid at ``at``."""
+        ...
+
+
+class RevokedAccess(Protocol):
+    """Standing roles revoked in access reviews, served from memory (on the decision path)."""
+
+    def revoked_roles(self, uid: str) -> Mapping[str, str]:
+        """``uid``'s revoked roles, each with the campaign that revoked it (empty: none)."""
         ...
 
 
@@ -505,3 +514,47 @@ class DeliveryLog(Protocol):
     def deliveries(self, report_id: str) -> list[DeliveryRecord]:
         """Oldest first."""
         ...
+class ReviewStore(Protocol):
+    """Access review campaigns, their items (each with its decision history) and the
+    revocations they made. Every call blocks on a database round trip: never called on the
+    decision path (decisions read a ``RevocationView``)."""
+
+    def add_campaign(self, campaign: Campaign, items: Sequence[ReviewItem]) -> None:
+        """Keep a new campaign and all its items in one transaction."""
+        ...
+
+    def save_campaign(self, campaign: Campaign) -> None: ...
+
+    def get_campaign(self, campaign_id: str) -> Campaign | None: ...
+
+    def list_campaigns(self, state: str | None = None) -> list[Campaign]:
+        """Newest first."""
+        ...
+
+    def save_items(self, items: Sequence[ReviewItem]) -> None:
+        """Replace the stored records of these (existing) items."""
+        ...
+
+    def get_items(self, item_ids: Sequence[str]) -> list[ReviewItem]:
+        """The items that exist among ``item_ids``, in no particular order."""
+        ...
+
+    def campaign_items(self, campaign_id: str) -> list[ReviewItem]:
+        """Every item of the campaign, by id."""
+        ...
+
+    def reviewer_items(self, reviewer: str, *, campaign_id: str | None = None,
+                       pending_only: bool = False, after_id: str | None = None,
+                       limit: int = 100) -> list[ReviewItem]:
+        """Items assigned to ``reviewer`` in open campaigns, by id, after ``after_id``."""
+        ...
+
+    def counts(self, campaign_id: str) -> Counts: ...
+
+    def add_revocations(self, revocations: Sequence[Revocation]) -> None: ...
+
+    def end_revocation(self, item_id: str, at: float) -> None:
+        """The item's access counts again (restored by an officer)."""
+        ...
+
+    def active_revocations(self) -> list[Revocation]: ...

@@ -16,6 +16,8 @@ from guardian.audit.aggregations import AggregateQuery, Bucket, Span, day_of
 
 Search = Callable[[dict[str, Any]], dict[str, Any]]
 PAGE = 1000
+PRECISION = 40_000
+"""Distinct counts are exact up to about this many values (HyperLogLog++ beyond)."""
 
 
 def _filters(since_ms: int, until_ms: int) -> list[dict[str, Any]]:
@@ -32,8 +34,11 @@ def aggregate_body(query: AggregateQuery, after: dict[str, Any] | None) -> dict[
             "field": "@timestamp", "calendar_interval": "1d", "time_zone": "UTC"}}})
     sources += [{f"k{n}": {"terms": {"field": field.value}}}
                 for n, field in enumerate(query.group_by)]
-    metrics = {"first": {"min": {"field": "@timestamp"}},
-               "last": {"max": {"field": "@timestamp"}}}
+    metrics: dict[str, Any] = {"first": {"min": {"field": "@timestamp"}},
+                               "last": {"max": {"field": "@timestamp"}}}
+    if query.distinct is not None:
+        metrics["distinct"] = {"cardinality": {"field": query.distinct.value,
+                                               "precision_threshold": PRECISION}}
     aggs: dict[str, Any]
     if sources:
         composite: dict[str, Any] = {"size": PAGE, "sources": sources}
@@ -51,8 +56,8 @@ def aggregate(search: Search, query: AggregateQuery) -> list[Bucket]:
         answer = search(aggregate_body(query, None))
         total = int(answer["hits"]["total"]["value"])
         aggs = answer["aggregations"]
-        return [Bucket((), total, int(aggs["first"]["value"]), int(aggs["last"]["value"]))] \
-            if total else []
+        return [Bucket((), total, int(aggs["first"]["value"]), int(aggs["last"]["value"]),
+                       _distinct(aggs))] if total else []
     out: list[Bucket] = []
     after: dict[str, Any] | None = None
     while True:
@@ -71,7 +76,11 @@ def _bucket(query: AggregateQuery, raw: dict[str, Any]) -> Bucket:
     key = [day_of(int(key_of["day"]))] if query.by_day else []
     key += [_text(key_of[f"k{n}"]) for n in range(len(query.group_by))]
     return Bucket(tuple(key), int(raw["doc_count"]), int(raw["first"]["value"]),
-                  int(raw["last"]["value"]))
+                  int(raw["last"]["value"]), _distinct(raw))
+
+
+def _distinct(raw: dict[str, Any]) -> int:
+    return int(raw["distinct"]["value"]) if "distinct" in raw else 0
 
 
 def _text(value: Any) -> str:

@@ -75,6 +75,7 @@ def read_policy(root: Path) -> tuple[PolicyDefinition | None, list[LintFinding]]
         purposes=settings["purposes"], roles=frozenset(settings["roles"]), rules=tuple(rules),
         inheritance=tuple(inheritance), obligations=tuple(settings["obligations"]),
         version=policy_version(root), role_sources=settings["sources"],
+        role_owners=settings["owners"],
     )
     b.findings.extend(lint_findings(policy))
     return policy, b.findings
@@ -133,8 +134,35 @@ def _read_settings(b: _Builder) -> dict[str, Any] | None:
     out["purposes"] = {name: _read_purpose(b, rel, name, spec, raw)
                        for name, spec in _entries(raw, "purposes")}
     out["roles"] = [name for name, _ in _entries(raw, "roles")]
+    out["owners"] = _read_owners(b, rel, raw, out["sources"])
     out["obligations"] = list(_read_obligations(b, raw, rel))
     return out
+
+
+_ROLE_KEYS = {"description", "owner", LINE_KEY}
+
+
+def _read_owners(b: _Builder, rel: str, raw: dict[str, Any], sources: dict[str, Source]
+                 ) -> dict[str, str]:
+    """A role is a description, or ``{description, owner}``: the owners, by role."""
+    owners: dict[str, str] = {}
+    for name, spec in _entries(raw, "roles"):
+        if isinstance(spec, str) or spec is None:
+            continue
+        line = _line(spec, raw.get("roles"))
+        if not isinstance(spec, dict):
+            b.find(rel, line, f"role {name}: expected a description or "
+                              "{description: ..., owner: uid}")
+            continue
+        for key in sorted(set(spec) - _ROLE_KEYS):
+            b.find(rel, line, f"role {name}: unknown key {key!r} (expected description, owner)")
+        owner = spec.get("owner")
+        if owner is not None and (not isinstance(owner, str) or not owner.strip()):
+            b.find(rel, line, f"role {name}: owner must be a uid")
+        elif owner is not None:
+            owners[name] = owner
+            sources[f"owner:{name}"] = Source(rel, line)
+    return owners
 
 
 _PURPOSE_KEYS = {"description", "consent", "justification", "bulk", LINE_KEY}

@@ -194,6 +194,35 @@ changes = Table(
     Column("at", Float, nullable=False, index=True),
 )
 
+# Access reviews (guardian.adapters.sql_reviews): each record whole as a JSON document beside
+# the columns it is searched by; revocations are what decisions must no longer count.
+review_campaigns = Table(
+    "review_campaigns", metadata,
+    Column("id", String(32), primary_key=True),
+    Column("definition", String(64), nullable=False),
+    Column("state", String(32), nullable=False, index=True),
+    Column("opened_at", Float, nullable=False),
+    Column("doc", Text, nullable=False),
+)
+review_items = Table(
+    "review_items", metadata,
+    Column("id", String(32), primary_key=True),
+    Column("campaign_id", String(32), nullable=False, index=True),
+    Column("reviewer", String(128), nullable=True, index=True),
+    Column("decision", String(16), nullable=True),
+    Column("defaulted", Boolean, nullable=False),
+    Column("doc", Text, nullable=False),
+)
+review_revocations = Table(
+    "review_revocations", metadata,
+    Column("item_id", String(32), primary_key=True),
+    Column("uid", String(128), nullable=False),
+    Column("role", String(128), nullable=False),
+    Column("campaign_id", String(32), nullable=False),
+    Column("at", Float, nullable=False),
+    Column("ended_at", Float, nullable=True),
+)
+
 _CLAIM_RETENTION_S = 600.0
 
 

@@ -53,6 +53,10 @@ def aggregate_sql(query: AggregateQuery) -> tuple[str, list[Any]]:
         params.append(value)
     selected = ", ".join(f"{k} AS k{i}" for i, k in enumerate(keys))
     count = "count(*)"  # side tables hold each value of an event once
+    if query.distinct is not None:
+        # One row per customer named: count events once, and the customers apart.
+        joins += " LEFT JOIN event_customers dc ON dc.doc_id = e.doc_id"
+        count = "count(DISTINCT e.doc_id), count(DISTINCT dc.customer_id)"
     group = " GROUP BY " + ", ".join(f"k{i}" for i in range(len(keys))) if keys else ""
     sql = ("SELECT " + (selected + ", " if selected else "")  # noqa: S608 - fixed fragments
            + count + ", min(e.at_ms), max(e.at_ms) FROM events e" + joins
@@ -63,6 +67,7 @@ def aggregate_sql(query: AggregateQuery) -> tuple[str, list[Any]]:
 def aggregate(read: Read, query: AggregateQuery) -> list[Bucket]:
     sql, params = aggregate_sql(query)
     width = len(query.group_by) + (1 if query.by_day else 0)
+    extra = 1 if query.distinct is not None else 0
     out = []
     for row in read(sql, params):
         count = int(row[width])
@@ -71,7 +76,9 @@ def aggregate(read: Read, query: AggregateQuery) -> list[Bucket]:
         key = [str(v) for v in row[:width]]
         if query.by_day:
             key[0] = day_of(int(row[0]) * DAY_MS)
-        out.append(Bucket(tuple(key), count, int(row[width + 1]), int(row[width + 2])))
+        out.append(Bucket(tuple(key), count, int(row[width + 1 + extra]),
+                          int(row[width + 2 + extra]),
+                          int(row[width + 1]) if extra else 0))
     return sorted(out, key=lambda b: b.key)
 
 

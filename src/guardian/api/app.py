@@ -22,6 +22,7 @@ from guardian.api import (
     openapi,
     periodic_reports,
     reports,
+    reviews,
     sessions,
     webauthn,
 )
@@ -83,6 +84,8 @@ def create_app(guardian: Guardian, *, close_on_shutdown: bool = False) -> FastAP
     app.include_router(reports.router)
     app.include_router(consents.router)
     app.include_router(periodic_reports.router)
+    app.include_router(reviews.campaigns)
+    app.include_router(reviews.reviews)
     openapi.install(app, customer_id_pattern=guardian.settings.customer_id_pattern.pattern)
     from guardian.console import install_console
 

@@ -11,7 +11,8 @@ the same events; the rules they follow:
   ``guardian.reasons`` puts it in one bucket per distinct value);
 - an event without a value for a grouped field is left out of that query;
 - a day bucket is the UTC date ``YYYY-MM-DD`` of ``@timestamp``;
-- ``first_ms`` and ``last_ms`` are the earliest and latest ``@timestamp`` in the bucket.
+- ``first_ms`` and ``last_ms`` are the earliest and latest ``@timestamp`` in the bucket;
+- ``distinct`` counts the distinct customers the bucket's events named (when asked).
 """
 
 from __future__ import annotations
@@ -45,6 +46,8 @@ class Field(StrEnum):
     FACTOR = "guardian.factor"
     ROLE = "guardian.role"
     GRANTEE = "guardian.grantee"
+    CUSTOMERS = "guardian.customer_ids"
+    """Only counted (``AggregateQuery.distinct``), never grouped by or filtered on."""
 
     @property
     def many(self) -> bool:
@@ -52,7 +55,7 @@ class Field(StrEnum):
         return self in _LISTS
 
 
-_LISTS = frozenset({Field.ROLES, Field.REASONS, Field.AMR})
+_LISTS = frozenset({Field.ROLES, Field.REASONS, Field.AMR, Field.CUSTOMERS})
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,8 +68,14 @@ class AggregateQuery:
     where: tuple[tuple[Field, str], ...] = ()
     by_day: bool = False
     """Split by UTC day first: the day is the first part of every bucket key."""
+    distinct: Field | None = None
+    """Also count the distinct values of this field in each bucket (``Bucket.distinct``);
+    only ``Field.CUSTOMERS`` (customers touched, for access review evidence)."""
 
     def __post_init__(self) -> None:
+        if self.distinct not in (None, Field.CUSTOMERS) or Field.CUSTOMERS in self.group_by \
+                or any(f is Field.CUSTOMERS for f, _ in self.where):
+            raise InvalidRequest("customers can only be counted, not grouped or filtered on")
         if self.since_ms >= self.until_ms:
             raise InvalidRequest("the period is empty: `from` must be before `to`")
         if len(self.group_by) > MAX_GROUPS or len(set(self.group_by)) != len(self.group_by):
@@ -83,6 +92,8 @@ class Bucket:
     count: int
     first_ms: int
     last_ms: int
+    distinct: int = 0
+    """Distinct values of the query's ``distinct`` field (0 when it names none)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,6 +41,19 @@ class AuditAction(StrEnum):
     CHAIN_REGRESSED = "audit.chain_regressed"
     RETENTION_APPLIED = "audit.retention_applied"
     REPORT_DELIVERED = "report.delivered"
+    REVIEW_CAMPAIGN_OPENED = "review.campaign_opened"
+    REVIEW_ITEM_DECIDED = "review.item_decided"
+    REVIEW_ITEM_REASSIGNED = "review.item_reassigned"
+    REVIEW_STAGE_CLOSED = "review.stage_closed"
+    REVIEW_CAMPAIGN_HELD = "review.campaign_held"
+    REVIEW_CAMPAIGN_CONFIRMED = "review.campaign_confirmed"
+    REVIEW_ACCESS_REVOKED = "review.access_revoked"
+    REVIEW_ACCESS_RESTORED = "review.access_restored"
+    REVIEW_REMEDIATION_VERIFIED = "review.remediation_verified"
+    REVIEW_CAMPAIGN_SIGNED_OFF = "review.campaign_signed_off"
+    REVIEW_CAMPAIGN_CANCELLED = "review.campaign_cancelled"
+    REVIEW_REMINDER_SENT = "review.reminder_sent"
+    REVIEW_REPORT_PRODUCED = "review.report_produced"
 
 
 @functools.lru_cache(maxsize=256)
@@ -66,6 +79,8 @@ def decision_event(
     }
     if decision.mfa_age_s is not None:
         guardian["mfa_age_s"] = decision.mfa_age_s
+    if decision.role is not None:
+        guardian["role"] = decision.role  # what access reviews count as use of the role
     if request.justification:
         guardian["justification"] = request.justification
     if decision.obligations:

@@ -25,6 +25,7 @@ from guardian.cli import (
     mfa_cmd,
     policy_cmd,
     report_cmd,
+    review_cmd,
 )
 from guardian.cli.common import fail, settings_from
 from guardian.cli.output import Column, Output, OutputOption, render
@@ -43,6 +44,7 @@ app.add_typer(grants_cmd.app, name="grants")
 app.add_typer(mfa_cmd.app, name="mfa")
 app.add_typer(report_cmd.app, name="report")
 app.add_typer(consent_cmd.app, name="consent")
+app.add_typer(review_cmd.app, name="review")
 console = Console(soft_wrap=True)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated
 
@@ -11,6 +12,7 @@ from rich.markup import escape
 
 from guardian.cli.common import err, settings_from
 from guardian.cli.output import Column, Output, OutputOption, render
+from guardian.config import Settings
 
 app = typer.Typer(no_args_is_help=True, help="Check and test the policy in policies/.")
 console = Console(soft_wrap=True)
@@ -20,11 +22,18 @@ console = Console(soft_wrap=True)
 def lint(
     policy_dir: Annotated[Path | None, typer.Argument(help="Policy folder")] = None,
 ) -> None:
-    """Report unknown roles, databases, categories, purposes and actions, with file and line."""
+    """Report unknown roles, databases, categories, purposes and actions, with file and line;
+    also the access review definitions of reviews/*.yaml (unknown roles, reviewers, rules)."""
     from guardian.adapters.policy_files import read_policy
+    from guardian.adapters.yaml_reviews import read_review_definitions
 
-    root = policy_dir or settings_from().policy_dir
+    settings = settings_from()
+    root = policy_dir or settings.policy_dir
     policy, findings = read_policy(root)
+    reviews: Mapping[str, object] = {}
+    if policy is not None:
+        reviews, review_findings = read_review_definitions(root, policy, _people(settings))
+        findings.extend(review_findings)
     for finding in findings:
         console.print(f"[red]{escape(str(finding))}[/]")
     if findings:
@@ -32,7 +41,20 @@ def lint(
         raise typer.Exit(1)
     assert policy is not None
     console.print(f"[green]ok[/] {root}: {len(policy.rules)} rules, {len(policy.roles)} roles, "
-                  f"{len(policy.purposes)} purposes ({policy.version[:19]}…)")
+                  f"{len(policy.purposes)} purposes, {len(reviews)} review definition(s) "
+                  f"({policy.version[:19]}…)")
+
+
+def _people(settings: Settings) -> frozenset[str] | None:
+    """The uids of the directory file, to check reviewers against; ``None`` (not checked)
+    for LDAP, which lint does not reach over the network."""
+    from guardian.adapters.yaml_lines import load_plain
+
+    if settings.directory != "file" or not settings.directory_file.is_file():
+        return None
+    raw = load_plain(settings.directory_file)
+    users = raw.get("users") if isinstance(raw, dict) else None
+    return frozenset(str(u["uid"]) for u in users or [] if isinstance(u, dict) and "uid" in u)
 
 
 CASE_COLUMNS = (

@@ -159,5 +159,7 @@ def verify(
     if problem is not None:
         console.print(f"[red]NOT VERIFIED[/]: {problem}")
         raise typer.Exit(1)
-    console.print(f"[green]verified[/]: report {doc.get('id')} of {doc.get('period')} "
+    what = (f"campaign {doc['campaign'].get('id')}" if isinstance(doc.get("campaign"), dict)
+            else str(doc.get("period")))
+    console.print(f"[green]verified[/]: report {doc.get('id')} of {what} "
                   f"sha256 {doc.get('sha256')}")

@@ -121,6 +121,9 @@ class PolicyDefinition:
     obligations: tuple[ObligationRule, ...] = ()
     version: str = "sha256:unversioned"
     role_sources: Mapping[str, Source] = field(default_factory=dict)
+    role_owners: Mapping[str, str] = field(default_factory=dict)
+    """role → uid of its owner (``{description, owner}`` in guardian.yaml), who reviews the
+    role's rules in permission reviews."""
 
     def sensitivity_of(self, database: str, category: str) -> Sensitivity | None:
         name = self.databases.get(database, {}).get(category)

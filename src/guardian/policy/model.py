@@ -80,6 +80,8 @@ class Decision:
     audit: AuditReceipt | None = None
     roles: tuple[str, ...] = field(default=())
     mfa_age_s: int | None = None
+    role: str | None = None
+    """The role that permitted (a permit only): access reviews count its use."""
 
     @property
     def permitted(self) -> bool:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +39,7 @@ from guardian.ports import (
     Directory,
     DirectoryFreshness,
     GrantStore,
+    RevokedAccess,
 )
 
 R = ReasonCode
@@ -68,9 +69,13 @@ class DecisionPipeline:
         clock: Clock,
         freshness: DirectoryFreshness | None = None,
         max_directory_age_s: float = 3600.0,
+        revoked: RevokedAccess | None = None,
     ) -> None:
         """``freshness``: how old the directory data is (a synced LDAP snapshot); past
-        ``max_directory_age_s`` every decision denies with ``directory_stale`` first."""
+        ``max_directory_age_s`` every decision denies with ``directory_stale`` first.
+        ``revoked``: standing roles revoked in access reviews (in memory), which no longer
+        count; a request only such a role would permit denies ``access_revoked``."""
+        self._revoked = revoked
         self.policy = policy
         self._freshness = freshness
         self._max_directory_age_s = max_directory_age_s
@@ -138,9 +143,15 @@ class DecisionPipeline:
         denials: list[Reason] = []
         if not principal.active:
             denials.append(Reason(R.ACCOUNT_DISABLED, f"account {principal.uid!r} is disabled"))
-        roles = principal.roles | self._grants.active_roles(principal.uid, now)
+        standing = principal.roles
+        revoked = self._revoked.revoked_roles(principal.uid) if self._revoked else None
+        if revoked:
+            standing = standing - revoked.keys()
+        roles = standing | self._grants.active_roles(principal.uid, now)
         sensitivity = definition.sensitivity_of(request.database, request.category)
         role, obligations, role_reason = self._authorise(request, roles, policy, sensitivity)
+        if role_reason is not None and revoked:
+            role_reason = _revoked_reason(request, principal, revoked, policy) or role_reason
         if role_reason is not None:
             denials.append(role_reason)
         if principal.is_contractor and not principal.contract_clause:
@@ -169,7 +180,7 @@ class DecisionPipeline:
         return Decision(
             decision_id=new_ulid(now), outcome=Outcome.PERMIT,
             reasons=(Reason(R.PERMITTED, message),), policy_version=definition.version,
-            obligations=obligations, roles=sorted_roles, mfa_age_s=mfa_age,
+            obligations=obligations, roles=sorted_roles, mfa_age_s=mfa_age, role=role,
         )
 
     def _stale_directory(self, now: float) -> Reason | None:
@@ -239,6 +250,17 @@ _FAILED = {
     R.AUDIT_UNAVAILABLE: "the request could not be evaluated: the audit trail failed",
     R.INTERNAL_ERROR: "the request could not be evaluated",
 }
+def _revoked_reason(request: DecisionRequest, principal: Principal,
+                    revoked: Mapping[str, str], policy: CompiledPolicy) -> Reason | None:
+    """``access_revoked`` naming the campaign, when a role revoked in a review would have
+    permitted the request."""
+    held = [r for r in revoked if r in principal.roles]
+    match = policy.index.evaluate(held, request.database, request.category,
+                                  request.action.value, request.purpose)
+    if not match.permitted or match.role is None:
+        return None
+    return Reason(R.ACCESS_REVOKED, f"role {match.role} was revoked for {principal.uid} in "
+                  f"access review campaign {revoked[match.role]}")
 
 
 def _clause_missing(principal: Principal) -> Reason:
@@ -262,7 +284,7 @@ def _with_receipts(decisions: list[Decision], receipts: list[AuditReceipt]) -> l
     # Spelled out rather than dataclasses.replace, which costs more than the decision itself.
     return [
         Decision(d.decision_id, d.outcome, d.reasons, d.policy_version, d.obligations, rc,
-                 d.roles, d.mfa_age_s)
+                 d.roles, d.mfa_age_s, d.role)
         for d, rc in zip(decisions, receipts, strict=True)
     ]
 

@@ -31,6 +31,8 @@ class ReasonCode(StrEnum):
     ACCOUNT_DISABLED = "account_disabled"
     NOT_AUTHORISED = "not_authorised"
     PURPOSE_NOT_ALLOWED = "purpose_not_allowed"
+    ACCESS_REVOKED = "access_revoked"
+    """Only a role revoked in an access review would have permitted it."""
     CONTRACT_CLAUSE_MISSING = "contract_clause_missing"
     AUTHENTICATION_REQUIRED = "authentication_required"
     MFA_REQUIRED = "mfa_required"

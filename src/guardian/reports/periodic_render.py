@@ -169,3 +169,9 @@ def csv_zip(report: Mapping[str, Any]) -> bytes:
 
 def table_names(report: Mapping[str, Any]) -> Sequence[str]:
     return [str(t.get("name")) for t in tables_of(report)]
+
+
+STYLE = _STYLE
+"""The page style, shared by the access review evidence report."""
+table_html = _table
+"""One table as HTML (escaped), shared by the access review evidence report."""

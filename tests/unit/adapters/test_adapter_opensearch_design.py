@@ -63,6 +63,22 @@ EVENTS = {
     "checkpoint": checkpoint_event(signer(), 6, "2" * 64, 1.0),
     "trail_searched": trail_access_event(AuditAction.TRAIL_SEARCHED, "judy", 1.0,
                                          "customer=C-1001 purpose=marketing"),
+    "review_opened": governance_event(AuditAction.REVIEW_CAMPAIGN_OPENED, "ivan", 1.0, review={
+        "campaign_id": "C1", "definition": "crm-quarterly", "definition_version": "sha256:x",
+        "snapshot_hash": "sha256:y", "items": 8, "stage": 1}),
+    "review_decided": governance_event(AuditAction.REVIEW_ITEM_DECIDED, "nina", 1.0,
+                                       justification="still needed", review={
+        "campaign_id": "C1", "item_id": "I1", "stage": 1, "subject": "dave",
+        "access": "role:marketing", "decision": "keep", "previous": "revoke",
+        "until": 2.5, "defaulted": False}),
+    "review_held": governance_event(AuditAction.REVIEW_CAMPAIGN_HELD, "ivan", 1.0, review={
+        "campaign_id": "C1", "share": 0.75, "items": 6, "state": "closing"}),
+    "review_reassigned": governance_event(AuditAction.REVIEW_ITEM_REASSIGNED, "nina", 1.0,
+                                          reason="on leave", review={
+        "campaign_id": "C1", "item_id": "I1", "reviewer": "peggy",
+        "assigned_by": "reassignment", "remediation": "blocked"}),
+    "decision_with_its_role": decision_event(RECORDED, DECIDED.__class__(
+        "D2", Outcome.PERMIT, (), "sha256:x", role="fraud-analyst"), 1.0),
 }
 
 

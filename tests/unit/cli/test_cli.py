@@ -131,3 +131,16 @@ def test_audit_verify_names_the_first_modified_event(tmp_path: Path) -> None:
     result = runner.invoke(app, ["audit", "verify", "--journal", str(path)], terminal_width=200)
     assert result.exit_code == 1
     assert "chain broken at 7: modified" in result.output
+
+
+def test_policy_lint_also_lints_review_definitions(tmp_path: Path) -> None:
+    broken = tmp_path / "policies"
+    shutil.copytree(ROOT / "policies", broken)
+    (broken / "reviews").mkdir(exist_ok=True)
+    (broken / "reviews" / "odd.yaml").write_text(
+        "title: odd\nkind: membership\nscope:\n  roles: [janitor]\nevery: 1 years\n"
+        "stages:\n  - reviewer: [ghost]\n    days: 10\n")
+    result = runner.invoke(app, ["policy", "lint", str(broken)], terminal_width=200)
+    assert result.exit_code == 1
+    assert "odd.yaml:4: scope.roles: unknown role 'janitor'" in result.output
+    assert "odd.yaml:7: stage 1.reviewer: 'ghost' is not in the directory" in result.output
