@@ -78,7 +78,7 @@ class JustificationBody(StrictBody):
     justification: Text
 
 
-class DecisionBody(StrictBody):
+class ReviewDecisionBody(StrictBody):
     item_id: QueryId
     decision: Literal["keep", "revoke"]
     justification: Text | None = None
@@ -86,7 +86,7 @@ class DecisionBody(StrictBody):
 
 
 class DecideBody(StrictBody):
-    decisions: Annotated[list[DecisionBody], Field(min_length=1, max_length=MAX_BULK)]
+    decisions: Annotated[list[ReviewDecisionBody], Field(min_length=1, max_length=MAX_BULK)]
 
 
 class ReassignBody(StrictBody):
