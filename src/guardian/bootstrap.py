@@ -36,6 +36,7 @@ from guardian.audit.journal import FileJournal
 from guardian.audit.retention import RetentionJob, RetentionPolicy
 from guardian.audit.ship_state import load_state, state_path
 from guardian.audit.shipper import Shipper, ShipperConfig
+from guardian.audit.trail_reads import TrailReads
 from guardian.audit.witness import WitnessConfig, WitnessSender
 from guardian.clock import SystemClock
 from guardian.config import Settings
@@ -53,6 +54,7 @@ from guardian.identity.invitations import InvitationService
 from guardian.identity.lockout import LockoutPolicy, SignInLimits
 from guardian.identity.sealing import KeyPurpose, Sealer, derive_key
 from guardian.identity.sessions import SessionService
+from guardian.identity.sign_in import SignInService
 from guardian.identity.tokens import TokenSigner
 from guardian.policy.pipeline import CompiledPolicy, DecisionPipeline
 from guardian.ports import (
@@ -67,6 +69,7 @@ from guardian.ports import (
     PasswordVerifier,
     RetainedAuditIndex,
 )
+from guardian.reports.customer_reports import CustomerReports
 from guardian.reports.periodic import Integrity
 from guardian.reports.periodic_service import PeriodicReports, context_of
 
@@ -102,6 +105,12 @@ class Guardian:
     """Periodic audit reports: produced, signed, archived."""
     consent: ConsentService
     """Customers' consent: recorded by the consent system, read by decisions from memory."""
+    sign_in: SignInService
+    """Sign-in and step-up as use cases: every attempt journalled."""
+    trail: TrailReads
+    """The auditors' search of the trail, journalled before it is answered."""
+    customer_reports: CustomerReports
+    """Customer access reports (GDPR right of access), journalled before they are produced."""
     retention: RetentionJob | None = None
     """Deletes the trail past retention where the index does not (no ISM)."""
     directory_sync: SyncedDirectory | None = None
@@ -191,6 +200,9 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Guardian:
                                 freshness=people.synced,
                                 max_directory_age_s=settings.directory_max_age_s)
     applications = SqlApiKeys(store.engine, FileApplications(settings.applications_file))
+    consent = ConsentService(consents, follower.view, journal, clock,
+                             lambda: pipeline.policy.definition,
+                             customer_id_pattern=settings.customer_id_pattern)
     guardian = Guardian(
         settings=settings, clock=clock, policy=policy, directory=directory, store=store,
         journal=journal, applications=applications, sessions=sessions, pipeline=pipeline,
@@ -200,9 +212,9 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Guardian:
         audit=audit,
         reports=build_reports(audit, journal, store, directory, lambda: pipeline.policy, clock),
         retention=build_retention(settings, audit, journal, clock),
-        consent=ConsentService(consents, follower.view, journal, clock,
-                               lambda: pipeline.policy.definition,
-                               customer_id_pattern=settings.customer_id_pattern),
+        consent=consent, sign_in=SignInService(sessions, journal, clock),
+        trail=TrailReads(audit.index, journal, clock),
+        customer_reports=CustomerReports(audit.index, consent.consents_of, journal, clock),
         directory_sync=people.synced,
         background=[PeriodicSync(people.synced, settings.directory_sync_interval_s)]
         if people.synced is not None else [],
@@ -451,7 +463,7 @@ def build_mfa(
     enrolment = MfaEnrolment(
         mfa_store, secrets, store, clock, recovery_key=recovery_key,
         issuer=settings.totp_issuer, fresh_mfa_s=settings.admin_mfa_max_age_s,
-        webauthn=webauthn, attempts=attempts)
+        webauthn=webauthn, attempts=attempts, journal=journal, directory=directory)
     invitations = InvitationService(
         mfa_store, directory, enrolment.has_second_factor, journal, clock,
         key=derive_key(secret, KeyPurpose.MFA_INVITATIONS), ttl_s=settings.mfa_invitation_ttl_s)

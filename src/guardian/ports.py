@@ -414,3 +414,9 @@ class ReportArchive(Protocol):
     def list_reports(self, after_id: str | None, limit: int) -> list[ArchivedReport]:
         """Newest first; ``after_id``: the last id of the previous page."""
         ...
+
+
+class AuditSearch(Protocol):
+    """The search half of :class:`AuditIndex`: all the trail's readers need (may block)."""
+
+    def search(self, query: AuditQuery) -> AuditPage: ...

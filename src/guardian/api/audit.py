@@ -17,8 +17,8 @@ from starlette.responses import Response
 
 from guardian.api.deps import AuditorDep, GuardianDep
 from guardian.api.health import monitoring_caller
-from guardian.audit.events import AuditAction, trail_access_event
-from guardian.audit.queries import MAX_PAGE, AuditQuery, Cursor, Order, iso_to_millis
+from guardian.audit.queries import MAX_PAGE, AuditQuery, Order
+from guardian.audit.trail_reads import trail_query
 from guardian.errors import InvalidToken
 
 router = APIRouter(prefix="/v1", tags=["audit"])
@@ -41,13 +41,10 @@ async def audit_query(
     order: Order = Order.NEWEST_FIRST,
 ) -> AuditQuery:
     """The search's query parameters as a structured query (each value only ever a value)."""
-    return AuditQuery(
-        customer_id=customer, user_id=user, database=database, category=category,
-        purpose=purpose, decision=decision, reason=reason, action=action,
-        since_ms=iso_to_millis(from_) if from_ else None,
-        until_ms=iso_to_millis(to) if to else None,
-        after=Cursor.decode(cursor) if cursor else None, size=size, order=order,
-    )
+    return trail_query(
+        customer=customer, user=user, database=database, category=category, purpose=purpose,
+        decision=decision, reason=reason, action=action, since=from_, until=to, cursor=cursor,
+        size=size, order=order)
 
 
 @router.get("/audit/events", summary="Search the audit trail (auditors and the DPO)")
@@ -55,10 +52,7 @@ async def search_events(
     guardian: GuardianDep, auditor: AuditorDep,
     query: Annotated[AuditQuery, Depends(audit_query)],
 ) -> dict[str, Any]:
-    # Reading the trail is itself recorded, before anything is shown.
-    await guardian.journal.append_many_async([trail_access_event(
-        AuditAction.TRAIL_SEARCHED, auditor.uid, guardian.clock.now(), query.describe())])
-    page = await anyio.to_thread.run_sync(guardian.audit.index.search, query)
+    page = await anyio.to_thread.run_sync(guardian.trail.search, auditor.uid, query)
     return {"events": list(page.events),
             "next_cursor": page.next_cursor.encode() if page.next_cursor else None}
 

@@ -314,24 +314,20 @@ def search(
     output: OutputOption = Output.TABLE,
     as_json: Annotated[bool, typer.Option(
         "--json", help="Each event whole, every field, as JSON lines")] = False,
+    actor: Annotated[str, typer.Option(help="Who searches, for the audit trail")] = "cli",
 ) -> None:
-    """Search the audit trail, newest first (the same search as GET /v1/audit/events)."""
-    from guardian.audit.queries import AuditQuery, Cursor, iso_to_millis
-    from guardian.bootstrap import build_audit_index
+    """Search the audit trail, newest first (the same search as GET /v1/audit/events, and
+    journalled like it: the journal must be free, or a server running)."""
+    from guardian.audit.trail_reads import trail_query
+    from guardian.cli.common import built
 
-    settings = settings_from()
     with _guardian_errors():
-        query = AuditQuery(
-            customer_id=customer, user_id=user, database=database, category=category,
-            purpose=purpose, decision=decision, reason=reason, action=action,
-            since_ms=iso_to_millis(from_) if from_ else None,
-            until_ms=iso_to_millis(to) if to else None,
-            after=Cursor.decode(cursor) if cursor else None, size=size)
-        index = build_audit_index(settings)
-        try:
-            page = index.search(query)
-        finally:
-            index.close()
+        query = trail_query(
+            customer=customer, user=user, database=database, category=category,
+            purpose=purpose, decision=decision, reason=reason, action=action, since=from_,
+            until=to, cursor=cursor, size=size)
+    with built() as guardian:
+        page = guardian.trail.search(actor, query)
     cursor_next = page.next_cursor.encode() if page.next_cursor is not None else None
     if as_json:
         for event in page.events:

@@ -17,7 +17,6 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from guardian.audit.events import AuditAction, session_event
 from guardian.bootstrap import Guardian
 from guardian.cli.common import built, fail
 from guardian.clock import iso_utc
@@ -39,14 +38,8 @@ def enroll(
     from guardian.adapters.qr_codes import terminal_text
 
     with built() as guardian:
-        if guardian.directory.get(user) is None:
-            fail(f"{user} is not in the directory")
         replacing = guardian.mfa.secrets.totp_secret(user) is not None
-        # Journalled first: with the journal busy (a server holds it) nothing is started.
-        guardian.journal.append(session_event(
-            AuditAction.MFA_ENROLMENT_STARTED, user, guardian.clock.now(), factor="totp",
-            actor="cli"))
-        provisioning = guardian.mfa.enrolment.start_totp(user)
+        provisioning = guardian.mfa.enrolment.start_totp(user, actor="cli")
         console.print(f"Scan this with {escape(user)}'s authenticator app, or enter the URI:")
         print(terminal_text(provisioning.uri))
         print(provisioning.uri)
@@ -82,10 +75,7 @@ def activate(user: User, code: Code = None) -> None:
 
 def _activate(guardian: Guardian, user: str, code: str) -> None:
     try:
-        guardian.mfa.enrolment.activate_totp(user, code.strip())
+        guardian.mfa.enrolment.activate_totp(user, code.strip(), actor="cli")
     except CodeMismatch as exc:
         fail(f"{exc.message}; the enrolment is still pending", code=1)
-    guardian.journal.append(session_event(
-        AuditAction.MFA_FACTOR_ACTIVATED, user, guardian.clock.now(), factor="totp",
-        actor="cli"))
     console.print(f"[green]active[/]: {escape(user)} signs in with this authenticator from now on")

@@ -1,8 +1,8 @@
 """``guardian report customer ID``: who accessed a customer's data (GDPR right of access);
 ``guardian report periodic`` and ``report list``: the signed periodic reports and their archive.
 
-The same report as ``GET /v1/customers/{id}/access-report``, read from the configured audit
-index, as JSON (default) or as a readable HTML page, on standard output or into a file.
+The same report as ``GET /v1/customers/{id}/access-report`` (the same use case, journalled
+the same way), as JSON (default) or as a readable HTML page, on standard output or into a file.
 """
 
 from __future__ import annotations
@@ -31,27 +31,15 @@ def customer(
     to: Annotated[str | None, typer.Option(help="ISO 8601 end (exclusive)")] = None,
     format_: Annotated[Literal["json", "html"], typer.Option("--format")] = "json",
     out: Annotated[Path | None, typer.Option(help="Write to this file")] = None,
+    actor: Annotated[str, typer.Option(help="Who asks, for the audit trail")] = "cli",
 ) -> None:
-    """Who accessed this customer's data, when, which categories, for which purpose."""
-    from guardian.audit.queries import iso_to_millis
-    from guardian.bootstrap import build_audit_index
-    from guardian.clock import SystemClock
-    from guardian.reports.customer_access import build_report, customer_events
+    """Who accessed this customer's data, when, which categories, for which purpose
+    (journalled like the HTTP report: the journal must be free, or a server running)."""
+    from guardian.cli.common import built
     from guardian.reports.render import customer_report_html
 
-    settings = settings_from()
-    try:
-        index = build_audit_index(settings)
-        try:
-            events = customer_events(index, customer_id,
-                                     iso_to_millis(from_) if from_ else None,
-                                     iso_to_millis(to) if to else None)
-            report = build_report(customer_id, events, period_from=from_, period_to=to,
-                                  now=SystemClock().now())
-        finally:
-            index.close()
-    except GuardianError as exc:
-        fail(f"{exc.code}: {exc.message}")
+    with built() as guardian:
+        report = guardian.customer_reports.produce(actor, customer_id, from_, to)
     text = customer_report_html(report) if format_ == "html" else \
         orjson.dumps(report.as_dict(), option=orjson.OPT_INDENT_2).decode()
     if out is None:
