@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
 from guardian import __version__
 from guardian.adapters.file_applications import FileApplications
@@ -72,6 +73,13 @@ from guardian.ports import (
 from guardian.reports.customer_reports import CustomerReports
 from guardian.reports.periodic import Integrity
 from guardian.reports.periodic_service import PeriodicReports, context_of
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    from guardian.errors import LintFinding
+    from guardian.policy.definition import PolicyDefinition
+    from guardian.policy.testing import PolicyCase
 
 
 class Background(Protocol):
@@ -585,3 +593,77 @@ def build_what_if(settings: Settings, *, clock: Clock | None = None) -> WhatIf:
         MemoryConsents(read_consents(settings)), signer, MemoryJournal(), clock,
     )
     return WhatIf(pipeline, signer, clock, directory)
+
+
+# -- the adapters the command line uses, reached through here: the CLI imports no adapter
+# itself (an import-linter contract holds it). Each imports its adapter only when called, so
+# a command pays for none it does not use (WeasyPrint, Alembic).
+
+
+def parse_duration(value: str) -> int | None:
+    """``"15m"`` → 900 s, as the policy files write durations (``ValueError`` otherwise)."""
+    from guardian.adapters.policy_files import parse_duration as parse
+
+    return parse(value)
+
+
+def read_policy(root: Path) -> tuple[PolicyDefinition | None, list[LintFinding]]:
+    """The policy folder read and linted: the definition (``None`` if unreadable), findings."""
+    from guardian.adapters.policy_files import read_policy as read
+
+    return read(root)
+
+
+def read_policy_cases(root: Path) -> tuple[list[Path], list[PolicyCase], list[LintFinding]]:
+    """The policy test files under ``root`` (or that file), their cases, their findings."""
+    from guardian.adapters.policy_tests import load_cases, policy_test_files
+
+    files = policy_test_files(root)
+    cases, findings = load_cases(files)
+    return files, cases, findings
+
+
+def read_trust_files(paths: list[Path]) -> list[Ed25519PublicKey]:
+    """The auditors' pinned public keys, from their trust files."""
+    from guardian.adapters.key_files import read_trust_files as read
+
+    return read(paths)
+
+
+def new_audit_key(settings: Settings, path: Path | None) -> tuple[str | None, CheckpointSigner]:
+    """A new audit signing key: written to ``path`` (mode 0600, never overwriting), or, with
+    no path, sealed with the secret key (the sealed value is returned to print)."""
+    from guardian.adapters.key_files import new_sealed_key, write_new_key
+
+    if path is not None:
+        return None, write_new_key(path)
+    return new_sealed_key(settings.secret_key.get_secret_value())
+
+
+def terminal_qr(text: str) -> str:
+    """``text`` as a QR code drawn with half-block characters, for a terminal."""
+    from guardian.adapters.qr_codes import terminal_text
+
+    return terminal_text(text)
+
+
+def html_to_pdf(html: str) -> bytes:
+    """The page printed to PDF (WeasyPrint)."""
+    from guardian.adapters.pdf_weasyprint import html_to_pdf as to_pdf
+
+    return to_pdf(html)
+
+
+def migrate(settings: Settings, revision: str | None = "head") -> tuple[str | None, str | None]:
+    """The store's revision before and after migrating to ``revision`` (``None``: only read
+    it); with the latest revision this Guardian knows as ``after`` when only reading."""
+    from guardian.adapters import sql_migrations
+
+    engine = make_engine(settings.store_url)
+    try:
+        before = sql_migrations.current(engine)
+        after = sql_migrations.upgrade(engine, revision) if revision is not None \
+            else sql_migrations.head()
+    finally:
+        engine.dispose()
+    return before, after

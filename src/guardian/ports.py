@@ -13,6 +13,7 @@ from typing import Any, Protocol
 from guardian.audit.aggregations import AggregateQuery, Bucket, Span
 from guardian.audit.queries import AuditPage, AuditQuery
 from guardian.audit.records import (
+    AuditReceipt,
     IndexStatus,
     ItemOutcome,
     JournalRecord,
@@ -25,7 +26,6 @@ from guardian.governance.model import ApiKeyRecord, KeyHolder, TemporaryGrant
 from guardian.identity.directory_snapshot import DirectorySnapshot
 from guardian.identity.lockout import LockoutPolicy
 from guardian.identity.principal import Principal
-from guardian.policy.model import AuditReceipt
 from guardian.reports.archive import ArchivedReport
 
 

@@ -13,11 +13,11 @@ from typing import Any
 
 from guardian.audit.chain import GENESIS, seal
 from guardian.audit.queries import AuditPage, AuditQuery, Order, event_millis, field_values
+from guardian.audit.records import AuditReceipt
 from guardian.errors import AuditUnavailable, StoreUnavailable
 from guardian.governance.consent_records import ConsentChange, ConsentState
 from guardian.identity.lockout import LockoutPolicy
 from guardian.identity.principal import Principal
-from guardian.policy.model import AuditReceipt
 
 
 class MemoryDirectory:

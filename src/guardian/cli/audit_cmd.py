@@ -194,9 +194,8 @@ def _trusted(
 ) -> CheckpointVerifier | None:
     """The pinned keys (never one derived from this host's secret key, except the demo's when
     asked explicitly), or ``None``: signatures are then not checked against anything."""
-    from guardian.adapters.key_files import read_trust_files
     from guardian.audit.checkpoints import CheckpointVerifier
-    from guardian.bootstrap import build_checkpoint_signer
+    from guardian.bootstrap import build_checkpoint_signer, read_trust_files
 
     files = list(trust or ([settings.audit_trust_file] if settings.audit_trust_file else []))
     keys = read_trust_files(files) if files else []

@@ -70,7 +70,7 @@ def create(
     output: OneGrant = "table",
 ) -> None:
     """Grant a role to someone for a while (at most GUARDIAN_GRANT_MAX_S from now)."""
-    from guardian.adapters.policy_files import parse_duration
+    from guardian.bootstrap import parse_duration
 
     if (expires_in is None) == (expires_at is None):
         fail("give exactly one of --expires-in and --expires-at")

@@ -85,21 +85,21 @@ def init(
     """Generate the Ed25519 key that signs audit checkpoints (never overwrites one)."""
     from pathlib import Path
 
-    from guardian.adapters.key_files import new_sealed_key, write_new_key
     from guardian.audit.checkpoints import trust_entry
+    from guardian.bootstrap import new_audit_key
     from guardian.cli.common import fail, settings_from
     from guardian.errors import GuardianError
 
     settings = settings_from()
     try:
         if sealed:
-            value, signer = new_sealed_key(settings.secret_key.get_secret_value())
+            value, signer = new_audit_key(settings, None)
             console.print(f"new audit signing key {signer.key_id}; set it (it opens only with "
                           "this GUARDIAN_SECRET_KEY) as:")
             print(f"GUARDIAN_AUDIT_SIGNING_KEY={value}")
         else:
             path = Path(out) if out else settings.data_dir / "keys" / "audit-signing.pem"
-            signer = write_new_key(path)
+            _, signer = new_audit_key(settings, path)
             console.print(f"new audit signing key {signer.key_id} written to {escape(str(path))} "
                           "(mode 0600); set:")
             print(f"GUARDIAN_AUDIT_SIGNING_KEY={path}")

@@ -123,8 +123,7 @@ def check(
     no_session: Annotated[bool, typer.Option("--no-session", help="No session at all")] = False,
 ) -> None:
     """What would be decided for this request (a what-if: nothing is recorded)."""
-    from guardian.adapters.policy_files import parse_duration
-    from guardian.bootstrap import build_what_if
+    from guardian.bootstrap import build_what_if, parse_duration
     from guardian.policy.model import DecisionRequest
     from guardian.policy.testing import PolicyCase, SessionSpec, run_case
     from guardian.policy.vocabulary import Action, Outcome

@@ -35,13 +35,13 @@ def enroll(
     no_activate: Annotated[bool, typer.Option("--no-activate", help="Leave it pending")] = False,
 ) -> None:
     """Start a TOTP enrolment: URI, QR code and recovery codes, then the first code."""
-    from guardian.adapters.qr_codes import terminal_text
+    from guardian.bootstrap import terminal_qr
 
     with built() as guardian:
         replacing = guardian.mfa.secrets.totp_secret(user) is not None
         provisioning = guardian.mfa.enrolment.start_totp(user, actor="cli")
         console.print(f"Scan this with {escape(user)}'s authenticator app, or enter the URI:")
-        print(terminal_text(provisioning.uri))
+        print(terminal_qr(provisioning.uri))
         print(provisioning.uri)
         console.print("\nRecovery codes (each works once in place of a code; shown only now):")
         for recovery in provisioning.recovery_codes:

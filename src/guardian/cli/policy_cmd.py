@@ -21,7 +21,7 @@ def lint(
     policy_dir: Annotated[Path | None, typer.Argument(help="Policy folder")] = None,
 ) -> None:
     """Report unknown roles, databases, categories, purposes and actions, with file and line."""
-    from guardian.adapters.policy_files import read_policy
+    from guardian.bootstrap import read_policy
 
     root = policy_dir or settings_from().policy_dir
     policy, findings = read_policy(root)
@@ -52,13 +52,11 @@ def test_(
 
     The table lists the failures (with -v every case; json and csv always every case);
     exit 1 if any case fails."""
-    from guardian.adapters.policy_tests import load_cases, policy_test_files
-    from guardian.bootstrap import build_what_if
+    from guardian.bootstrap import build_what_if, read_policy_cases
     from guardian.policy.testing import run_case
 
     settings = settings_from()
-    files = policy_test_files(path or settings.policy_dir / "tests")
-    cases, findings = load_cases(files)
+    files, cases, findings = read_policy_cases(path or settings.policy_dir / "tests")
     for finding in findings:
         err.print(f"[red]{escape(str(finding))}[/]")
     what_if = build_what_if(settings)

@@ -79,7 +79,7 @@ def periodic(
             if format_ == "html":
                 data = html.encode("utf-8")
             else:
-                from guardian.adapters.pdf_weasyprint import html_to_pdf
+                from guardian.bootstrap import html_to_pdf
 
                 data = html_to_pdf(html)
     if out is None:

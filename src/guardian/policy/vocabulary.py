@@ -8,6 +8,11 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from guardian.identity.vocabulary import AuthMethod, EmployeeType
+
+# AuthMethod and EmployeeType are re-exported: they moved to guardian.identity.vocabulary.
+__all__ = ["Action", "AdminRole", "AuthMethod", "EmployeeType", "Outcome", "ReasonCode"]
+
 
 class Action(StrEnum):
     READ = "read"
@@ -39,21 +44,6 @@ class ReasonCode(StrEnum):
     CONSENT_MISSING = "consent_missing"
     AUDIT_UNAVAILABLE = "audit_unavailable"
     INTERNAL_ERROR = "internal_error"
-
-
-class EmployeeType(StrEnum):
-    EMPLOYEE = "employee"
-    CONTRACTOR = "contractor"
-
-
-class AuthMethod(StrEnum):
-    """Authentication method references (RFC 8176 values) carried in session tokens."""
-
-    PASSWORD = "pwd"  # noqa: S105 - a method name, not a secret
-    OTP = "otp"
-    HARDWARE_KEY = "hwk"
-    RECOVERY_CODE = "rcc"
-    """A one-time recovery code stood in for the authenticator (not an RFC 8176 value)."""
 
 
 class AdminRole(StrEnum):

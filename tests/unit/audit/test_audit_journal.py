@@ -14,9 +14,9 @@ import pytest
 from guardian.audit import journal as journal_module
 from guardian.audit.chain import GENESIS, recompute
 from guardian.audit.journal import FileJournal, read_events
-from guardian.audit.verify import verify_lines
+from guardian.audit.records import AuditReceipt
+from guardian.audit.trail_verify import verify_lines
 from guardian.errors import AuditUnavailable
-from guardian.policy.model import AuditReceipt
 
 
 def _events(path: Path) -> list[dict]:

@@ -31,7 +31,7 @@ from guardian.identity.lockout import LockoutPolicy, SignInLimits
 from guardian.identity.principal import Principal
 from guardian.identity.tokens import SessionClaims, TokenSigner
 from guardian.identity.totp import code_at
-from guardian.policy.vocabulary import AuthMethod
+from guardian.identity.vocabulary import AuthMethod
 
 KEY = b"r" * 32
 

@@ -202,7 +202,7 @@ def test_step_up_is_refused_once_the_account_is_disabled(
     service: SessionService, clock: ManualClock, code_for: Code
 ) -> None:
     from guardian.identity.tokens import TokenSigner
-    from guardian.policy.vocabulary import AuthMethod
+    from guardian.identity.vocabulary import AuthMethod
 
     token, _ = TokenSigner(b"k" * 32).issue(
         "heidi", (AuthMethod.PASSWORD, AuthMethod.OTP), clock.now(), clock.now(), 3600)

@@ -18,7 +18,7 @@ from guardian.identity.invitations import InvitationService
 from guardian.identity.principal import Principal
 from guardian.identity.sessions import SessionService
 from guardian.identity.tokens import TokenSigner
-from guardian.policy.vocabulary import AuthMethod
+from guardian.identity.vocabulary import AuthMethod
 
 KEY = b"q" * 32
 REAL_COMPARE = hmac.compare_digest
