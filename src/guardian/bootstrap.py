@@ -6,7 +6,8 @@ Nothing connects or opens files at import time; :func:`build` does it when asked
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -63,9 +64,11 @@ from guardian.ports import (
     AuditIndex,
     AuditJournal,
     AuditRetention,
+    CliSessions,
     Clock,
     Directory,
     GrantRegistry,
+    GuardianServer,
     MfaSecrets,
     PasswordVerifier,
     RetainedAuditIndex,
@@ -667,3 +670,42 @@ def migrate(settings: Settings, revision: str | None = "head") -> tuple[str | No
     finally:
         engine.dispose()
     return before, after
+
+
+# -- the command line as a client of a running server (``guardian login``; administrative
+# commands go through the server's API while it holds the journal).
+
+
+@dataclass
+class Client:
+    """The server the command line talks to (``None``: none runs, act locally), the session
+    ``guardian login`` keeps, and the clock that says whether it expired."""
+
+    server: GuardianServer | None
+    sessions: CliSessions
+    clock: Clock
+
+
+def build_client(settings: Settings, *, clock: Clock | None = None) -> Client:
+    """``GUARDIAN_URL``, else the server running on this data folder (its ``serve.json``)."""
+    from guardian.adapters.file_cli_state import FileCliSessions, read_serve_state
+    from guardian.adapters.httpx_server import HttpGuardianServer
+
+    url = settings.url or read_serve_state(settings.serve_state_file)
+    server = HttpGuardianServer(url, timeout_s=settings.cli_timeout_s) if url else None
+    return Client(server, FileCliSessions(settings.cli_session_file), clock or SystemClock())
+
+
+@contextmanager
+def serving_state(settings: Settings) -> Iterator[None]:
+    """``serve.json`` in the data folder while this process serves: how the command line on
+    this host finds the server (removed when it stops)."""
+    from guardian.adapters.file_cli_state import remove_serve_state, write_serve_state
+
+    host = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(settings.host, settings.host)  # noqa: S104
+    host = f"[{host}]" if ":" in host else host
+    write_serve_state(settings.serve_state_file, f"http://{host}:{settings.port}")
+    try:
+        yield
+    finally:
+        remove_serve_state(settings.serve_state_file)

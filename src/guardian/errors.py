@@ -42,6 +42,10 @@ machine-readable ``code``::
         ├── AuditIndexUnavailable      audit_index_unavailable (search/shipping target down)
         ├── WitnessUnavailable         audit_witness_unavailable (checkpoint webhook failed)
         └── ChainBroken                chain_broken
+    (the command line as the server's client)
+    ├── NotSignedIn                    not_signed_in       (a server runs: `guardian login` first)
+    ├── ServerUnreachable              server_unreachable  (no answer from GUARDIAN_URL)
+    └── ServerRefused                  the server's code   (its {"error": {...}}, passed on)
 """
 
 from __future__ import annotations
@@ -228,3 +232,22 @@ class WitnessUnavailable(AuditError):
 
 class ChainBroken(AuditError):
     code = "chain_broken"
+
+
+class NotSignedIn(AuthenticationError):
+    """A server runs (it holds the journal), and the command line has no valid session for it."""
+
+    code = "not_signed_in"
+
+
+class ServerUnreachable(GuardianError):
+    code = "server_unreachable"
+
+
+class ServerRefused(GuardianError):
+    """The server answered with an error: its code and message, passed on as they were."""
+
+    def __init__(self, code: str, message: str, status: int) -> None:
+        super().__init__(message)
+        self.code = code
+        self.status = status

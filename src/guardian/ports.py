@@ -8,6 +8,7 @@ default; real services (LDAP, PostgreSQL, OpenSearch) implement the same protoco
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from guardian.audit.aggregations import AggregateQuery, Bucket, Span
@@ -420,3 +421,41 @@ class AuditSearch(Protocol):
     """The search half of :class:`AuditIndex`: all the trail's readers need (may block)."""
 
     def search(self, query: AuditQuery) -> AuditPage: ...
+
+
+class GuardianServer(Protocol):
+    """A running Guardian's HTTP API, as the command line calls it. Calls block (the CLI has
+    no event loop); a refusal raises ``ServerRefused`` with the server's own code, no answer
+    ``ServerUnreachable``."""
+
+    @property
+    def url(self) -> str: ...
+
+    def call(self, method: str, path: str, *, token: str | None = None,
+             body: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """The JSON answer of ``method path`` (``token``: a person's bearer session)."""
+        ...
+
+
+class CliSessions(Protocol):
+    """Where ``guardian login`` keeps the person's session between commands."""
+
+    def load(self) -> CliSession | None:
+        """The session kept, if any (expired or not: the caller judges)."""
+        ...
+
+    def save(self, session: CliSession) -> None: ...
+
+    def clear(self) -> bool:
+        """Forget the session; ``True`` if there was one."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class CliSession:
+    """A person's session on one server, as ``guardian login`` keeps it."""
+
+    url: str
+    user: str
+    token: str
+    expires_at: float

@@ -22,6 +22,7 @@ from guardian.cli import (
     directory_cmd,
     grants_cmd,
     keys_cmd,
+    login_cmd,
     mfa_cmd,
     policy_cmd,
     report_cmd,
@@ -43,6 +44,8 @@ app.add_typer(grants_cmd.app, name="grants")
 app.add_typer(mfa_cmd.app, name="mfa")
 app.add_typer(report_cmd.app, name="report")
 app.add_typer(consent_cmd.app, name="consent")
+app.command()(login_cmd.login)
+app.command()(login_cmd.logout)
 console = Console(soft_wrap=True)
 
 
@@ -75,7 +78,7 @@ def serve(
 
     from guardian.api import create_app
     from guardian.api.server import DeadlineHttpToolsProtocol
-    from guardian.bootstrap import build
+    from guardian.bootstrap import build, serving_state
     from guardian.logging import configure_logging
 
     settings = settings_from(host=host, port=port)
@@ -85,10 +88,11 @@ def serve(
     mode = "demo organisation, embedded defaults" if settings.demo else "production settings"
     console.print(f"[bold]Guardian[/] on http://{settings.host}:{settings.port} ({mode})")
     try:
-        uvicorn.run(create_app(guardian, close_on_shutdown=True), host=settings.host,
-                    port=settings.port, log_level="warning", access_log=False,
-                    http=DeadlineHttpToolsProtocol.with_timeouts(
-                        settings.request_head_timeout_s, settings.request_body_timeout_s))
+        with serving_state(settings):
+            uvicorn.run(create_app(guardian, close_on_shutdown=True), host=settings.host,
+                        port=settings.port, log_level="warning", access_log=False,
+                        http=DeadlineHttpToolsProtocol.with_timeouts(
+                            settings.request_head_timeout_s, settings.request_body_timeout_s))
     finally:
         guardian.close()
 
