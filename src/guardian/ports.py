@@ -436,6 +436,10 @@ class GuardianServer(Protocol):
         """The JSON answer of ``method path`` (``token``: a person's bearer session)."""
         ...
 
+    def fetch(self, path: str, *, token: str | None = None) -> bytes:
+        """The body of ``GET path`` whatever its type (a rendered page, a download)."""
+        ...
+
 
 class CliSessions(Protocol):
     """Where ``guardian login`` keeps the person's session between commands."""

@@ -67,13 +67,22 @@ def test_an_officer_signed_in_creates_and_revokes_a_key_through_the_running_serv
         assert http.post("/v1/decisions", headers={"X-API-Key": key},
                          json=request).status_code == 401
 
+    auditor = _cli(tmp_path, "login", "--user", "judy", "--password", password("judy"),
+                   "--code", code("judy"))
+    assert auditor.returncode == 0, auditor.stderr
+    report = _cli(tmp_path, "report", "customer", "C-1001")
+    assert report.returncode == 0, report.stderr
+    assert orjson.loads(report.stdout)["customer_id"] == "C-1001"
+
     assert _cli(tmp_path, "logout").returncode == 0
     assert not session_file.exists()
     served.stop()
     changes = [(e["event"]["action"], e["user"]["id"]) for e in _journal(tmp_path)  # type: ignore[index]
-               if str(e["event"]["action"]).startswith("governance.api_key")]  # type: ignore[index]
+               if str(e["event"]["action"]).startswith(("governance.api_key",  # type: ignore[index]
+                                                        "audit.customer_report"))]
     assert changes == [("governance.api_key_created", "ivan"),
-                       ("governance.api_key_revoked", "ivan")]
+                       ("governance.api_key_revoked", "ivan"),
+                       ("audit.customer_report_produced", "judy")]
 
 
 def test_without_a_server_the_commands_act_locally_as_before(tmp_path: Path) -> None:

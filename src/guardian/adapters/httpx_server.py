@@ -10,7 +10,7 @@ The bearer token is sent in a header only, never logged.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NoReturn
 
 import httpx
 
@@ -28,6 +28,21 @@ class HttpGuardianServer:
 
     def call(self, method: str, path: str, *, token: str | None = None,
              body: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        response = self._send(method, path, token, body)
+        try:
+            answer = response.json()
+        except ValueError:
+            answer = None
+        if not isinstance(answer, dict):
+            raise ServerRefused("server_error", "the server's answer is not a JSON object",
+                                response.status_code)
+        return answer
+
+    def fetch(self, path: str, *, token: str | None = None) -> bytes:
+        return self._send("GET", path, token, None).content
+
+    def _send(self, method: str, path: str, token: str | None,
+              body: Mapping[str, Any] | None) -> httpx.Response:
         headers = {"Accept": "application/json"}
         if token is not None:
             headers["Authorization"] = f"Bearer {token}"
@@ -37,18 +52,18 @@ class HttpGuardianServer:
         except httpx.HTTPError as exc:
             raise ServerUnreachable(f"no answer from the Guardian server at {self._url}: "
                                     f"{type(exc).__name__}") from exc
-        try:
-            answer = response.json()
-        except ValueError:
-            answer = None
         if response.is_error:
-            error = answer.get("error") if isinstance(answer, dict) else None
-            if isinstance(error, dict):
-                raise ServerRefused(str(error.get("code", "server_error")),
-                                    str(error.get("message", "")), response.status_code)
-            raise ServerRefused("server_error", f"HTTP {response.status_code}",
-                                response.status_code)
-        if not isinstance(answer, dict):
-            raise ServerRefused("server_error", "the server's answer is not a JSON object",
-                                response.status_code)
-        return answer
+            _refuse(response)
+        return response
+
+
+def _refuse(response: httpx.Response) -> NoReturn:
+    """The server's ``{"error": {"code", "message"}}`` raised as it was given."""
+    try:
+        error = response.json().get("error")
+    except (ValueError, AttributeError):
+        error = None
+    if isinstance(error, dict):
+        raise ServerRefused(str(error.get("code", "server_error")),
+                            str(error.get("message", "")), response.status_code)
+    raise ServerRefused("server_error", f"HTTP {response.status_code}", response.status_code)

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
+from urllib.parse import urlencode
 
 import orjson
 import typer
@@ -316,25 +317,36 @@ def search(
     actor: Annotated[str, typer.Option(help="Who searches, for the audit trail")] = "cli",
 ) -> None:
     """Search the audit trail, newest first (the same search as GET /v1/audit/events, and
-    journalled like it: the journal must be free, or a server running)."""
+    journalled like it; through the running server, as the person signed in, if one runs)."""
     from guardian.audit.trail_reads import trail_query
     from guardian.cli.common import built
+    from guardian.cli.remote import remote
 
+    filters = {"customer": customer, "user": user, "database": database, "category": category,
+               "purpose": purpose, "decision": decision, "reason": reason, "action": action,
+               "from": from_, "to": to, "cursor": cursor}
     with _guardian_errors():
         query = trail_query(
             customer=customer, user=user, database=database, category=category,
             purpose=purpose, decision=decision, reason=reason, action=action, since=from_,
             until=to, cursor=cursor, size=size)
-    with built() as guardian:
-        page = guardian.trail.search(actor, query)
-    cursor_next = page.next_cursor.encode() if page.next_cursor is not None else None
+    server = remote()
+    if server is not None:  # the server journals the search, as the person signed in
+        params = {k: v for k, v in filters.items() if v is not None} | {"size": str(size)}
+        answer = server.call("GET", f"/v1/audit/events?{urlencode(params)}")
+        events, cursor_next = list(answer["events"]), answer.get("next_cursor")
+    else:
+        with built() as guardian:
+            page = guardian.trail.search(actor, query)
+        events = list(page.events)
+        cursor_next = page.next_cursor.encode() if page.next_cursor is not None else None
     if as_json:
-        for event in page.events:
+        for event in events:
             print(orjson.dumps(event).decode())
         if cursor_next is not None:
             err.print(f"more: --cursor {cursor_next}", highlight=False, soft_wrap=True)
         return
-    render([event_row(e) for e in page.events], EVENT_COLUMNS, output,
+    render([event_row(e) for e in events], EVENT_COLUMNS, output,
            page=Page("events", cursor_next), empty="no event matches")
 
 

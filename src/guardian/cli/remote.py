@@ -36,6 +36,13 @@ class Remote:
             fail(f"{exc.code}: {exc.message} (from {self.server.url})")
 
 
+    def fetch(self, path: str) -> bytes:
+        try:
+            return self.server.fetch(path, token=self.token)
+        except GuardianError as exc:
+            fail(f"{exc.code}: {exc.message} (from {self.server.url})")
+
+
 def remote() -> Remote | None:
     """The server to go through, with the person's session; ``None``: no server runs."""
     from guardian.bootstrap import build_client
@@ -54,6 +61,15 @@ def remote() -> Remote | None:
     except NotSignedIn as exc:
         fail(f"{exc.code}: {exc.message}")
     return Remote(client.server, session.token, session.user)
+
+
+def refuse_while_serving(instead: str) -> None:
+    """End a command that has no HTTP equivalent when a server runs (it holds the journal)."""
+    from guardian.bootstrap import build_client
+
+    server = build_client(settings_from()).server
+    if server is not None:
+        fail(f"a Guardian server runs at {server.url} and holds the journal: {instead}")
 
 
 def instant(text: str) -> float:

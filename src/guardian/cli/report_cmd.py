@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import quote, urlencode
 
 import orjson
 import typer
@@ -34,20 +35,28 @@ def customer(
     actor: Annotated[str, typer.Option(help="Who asks, for the audit trail")] = "cli",
 ) -> None:
     """Who accessed this customer's data, when, which categories, for which purpose
-    (journalled like the HTTP report: the journal must be free, or a server running)."""
+    (journalled like the HTTP report; through the running server, if one runs)."""
     from guardian.cli.common import built
+    from guardian.cli.remote import remote
     from guardian.reports.render import customer_report_html
 
-    with built() as guardian:
-        report = guardian.customer_reports.produce(actor, customer_id, from_, to)
-    text = customer_report_html(report) if format_ == "html" else \
-        orjson.dumps(report.as_dict(), option=orjson.OPT_INDENT_2).decode()
+    server = remote()
+    if server is not None:  # the server journals the report, as the person signed in
+        params = {k: v for k, v in (("from", from_), ("to", to), ("format", format_)) if v}
+        text = server.fetch(f"/v1/customers/{quote(customer_id, safe='')}/access-report?"
+                            f"{urlencode(params)}").decode("utf-8")
+        summary = "the report"
+    else:
+        with built() as guardian:
+            report = guardian.customer_reports.produce(actor, customer_id, from_, to)
+        text = customer_report_html(report) if format_ == "html" else \
+            orjson.dumps(report.as_dict(), option=orjson.OPT_INDENT_2).decode()
+        summary = f"{len(report.accesses)} access(es) by {len(report.people)} person(s)"
     if out is None:
         print(text)
     else:
         out.write_text(text, encoding="utf-8")
-        console.print(f"{len(report.accesses)} access(es) by {len(report.people)} person(s) "
-                      f"written to {out}")
+        console.print(f"{summary} written to {out}")
 
 
 @app.command()
