@@ -26,7 +26,6 @@ from guardian.adapters.sql_consents import SqlConsents
 from guardian.adapters.sql_mfa import SqlMfaStore, WebAuthnCredential
 from guardian.adapters.sql_store import (
     SqlStore,
-    TemporaryGrant,
     make_engine,
     metadata,
     totp_enrolments,
@@ -38,7 +37,7 @@ from guardian.errors import (
     InvalidCredentials,
     StoreUnavailable,
 )
-from guardian.governance.model import ApiKeyRecord, KeySource
+from guardian.governance.model import ApiKeyRecord, KeySource, TemporaryGrant
 from guardian.identity.principal import Principal
 from guardian.identity.sealing import Sealer
 from guardian.identity.sessions import LockoutPolicy, SessionService

@@ -4,6 +4,7 @@ verifying a journal (trimmed or not) with them."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -18,7 +19,7 @@ from guardian.audit.verify import Break
 from guardian.errors import ConfigurationError
 
 
-def _events(path: Path) -> list[dict]:
+def _events(path: Path) -> list[dict[str, Any]]:
     return [orjson.loads(raw) for _, raw in read_events(path)]
 
 

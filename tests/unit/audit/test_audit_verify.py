@@ -4,6 +4,7 @@ product's own walk (``verify_trail``, as ``guardian audit verify`` runs it) over
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -34,11 +35,12 @@ def _numbered(lines: list[bytes]) -> list[tuple[int, bytes]]:
     return list(enumerate(lines, start=1))
 
 
-def _event(raw: bytes) -> dict:
-    return orjson.loads(raw)
+def _event(raw: bytes) -> dict[str, Any]:
+    event: dict[str, Any] = orjson.loads(raw)
+    return event
 
 
-def _line(event: dict) -> bytes:
+def _line(event: dict[str, Any]) -> bytes:
     return orjson.dumps(event, option=orjson.OPT_SORT_KEYS) + b"\n"
 
 

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pyotp
 import pytest
 
-from conftest import FakeDirectory
 from guardian.adapters.memory import MemoryJournal
 from guardian.clock import ManualClock
 from guardian.errors import (
@@ -32,6 +31,7 @@ from guardian.identity.principal import Principal
 from guardian.identity.tokens import SessionClaims, TokenSigner
 from guardian.identity.totp import code_at
 from guardian.identity.vocabulary import AuthMethod
+from identity_support import FakeDirectory
 
 KEY = b"r" * 32
 
@@ -74,6 +74,19 @@ class FakeKeys:
 
     def has_credentials(self, uid: str) -> bool:
         return uid in self.owners
+
+    def registration_options(self, uid: str, display_name: str, at: float) -> dict[str, Any]:
+        return {}
+
+    def register(self, uid: str, credential: Mapping[str, Any], at: float) -> str:
+        return "key-1"
+
+    def authentication_options(self, subject: str, decoys: Sequence[bytes],
+                               at: float) -> dict[str, Any]:
+        return {}
+
+    def authenticate(self, uid: str, credential: Mapping[str, Any], at: float) -> bool:
+        return False
 
 
 @pytest.fixture
@@ -238,7 +251,7 @@ def test_the_uri_carries_a_seed_an_authenticator_accepts(enrolment: MfaEnrolment
     uri = enrolment.start_totp("oscar").uri
     totp = pyotp.parse_uri(uri)
 
-    assert totp.at(clock.now()) == code_at(_secret_of(uri), clock.now())
+    assert totp.at(clock.now()) == code_at(_secret_of(uri), clock.now())  # type: ignore[attr-defined]
 
 
 def test_an_enrolment_by_an_administrator_is_journalled_before_the_seed_is_stored(

@@ -6,12 +6,12 @@ from collections.abc import Callable
 
 import pytest
 
-from conftest import SECRETS, FakeDirectory, FakeLedger, FakePasswords, FakeSecrets
 from guardian.clock import ManualClock
 from guardian.errors import AccountLocked, InvalidCredentials, InvalidToken
 from guardian.identity.principal import Principal
 from guardian.identity.sessions import LockoutPolicy, SessionService, SignInLimits
 from guardian.identity.tokens import TokenSigner
+from identity_support import SECRETS, FakeDirectory, FakeLedger, FakePasswords, FakeSecrets
 
 PASSWORD = "alice-demo-pass"
 Code = Callable[..., str]
