@@ -9,8 +9,8 @@ journal) these commands go through its API as the person signed in with ``guardi
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
-from urllib.parse import quote
+from typing import Annotated, Any, Literal
+from urllib.parse import quote, urlencode
 
 import orjson
 import typer
@@ -19,7 +19,7 @@ from rich.markup import escape
 
 from guardian.cli.common import built, fail
 from guardian.cli.output import Column, Output, OutputOption, render
-from guardian.cli.remote import remote
+from guardian.cli.remote import instant, remote
 from guardian.clock import iso_utc
 from guardian.governance.grants import GrantRequest
 from guardian.governance.model import TemporaryGrant
@@ -114,11 +114,29 @@ def list_(
 
     State: scheduled, active, expired or revoked; json and csv add who revoked it, when
     and why."""
-    with built() as guardian:
-        grants = guardian.grants.list(user)
-        now = guardian.clock.now()
-    rows = [g.as_dict() | {"state": _state(g, now)} for g in grants]
+    from guardian.clock import SystemClock
+
+    server = remote()
+    if server is not None:
+        query = f"?{urlencode({'uid': user})}" if user else ""
+        now = SystemClock().now()
+        rows = [dict(g) | {"state": _shown_state(g, now)}
+                for g in server.call("GET", f"/v1/grants{query}")["grants"]]
+    else:
+        with built() as guardian:
+            grants = guardian.grants.list(user)
+            now = guardian.clock.now()
+        rows = [g.as_dict() | {"state": _state(g, now)} for g in grants]
     render(rows, GRANT_COLUMNS, output, empty="no grants")
+
+
+def _shown_state(grant: dict[str, Any], now: float) -> str:
+    """:func:`_state` of a grant as the API shows it (ISO 8601 instants)."""
+    if grant.get("revoked_at"):
+        return "revoked"
+    if now >= instant(str(grant["expires_at"])):
+        return "expired"
+    return "active" if now >= instant(str(grant["starts_at"])) else "scheduled"
 
 
 @app.command()
