@@ -24,6 +24,7 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check src tests bench scripts clients examples
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(BIN)/guardian policy lint
 	$(BIN)/guardian policy test
 	scripts/run-tests.sh

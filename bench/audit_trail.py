@@ -36,11 +36,11 @@ from opensearchpy import OpenSearch
 from guardian.adapters.opensearch_design import load_design
 from guardian.adapters.opensearch_index import OpenSearchAuditIndex, make_client
 from guardian.audit.checkpoints import Checkpointer, CheckpointSigner, CheckpointVerifier
-from guardian.audit.events import decision_event
 from guardian.audit.journal import FileJournal
 from guardian.audit.records import ItemOutcome, JournalRecord
 from guardian.audit.shipper import Shipper, ShipperConfig
 from guardian.audit.verification import verify_index, verify_journal
+from guardian.policy.decision_events import decision_event
 from guardian.policy.model import Decision, DecisionRequest, Reason
 from guardian.policy.vocabulary import Action, Outcome, ReasonCode
 

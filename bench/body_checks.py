@@ -80,7 +80,7 @@ def _asgi_request_us(requests: int) -> tuple[float, float]:
     from guardian.api import create_app
     from guardian.bootstrap import build
     from guardian.config import Settings
-    from guardian.policy.vocabulary import AuthMethod
+    from guardian.identity.vocabulary import AuthMethod
 
     root = Path(__file__).resolve().parent.parent
     with tempfile.TemporaryDirectory() as tmp:

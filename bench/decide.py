@@ -33,8 +33,10 @@ from pathlib import Path
 from typing import Any
 
 from guardian.adapters.casbin_reference import build_enforcer, casbin_permits
+from guardian.audit.records import AuditReceipt
 from guardian.identity.principal import Principal
 from guardian.identity.tokens import TokenSigner
+from guardian.identity.vocabulary import AuthMethod
 from guardian.policy.definition import (
     WILDCARD,
     Inheritance,
@@ -45,9 +47,9 @@ from guardian.policy.definition import (
     Sensitivity,
 )
 from guardian.policy.index import DecisionIndex
-from guardian.policy.model import AuditReceipt, DecisionRequest
+from guardian.policy.model import DecisionRequest
 from guardian.policy.pipeline import CompiledPolicy, DecisionPipeline
-from guardian.policy.vocabulary import Action, AuthMethod
+from guardian.policy.vocabulary import Action
 
 MODEL = Path(__file__).resolve().parent.parent / "policies" / "model.conf"
 NOW = 1_790_000_000.0

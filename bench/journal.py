@@ -32,13 +32,15 @@ from guardian.adapters.memory import MemoryConsents, MemoryDirectory, MemoryGran
 from guardian.adapters.policy_files import load_policy
 from guardian.audit.checkpoints import Checkpointer, CheckpointSigner
 from guardian.audit.journal import FileJournal, read_events
-from guardian.audit.verify import verify_lines
+from guardian.audit.records import AuditReceipt
+from guardian.audit.trail_verify import verify_lines
 from guardian.clock import SystemClock
 from guardian.identity.principal import Principal
 from guardian.identity.tokens import TokenSigner
-from guardian.policy.model import AuditReceipt, DecisionRequest
+from guardian.identity.vocabulary import AuthMethod
+from guardian.policy.model import DecisionRequest
 from guardian.policy.pipeline import CompiledPolicy, DecisionPipeline
-from guardian.policy.vocabulary import Action, AuthMethod
+from guardian.policy.vocabulary import Action
 from guardian.ports import AuditJournal
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -24,8 +24,9 @@ from typing import Any
 
 from guardian.adapters.prometheus_metrics import GuardianMetrics
 from guardian.api import decisions as endpoint
+from guardian.audit.records import AuditReceipt
 from guardian.logging import configure_logging
-from guardian.policy.model import AuditReceipt, Decision, DecisionRequest, Reason
+from guardian.policy.model import Decision, DecisionRequest, Reason
 from guardian.policy.vocabulary import Action, Outcome, ReasonCode
 
 

@@ -54,8 +54,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from decide import World, generate, requests
 from guardian.bootstrap import session_signer
 from guardian.config import Settings
+from guardian.identity.vocabulary import AuthMethod
 from guardian.policy.definition import WILDCARD
-from guardian.policy.vocabulary import AuthMethod
 
 ROOT = Path(__file__).resolve().parent.parent
 OPA_MODULE = "github.com/open-policy-agent/opa@v1.22.3"

@@ -129,7 +129,8 @@ class SqliteTamper:
         with self._conn() as conn:
             row = conn.execute(f"SELECT doc FROM {_table(table)} WHERE doc_id = ?",  # noqa: S608
                                (doc_id,)).fetchone()
-        return orjson.loads(row[0])
+        doc: dict[str, Any] = orjson.loads(row[0])
+        return doc
 
     def put(self, doc_id: str, event: dict[str, Any], table: str = "events") -> None:
         doc = orjson.dumps(event, option=orjson.OPT_SORT_KEYS)

@@ -97,7 +97,8 @@ def sign_out(driver: WebDriver) -> None:
 
 def console_errors(driver: WebDriver) -> list[str]:
     """Errors the page logged since the last call (CSP violations, script errors)."""
-    return [e["message"] for e in driver.get_log("browser") if e.get("level") == "SEVERE"]
+    logs: list[dict[str, str]] = driver.get_log("browser")  # type: ignore[attr-defined]
+    return [e["message"] for e in logs if e.get("level") == "SEVERE"]
 
 
 def axe_violations(driver: WebDriver) -> list[str]:

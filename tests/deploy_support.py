@@ -192,7 +192,9 @@ def parse_dockerfile(text: str) -> list[tuple[str, str]]:
 def dockerfile_problems(text: str, *, min_stages: int = 1) -> list[str]:
     """What breaks the rules: base images without a tag or on ``latest``, unnamed stages
     (when several), ``COPY --from`` an unknown stage, no ``USER`` or a root one at the end."""
-    problems, stages, user = [], [], None
+    problems: list[str] = []
+    stages: list[str] = []
+    user: str | None = None
     instructions = parse_dockerfile(text)
     for keyword, args in instructions:
         if keyword == "FROM":

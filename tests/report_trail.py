@@ -23,7 +23,7 @@ from typing import Any
 
 from audit_support import decision
 from guardian.identity.principal import Principal
-from guardian.policy.vocabulary import EmployeeType
+from guardian.identity.vocabulary import EmployeeType
 from guardian.reports.periodic import Integrity, ReportContext
 
 FROM, TO = "2026-11-01T00:00:00Z", "2026-12-01T00:00:00Z"

@@ -23,7 +23,6 @@ from guardian.adapters.sql_consents import SqlConsents
 from guardian.adapters.sql_mfa import SqlMfaStore, WebAuthnCredential
 from guardian.adapters.sql_store import (
     SqlStore,
-    TemporaryGrant,
     make_engine,
     metadata,
     totp_enrolments,
@@ -35,7 +34,7 @@ from guardian.errors import (
     InvalidCredentials,
     StoreUnavailable,
 )
-from guardian.governance.model import ApiKeyRecord, KeySource
+from guardian.governance.model import ApiKeyRecord, KeySource, TemporaryGrant
 from guardian.governance.views import GrantView, KeyView
 from guardian.identity.principal import Principal
 from guardian.identity.sealing import Sealer

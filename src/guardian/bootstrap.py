@@ -6,10 +6,11 @@ Nothing connects or opens files at import time; :func:`build` does it when asked
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from guardian import __version__
 from guardian.adapters.background import Every
@@ -39,6 +40,7 @@ from guardian.audit.journal import FileJournal
 from guardian.audit.retention import RetentionJob, RetentionPolicy
 from guardian.audit.ship_state import load_state, state_path
 from guardian.audit.shipper import Shipper, ShipperConfig
+from guardian.audit.trail_reads import TrailReads
 from guardian.audit.witness import WitnessConfig, WitnessSender
 from guardian.changes import ChangeKind
 from guardian.clock import SystemClock
@@ -63,6 +65,7 @@ from guardian.identity.invitations import InvitationService
 from guardian.identity.lockout import LockoutPolicy, SignInLimits
 from guardian.identity.sealing import KeyPurpose, Sealer, derive_key
 from guardian.identity.sessions import SessionService
+from guardian.identity.sign_in import SignInService
 from guardian.identity.tokens import TokenSigner
 from guardian.policy.pipeline import CompiledPolicy, DecisionPipeline
 from guardian.ports import (
@@ -71,18 +74,28 @@ from guardian.ports import (
     AuditJournal,
     AuditRetention,
     ChangeFeed,
+    CliSessions,
     Clock,
     Directory,
     GrantRegistry,
+    GuardianServer,
     LeaderLock,
     MfaSecrets,
     PasswordVerifier,
     RetainedAuditIndex,
 )
+from guardian.reports.customer_reports import CustomerReports
 from guardian.reports.delivery import ReportDelivery
 from guardian.reports.periodic import Integrity
 from guardian.reports.periodic_service import PeriodicReports, context_of
 from guardian.reports.review_evidence import CampaignEvidence
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    from guardian.errors import LintFinding
+    from guardian.policy.definition import PolicyDefinition
+    from guardian.policy.testing import PolicyCase
 
 
 class Background(Protocol):
@@ -116,6 +129,12 @@ class Guardian:
     """Periodic audit reports: produced, signed, archived."""
     consent: ConsentService
     """Customers' consent: recorded by the consent system, read by decisions from memory."""
+    sign_in: SignInService
+    """Sign-in and step-up as use cases: every attempt journalled."""
+    trail: TrailReads
+    """The auditors' search of the trail, journalled before it is answered."""
+    customer_reports: CustomerReports
+    """Customer access reports (GDPR right of access), journalled before they are produced."""
     retention: RetentionJob | None = None
     """Deletes the trail past retention where the index does not (no ISM)."""
     directory_sync: SyncedDirectory | None = None
@@ -220,6 +239,10 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Guardian:
                                 journal, clock, freshness=people.synced,
                                 max_directory_age_s=settings.directory_max_age_s,
                                 revoked=revocations)
+    consent = ConsentService(consents, follower.view, journal, clock,
+                             lambda: pipeline.policy.definition,
+                             customer_id_pattern=settings.customer_id_pattern,
+                             changes=changes)
     guardian = Guardian(
         settings=settings, clock=clock, policy=policy, directory=directory, store=store,
         journal=journal, applications=views.key_view, sessions=sessions, pipeline=pipeline,
@@ -233,10 +256,9 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Guardian:
         reports=build_reports(audit, journal, store, directory, lambda: pipeline.policy, clock,
                               trust_file=settings.audit_trust_file),
         retention=build_retention(settings, audit, journal, clock),
-        consent=ConsentService(consents, follower.view, journal, clock,
-                               lambda: pipeline.policy.definition,
-                               customer_id_pattern=settings.customer_id_pattern,
-                               changes=changes),
+        consent=consent, sign_in=SignInService(sessions, journal, clock),
+        trail=TrailReads(audit.index, journal, clock),
+        customer_reports=CustomerReports(audit.index, consent.consents_of, journal, clock),
         directory_sync=people.synced,
         background=[PeriodicSync(people.synced, settings.directory_sync_interval_s,
                                  changes=changes)]
@@ -665,7 +687,7 @@ def build_mfa(
     enrolment = MfaEnrolment(
         mfa_store, secrets, store, clock, recovery_key=recovery_key,
         issuer=settings.totp_issuer, fresh_mfa_s=settings.admin_mfa_max_age_s,
-        webauthn=webauthn, attempts=attempts)
+        webauthn=webauthn, attempts=attempts, journal=journal, directory=directory)
     invitations = InvitationService(
         mfa_store, directory, enrolment.has_second_factor, journal, clock,
         key=derive_key(secret, KeyPurpose.MFA_INVITATIONS), ttl_s=settings.mfa_invitation_ttl_s)
@@ -787,3 +809,138 @@ def build_what_if(settings: Settings, *, clock: Clock | None = None) -> WhatIf:
         MemoryConsents(read_consents(settings)), signer, MemoryJournal(), clock,
     )
     return WhatIf(pipeline, signer, clock, directory)
+
+
+# -- the adapters the command line uses, reached through here: the CLI imports no adapter
+# itself (an import-linter contract holds it). Each imports its adapter only when called, so
+# a command pays for none it does not use (WeasyPrint, Alembic).
+
+
+def parse_duration(value: str) -> int | None:
+    """``"15m"`` → 900 s, as the policy files write durations (``ValueError`` otherwise)."""
+    from guardian.adapters.policy_files import parse_duration as parse
+
+    return parse(value)
+
+
+def read_policy(root: Path) -> tuple[PolicyDefinition | None, list[LintFinding]]:
+    """The policy folder read and linted: the definition (``None`` if unreadable), findings."""
+    from guardian.adapters.policy_files import read_policy as read
+
+    return read(root)
+
+
+def read_review_definitions(
+    root: Path, policy: PolicyDefinition | None = None, people: Collection[str] | None = None,
+) -> tuple[dict[str, ReviewDefinition], list[LintFinding]]:
+    """The access review definitions of ``root/reviews/*.yaml``, checked against the policy and
+    the directory's people when given: those that parse, and every finding."""
+    from guardian.adapters.yaml_reviews import read_review_definitions as read
+
+    return read(root, policy, people)
+
+
+def directory_file_uids(settings: Settings) -> frozenset[str] | None:
+    """The uids of the directory file (``None`` for LDAP, or no file): what the policy lint
+    checks review definitions' named reviewers against without reaching the network."""
+    from guardian.adapters.yaml_lines import load_plain
+
+    if settings.directory != "file" or not settings.directory_file.is_file():
+        return None
+    raw = load_plain(settings.directory_file)
+    users = raw.get("users") if isinstance(raw, dict) else None
+    return frozenset(str(u["uid"]) for u in users or [] if isinstance(u, dict) and "uid" in u)
+
+
+def read_policy_cases(root: Path) -> tuple[list[Path], list[PolicyCase], list[LintFinding]]:
+    """The policy test files under ``root`` (or that file), their cases, their findings."""
+    from guardian.adapters.policy_tests import load_cases, policy_test_files
+
+    files = policy_test_files(root)
+    cases, findings = load_cases(files)
+    return files, cases, findings
+
+
+def read_trust_files(paths: list[Path]) -> list[Ed25519PublicKey]:
+    """The auditors' pinned public keys, from their trust files."""
+    from guardian.adapters.key_files import read_trust_files as read
+
+    return read(paths)
+
+
+def new_audit_key(settings: Settings, path: Path | None) -> tuple[str | None, CheckpointSigner]:
+    """A new audit signing key: written to ``path`` (mode 0600, never overwriting), or, with
+    no path, sealed with the secret key (the sealed value is returned to print)."""
+    from guardian.adapters.key_files import new_sealed_key, write_new_key
+
+    if path is not None:
+        return None, write_new_key(path)
+    return new_sealed_key(settings.secret_key.get_secret_value())
+
+
+def terminal_qr(text: str) -> str:
+    """``text`` as a QR code drawn with half-block characters, for a terminal."""
+    from guardian.adapters.qr_codes import terminal_text
+
+    return terminal_text(text)
+
+
+def html_to_pdf(html: str) -> bytes:
+    """The page printed to PDF (WeasyPrint)."""
+    from guardian.adapters.pdf_weasyprint import html_to_pdf as to_pdf
+
+    return to_pdf(html)
+
+
+def migrate(settings: Settings, revision: str | None = "head") -> tuple[str | None, str | None]:
+    """The store's revision before and after migrating to ``revision`` (``None``: only read
+    it); with the latest revision this Guardian knows as ``after`` when only reading."""
+    from guardian.adapters import sql_migrations
+
+    engine = make_engine(settings.store_url)
+    try:
+        before = sql_migrations.current(engine)
+        after = sql_migrations.upgrade(engine, revision) if revision is not None \
+            else sql_migrations.head()
+    finally:
+        engine.dispose()
+    return before, after
+
+
+# -- the command line as a client of a running server (``guardian login``; administrative
+# commands go through the server's API while it holds the journal).
+
+
+@dataclass
+class Client:
+    """The server the command line talks to (``None``: none runs, act locally), the session
+    ``guardian login`` keeps, and the clock that says whether it expired."""
+
+    server: GuardianServer | None
+    sessions: CliSessions
+    clock: Clock
+
+
+def build_client(settings: Settings, *, clock: Clock | None = None) -> Client:
+    """``GUARDIAN_URL``, else the server running on this data folder (its ``serve.json``)."""
+    from guardian.adapters.file_cli_state import FileCliSessions, read_serve_state
+    from guardian.adapters.httpx_server import HttpGuardianServer
+
+    url = settings.url or read_serve_state(settings.serve_state_file)
+    server = HttpGuardianServer(url, timeout_s=settings.cli_timeout_s) if url else None
+    return Client(server, FileCliSessions(settings.cli_session_file), clock or SystemClock())
+
+
+@contextmanager
+def serving_state(settings: Settings) -> Iterator[None]:
+    """``serve.json`` in the data folder while this process serves: how the command line on
+    this host finds the server (removed when it stops)."""
+    from guardian.adapters.file_cli_state import remove_serve_state, write_serve_state
+
+    host = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(settings.host, settings.host)  # noqa: S104
+    host = f"[{host}]" if ":" in host else host
+    write_serve_state(settings.serve_state_file, f"http://{host}:{settings.port}")
+    try:
+        yield
+    finally:
+        remove_serve_state(settings.serve_state_file)

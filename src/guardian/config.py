@@ -12,6 +12,7 @@ built, so that ``guardian keys init`` can make one).
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
 from pathlib import Path
 from typing import Literal
@@ -204,6 +205,15 @@ class Settings(BaseSettings):
     report_delivery_attempts: int = Field(default=3, ge=1, le=20)
     report_delivery_backoff_s: float = Field(default=30.0, ge=0, le=3600)
     """The pause after a failed delivery attempt, doubled after each further one."""
+    url: str | None = Field(default=None, pattern=r"^https?://[^\s]+$")
+    """``GUARDIAN_URL``: the server the command line's administrative commands go through
+    (as the person signed in with ``guardian login``); default: the one running on this data
+    folder, if any (``serve.json``), else they act on the data folder locally."""
+    cli_config_dir: Path | None = None
+    """Where ``guardian login`` keeps its session (mode 0600); default: the user's config
+    folder (``$XDG_CONFIG_HOME/guardian`` or ``~/.config/guardian``)."""
+    cli_timeout_s: float = Field(default=30.0, gt=0, le=600)
+    """How long the command line waits for the server's answer."""
 
     @model_validator(mode="after")
     def _safe(self) -> Settings:
@@ -311,6 +321,19 @@ class Settings(BaseSettings):
     def trusted_proxy_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
         return tuple(ipaddress.ip_network(p.strip(), strict=False)
                      for p in self.trusted_proxies.split(",") if p.strip())
+
+    @property
+    def serve_state_file(self) -> Path:
+        """Written by ``guardian serve`` while it runs: its address, for the command line."""
+        return self.data_dir / "serve.json"
+
+    @property
+    def cli_session_file(self) -> Path:
+        base = self.cli_config_dir
+        if base is None:
+            xdg = os.environ.get("XDG_CONFIG_HOME")
+            base = (Path(xdg) if xdg else Path.home() / ".config") / "guardian"
+        return base / "session.json"
 
     @property
     def opensearch_url_list(self) -> list[str]:

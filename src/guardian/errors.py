@@ -54,6 +54,10 @@ machine-readable ``code``::
     │   └── ChainBroken                chain_broken
     ├── ReportRendererUnavailable      report_renderer_unavailable (PDF renderer missing/failing)
     └── DeliveryFailed                 delivery_failed     (a mail or webhook was not accepted)
+    (the command line as the server's client)
+    ├── NotSignedIn                    not_signed_in       (a server runs: `guardian login` first)
+    ├── ServerUnreachable              server_unreachable  (no answer from GUARDIAN_URL)
+    └── ServerRefused                  the server's code   (its {"error": {...}}, passed on)
 """
 
 from __future__ import annotations
@@ -259,6 +263,8 @@ class DeliveryFailed(GuardianError):
     """A mail (SMTP) or webhook delivery was not accepted; scheduled deliveries retry."""
 
     code = "delivery_failed"
+
+
 class JustificationRequired(InvalidRequest):
     code = "justification_required"
 
@@ -293,3 +299,22 @@ class NotIndependent(PermissionDenied):
 
 class ReviewerIneligible(InvalidRequest):
     code = "reviewer_ineligible"
+
+
+class NotSignedIn(AuthenticationError):
+    """A server runs (it holds the journal), and the command line has no valid session for it."""
+
+    code = "not_signed_in"
+
+
+class ServerUnreachable(GuardianError):
+    code = "server_unreachable"
+
+
+class ServerRefused(GuardianError):
+    """The server answered with an error: its code and message, passed on as they were."""
+
+    def __init__(self, code: str, message: str, status: int) -> None:
+        super().__init__(message)
+        self.code = code
+        self.status = status

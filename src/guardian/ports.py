@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from guardian.audit.aggregations import AggregateQuery, Bucket, Span
 from guardian.audit.queries import AuditPage, AuditQuery
 from guardian.audit.records import (
+    AuditReceipt,
     IndexStatus,
     ItemOutcome,
     JournalRecord,
@@ -28,7 +29,6 @@ from guardian.governance.review_model import Campaign, Counts, ReviewItem, Revoc
 from guardian.identity.directory_snapshot import DirectorySnapshot
 from guardian.identity.lockout import LockoutPolicy
 from guardian.identity.principal import Principal
-from guardian.policy.model import AuditReceipt
 from guardian.reports.archive import ArchivedReport, DeliveryRecord
 
 
@@ -558,3 +558,49 @@ class ReviewStore(Protocol):
         ...
 
     def active_revocations(self) -> list[Revocation]: ...
+class AuditSearch(Protocol):
+    """The search half of :class:`AuditIndex`: all the trail's readers need (may block)."""
+
+    def search(self, query: AuditQuery) -> AuditPage: ...
+
+
+class GuardianServer(Protocol):
+    """A running Guardian's HTTP API, as the command line calls it. Calls block (the CLI has
+    no event loop); a refusal raises ``ServerRefused`` with the server's own code, no answer
+    ``ServerUnreachable``."""
+
+    @property
+    def url(self) -> str: ...
+
+    def call(self, method: str, path: str, *, token: str | None = None,
+             body: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """The JSON answer of ``method path`` (``token``: a person's bearer session)."""
+        ...
+
+    def fetch(self, path: str, *, token: str | None = None) -> bytes:
+        """The body of ``GET path`` whatever its type (a rendered page, a download)."""
+        ...
+
+
+class CliSessions(Protocol):
+    """Where ``guardian login`` keeps the person's session between commands."""
+
+    def load(self) -> CliSession | None:
+        """The session kept, if any (expired or not: the caller judges)."""
+        ...
+
+    def save(self, session: CliSession) -> None: ...
+
+    def clear(self) -> bool:
+        """Forget the session; ``True`` if there was one."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class CliSession:
+    """A person's session on one server, as ``guardian login`` keeps it."""
+
+    url: str
+    user: str
+    token: str
+    expires_at: float

@@ -22,8 +22,9 @@ from guardian.cli.main import app as cli
 from guardian.clock import ManualClock
 from guardian.errors import DirectoryUnavailable
 from guardian.identity.totp import code_at
+from guardian.identity.vocabulary import AuthMethod
 from guardian.policy.model import Decision, DecisionRequest
-from guardian.policy.vocabulary import Action, AuthMethod, Outcome, ReasonCode
+from guardian.policy.vocabulary import Action, Outcome, ReasonCode
 from ldap_support import LdapSandbox, demo_ldap_settings
 from support import API_KEY, ROOT, TEST_SECRET_KEY, decision_body, demo_secret
 

@@ -98,8 +98,8 @@ def test_an_event_the_strict_mapping_does_not_know_is_rejected_not_lost(
 
 def test_a_decision_with_its_key_client_claims_and_scope_is_indexed(opensearch_url: str) -> None:
     from audit_index_contract import records
-    from guardian.audit.events import decision_event
     from guardian.audit.records import ItemStatus
+    from guardian.policy.decision_events import decision_event
     from guardian.policy.model import Action, Decision, DecisionRequest, Outcome, Reason
     from guardian.policy.vocabulary import ReasonCode
 

@@ -25,8 +25,8 @@ from guardian.errors import ConfigurationError
 from guardian.identity.passwords import DUMMY_HASH, verify_password
 from guardian.identity.principal import Principal
 from guardian.identity.sealing import Sealer
+from guardian.identity.vocabulary import EmployeeType
 from guardian.logging import get_logger
-from guardian.policy.vocabulary import EmployeeType
 
 log = get_logger("guardian.directory")
 _FileIdentity = tuple[int, int, int] | None

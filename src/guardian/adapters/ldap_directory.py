@@ -35,8 +35,8 @@ from guardian.errors import ConfigurationError, DirectoryUnavailable
 from guardian.identity.passwords import DUMMY_HASH
 from guardian.identity.passwords import verify_password as verify_local
 from guardian.identity.principal import Principal
+from guardian.identity.vocabulary import EmployeeType
 from guardian.logging import get_logger
-from guardian.policy.vocabulary import EmployeeType
 
 log = get_logger("guardian.directory")
 

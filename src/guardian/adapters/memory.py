@@ -12,11 +12,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from guardian.audit.chain import GENESIS, seal
+from guardian.audit.queries import AuditPage, AuditQuery, Order, event_millis, field_values
+from guardian.audit.records import AuditReceipt
 from guardian.errors import AuditUnavailable, StoreUnavailable
 from guardian.governance.consent_records import ConsentChange, ConsentState
 from guardian.identity.lockout import LockoutPolicy
 from guardian.identity.principal import Principal
-from guardian.policy.model import AuditReceipt
 
 
 class MemoryDirectory:
@@ -196,3 +197,20 @@ class MemoryInvitations:
             return False
         self.invitations[digest] = (uid, found[1], True)
         return True
+
+
+class MemoryAuditSearch:
+    """``AuditSearch`` over a list of events: exact terms and the time range of a query, in
+    its order, one page of ``size`` (no cursor: enough for the services that read the trail)."""
+
+    def __init__(self, events: Iterable[Mapping[str, Any]] = ()) -> None:
+        self.events = list(events)
+
+    def search(self, query: AuditQuery) -> AuditPage:
+        terms = query.terms()
+        found = [e for e in self.events
+                 if all(value in field_values(e, name) for name, value in terms.items())
+                 and (query.since_ms is None or event_millis(e) >= query.since_ms)
+                 and (query.until_ms is None or event_millis(e) < query.until_ms)]
+        found.sort(key=event_millis, reverse=query.order is Order.NEWEST_FIRST)
+        return AuditPage(found[:query.size], None)

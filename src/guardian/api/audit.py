@@ -17,15 +17,8 @@ from starlette.responses import Response
 
 from guardian.api.deps import AuditorDep, GuardianDep
 from guardian.api.health import monitoring_caller
-from guardian.audit.events import AuditAction, trail_access_event
-from guardian.audit.queries import (
-    MAX_PAGE,
-    AuditPage,
-    AuditQuery,
-    Cursor,
-    Order,
-    iso_to_millis,
-)
+from guardian.audit.queries import MAX_PAGE, AuditPage, AuditQuery, Order
+from guardian.audit.trail_reads import trail_query
 from guardian.bootstrap import Guardian
 from guardian.errors import InvalidToken
 
@@ -49,23 +42,17 @@ async def audit_query(
     order: Order = Order.NEWEST_FIRST,
 ) -> AuditQuery:
     """The search's query parameters as a structured query (each value only ever a value)."""
-    return AuditQuery(
-        customer_id=customer, user_id=user, database=database, category=category,
-        purpose=purpose, decision=decision, reason=reason, action=action,
-        since_ms=iso_to_millis(from_) if from_ else None,
-        until_ms=iso_to_millis(to) if to else None,
-        after=Cursor.decode(cursor) if cursor else None, size=size, order=order,
-    )
+    return trail_query(
+        customer=customer, user=user, database=database, category=category, purpose=purpose,
+        decision=decision, reason=reason, action=action, since=from_, until=to, cursor=cursor,
+        size=size, order=order)
 
 
 async def search_trail(guardian: Guardian, reader: str, query: AuditQuery,
                        note: str = "") -> AuditPage:
     """One search of the trail by ``reader`` (the API's and the console's): recorded in the
     trail itself (with ``note``, e.g. an export) before anything is shown."""
-    described = query.describe() + (f" {note}" if note else "")
-    await guardian.journal.append_many_async([trail_access_event(
-        AuditAction.TRAIL_SEARCHED, reader, guardian.clock.now(), described)])
-    return await anyio.to_thread.run_sync(guardian.audit.index.search, query)
+    return await anyio.to_thread.run_sync(guardian.trail.search, reader, query, note)
 
 
 @router.get("/audit/events", summary="Search the audit trail (auditors and the DPO)")

@@ -18,7 +18,6 @@ from starlette.responses import JSONResponse
 from guardian.api.deps import GuardianDep, SecurityOfficerDep, SessionDep
 from guardian.api.schemas import Identifier, Otp, StrictBody
 from guardian.api.sessions import client_source
-from guardian.audit.events import AuditAction, session_event
 from guardian.bootstrap import Guardian
 from guardian.clock import iso_utc
 from guardian.identity.enrolment import Provisioning
@@ -37,20 +36,11 @@ class InvitationBody(StrictBody):
 
 
 def _start(guardian: Guardian, claims: SessionClaims) -> Provisioning:
-    enrolment = guardian.mfa.enrolment
-    enrolment.authorise_change(claims)
-    provisioning = enrolment.start_totp(claims.sub)
-    guardian.journal.append(session_event(
-        AuditAction.MFA_ENROLMENT_STARTED, claims.sub, guardian.clock.now(), factor="totp",
-        session_id=claims.sid))
-    return provisioning
+    return guardian.mfa.enrolment.start_totp(claims.sub, session=claims)
 
 
 def _activate(guardian: Guardian, claims: SessionClaims, code: str, source: str) -> None:
-    guardian.mfa.enrolment.activate_totp(claims.sub, code, source=source)
-    guardian.journal.append(session_event(
-        AuditAction.MFA_FACTOR_ACTIVATED, claims.sub, guardian.clock.now(), factor="totp",
-        session_id=claims.sid))
+    guardian.mfa.enrolment.activate_totp(claims.sub, code, source=source, session=claims)
 
 
 @router.post("/totp", status_code=201, summary="Start enrolling a TOTP authenticator")

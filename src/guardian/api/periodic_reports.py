@@ -100,7 +100,7 @@ def _render(report: ArchivedReport, format: str, table: str | None) -> Response:
     html = render.periodic_html(doc)
     if format == "html":
         return Response(html, media_type="text/html; charset=utf-8", headers=_NO_STORE)
-    from guardian.adapters.pdf_weasyprint import html_to_pdf
+    from guardian.bootstrap import html_to_pdf
 
     return Response(html_to_pdf(html), media_type="application/pdf", headers={
         **_NO_STORE, "Content-Disposition": f'attachment; filename="{name}.pdf"'})

@@ -16,12 +16,8 @@ from starlette.responses import Response
 
 from guardian.api.audit import WHEN, When
 from guardian.api.deps import AuditorDep, GuardianDep
-from guardian.audit.events import AuditAction, trail_access_event
-from guardian.audit.queries import iso_to_millis
 from guardian.bootstrap import Guardian
-from guardian.errors import InvalidCustomerId
-from guardian.governance.consent_records import CustomerConsents
-from guardian.reports.customer_access import CustomerAccessReport, build_report, customer_events
+from guardian.reports.customer_access import CustomerAccessReport
 from guardian.reports.render import customer_report_html
 
 router = APIRouter(prefix="/v1/customers", tags=["reports"])
@@ -30,36 +26,14 @@ CustomerId = Annotated[str, Path(min_length=1, max_length=128,
                                  pattern=r"^[^\x00-\x1f\x7f-\x9f/]+$")]
 
 
-def access_report(
-    guardian: Guardian, customer_id: str, period_from: str | None, period_to: str | None
-) -> CustomerAccessReport:
-    since = iso_to_millis(period_from) if period_from else None
-    until = iso_to_millis(period_to) if period_to else None
-    events = customer_events(guardian.audit.index, customer_id, since, until)
-    return build_report(customer_id, events, period_from=period_from, period_to=period_to,
-                        now=guardian.clock.now(), consent=_consent(guardian, customer_id))
-
-
-def _consent(guardian: Guardian, customer_id: str) -> CustomerConsents | None:
-    """The customer's consent history; none for an id consent could never be recorded under."""
-    try:
-        return guardian.consent.consents_of(customer_id)
-    except InvalidCustomerId:
-        return None
-
-
 async def produce_access_report(
     guardian: Guardian, reader: str, customer_id: str, period_from: str | None,
     period_to: str | None,
 ) -> CustomerAccessReport:
-    """A customer's access report produced for ``reader`` (the API's and the console's),
-    recorded in the trail before it is built."""
-    period = " ".join(f"{k}={v}" for k, v in (("from", period_from), ("to", period_to)) if v)
-    await guardian.journal.append_many_async([trail_access_event(
-        AuditAction.CUSTOMER_REPORT_PRODUCED, reader, guardian.clock.now(),
-        f"customer={customer_id}" + (f" {period}" if period else ""))])
-    return await anyio.to_thread.run_sync(access_report, guardian, customer_id, period_from,
-                                          period_to)
+    """A customer's access report produced for ``reader`` (the API's and the console's):
+    the service records it in the trail before it is built."""
+    return await anyio.to_thread.run_sync(
+        guardian.customer_reports.produce, reader, customer_id, period_from, period_to)
 
 
 @router.get("/{customer_id}/access-report",

@@ -230,7 +230,7 @@ def _render_evidence(doc: dict[str, Any], format: str, name: str) -> Response:
     html = evidence_html(doc)
     if format == "html":
         return Response(html, media_type="text/html; charset=utf-8", headers=_NO_STORE)
-    from guardian.adapters.pdf_weasyprint import html_to_pdf
+    from guardian.bootstrap import html_to_pdf
 
     return Response(html_to_pdf(html), media_type="application/pdf", headers={
         **_NO_STORE, "Content-Disposition": f'attachment; filename="{name}.pdf"'})

@@ -22,7 +22,6 @@ from starlette.responses import JSONResponse
 
 from guardian.api.deps import GuardianDep, SessionDep
 from guardian.api.schemas import SignInBody, StepUpBody
-from guardian.audit.events import AuditAction, session_event
 from guardian.bootstrap import Guardian
 from guardian.clock import iso_utc
 from guardian.errors import AccountLocked, AuthenticationError
@@ -97,44 +96,28 @@ def counted_sign_in(guardian: Guardian, method: str, issued: IssuedSession | Non
 
 
 def _sign_in(guardian: Guardian, body: SignInBody, source: str) -> IssuedSession:
-    now = guardian.clock.now()
-    subject = guardian.sessions.subject(body.user)
     method = "recovery_code" if body.recovery_code is not None else "totp"
     try:
-        issued = guardian.sessions.sign_in(body.user, body.password, body.otp,
-                                           recovery_code=body.recovery_code,
-                                           invitation=body.invitation, source=source)
+        issued = guardian.sign_in.sign_in(body.user, body.password, body.otp,
+                                          recovery_code=body.recovery_code,
+                                          invitation=body.invitation, source=source)
     except AuthenticationError as exc:
         counted_sign_in(guardian, method, None, exc.code)
-        guardian.journal.append(session_event(
-            AuditAction.SESSION_FAILED, subject, now, reason=exc.code))
         raise
     counted_sign_in(guardian, method, issued)
-    events = [session_event(
-        AuditAction.SESSION_CREATED, subject, now, session_id=issued.claims.sid,
-        amr=[m.value for m in issued.claims.amr])]
-    if body.invitation is not None:
-        events.append(session_event(AuditAction.MFA_INVITATION_USED, subject, now,
-                                    session_id=issued.claims.sid))
-    guardian.journal.append_many(events)
     return issued
 
 
 def _step_up(guardian: Guardian, token: str, body: StepUpBody, source: str) -> IssuedSession:
-    now = guardian.clock.now()
-    claims = guardian.sessions.verify(token)
+    user = guardian.sessions.verify(token).sub
     try:
-        issued = guardian.sessions.step_up(token, body.otp, source=source)
+        issued = guardian.sign_in.step_up(token, body.otp, source=source)
     except AuthenticationError as exc:
         guardian.metrics.stepped_up(sign_in_outcome(exc.code))
-        log.info("step-up refused", user=claims.sub, code=exc.code)
-        guardian.journal.append(session_event(
-            AuditAction.SESSION_FAILED, claims.sub, now, reason=exc.code, step_up=True))
+        log.info("step-up refused", user=user, code=exc.code)
         raise
     guardian.metrics.stepped_up("success")
-    log.info("stepped up", user=claims.sub)
-    guardian.journal.append(session_event(
-        AuditAction.SESSION_STEPPED_UP, claims.sub, now, session_id=issued.claims.sid))
+    log.info("stepped up", user=issued.claims.sub)
     return issued
 
 

@@ -25,11 +25,9 @@ from guardian.api.sessions import (
     render_session,
     wait_for_throttle,
 )
-from guardian.audit.events import AuditAction, session_event
 from guardian.bootstrap import Guardian
 from guardian.errors import AuthenticationError
 from guardian.identity.sessions import IssuedSession
-from guardian.identity.tokens import SessionClaims
 
 router = APIRouter(prefix="/v1", tags=["multi-factor authentication"])
 Credential = Annotated[dict[str, Any], Field(max_length=16)]
@@ -55,52 +53,29 @@ class KeySignInBody(StrictBody):
     credential: Credential
 
 
-def _registration_options(guardian: Guardian, claims: SessionClaims) -> dict[str, Any]:
-    guardian.mfa.enrolment.authorise_change(claims)
-    principal = guardian.directory.get(claims.sub)
-    name = principal.name if principal is not None else claims.sub
-    return guardian.mfa.webauthn.registration_options(claims.sub, name, guardian.clock.now())
-
-
-def _register(guardian: Guardian, claims: SessionClaims, credential: dict[str, Any]) -> str:
-    guardian.mfa.enrolment.authorise_change(claims)
-    now = guardian.clock.now()
-    credential_id = guardian.mfa.webauthn.register(claims.sub, credential, now)
-    guardian.journal.append(session_event(
-        AuditAction.MFA_WEBAUTHN_REGISTERED, claims.sub, now, factor="webauthn",
-        credential_id=credential_id, session_id=claims.sid))
-    return credential_id
-
-
 def _sign_in(guardian: Guardian, body: KeySignInBody, source: str) -> IssuedSession:
-    now = guardian.clock.now()
-    subject = guardian.sessions.subject(body.user)
     try:
-        issued = guardian.sessions.sign_in_webauthn(body.user, body.password, body.credential,
-                                                    source=source)
+        issued = guardian.sign_in.sign_in_webauthn(body.user, body.password, body.credential,
+                                                   source=source)
     except AuthenticationError as exc:
         counted_sign_in(guardian, "webauthn", None, exc.code)
-        guardian.journal.append(session_event(
-            AuditAction.SESSION_FAILED, subject, now, reason=exc.code, factor="webauthn"))
         raise
     counted_sign_in(guardian, "webauthn", issued)
-    guardian.journal.append(session_event(
-        AuditAction.SESSION_CREATED, subject, now, session_id=issued.claims.sid,
-        amr=[m.value for m in issued.claims.amr]))
     return issued
 
 
 @router.post("/mfa/webauthn/register/options", summary="Options to register a security key")
 async def registration_options(guardian: GuardianDep, session: SessionDep) -> JSONResponse:
     _token, claims = session
-    options = await anyio.to_thread.run_sync(_registration_options, guardian, claims)
+    options = await anyio.to_thread.run_sync(guardian.mfa.enrolment.webauthn_options, claims)
     return JSONResponse({"publicKey": options})
 
 
 @router.post("/mfa/webauthn/register", status_code=201, summary="Register a security key")
 async def register(body: RegisterBody, guardian: GuardianDep, session: SessionDep) -> JSONResponse:
     _token, claims = session
-    credential_id = await anyio.to_thread.run_sync(_register, guardian, claims, body.credential)
+    credential_id = await anyio.to_thread.run_sync(
+        guardian.mfa.enrolment.register_key, claims, body.credential)
     return JSONResponse({"user": claims.sub, "credential_id": credential_id}, status_code=201)
 
 

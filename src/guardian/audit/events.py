@@ -12,7 +12,6 @@ from enum import StrEnum
 from typing import Any
 
 from guardian.clock import iso_utc
-from guardian.policy.model import Decision, DecisionRequest
 
 
 class AuditAction(StrEnum):
@@ -60,54 +59,6 @@ class AuditAction(StrEnum):
 def timestamp(at: float) -> str:
     """ISO 8601 in UTC with milliseconds; cached, as a batch shares one instant."""
     return iso_utc(at, "milliseconds")
-
-
-def decision_event(
-    request: DecisionRequest, decision: Decision, at: float
-) -> dict[str, Any]:
-    # Enum members are str subclasses: orjson writes them as their value, no `.value` needed.
-    guardian: dict[str, Any] = {
-        "decision_id": decision.decision_id,
-        "decision": decision.outcome,
-        "action": request.action,
-        "purpose": request.purpose,
-        "database": request.database,
-        "category": request.category,
-        "customer_ids": list(request.customer_ids),
-        "reasons": [r.code for r in decision.reasons],
-        "policy_version": decision.policy_version,
-    }
-    if decision.mfa_age_s is not None:
-        guardian["mfa_age_s"] = decision.mfa_age_s
-    if decision.role is not None:
-        guardian["role"] = decision.role  # what access reviews count as use of the role
-    if request.justification:
-        guardian["justification"] = request.justification
-    if decision.obligations:
-        guardian["obligations"] = [o.as_dict() for o in decision.obligations]
-    if request.key_id:
-        guardian["key_id"] = request.key_id
-    if request.scope:
-        guardian["scope"] = request.scope
-    if request.client_application:
-        # What the client claims about itself, beside (never instead of) what its key proves.
-        guardian["client"] = {"application": request.client_application}
-    event: dict[str, Any] = {
-        "@timestamp": timestamp(at),
-        "event": {
-            "kind": "event",
-            "category": ["iam"],
-            "action": AuditAction.ACCESS_DECISION,
-            "outcome": "success" if decision.permitted else "failure",
-        },
-        "user": {"id": request.subject_id, "roles": list(decision.roles)},
-        "guardian": guardian,
-    }
-    if request.client_ip:
-        event["source"] = {"ip": request.client_ip}
-    if request.application:
-        event["service"] = {"name": request.application}  # authenticated by its API key
-    return event
 
 
 def session_event(action: AuditAction, uid: str, at: float, **extra: Any) -> dict[str, Any]:

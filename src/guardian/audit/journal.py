@@ -69,9 +69,8 @@ from guardian.audit.journal_files import (
     starts_with_checkpoint,
 )
 from guardian.audit.journal_recovery import Quarantine, best_rescue, recover, rescue, restore
-from guardian.audit.records import JournalRecord, is_checkpoint, is_seal_line
+from guardian.audit.records import AuditReceipt, JournalRecord, is_checkpoint, is_seal_line
 from guardian.errors import AuditUnavailable
-from guardian.policy.model import AuditReceipt
 
 _REFUSED = "audit journal write failed; event not recorded"
 

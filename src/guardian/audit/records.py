@@ -1,6 +1,7 @@
 """What travels between the journal, the shipper and an audit index: records and outcomes.
 
-A :class:`JournalRecord` is one sealed event as the journal holds it (its canonical JSON bytes,
+An :class:`AuditReceipt` is what the journal answers an append with (seq and hash). A
+:class:`JournalRecord` is one sealed event as the journal holds it (its canonical JSON bytes,
 parsed form and place in the file). An index answers each record with an :class:`ItemOutcome`:
 created, already there and identical (a retry), a *conflict* (another document holds that
 sequence number: a tamper signal), to retry later (the index was busy), or rejected for good
@@ -26,6 +27,14 @@ before ``seal`` in canonical JSON."""
 
 def is_seal_line(raw: bytes) -> bool:
     return raw.startswith(SEAL_PREFIX)
+
+
+@dataclass(frozen=True, slots=True)
+class AuditReceipt:
+    """Where an event (a decision, a change) landed in the audit journal."""
+
+    seq: int
+    hash: str
 
 
 @dataclass(frozen=True, slots=True)

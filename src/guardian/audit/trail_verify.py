@@ -95,7 +95,12 @@ class _Walk:
         checkpoint = type(kind) is dict and kind.get("action") == CHECKPOINT_ACTION
         if checkpoint:
             self._check_signature(event, seq, label, doc_id)
-        if not _hash_matches(raw, event, stored):
+        try:
+            intact = _hash_matches(raw, event, stored)
+        except TypeError as exc:  # orjson cannot write it back, e.g. nested too deeply
+            raise _Problem(Break.UNREADABLE, seq, f"{label} cannot be re-hashed ({exc})",
+                           doc_id) from exc
+        if not intact:
             self._modified(event, seq, label, doc_id, checkpoint)
         if prev != self.prev_hash:
             if self.count == 0:
@@ -403,3 +408,23 @@ def journal_file_items(
                 yield f"line {number}", None, line, event
         if rest:
             yield f"line {number + 1}", None, rest, None
+
+
+def verify_lines(
+    lines: Iterable[tuple[int, bytes]], *, start_hash: str = GENESIS,
+    start_seq: int | None = None, progress: Callable[[int], None] | None = None,
+) -> ChainReport:
+    """The product's walk (:func:`verify_trail`) over raw journal lines (line number, bytes),
+    signatures unchecked: the bare chain. A trail not starting at event 1 must hang from
+    ``start_hash`` (and start at ``start_seq`` when given), else its first event is named."""
+    report = verify_trail(journal_items(lines), verifier=None, progress=progress)
+    first = report.first_seq
+    if first is None:
+        return report
+    if start_seq is not None and first != start_seq:
+        return ChainReport(0, first, None, start_hash, first, Break.SEQUENCE_GAP,
+                           f"event {first} where {start_seq} was expected")
+    if first != 1 and report.start_hash != start_hash:
+        return ChainReport(0, first, None, start_hash, first, Break.LINK_BROKEN,
+                           f"event {first} does not chain to the event before it")
+    return report

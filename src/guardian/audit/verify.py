@@ -1,20 +1,16 @@
-"""Re-walking the hash chain: finds the first event modified, removed, inserted or reordered.
+"""What a walk of the hash chain reports: the first break found, or what was verified.
 
 Each event must hash to the ``guardian.hash`` it carries, carry the previous event's hash as its
 ``guardian.prev_hash``, and have the next sequence number. The first event that breaks any of
-these is named, with what is wrong, so an auditor knows where to look.
+these is named, with what is wrong, so an auditor knows where to look. The walk itself is
+:func:`guardian.audit.trail_verify.verify_trail`, the one verifier of journal and index alike.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
-
-import orjson
-
-from guardian.audit.chain import GENESIS, recompute
 
 
 class Break(StrEnum):
@@ -83,53 +79,3 @@ class ChainReport:
     @property
     def ok(self) -> bool:
         return self.problem is None
-
-
-def verify_lines(
-    lines: Iterable[tuple[int, bytes]],
-    *,
-    start_hash: str = GENESIS,
-    start_seq: int | None = None,
-    progress: Callable[[int], None] | None = None,
-) -> ChainReport:
-    """Walk raw journal lines (line number, bytes) and stop at the first break."""
-    prev_hash, expected_seq = start_hash, start_seq
-    first_seq: int | None = None
-    count = 0
-    for number, raw in lines:
-        try:
-            event: dict[str, Any] = orjson.loads(raw)
-            seq = int(event["guardian"]["seq"])
-            stored = str(event["guardian"]["hash"])
-            prev = str(event["guardian"]["prev_hash"])
-            actual = recompute(event)
-        except (ValueError, KeyError, TypeError) as exc:
-            return _broken(count, first_seq, expected_seq, prev_hash, number, Break.UNREADABLE,
-                           f"line {number} is not a journal event: {exc}")
-        if first_seq is None:
-            first_seq = seq
-            expected_seq = seq if expected_seq is None else expected_seq
-        if actual != stored:
-            return _broken(count, first_seq, expected_seq, prev_hash, seq, Break.MODIFIED,
-                           f"event {seq} (line {number}) does not match its hash")
-        if prev != prev_hash:
-            return _broken(count, first_seq, expected_seq, prev_hash, seq, Break.LINK_BROKEN,
-                           f"event {seq} (line {number}) does not chain to the event before it")
-        if seq != expected_seq:
-            return _broken(count, first_seq, expected_seq, prev_hash, seq, Break.SEQUENCE_GAP,
-                           f"event {seq} (line {number}) where {expected_seq} was expected")
-        prev_hash = stored
-        expected_seq = seq + 1
-        count += 1
-        if progress is not None and count % 10_000 == 0:
-            progress(count)
-    last_seq = None if expected_seq is None or count == 0 else expected_seq - 1
-    return ChainReport(count, first_seq, last_seq, prev_hash)
-
-
-def _broken(
-    count: int, first_seq: int | None, expected: int | None, last_hash: str, at: int,
-    problem: Break, detail: str,
-) -> ChainReport:
-    last_seq = None if expected is None or count == 0 else expected - 1
-    return ChainReport(count, first_seq, last_seq, last_hash, at, problem, detail)

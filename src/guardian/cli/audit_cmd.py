@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
+from urllib.parse import urlencode
 
 import orjson
 import typer
@@ -194,9 +195,8 @@ def _trusted(
 ) -> CheckpointVerifier | None:
     """The pinned keys (never one derived from this host's secret key, except the demo's when
     asked explicitly), or ``None``: signatures are then not checked against anything."""
-    from guardian.adapters.key_files import read_trust_files
     from guardian.audit.checkpoints import CheckpointVerifier
-    from guardian.bootstrap import build_checkpoint_signer
+    from guardian.bootstrap import build_checkpoint_signer, read_trust_files
 
     files = list(trust or ([settings.audit_trust_file] if settings.audit_trust_file else []))
     keys = read_trust_files(files) if files else []
@@ -314,32 +314,39 @@ def search(
     output: OutputOption = Output.TABLE,
     as_json: Annotated[bool, typer.Option(
         "--json", help="Each event whole, every field, as JSON lines")] = False,
+    actor: Annotated[str, typer.Option(help="Who searches, for the audit trail")] = "cli",
 ) -> None:
-    """Search the audit trail, newest first (the same search as GET /v1/audit/events)."""
-    from guardian.audit.queries import AuditQuery, Cursor, iso_to_millis
-    from guardian.bootstrap import build_audit_index
+    """Search the audit trail, newest first (the same search as GET /v1/audit/events, and
+    journalled like it; through the running server, as the person signed in, if one runs)."""
+    from guardian.audit.trail_reads import trail_query
+    from guardian.cli.common import built
+    from guardian.cli.remote import remote
 
-    settings = settings_from()
+    filters = {"customer": customer, "user": user, "database": database, "category": category,
+               "purpose": purpose, "decision": decision, "reason": reason, "action": action,
+               "from": from_, "to": to, "cursor": cursor}
     with _guardian_errors():
-        query = AuditQuery(
-            customer_id=customer, user_id=user, database=database, category=category,
-            purpose=purpose, decision=decision, reason=reason, action=action,
-            since_ms=iso_to_millis(from_) if from_ else None,
-            until_ms=iso_to_millis(to) if to else None,
-            after=Cursor.decode(cursor) if cursor else None, size=size)
-        index = build_audit_index(settings)
-        try:
-            page = index.search(query)
-        finally:
-            index.close()
-    cursor_next = page.next_cursor.encode() if page.next_cursor is not None else None
+        query = trail_query(
+            customer=customer, user=user, database=database, category=category,
+            purpose=purpose, decision=decision, reason=reason, action=action, since=from_,
+            until=to, cursor=cursor, size=size)
+    server = remote()
+    if server is not None:  # the server journals the search, as the person signed in
+        params = {k: v for k, v in filters.items() if v is not None} | {"size": str(size)}
+        answer = server.call("GET", f"/v1/audit/events?{urlencode(params)}")
+        events, cursor_next = list(answer["events"]), answer.get("next_cursor")
+    else:
+        with built() as guardian:
+            page = guardian.trail.search(actor, query)
+        events = list(page.events)
+        cursor_next = page.next_cursor.encode() if page.next_cursor is not None else None
     if as_json:
-        for event in page.events:
+        for event in events:
             print(orjson.dumps(event).decode())
         if cursor_next is not None:
             err.print(f"more: --cursor {cursor_next}", highlight=False, soft_wrap=True)
         return
-    render([event_row(e) for e in page.events], EVENT_COLUMNS, output,
+    render([event_row(e) for e in events], EVENT_COLUMNS, output,
            page=Page("events", cursor_next), empty="no event matches")
 
 

@@ -23,36 +23,26 @@ def upgrade(
     revision: Annotated[str, typer.Option(help="Target revision")] = "head",
 ) -> None:
     """Apply the migrations the database lacks."""
-    from guardian.adapters import sql_migrations
-    from guardian.adapters.sql_store import make_engine
+    from guardian.bootstrap import migrate
 
     settings = settings_from()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = make_engine(settings.store_url)
     try:
-        before = sql_migrations.current(engine)
-        after = sql_migrations.upgrade(engine, revision)
+        before, after = migrate(settings, revision)
     except GuardianError as exc:
         fail(f"{exc.code}: {exc.message}")
-    finally:
-        engine.dispose()
     console.print(f"[green]database at {after}[/] (was {before or 'empty'})")
 
 
 @app.command()
 def current() -> None:
     """The database's revision and the latest one; exit 1 if it is behind."""
-    from guardian.adapters import sql_migrations
-    from guardian.adapters.sql_store import make_engine
+    from guardian.bootstrap import migrate
 
-    engine = make_engine(settings_from().store_url)
     try:
-        revision = sql_migrations.current(engine)
+        revision, head = migrate(settings_from(), None)
     except GuardianError as exc:
         fail(f"{exc.code}: {exc.message}")
-    finally:
-        engine.dispose()
-    head = sql_migrations.head()
     if revision == head:
         console.print(f"{revision} (head)")
         return

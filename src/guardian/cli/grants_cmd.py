@@ -1,14 +1,16 @@
 """``guardian grants``: temporary grants of a role (``create``, ``list``, ``revoke``).
 
 The same use cases as ``POST/GET/DELETE /v1/grants``, with the same refusals (their codes are
-printed, exit 2). Granting and revoking are audit events, so the journal must be writable:
-while a server holds it, use the HTTP API as a security officer instead.
+printed, exit 2). Granting and revoking are audit events: while a server runs (it holds the
+journal) these commands go through its API as the person signed in with ``guardian login``
+(``--actor`` is then that person); without one they act locally.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
+from urllib.parse import quote, urlencode
 
 import orjson
 import typer
@@ -17,6 +19,7 @@ from rich.markup import escape
 
 from guardian.cli.common import built, fail
 from guardian.cli.output import Column, Output, OutputOption, render
+from guardian.cli.remote import instant, remote
 from guardian.clock import iso_utc
 from guardian.governance.grants import GrantRequest
 from guardian.governance.model import TemporaryGrant
@@ -70,27 +73,36 @@ def create(
     output: OneGrant = "table",
 ) -> None:
     """Grant a role to someone for a while (at most GUARDIAN_GRANT_MAX_S from now)."""
-    from guardian.adapters.policy_files import parse_duration
+    from guardian.bootstrap import parse_duration
+    from guardian.clock import SystemClock
 
     if (expires_in is None) == (expires_at is None):
         fail("give exactly one of --expires-in and --expires-at")
     starts = _instant(starts_at, "--starts-at") if starts_at is not None else None
-    with built() as guardian:
-        now = guardian.clock.now()
-        if expires_in is not None:
-            try:
-                ends = (starts or now) + float(parse_duration(expires_in) or 0)
-            except ValueError as exc:
-                fail(f"--expires-in: {exc}")
-        else:
-            ends = _instant(str(expires_at), "--expires-at")
-        grant = guardian.grants.grant(actor, GrantRequest(
-            uid=uid, role=role, expires_at=ends, justification=justification, starts_at=starts))
+    if expires_in is not None:
+        try:
+            ends = (starts or SystemClock().now()) + float(parse_duration(expires_in) or 0)
+        except ValueError as exc:
+            fail(f"--expires-in: {exc}")
+    else:
+        ends = _instant(str(expires_at), "--expires-at")
+    server = remote()
+    if server is not None:
+        body = {"uid": uid, "role": role, "expires_at": iso_utc(ends),
+                "justification": justification}
+        if starts is not None:
+            body["starts_at"] = iso_utc(starts)
+        shown = server.call("POST", "/v1/grants", body)
+    else:
+        with built() as guardian:
+            shown = guardian.grants.grant(actor, GrantRequest(
+                uid=uid, role=role, expires_at=ends, justification=justification,
+                starts_at=starts)).as_dict()
     if output == "json":
-        _print_json(grant.as_dict())
+        _print_json(shown)
         return
-    console.print(f"[green]granted[/] {escape(grant.role)} to {escape(grant.uid)} until "
-                  f"{iso_utc(grant.expires_at)} (grant {grant.id})")
+    console.print(f"[green]granted[/] {escape(shown['role'])} to {escape(shown['uid'])} until "
+                  f"{shown['expires_at']} (grant {shown['id']})")
 
 
 @app.command("list")
@@ -102,11 +114,29 @@ def list_(
 
     State: scheduled, active, expired or revoked; json and csv add who revoked it, when
     and why."""
-    with built() as guardian:
-        grants = guardian.grants.list(user)
-        now = guardian.clock.now()
-    rows = [g.as_dict() | {"state": _state(g, now)} for g in grants]
+    from guardian.clock import SystemClock
+
+    server = remote()
+    if server is not None:
+        query = f"?{urlencode({'uid': user})}" if user else ""
+        now = SystemClock().now()
+        rows = [dict(g) | {"state": _shown_state(g, now)}
+                for g in server.call("GET", f"/v1/grants{query}")["grants"]]
+    else:
+        with built() as guardian:
+            grants = guardian.grants.list(user)
+            now = guardian.clock.now()
+        rows = [g.as_dict() | {"state": _state(g, now)} for g in grants]
     render(rows, GRANT_COLUMNS, output, empty="no grants")
+
+
+def _shown_state(grant: dict[str, Any], now: float) -> str:
+    """:func:`_state` of a grant as the API shows it (ISO 8601 instants)."""
+    if grant.get("revoked_at"):
+        return "revoked"
+    if now >= instant(str(grant["expires_at"])):
+        return "expired"
+    return "active" if now >= instant(str(grant["starts_at"])) else "scheduled"
 
 
 @app.command()
@@ -117,10 +147,15 @@ def revoke(
     output: OneGrant = "table",
 ) -> None:
     """End a grant now: it counts in no decision from then on."""
-    with built() as guardian:
-        grant = guardian.grants.revoke(actor, grant_id, reason)
+    server = remote()
+    if server is not None:
+        shown = server.call("DELETE", f"/v1/grants/{quote(grant_id, safe='')}",
+                            {"reason": reason})
+    else:
+        with built() as guardian:
+            shown = guardian.grants.revoke(actor, grant_id, reason).as_dict()
     if output == "json":
-        _print_json(grant.as_dict())
+        _print_json(shown)
         return
-    console.print(f"[green]revoked[/] grant {grant.id} ({escape(grant.role)} of "
-                  f"{escape(grant.uid)})")
+    console.print(f"[green]revoked[/] grant {shown['id']} ({escape(shown['role'])} of "
+                  f"{escape(shown['uid'])})")

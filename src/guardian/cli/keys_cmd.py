@@ -2,14 +2,16 @@
 
 A key is printed once by ``create`` and never again; the store keeps its SHA-256. ``list`` and
 ``revoke`` cover the applications file's keys too (source ``file``; the revocation is kept in
-the store, the file is not rewritten). Creating and revoking are audit events, so the journal
-must be writable: while a server holds it, use ``POST/DELETE /v1/keys`` as a security officer
-instead. (Other key commands, such as the audit signing key's, live in this group too.)
+the store, the file is not rewritten). Creating and revoking are audit events: while a server
+runs (it holds the journal) ``create``, ``list`` and ``revoke`` go through its API as the
+person signed in with ``guardian login`` (``--actor`` is then that person); without one they
+act locally. (Other key commands, such as the audit signing key's, live in this group too.)
 """
 
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import quote
 
 import typer
 from rich.console import Console
@@ -17,6 +19,7 @@ from rich.markup import escape
 
 from guardian.cli.common import built
 from guardian.cli.output import Column, Output, OutputOption, render
+from guardian.cli.remote import remote
 from guardian.clock import iso_utc
 from guardian.governance.model import Scope
 
@@ -39,24 +42,37 @@ def create(
         "--scope", help="What the key opens (repeatable): decide (default), consent")] = None,
 ) -> None:
     """Create an API key for an application and print it, once."""
-    with built() as guardian:
-        new = guardian.api_keys.create(name, actor, frozenset(scope or [Scope.DECIDE]))
-    console.print(f"[green]created[/] key {new.record.id} for {escape(name)}; "
+    scopes = sorted(scope or [Scope.DECIDE])
+    server = remote()
+    if server is not None:
+        answer = server.call("POST", "/v1/keys", {"name": name, "scopes": scopes})
+        key_id, key = str(answer["id"]), str(answer["key"])
+    else:
+        with built() as guardian:
+            new = guardian.api_keys.create(name, actor, frozenset(scopes))
+        key_id, key = new.record.id, new.key
+    console.print(f"[green]created[/] key {key_id} for {escape(name)}; "
                   "give it to the application now, it is not shown again:")
-    print(new.key)
+    print(key)
 
 
 @app.command("list")
 def list_(output: OutputOption = Output.TABLE) -> None:
     """The API keys of the store and of the applications file (never the keys themselves)."""
-    with built() as guardian:
-        keys = guardian.api_keys.list()
-    rows = [k.as_dict() | {"state": _state(k.revoked_at)} for k in keys]
+    server = remote()
+    if server is not None:
+        rows = [dict(k) for k in server.call("GET", "/v1/keys")["keys"]]
+    else:
+        with built() as guardian:
+            rows = [k.as_dict() for k in guardian.api_keys.list()]
+    rows = [k | {"state": _state(k.get("revoked_at"))} for k in rows]
     render(rows, KEY_COLUMNS, output, empty="no API keys")
 
 
-def _state(revoked_at: float | None) -> str:
-    return "active" if revoked_at is None else f"revoked {iso_utc(revoked_at)}"
+def _state(revoked_at: float | str | None) -> str:
+    if revoked_at is None:
+        return "active"
+    return f"revoked {revoked_at if isinstance(revoked_at, str) else iso_utc(revoked_at)}"
 
 
 @app.command()
@@ -65,9 +81,15 @@ def revoke(
     actor: Actor = "cli",
 ) -> None:
     """Revoke an API key (also one of the applications file): refused from then on."""
-    with built() as guardian:
-        record = guardian.api_keys.revoke(key_id, actor)
-    console.print(f"[green]revoked[/] key {record.id} of {escape(record.name)}")
+    server = remote()
+    if server is not None:
+        answer = server.call("DELETE", f"/v1/keys/{quote(key_id, safe='')}")
+        revoked_id, name = str(answer["id"]), str(answer["name"])
+    else:
+        with built() as guardian:
+            record = guardian.api_keys.revoke(key_id, actor)
+        revoked_id, name = record.id, record.name
+    console.print(f"[green]revoked[/] key {revoked_id} of {escape(name)}")
 
 
 # -- the audit signing key (checkpoints) ----------------------------------------------------
@@ -85,21 +107,21 @@ def init(
     """Generate the Ed25519 key that signs audit checkpoints (never overwrites one)."""
     from pathlib import Path
 
-    from guardian.adapters.key_files import new_sealed_key, write_new_key
     from guardian.audit.checkpoints import trust_entry
+    from guardian.bootstrap import new_audit_key
     from guardian.cli.common import fail, settings_from
     from guardian.errors import GuardianError
 
     settings = settings_from()
     try:
         if sealed:
-            value, signer = new_sealed_key(settings.secret_key.get_secret_value())
+            value, signer = new_audit_key(settings, None)
             console.print(f"new audit signing key {signer.key_id}; set it (it opens only with "
                           "this GUARDIAN_SECRET_KEY) as:")
             print(f"GUARDIAN_AUDIT_SIGNING_KEY={value}")
         else:
             path = Path(out) if out else settings.data_dir / "keys" / "audit-signing.pem"
-            signer = write_new_key(path)
+            _, signer = new_audit_key(settings, path)
             console.print(f"new audit signing key {signer.key_id} written to {escape(str(path))} "
                           "(mode 0600); set:")
             print(f"GUARDIAN_AUDIT_SIGNING_KEY={path}")

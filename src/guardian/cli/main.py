@@ -22,6 +22,7 @@ from guardian.cli import (
     directory_cmd,
     grants_cmd,
     keys_cmd,
+    login_cmd,
     mfa_cmd,
     policy_cmd,
     report_cmd,
@@ -45,6 +46,8 @@ app.add_typer(mfa_cmd.app, name="mfa")
 app.add_typer(report_cmd.app, name="report")
 app.add_typer(consent_cmd.app, name="consent")
 app.add_typer(review_cmd.app, name="review")
+app.command()(login_cmd.login)
+app.command()(login_cmd.logout)
 console = Console(soft_wrap=True)
 
 
@@ -77,7 +80,7 @@ def serve(
 
     from guardian.api import create_app
     from guardian.api.server import DeadlineHttpToolsProtocol
-    from guardian.bootstrap import build
+    from guardian.bootstrap import build, serving_state
     from guardian.logging import configure_logging
 
     settings = settings_from(host=host, port=port)
@@ -87,10 +90,11 @@ def serve(
     mode = "demo organisation, embedded defaults" if settings.demo else "production settings"
     console.print(f"[bold]Guardian[/] on http://{settings.host}:{settings.port} ({mode})")
     try:
-        uvicorn.run(create_app(guardian, close_on_shutdown=True), host=settings.host,
-                    port=settings.port, log_level="warning", access_log=False,
-                    http=DeadlineHttpToolsProtocol.with_timeouts(
-                        settings.request_head_timeout_s, settings.request_body_timeout_s))
+        with serving_state(settings):
+            uvicorn.run(create_app(guardian, close_on_shutdown=True), host=settings.host,
+                        port=settings.port, log_level="warning", access_log=False,
+                        http=DeadlineHttpToolsProtocol.with_timeouts(
+                            settings.request_head_timeout_s, settings.request_body_timeout_s))
     finally:
         guardian.close()
 
@@ -125,8 +129,7 @@ def check(
     no_session: Annotated[bool, typer.Option("--no-session", help="No session at all")] = False,
 ) -> None:
     """What would be decided for this request (a what-if: nothing is recorded)."""
-    from guardian.adapters.policy_files import parse_duration
-    from guardian.bootstrap import build_what_if
+    from guardian.bootstrap import build_what_if, parse_duration
     from guardian.policy.model import DecisionRequest
     from guardian.policy.testing import PolicyCase, SessionSpec, run_case
     from guardian.policy.vocabulary import Action, Outcome

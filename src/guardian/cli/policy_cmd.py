@@ -24,8 +24,7 @@ def lint(
 ) -> None:
     """Report unknown roles, databases, categories, purposes and actions, with file and line;
     also the access review definitions of reviews/*.yaml (unknown roles, reviewers, rules)."""
-    from guardian.adapters.policy_files import read_policy
-    from guardian.adapters.yaml_reviews import read_review_definitions
+    from guardian.bootstrap import read_policy, read_review_definitions
 
     settings = settings_from()
     root = policy_dir or settings.policy_dir
@@ -48,13 +47,9 @@ def lint(
 def _people(settings: Settings) -> frozenset[str] | None:
     """The uids of the directory file, to check reviewers against; ``None`` (not checked)
     for LDAP, which lint does not reach over the network."""
-    from guardian.adapters.yaml_lines import load_plain
+    from guardian.bootstrap import directory_file_uids
 
-    if settings.directory != "file" or not settings.directory_file.is_file():
-        return None
-    raw = load_plain(settings.directory_file)
-    users = raw.get("users") if isinstance(raw, dict) else None
-    return frozenset(str(u["uid"]) for u in users or [] if isinstance(u, dict) and "uid" in u)
+    return directory_file_uids(settings)
 
 
 CASE_COLUMNS = (
@@ -74,13 +69,11 @@ def test_(
 
     The table lists the failures (with -v every case; json and csv always every case);
     exit 1 if any case fails."""
-    from guardian.adapters.policy_tests import load_cases, policy_test_files
-    from guardian.bootstrap import build_what_if
+    from guardian.bootstrap import build_what_if, read_policy_cases
     from guardian.policy.testing import run_case
 
     settings = settings_from()
-    files = policy_test_files(path or settings.policy_dir / "tests")
-    cases, findings = load_cases(files)
+    files, cases, findings = read_policy_cases(path or settings.policy_dir / "tests")
     for finding in findings:
         err.print(f"[red]{escape(str(finding))}[/]")
     what_if = build_what_if(settings)

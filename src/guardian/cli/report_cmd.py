@@ -1,14 +1,15 @@
 """``guardian report customer ID``: who accessed a customer's data (GDPR right of access);
 ``guardian report periodic`` and ``report list``: the signed periodic reports and their archive.
 
-The same report as ``GET /v1/customers/{id}/access-report``, read from the configured audit
-index, as JSON (default) or as a readable HTML page, on standard output or into a file.
+The same report as ``GET /v1/customers/{id}/access-report`` (the same use case, journalled
+the same way), as JSON (default) or as a readable HTML page, on standard output or into a file.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import quote, urlencode
 
 import orjson
 import typer
@@ -31,35 +32,31 @@ def customer(
     to: Annotated[str | None, typer.Option(help="ISO 8601 end (exclusive)")] = None,
     format_: Annotated[Literal["json", "html"], typer.Option("--format")] = "json",
     out: Annotated[Path | None, typer.Option(help="Write to this file")] = None,
+    actor: Annotated[str, typer.Option(help="Who asks, for the audit trail")] = "cli",
 ) -> None:
-    """Who accessed this customer's data, when, which categories, for which purpose."""
-    from guardian.audit.queries import iso_to_millis
-    from guardian.bootstrap import build_audit_index
-    from guardian.clock import SystemClock
-    from guardian.reports.customer_access import build_report, customer_events
+    """Who accessed this customer's data, when, which categories, for which purpose
+    (journalled like the HTTP report; through the running server, if one runs)."""
+    from guardian.cli.common import built
+    from guardian.cli.remote import remote
     from guardian.reports.render import customer_report_html
 
-    settings = settings_from()
-    try:
-        index = build_audit_index(settings)
-        try:
-            events = customer_events(index, customer_id,
-                                     iso_to_millis(from_) if from_ else None,
-                                     iso_to_millis(to) if to else None)
-            report = build_report(customer_id, events, period_from=from_, period_to=to,
-                                  now=SystemClock().now())
-        finally:
-            index.close()
-    except GuardianError as exc:
-        fail(f"{exc.code}: {exc.message}")
-    text = customer_report_html(report) if format_ == "html" else \
-        orjson.dumps(report.as_dict(), option=orjson.OPT_INDENT_2).decode()
+    server = remote()
+    if server is not None:  # the server journals the report, as the person signed in
+        params = {k: v for k, v in (("from", from_), ("to", to), ("format", format_)) if v}
+        text = server.fetch(f"/v1/customers/{quote(customer_id, safe='')}/access-report?"
+                            f"{urlencode(params)}").decode("utf-8")
+        summary = "the report"
+    else:
+        with built() as guardian:
+            report = guardian.customer_reports.produce(actor, customer_id, from_, to)
+        text = customer_report_html(report) if format_ == "html" else \
+            orjson.dumps(report.as_dict(), option=orjson.OPT_INDENT_2).decode()
+        summary = f"{len(report.accesses)} access(es) by {len(report.people)} person(s)"
     if out is None:
         print(text)
     else:
         out.write_text(text, encoding="utf-8")
-        console.print(f"{len(report.accesses)} access(es) by {len(report.people)} person(s) "
-                      f"written to {out}")
+        console.print(f"{summary} written to {out}")
 
 
 @app.command()
@@ -91,7 +88,7 @@ def periodic(
             if format_ == "html":
                 data = html.encode("utf-8")
             else:
-                from guardian.adapters.pdf_weasyprint import html_to_pdf
+                from guardian.bootstrap import html_to_pdf
 
                 data = html_to_pdf(html)
     if out is None:

@@ -175,7 +175,7 @@ async def customer_pdf(request: Request, customer: Annotated[str, Query(
 
 
 def _pdf(report: Any) -> bytes:
-    from guardian.adapters.pdf_weasyprint import html_to_pdf
+    from guardian.bootstrap import html_to_pdf
     from guardian.reports.render import customer_report_html
 
     return html_to_pdf(customer_report_html(report))

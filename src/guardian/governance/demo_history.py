@@ -24,10 +24,10 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from guardian.audit.events import decision_event
 from guardian.governance.demo_script import DEMO_SEED, HistoryPlan, plan_history, ulid
 from guardian.governance.model import TemporaryGrant
 from guardian.identity.principal import Principal
+from guardian.policy.decision_events import decision_event
 from guardian.policy.model import Decision, DecisionRequest
 from guardian.ports import AuditJournal, ConsentStore, Directory, GrantRegistry
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from guardian.errors import ConfigurationError
 from guardian.identity.principal import Principal
-from guardian.policy.vocabulary import EmployeeType
+from guardian.identity.vocabulary import EmployeeType
 
 SNAPSHOT_FORMAT = 1
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from guardian.policy.vocabulary import EmployeeType
+from guardian.identity.vocabulary import EmployeeType
 
 
 @dataclass(frozen=True, slots=True)

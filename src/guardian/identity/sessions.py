@@ -29,7 +29,7 @@ from guardian.identity.invitations import InvitationService
 from guardian.identity.lockout import LockoutPolicy, SignInLimits
 from guardian.identity.principal import Principal
 from guardian.identity.tokens import SessionClaims, TokenSigner
-from guardian.policy.vocabulary import AuthMethod
+from guardian.identity.vocabulary import AuthMethod
 from guardian.ports import (
     Clock,
     Directory,

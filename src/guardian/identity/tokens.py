@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import orjson
 
 from guardian.errors import InvalidToken
-from guardian.policy.vocabulary import AuthMethod
+from guardian.identity.vocabulary import AuthMethod
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,9 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from guardian.audit.records import AuditReceipt
 from guardian.policy.vocabulary import Action, Outcome, ReasonCode
 
-__all__ = ["Action", "Decision", "DecisionRequest", "Obligation", "Outcome", "Reason"]
+# AuditReceipt is re-exported: it moved to guardian.audit.records.
+__all__ = ["Action", "AuditReceipt", "Decision", "DecisionRequest", "Obligation", "Outcome",
+           "Reason"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,14 +63,6 @@ class Obligation:
 
     def as_dict(self) -> dict[str, Any]:
         return {"type": self.type, "fields": list(self.fields)}
-
-
-@dataclass(frozen=True, slots=True)
-class AuditReceipt:
-    """Where a decision landed in the audit journal."""
-
-    seq: int
-    hash: str
 
 
 @dataclass(frozen=True, slots=True)

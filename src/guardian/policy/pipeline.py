@@ -22,15 +22,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from guardian.audit.events import decision_event
+from guardian.audit.records import AuditReceipt
 from guardian.errors import GuardianError, InvalidToken
 from guardian.identity.principal import Principal
 from guardian.identity.tokens import TokenSigner
 from guardian.ids import new_ulid
+from guardian.policy.decision_events import decision_event
 from guardian.policy.definition import PolicyDefinition, Sensitivity
 from guardian.policy.failures import FailureLog, reason_for
 from guardian.policy.index import DecisionIndex
-from guardian.policy.model import AuditReceipt, Decision, DecisionRequest, Obligation, Reason
+from guardian.policy.model import Decision, DecisionRequest, Obligation, Reason
 from guardian.policy.vocabulary import Outcome, ReasonCode
 from guardian.ports import (
     AuditJournal,

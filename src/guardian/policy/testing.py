@@ -10,10 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from guardian.identity.tokens import TokenSigner
+from guardian.identity.vocabulary import AuthMethod
 from guardian.policy.definition import Source
 from guardian.policy.model import Decision, DecisionRequest
 from guardian.policy.pipeline import DecisionPipeline
-from guardian.policy.vocabulary import AuthMethod, Outcome
+from guardian.policy.vocabulary import Outcome
 
 
 @dataclass(frozen=True, slots=True)

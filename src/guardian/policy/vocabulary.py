@@ -8,6 +8,11 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from guardian.identity.vocabulary import AuthMethod, EmployeeType
+
+# AuthMethod and EmployeeType are re-exported: they moved to guardian.identity.vocabulary.
+__all__ = ["Action", "AdminRole", "AuthMethod", "EmployeeType", "Outcome", "ReasonCode"]
+
 
 class Action(StrEnum):
     READ = "read"
@@ -45,21 +50,6 @@ class ReasonCode(StrEnum):
     """Fail closed: the directory raised while the request was evaluated."""
     STORE_UNAVAILABLE = "store_unavailable"
     """Fail closed: the store (or a view served from it) raised while evaluating."""
-
-
-class EmployeeType(StrEnum):
-    EMPLOYEE = "employee"
-    CONTRACTOR = "contractor"
-
-
-class AuthMethod(StrEnum):
-    """Authentication method references (RFC 8176 values) carried in session tokens."""
-
-    PASSWORD = "pwd"  # noqa: S105 - a method name, not a secret
-    OTP = "otp"
-    HARDWARE_KEY = "hwk"
-    RECOVERY_CODE = "rcc"
-    """A one-time recovery code stood in for the authenticator (not an RFC 8176 value)."""
 
 
 class AdminRole(StrEnum):

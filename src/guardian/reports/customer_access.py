@@ -18,7 +18,7 @@ from guardian.audit.events import AuditAction, timestamp
 from guardian.audit.queries import AuditQuery, Order
 from guardian.errors import InvalidRequest
 from guardian.governance.consent_records import CustomerConsents
-from guardian.ports import AuditIndex
+from guardian.ports import AuditSearch
 
 MAX_EVENTS = 100_000
 """More accesses than this in one period: the caller must narrow the period."""
@@ -94,7 +94,7 @@ class CustomerAccessReport:
 
 
 def customer_events(
-    index: AuditIndex, customer_id: str, since_ms: int | None, until_ms: int | None,
+    index: AuditSearch, customer_id: str, since_ms: int | None, until_ms: int | None,
     *, limit: int = MAX_EVENTS,
 ) -> Iterator[Mapping[str, Any]]:
     """Every access decision naming ``customer_id`` in the period, oldest first."""

@@ -16,7 +16,7 @@ from guardian.adapters.file_directory import FileDirectory
 from guardian.api import create_app
 from guardian.bootstrap import Guardian, build, seed_sealer
 from guardian.clock import ManualClock
-from guardian.policy.vocabulary import AuthMethod
+from guardian.identity.vocabulary import AuthMethod
 from support import API_KEY, ROOT, decision_body, demo_settings
 
 DEMO = ROOT / "policies/demo/directory.yaml"

@@ -22,7 +22,7 @@ from guardian.adapters.ldap_directory import (
     normalise_dn,
 )
 from guardian.errors import ConfigurationError, DirectoryUnavailable
-from guardian.policy.vocabulary import EmployeeType
+from guardian.identity.vocabulary import EmployeeType
 
 T = TypeVar("T")
 BASE = "dc=guardian,dc=test"

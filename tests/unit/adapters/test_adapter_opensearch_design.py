@@ -13,17 +13,12 @@ from guardian.adapters.opensearch_design import ISM_ROLLOVER_SETTING, load_desig
 from guardian.adapters.opensearch_index import search_body
 from guardian.adapters.opensearch_setup import apply_design, ism_policy_body
 from guardian.audit.checkpoints import checkpoint_event
-from guardian.audit.events import (
-    AuditAction,
-    decision_event,
-    governance_event,
-    session_event,
-    trail_access_event,
-)
+from guardian.audit.events import AuditAction, governance_event, session_event, trail_access_event
 from guardian.audit.queries import AuditQuery, Cursor, Order
 from guardian.audit.records import StepOutcome
 from guardian.audit.schema import mapping_problems
 from guardian.errors import ConfigurationError
+from guardian.policy.decision_events import decision_event
 from guardian.policy.model import Action, Decision, DecisionRequest, Outcome, Reason
 from guardian.policy.vocabulary import ReasonCode
 from support import ROOT

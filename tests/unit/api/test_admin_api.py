@@ -14,7 +14,7 @@ from guardian.api import create_app
 from guardian.api.deps import AuditorDep
 from guardian.bootstrap import Guardian
 from guardian.clock import ManualClock
-from guardian.policy.vocabulary import AuthMethod
+from guardian.identity.vocabulary import AuthMethod
 from support import API_KEY, Signer, decision_body
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
+from httpx import Response
 
 from guardian.bootstrap import Guardian
 from guardian.errors import AuditUnavailable
@@ -32,9 +33,10 @@ def _trail(client: TestClient, signer: Signer, guardian: Guardian) -> str:
     return judy
 
 
-def _get(client: TestClient, path: str, token: str | None, **params: object) -> object:
+def _get(client: TestClient, path: str, token: str | None, **params: object) -> Response:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
-    return client.get(path, params=params, headers=headers)
+    response: Response = client.get(path, params=params, headers=headers)
+    return response
 
 
 def test_an_auditor_finds_every_access_to_a_customer_newest_first(
@@ -177,10 +179,10 @@ def test_an_auditor_cannot_read_the_trail_when_reading_cannot_be_recorded(
 ) -> None:
     judy = _trail(client, signer, guardian)
 
-    async def refuse(events: object) -> object:
+    def refuse(event: object) -> object:
         raise AuditUnavailable("audit journal write failed; event not recorded")
 
-    monkeypatch.setattr(guardian.journal, "append_many_async", refuse)
+    monkeypatch.setattr(guardian.journal, "append", refuse)
     search = _get(client, "/v1/audit/events", judy, customer="C-1001")
     report = _get(client, "/v1/customers/C-1001/access-report", judy)
 

@@ -14,7 +14,7 @@ from guardian.audit.journal import read_events
 from guardian.bootstrap import Guardian
 from guardian.clock import ManualClock
 from guardian.governance.api_keys import key_digest
-from guardian.policy.vocabulary import AuthMethod
+from guardian.identity.vocabulary import AuthMethod
 from support import API_KEY, decision_body
 
 H = {"X-API-Key": API_KEY}

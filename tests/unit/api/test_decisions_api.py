@@ -9,11 +9,11 @@ from fastapi.testclient import TestClient
 
 from guardian.api import create_app
 from guardian.audit.journal import read_events
-from guardian.audit.verify import verify_lines
+from guardian.audit.trail_verify import verify_lines
 from guardian.bootstrap import Guardian, build
 from guardian.clock import ManualClock
 from guardian.identity.totp import code_at
-from guardian.policy.vocabulary import AuthMethod
+from guardian.identity.vocabulary import AuthMethod
 from support import API_KEY, Signer, decision_body, demo_secret, demo_settings
 
 H = {"X-API-Key": API_KEY}

@@ -14,7 +14,7 @@ from guardian.api import create_app
 from guardian.bootstrap import Guardian, build
 from guardian.clock import ManualClock
 from guardian.config import Settings
-from guardian.policy.vocabulary import AuthMethod
+from guardian.identity.vocabulary import AuthMethod
 from support import demo_settings
 
 TOKEN = "monitoring-token-for-tests-0123456789"

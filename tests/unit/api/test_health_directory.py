@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 from guardian.adapters.file_directory import DirectoryFileWatcher
 from guardian.bootstrap import Guardian
 from guardian.clock import ManualClock
-from guardian.policy.vocabulary import AuthMethod
+from guardian.identity.vocabulary import AuthMethod
 
 
 def test_health_shows_the_file_directory_with_its_user_count(

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from guardian.bootstrap import Guardian
 from guardian.clock import ManualClock
-from guardian.policy.vocabulary import AuthMethod
+from guardian.identity.vocabulary import AuthMethod
 from support import API_KEY, decision_body
 
 H = {"X-API-Key": API_KEY}

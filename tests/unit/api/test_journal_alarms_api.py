@@ -113,7 +113,7 @@ def test_a_journal_deleted_while_serving_turns_decisions_into_audit_unavailable(
     metrics = client.get("/v1/metrics", headers=MONITORING).text
 
     assert after["decision"] == "deny"
-    assert [r["code"] for r in after["reasons"]] == ["audit_unavailable"]  # type: ignore[attr-defined]
+    assert [r["code"] for r in after["reasons"]] == ["audit_unavailable"]
     assert health["status"] == "degraded"
     assert health["journal"]["status"] == "alarm"
     assert [a["code"] for a in health["journal"]["alarms"]] == ["journal_replaced"]

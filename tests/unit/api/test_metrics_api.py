@@ -107,7 +107,7 @@ def test_metrics_count_decisions_sign_ins_and_their_latency(
     assert journalled >= 5 + 8  # sign-in attempts and decisions, at least
     assert m("guardian_audit_journal_commit_events_sum") == journalled
     assert 1 <= m("guardian_audit_journal_commit_seconds_count") <= journalled
-    assert after[("guardian_audit_journal_last_seq", ())] == locking.journal.last_seq
+    assert after[("guardian_audit_journal_last_seq", ())] == locking.journal.last_seq  # type: ignore[attr-defined]
     assert after[("guardian_audit_shipper_state", (("state", "starting"),))] in (0.0, 1.0)
     assert after[("guardian_reports_produced_total", (("trigger", "requested"),))] == 0
     version = locking.pipeline.policy.definition.version

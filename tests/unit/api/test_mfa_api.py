@@ -72,7 +72,7 @@ def _step_up_and_create_a_key(client: TestClient, clock: ManualClock, uid: str,
     assert stepped.status_code == 201, stepped.text
     created = client.post("/v1/keys", headers=_bearer(stepped.json()["token"]),
                           json={"name": f"made-by-{uid}"})
-    return created.status_code
+    return int(created.status_code)
 
 
 def test_the_password_alone_no_longer_opens_a_session_to_enrol_with(

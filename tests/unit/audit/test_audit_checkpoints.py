@@ -4,6 +4,7 @@ verifying a journal (trimmed or not) with them."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -12,13 +13,13 @@ from audit_support import Ticks, decision, journal, signer, verifier_for
 from guardian.audit.checkpoints import CheckpointVerifier, load_public_pem, public_pem
 from guardian.audit.journal import read_events
 from guardian.audit.records import is_checkpoint, is_seal_line
-from guardian.audit.trail_verify import journal_items
+from guardian.audit.trail_verify import journal_items, verify_lines
 from guardian.audit.verification import verify_journal
-from guardian.audit.verify import Break, verify_lines
+from guardian.audit.verify import Break
 from guardian.errors import ConfigurationError
 
 
-def _events(path: Path) -> list[dict]:
+def _events(path: Path) -> list[dict[str, Any]]:
     return [orjson.loads(raw) for _, raw in read_events(path)]
 
 

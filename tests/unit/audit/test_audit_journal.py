@@ -7,23 +7,23 @@ import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
 
-from guardian.audit import journal as journal_module
 from guardian.audit.chain import GENESIS, recompute
 from guardian.audit.journal import FileJournal, read_events
-from guardian.audit.verify import verify_lines
+from guardian.audit.records import AuditReceipt
+from guardian.audit.trail_verify import verify_lines
 from guardian.errors import AuditUnavailable
-from guardian.policy.model import AuditReceipt
 
 
-def _events(path: Path) -> list[dict]:
+def _events(path: Path) -> list[dict[str, Any]]:
     return [orjson.loads(raw) for _, raw in read_events(path)]
 
 
-def _event(n: int) -> dict:
+def _event(n: int) -> dict[str, Any]:
     return {"event": {"action": "access.decision"}, "user": {"id": f"u{n}"},
             "guardian": {"decision_id": f"d{n}"}}
 
@@ -154,7 +154,7 @@ def test_concurrent_appends_form_a_gap_free_chain_with_grouped_fsyncs(
         syncs["n"] += 1
         real_fsync(fd)
 
-    monkeypatch.setattr(journal_module.os, "fsync", counting_fsync)
+    monkeypatch.setattr(os, "fsync", counting_fsync)
     journal = FileJournal(path)
     receipts: dict[int, list[AuditReceipt]] = {}
     start = threading.Barrier(threads)
@@ -200,7 +200,7 @@ def test_a_failed_fsync_refuses_the_event_and_leaves_no_orphan_behind(
     journal = FileJournal(path)
     journal.append_many([_event(1), _event(2)])
     durable_size, durable_hash = path.stat().st_size, journal.last_hash
-    monkeypatch.setattr(journal_module.os, "fsync", _fail_once(os.fsync, errno.EIO))
+    monkeypatch.setattr(os, "fsync", _fail_once(os.fsync, errno.EIO))
 
     with pytest.raises(AuditUnavailable):
         journal.append(_event(3))
@@ -231,10 +231,10 @@ def test_a_write_failing_half_way_is_cut_back_to_the_last_durable_event(
             return real_write(fd, bytes(data[:10]))
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr(journal_module.os, "write", short_then_full)
+    monkeypatch.setattr(os, "write", short_then_full)
     with pytest.raises(AuditUnavailable):
         journal.append_many([_event(2), _event(3)])
-    monkeypatch.setattr(journal_module.os, "write", real_write)
+    monkeypatch.setattr(os, "write", real_write)
 
     assert path.stat().st_size == durable_size
     assert journal.append(_event(4)).seq == 2

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from guardian.audit.journal import FileJournal, read_events
-from guardian.audit.verify import verify_lines
+from guardian.audit.trail_verify import verify_lines
 from guardian.errors import AuditUnavailable
 
 

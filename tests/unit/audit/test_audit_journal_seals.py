@@ -12,7 +12,6 @@ from typing import Any
 import orjson
 import pytest
 
-import guardian.audit.journal as journal_module
 from audit_support import decision, journal, signer, verifier_for
 from guardian.audit.chain import seal
 from guardian.audit.checkpoints import CheckpointSigner
@@ -76,7 +75,7 @@ def test_each_group_commit_carries_its_seal_in_the_same_write(
         writes.append(bytes(data))
         return real_write(fd, data)
 
-    monkeypatch.setattr(journal_module.os, "write", spy)
+    monkeypatch.setattr(os, "write", spy)
     receipts = j.append_many([decision(1), decision(2), decision(3)])
     monkeypatch.undo()
 

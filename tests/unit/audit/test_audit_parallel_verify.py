@@ -10,6 +10,7 @@ import pytest
 
 from audit_support import decision, journal, signer, verifier_for
 from guardian.audit import verification
+from guardian.audit.checkpoints import CheckpointSigner
 from guardian.audit.parallel_verify import slices, verify_in_parallel
 from guardian.audit.trail_verify import Expectations
 from guardian.audit.verify import Break
@@ -51,7 +52,7 @@ def test_the_parallel_verdict_is_the_single_walks(trail) -> None:  # type: ignor
 
 
 def test_a_problem_found_in_parallel_is_named_by_one_precise_walk(
-    trail, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
+    trail: tuple[Path, CheckpointSigner], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path, key = trail
     lines = path.read_bytes().splitlines(keepends=True)

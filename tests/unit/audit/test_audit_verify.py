@@ -1,15 +1,18 @@
-"""Re-walking the chain names the first event modified, removed, inserted or reordered."""
+"""Re-walking the chain names the first event modified, removed, inserted or reordered: the
+product's own walk (``verify_trail``, as ``guardian audit verify`` runs it) over bare lines."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
 
 from guardian.audit.chain import GENESIS, seal
 from guardian.audit.journal import FileJournal, read_events
-from guardian.audit.verify import Break, verify_lines
+from guardian.audit.trail_verify import verify_lines
+from guardian.audit.verify import Break
 
 EVENTS = 6
 
@@ -32,11 +35,12 @@ def _numbered(lines: list[bytes]) -> list[tuple[int, bytes]]:
     return list(enumerate(lines, start=1))
 
 
-def _event(raw: bytes) -> dict:
-    return orjson.loads(raw)
+def _event(raw: bytes) -> dict[str, Any]:
+    event: dict[str, Any] = orjson.loads(raw)
+    return event
 
 
-def _line(event: dict) -> bytes:
+def _line(event: dict[str, Any]) -> bytes:
     return orjson.dumps(event, option=orjson.OPT_SORT_KEYS) + b"\n"
 
 
@@ -72,7 +76,7 @@ def test_a_modified_event_that_kept_its_hash_is_named(journal_path: Path) -> Non
     assert "line 3" in report.detail
 
 
-def test_a_modified_seq_is_a_modification(journal_path: Path) -> None:
+def test_a_modified_seq_is_named_at_its_place(journal_path: Path) -> None:
     lines = _lines(journal_path)
     event = _event(lines[3])
     event["guardian"]["seq"] = 40
@@ -80,16 +84,17 @@ def test_a_modified_seq_is_a_modification(journal_path: Path) -> None:
 
     report = verify_lines(_numbered(lines))
 
-    assert (report.problem, report.broken_at) == (Break.MODIFIED, 40)
+    assert (report.problem, report.broken_at) == (Break.REORDERED, 4)
+    assert "event 40" in report.detail
 
 
-def test_a_removed_event_breaks_the_link_of_the_next_one(journal_path: Path) -> None:
+def test_a_removed_event_is_named(journal_path: Path) -> None:
     lines = _lines(journal_path)
     del lines[2]
 
     report = verify_lines(_numbered(lines))
 
-    assert (report.problem, report.broken_at) == (Break.LINK_BROKEN, 4)
+    assert (report.problem, report.broken_at) == (Break.REMOVED, 3)
     assert report.last_seq == 2
 
 
@@ -101,9 +106,9 @@ def test_an_inserted_event_with_a_valid_own_hash_is_detected(journal_path: Path)
 
     report = verify_lines(_numbered(lines))
 
-    # The forgery chains to event 2 and hashes right; the genuine event 3 then no longer links.
-    assert (report.problem, report.broken_at) == (Break.LINK_BROKEN, 3)
-    assert "line 4" in report.detail
+    # The forgery chains to event 2 and hashes right; the genuine event 3 then repeats its seq.
+    assert (report.problem, report.broken_at) == (Break.INSERTED, 3)
+    assert "two events carry seq 3" in report.detail
     assert report.events == 3
 
 
@@ -115,8 +120,8 @@ def test_two_swapped_events_are_detected_at_the_first_swapped_position(
 
     report = verify_lines(_numbered(lines))
 
-    assert (report.problem, report.broken_at) == (Break.LINK_BROKEN, 4)
-    assert "line 3" in report.detail
+    assert (report.problem, report.broken_at) == (Break.REORDERED, 3)
+    assert "event 3 comes after event 4 (line 3)" in report.detail
     assert report.last_seq == 2
 
 
@@ -147,7 +152,7 @@ def test_a_truncated_tail_is_unreadable(journal_path: Path) -> None:
     assert report.last_seq == EVENTS - 1
 
 
-def test_a_rechained_journal_that_skips_a_seq_is_a_sequence_gap() -> None:
+def test_a_rechained_journal_that_skips_a_seq_names_the_missing_event() -> None:
     prev, lines = GENESIS, []
     for seq in (1, 2, 4):
         event, prev = seal({"n": seq}, seq, prev)
@@ -155,8 +160,8 @@ def test_a_rechained_journal_that_skips_a_seq_is_a_sequence_gap() -> None:
 
     report = verify_lines(_numbered(lines))
 
-    assert (report.problem, report.broken_at) == (Break.SEQUENCE_GAP, 4)
-    assert "3 was expected" in report.detail
+    assert (report.problem, report.broken_at) == (Break.REMOVED, 3)
+    assert "from event 2 to event 4" in report.detail
 
 
 def test_a_trimmed_journal_verifies_from_a_known_start(journal_path: Path) -> None:

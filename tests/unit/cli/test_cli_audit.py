@@ -154,3 +154,19 @@ def test_audit_retention_deletes_nothing_recent_and_the_trail_still_verifies() -
     assert dry.exit_code == 0 and "nothing past retention" in dry.output, dry.output
     assert real.exit_code == 0 and "nothing past retention" in real.output, real.output
     assert verified.exit_code == 0, verified.output
+
+
+def test_searching_and_reporting_from_the_command_line_are_on_the_trail(data_dir: Path) -> None:
+    _decide(1)
+    runner.invoke(app, ["audit", "ship"])
+
+    search = runner.invoke(app, ["audit", "search", "--customer", "C-1001", "--actor", "judy"])
+    report = runner.invoke(app, ["report", "customer", "C-1001", "--actor", "peggy"])
+
+    assert search.exit_code == 0 and report.exit_code == 0, search.output + report.output
+    lines = (data_dir / "audit" / "journal.jsonl").read_bytes().splitlines()
+    reads = [e for e in map(orjson.loads, lines)
+             if e.get("event", {}).get("category") == ["iam"] and "query" in e["guardian"]]
+    assert [(e["event"]["action"], e["user"]["id"], e["guardian"]["query"]) for e in reads] == [
+        ("audit.trail_searched", "judy", "customer=C-1001"),
+        ("audit.customer_report_produced", "peggy", "customer=C-1001")]

@@ -57,7 +57,8 @@ def test_import_records_good_lines_and_reports_bad_ones_by_number(
                          (6, "consent_not_needed"), (7, "invalid_line"), (8, "invalid_line")]:
         assert re.search(rf"line {number}:\s+{code}", imported.output), imported.output
     events = _consent_events(_in_repo)
-    assert [e["event"]["action"] for e in events] == ["consent.withdrawn", "consent.granted"]
+    assert [e["event"]["action"] for e in events] == [  # type: ignore[index]
+        "consent.withdrawn", "consent.granted"]
     assert {e["user"]["id"] for e in events} == {"peggy"}  # type: ignore[index]
     state = orjson.loads(shown.output)
     assert state["consents"] == [{"purpose": "marketing", "granted": True,

@@ -22,7 +22,8 @@ from guardian.cli.output import csv_cell
 from guardian.clock import ManualClock
 from guardian.config import Settings
 from guardian.identity.directory_sync import SyncedDirectory
-from guardian.identity.principal import EmployeeType, Principal
+from guardian.identity.principal import Principal
+from guardian.identity.vocabulary import EmployeeType
 from guardian.policy.model import DecisionRequest
 from guardian.policy.vocabulary import Action
 from support import ROOT

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from pydantic import ValidationError
+from pydantic import SecretStr, ValidationError
 
 from guardian.adapters.key_files import load_signer, new_sealed_key, write_new_key
 from guardian.config import DEMO_SECRET_KEY, Settings
@@ -16,8 +16,8 @@ from support import TEST_SECRET_KEY
 
 def test_opensearch_without_urls_is_refused_and_urls_are_split() -> None:
     with pytest.raises(ValidationError, match="GUARDIAN_OPENSEARCH_URLS"):
-        Settings(demo=False, secret_key=TEST_SECRET_KEY, audit_index="opensearch")
-    settings = Settings(demo=False, secret_key=TEST_SECRET_KEY, audit_index="opensearch",
+        Settings(demo=False, secret_key=SecretStr(TEST_SECRET_KEY), audit_index="opensearch")
+    settings = Settings(demo=False, secret_key=SecretStr(TEST_SECRET_KEY), audit_index="opensearch",
                         opensearch_urls=" http://127.0.0.1:9251 ,http://127.0.0.1:9252,")
     assert settings.opensearch_url_list == ["http://127.0.0.1:9251", "http://127.0.0.1:9252"]
 
@@ -29,7 +29,8 @@ def test_an_index_prefix_that_is_not_a_safe_index_name_is_refused(prefix: str) -
 
 
 def test_the_opensearch_password_and_signing_key_never_show() -> None:
-    settings = Settings(opensearch_password="hunter2-secret", audit_signing_key="v1:sealed")
+    settings = Settings(opensearch_password=SecretStr("hunter2-secret"),
+                        audit_signing_key=SecretStr("v1:sealed"))
     assert "hunter2" not in repr(settings) and "v1:sealed" not in repr(settings)
 
 

@@ -14,7 +14,7 @@ from guardian.audit.checkpoints import CheckpointVerifier
 from guardian.bootstrap import build, build_checkpoint_signer, session_signer
 from guardian.config import DEMO_SECRET_KEY, Settings
 from guardian.errors import ConfigurationError
-from guardian.policy.vocabulary import AuthMethod
+from guardian.identity.vocabulary import AuthMethod
 from support import TEST_SECRET_KEY, demo_settings, real_settings
 
 

@@ -37,6 +37,9 @@ class FakeGrants:
     def add_grant(self, grant: TemporaryGrant) -> None:
         self.grants[grant.id] = grant
 
+    def active_grants(self) -> list[TemporaryGrant]:
+        return [g for g in self.grants.values() if not g.revoked]
+
     def list_grants(self, uid: str | None = None) -> list[TemporaryGrant]:
         return [g for g in self.grants.values() if uid is None or g.uid == uid]
 

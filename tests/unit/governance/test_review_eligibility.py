@@ -4,13 +4,12 @@ account; everyone passed over is recorded."""
 
 from __future__ import annotations
 
-from review_support import NOW, OWNERS, people
-
 from guardian.adapters.memory import MemoryDirectory
 from guardian.governance.review_definitions import ReviewerRule, Stage
 from guardian.governance.review_eligibility import assign, ineligibility
 from guardian.governance.review_model import Access, AccessKind, AssignedBy
 from guardian.identity.principal import Principal
+from review_support import NOW, OWNERS, people
 
 DIRECTORY = MemoryDirectory(people())
 ROLE = Access(AccessKind.ROLE, "customer-care", "directory")
@@ -24,7 +23,7 @@ def _who(uid: str) -> Principal:
 
 
 def _assign(stage: Stage, subject: Principal | None, access: Access = ROLE,
-            directory: MemoryDirectory = DIRECTORY) -> tuple[str | None, AssignedBy, tuple]:
+            directory: MemoryDirectory = DIRECTORY) -> tuple[str | None, AssignedBy, tuple[object, ...]]:
     a = assign(stage, 1, subject, access, directory, OWNERS, ("peggy",), NOW)
     return a.reviewer, a.assigned_by, a.skipped
 

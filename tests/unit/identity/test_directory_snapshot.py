@@ -12,7 +12,7 @@ from guardian.identity.directory_snapshot import (
     diff_snapshots,
 )
 from guardian.identity.principal import Principal
-from guardian.policy.vocabulary import EmployeeType
+from guardian.identity.vocabulary import EmployeeType
 
 ALICE = Principal("alice", "Alice Martin", frozenset({"customer-care"}))
 BOB = Principal("bob", "Bob Bernard", frozenset({"billing"}))

@@ -5,15 +5,23 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pyotp
 import pytest
 
-from conftest import FakeDirectory
+from guardian.adapters.memory import MemoryJournal
 from guardian.clock import ManualClock
-from guardian.errors import AccountLocked, CodeMismatch, FreshMfaRequired, NotFound
+from guardian.errors import (
+    AccountLocked,
+    AuditUnavailable,
+    CodeMismatch,
+    FreshMfaRequired,
+    NotFound,
+    PermissionDenied,
+    UnknownUser,
+)
 from guardian.identity import recovery_codes
 from guardian.identity.attempts import SignInAttempts
 from guardian.identity.enrolment import MfaEnrolment
@@ -22,7 +30,8 @@ from guardian.identity.lockout import LockoutPolicy, SignInLimits
 from guardian.identity.principal import Principal
 from guardian.identity.tokens import SessionClaims, TokenSigner
 from guardian.identity.totp import code_at
-from guardian.policy.vocabulary import AuthMethod
+from guardian.identity.vocabulary import AuthMethod
+from identity_support import FakeDirectory
 
 KEY = b"r" * 32
 
@@ -66,6 +75,19 @@ class FakeKeys:
     def has_credentials(self, uid: str) -> bool:
         return uid in self.owners
 
+    def registration_options(self, uid: str, display_name: str, at: float) -> dict[str, Any]:
+        return {}
+
+    def register(self, uid: str, credential: Mapping[str, Any], at: float) -> str:
+        return "key-1"
+
+    def authentication_options(self, subject: str, decoys: Sequence[bytes],
+                               at: float) -> dict[str, Any]:
+        return {}
+
+    def authenticate(self, uid: str, credential: Mapping[str, Any], at: float) -> bool:
+        return False
+
 
 @pytest.fixture
 def factors() -> FakeFactors:
@@ -78,9 +100,17 @@ def _attempts(ledger: Any) -> SignInAttempts:
 
 
 @pytest.fixture
-def enrolment(factors: FakeFactors, ledger: Any, clock: ManualClock) -> MfaEnrolment:
+def journal() -> MemoryJournal:
+    return MemoryJournal()
+
+
+@pytest.fixture
+def enrolment(factors: FakeFactors, ledger: Any, clock: ManualClock,
+              journal: MemoryJournal) -> MfaEnrolment:
+    directory = FakeDirectory([Principal("oscar", "Oscar", frozenset({"reviewer"}))])
     return MfaEnrolment(factors, factors, ledger, clock, recovery_key=KEY,
-                        fresh_mfa_s=900, attempts=_attempts(ledger))
+                        fresh_mfa_s=900, attempts=_attempts(ledger), journal=journal,
+                        directory=directory)
 
 
 def _secret_of(uri: str) -> str:
@@ -180,7 +210,8 @@ def test_a_security_key_also_counts_as_a_factor_to_protect(
     factors: FakeFactors, ledger: Any, clock: ManualClock, signer: TokenSigner
 ) -> None:
     enrolment = MfaEnrolment(factors, factors, ledger, clock, recovery_key=KEY,
-                             webauthn=FakeKeys({"oscar"}), attempts=_attempts(ledger))
+                             webauthn=FakeKeys({"oscar"}), attempts=_attempts(ledger),
+                             journal=MemoryJournal())
     claims = _claims(signer, "oscar", (AuthMethod.PASSWORD,), clock.now(), clock.now())
 
     assert enrolment.has_second_factor("oscar")
@@ -220,4 +251,56 @@ def test_the_uri_carries_a_seed_an_authenticator_accepts(enrolment: MfaEnrolment
     uri = enrolment.start_totp("oscar").uri
     totp = pyotp.parse_uri(uri)
 
-    assert totp.at(clock.now()) == code_at(_secret_of(uri), clock.now())
+    assert totp.at(clock.now()) == code_at(_secret_of(uri), clock.now())  # type: ignore[attr-defined]
+
+
+def test_an_enrolment_by_an_administrator_is_journalled_before_the_seed_is_stored(
+    enrolment: MfaEnrolment, factors: FakeFactors, journal: MemoryJournal, clock: ManualClock
+) -> None:
+    secret = _secret_of(enrolment.start_totp("oscar", actor="cli").uri)
+    started = journal.events[-1]
+    enrolment.activate_totp("oscar", code_at(secret, clock.now()), actor="cli")
+
+    assert [e["event"]["action"] for e in journal.events] == [
+        "mfa.enrolment_started", "mfa.factor_activated"]
+    assert started["user"]["id"] == "oscar"
+    assert (started["guardian"]["factor"], started["guardian"]["actor"]) == ("totp", "cli")
+    assert factors.totp_secret("oscar") == secret
+
+
+def test_nothing_is_started_or_activated_when_the_journal_cannot_record_it(
+    enrolment: MfaEnrolment, factors: FakeFactors, journal: MemoryJournal, clock: ManualClock
+) -> None:
+    journal.fail = True
+    with pytest.raises(AuditUnavailable):
+        enrolment.start_totp("oscar", actor="cli")
+    assert "oscar" not in factors.pending
+
+    journal.fail = False
+    secret = _secret_of(enrolment.start_totp("oscar", actor="cli").uri)
+    journal.fail = True
+    with pytest.raises(AuditUnavailable):
+        enrolment.activate_totp("oscar", code_at(secret, clock.now()), actor="cli")
+    assert factors.totp_secret("oscar") is None
+
+
+def test_an_enrolment_in_ones_own_session_names_it_and_someone_elses_is_refused(
+    enrolment: MfaEnrolment, journal: MemoryJournal, signer: TokenSigner, clock: ManualClock
+) -> None:
+    claims = _claims(signer, "oscar", (AuthMethod.PASSWORD,), clock.now(), clock.now())
+
+    enrolment.start_totp("oscar", session=claims)
+    with pytest.raises(PermissionDenied):
+        enrolment.start_totp("alice", session=claims)
+
+    assert journal.events[-1]["guardian"]["session_id"] == claims.sid
+    assert len(journal.events) == 1
+
+
+def test_enrolling_someone_the_directory_does_not_know_is_refused(
+    enrolment: MfaEnrolment, journal: MemoryJournal
+) -> None:
+    with pytest.raises(UnknownUser):
+        enrolment.start_totp("nobody", actor="cli")
+
+    assert journal.events == []

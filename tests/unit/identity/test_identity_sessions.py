@@ -6,12 +6,12 @@ from collections.abc import Callable
 
 import pytest
 
-from conftest import SECRETS, FakeDirectory, FakeLedger, FakePasswords, FakeSecrets
 from guardian.clock import ManualClock
 from guardian.errors import AccountLocked, InvalidCredentials, InvalidToken
 from guardian.identity.principal import Principal
 from guardian.identity.sessions import LockoutPolicy, SessionService, SignInLimits
 from guardian.identity.tokens import TokenSigner
+from identity_support import SECRETS, FakeDirectory, FakeLedger, FakePasswords, FakeSecrets
 
 PASSWORD = "alice-demo-pass"
 Code = Callable[..., str]
@@ -202,7 +202,7 @@ def test_step_up_is_refused_once_the_account_is_disabled(
     service: SessionService, clock: ManualClock, code_for: Code
 ) -> None:
     from guardian.identity.tokens import TokenSigner
-    from guardian.policy.vocabulary import AuthMethod
+    from guardian.identity.vocabulary import AuthMethod
 
     token, _ = TokenSigner(b"k" * 32).issue(
         "heidi", (AuthMethod.PASSWORD, AuthMethod.OTP), clock.now(), clock.now(), 3600)

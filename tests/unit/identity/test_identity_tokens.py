@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from guardian.errors import InvalidToken
 from guardian.identity.tokens import TokenSigner
-from guardian.policy.vocabulary import AuthMethod
+from guardian.identity.vocabulary import AuthMethod
 
 KEY = b"s" * 32
 NOW = 1_790_000_000.0

@@ -9,9 +9,10 @@ from guardian.adapters.policy_files import load_policy
 from guardian.clock import ManualClock
 from guardian.identity.principal import Principal
 from guardian.identity.tokens import TokenSigner
+from guardian.identity.vocabulary import AuthMethod
 from guardian.policy.model import DecisionRequest
 from guardian.policy.pipeline import CompiledPolicy, DecisionPipeline
-from guardian.policy.vocabulary import Action, AuthMethod, Outcome, ReasonCode
+from guardian.policy.vocabulary import Action, Outcome, ReasonCode
 from support import ROOT
 
 POLICY = CompiledPolicy.of(load_policy(ROOT / "policies"))

@@ -76,7 +76,7 @@ def test_the_healthy_pipeline_permits_the_request_used_below() -> None:
 ])
 def test_a_failing_dependency_denies_with_its_own_code_and_is_logged(
         part: str, exc: Exception, code: ReasonCode) -> None:
-    pipeline, signer = _pipeline(**{part: Raising(exc)})
+    pipeline, signer = _pipeline(**{part: Raising(exc)})  # type: ignore[arg-type]
     with capture_logs() as logs:
         decision = pipeline.decide(_request(signer))
 

@@ -7,13 +7,14 @@ import pytest
 
 from guardian.adapters.memory import MemoryConsents, MemoryDirectory, MemoryGrants, MemoryJournal
 from guardian.adapters.policy_files import load_policy
-from guardian.audit.verify import verify_lines
+from guardian.audit.trail_verify import verify_lines
 from guardian.clock import ManualClock
 from guardian.identity.principal import Principal
 from guardian.identity.tokens import TokenSigner
+from guardian.identity.vocabulary import AuthMethod, EmployeeType
 from guardian.policy.model import DecisionRequest
 from guardian.policy.pipeline import CompiledPolicy, DecisionPipeline
-from guardian.policy.vocabulary import Action, AuthMethod, EmployeeType, Outcome, ReasonCode
+from guardian.policy.vocabulary import Action, Outcome, ReasonCode
 from support import ROOT
 
 POLICY = CompiledPolicy.of(load_policy(ROOT / "policies"))

@@ -3,12 +3,14 @@ and an HTML page that shows every value as text."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from audit_support import decision
 from guardian.reports.customer_access import build_report
 from guardian.reports.render import customer_report_html
 
 
-def _events() -> list[dict]:
+def _events() -> list[dict[str, Any]]:
     denied = decision(3, user="mallory", at="2026-11-20T12:00:00.000Z")
     denied["guardian"].update(decision="deny", reasons=["not_authorised"], seq=3)
     hostile = decision(4, user='<img src=x onerror="alert(1)">', at="2026-11-21T08:00:00.000Z")

@@ -62,7 +62,9 @@ def test_the_scheduled_report_is_mailed_with_its_pdf_and_posted_signed(
     [report] = delivering.reports.list()
     [mail] = smtp_inbox.mails
     assert smtp_inbox.envelopes[0][1] == ["judy@bank.test", "dpo@bank.test"]
-    assert report.period_from in mail["Subject"] and report.sha256 in mail.get_body().get_content()
+    text = mail.get_body()
+    assert text is not None
+    assert report.period_from in mail["Subject"] and report.sha256 in text.get_content()
     files = {p.get_filename(): p.get_content() for p in mail.iter_attachments()}
     pdf = pypdf.PdfReader(io.BytesIO(files[f"guardian-report-{report.id}.pdf"]))
     assert len(pdf.pages) > 1 and report.period_from in pdf.pages[0].extract_text()
