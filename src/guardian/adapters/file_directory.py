@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from guardian.adapters.background import Every
-from guardian.adapters.yaml_lines import load_plain
+from guardian.adapters.yaml_lines import load_streamed
 from guardian.errors import ConfigurationError
 from guardian.identity.passwords import DUMMY_HASH, verify_password
 from guardian.identity.principal import Principal
@@ -56,7 +56,7 @@ class FileDirectory:
     def reload(self) -> None:
         identity = self._identity()
         try:
-            raw = load_plain(self.path)
+            raw = load_streamed(self.path)
         except OSError as exc:
             raise ConfigurationError(f"directory file {self.path}: {exc.strerror}") from exc
         users = raw.get("users") if isinstance(raw, dict) else None
