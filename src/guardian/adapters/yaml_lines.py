@@ -71,6 +71,9 @@ def load_streamed(path: Path) -> Any:
         return load_plain(path)
 
 
+_STR = "tag:yaml.org,2002:str"
+
+
 class _StreamedBuilder:
     def __init__(self, loader: Any) -> None:
         self._loader = loader
@@ -99,10 +102,14 @@ class _StreamedBuilder:
             tag = event.tag
             if tag is None or tag == "!":
                 tag = self._loader.resolve(yaml.ScalarNode, event.value, event.implicit)
+            if tag == _STR:
+                return event.value
             start: Any = event.start_mark
             end: Any = event.end_mark
             node = yaml.ScalarNode(tag, event.value, start, end, style=event.style)
-            return self._loader.construct_object(node, deep=True)
+            # The constructor itself, not construct_object: that one remembers every node.
+            constructors = self._loader.yaml_constructors
+            return (constructors.get(tag) or constructors[None])(self._loader, node)
         if isinstance(event, yaml.SequenceStartEvent):
             items = []
             while not self._loader.check_event(yaml.SequenceEndEvent):
