@@ -187,8 +187,8 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait_until(url: str, proc: subprocess.Popen[bytes], what: str) -> None:
-    deadline = time.monotonic() + 120
+def wait_until(url: str, proc: subprocess.Popen[bytes], what: str, timeout_s: float = 120) -> None:
+    deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise SystemExit(f"{what} exited with {proc.returncode}")
@@ -202,11 +202,11 @@ def wait_until(url: str, proc: subprocess.Popen[bytes], what: str) -> None:
 
 @contextmanager
 def running(argv: Sequence[str], env: Mapping[str, str], health: str, what: str,
-            log: Path) -> Iterator[subprocess.Popen[bytes]]:
+            log: Path, timeout_s: float = 120) -> Iterator[subprocess.Popen[bytes]]:
     with log.open("wb") as sink:
         proc = subprocess.Popen(list(argv), cwd=ROOT, env=dict(env), stdout=sink, stderr=sink)
         try:
-            wait_until(health, proc, what)
+            wait_until(health, proc, what, timeout_s)
             yield proc
         finally:
             proc.terminate()
@@ -278,6 +278,24 @@ def wrk(url: str, bodies: Sequence[bytes], seconds: int, connections: int,
     return result
 
 
+@contextmanager
+def py_spy(folder: str | None, tag: str, pid: int, seconds: int) -> Iterator[None]:
+    """With ``folder``, sample ``pid`` with py-spy while the block runs: collapsed stacks in
+    ``folder/<tag>.txt`` (one line per stack and its sample count) for ``bench/profile_top.py``."""
+    if folder is None:
+        yield
+        return
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    spy = subprocess.Popen(
+        ["py-spy", "record", "--pid", str(pid), "--duration", str(seconds), "--rate", "250",
+         "--format", "raw", "--nonblocking", "-o", str(Path(folder) / f"{tag}.txt")],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        yield
+    finally:
+        spy.wait(timeout=seconds + 60)
+
+
 def agreement(guardian: str, opa: str, bodies: Sequence[dict[str, Any]]) -> dict[str, int]:
     """Ask both servers every sampled request; count the answers that differ."""
     differ = permits = 0
@@ -335,7 +353,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         opa_files = [str(work / "policy.rego"), str(work / "data.json")]
         runs: dict[str, list[dict[str, float]]] = {}
         with running([guardian_bin, "serve", "--port", str(gport)], env,
-                     f"{guardian}/v1/health", "guardian serve", work / "guardian.log"), \
+                     f"{guardian}/v1/health", "guardian serve", work / "guardian.log") as gproc, \
              running([opa, "run", "--server", "--addr", f"127.0.0.1:{lport}",
                       "--log-level", "info", "--log-format", "json",
                       "--set", "decision_logs.console=true", *opa_files], os.environ,
@@ -356,10 +374,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             }
             for round_no in range(1, args.rounds + 1):
                 for name, (s_url, s_bodies, b_url, b_bodies) in contenders.items():
-                    single = wrk(s_url, s_bodies, args.duration, args.connections, work,
-                                 f"{name}-single")
-                    batch = wrk(b_url, b_bodies, args.duration, args.batch_connections,
-                                work, f"{name}-batch")
+                    profiled = args.profile if name == "guardian" and round_no == 1 else None
+                    with py_spy(profiled, "single", gproc.pid, args.duration):
+                        single = wrk(s_url, s_bodies, args.duration, args.connections, work,
+                                     f"{name}-single")
+                    with py_spy(profiled, "batch", gproc.pid, args.duration):
+                        batch = wrk(b_url, b_bodies, args.duration, args.batch_connections,
+                                    work, f"{name}-batch")
                     runs.setdefault(f"{name}_single", []).append(single)
                     runs.setdefault(f"{name}_batch", []).append(batch)
                     print(f"round {round_no} {name:9} single "
@@ -425,6 +446,8 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--opa", help="the opa binary (default: PATH, then GOPATH/bin)")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--profile", metavar="DIR",
+                        help="py-spy Guardian's first round into DIR (py-spy on PATH)")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed: apt-get install wrk")

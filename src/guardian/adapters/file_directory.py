@@ -14,13 +14,14 @@ logged and shown by ``/v1/health`` until a good file replaces it.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from guardian.adapters.background import Every
-from guardian.adapters.yaml_lines import load_plain
+from guardian.adapters.yaml_lines import load_streamed
 from guardian.errors import ConfigurationError
 from guardian.identity.passwords import DUMMY_HASH, verify_password
 from guardian.identity.principal import Principal
@@ -55,15 +56,16 @@ class FileDirectory:
     def reload(self) -> None:
         identity = self._identity()
         try:
-            raw = load_plain(self.path)
+            raw = load_streamed(self.path)
         except OSError as exc:
             raise ConfigurationError(f"directory file {self.path}: {exc.strerror}") from exc
         users = raw.get("users") if isinstance(raw, dict) else None
         if not isinstance(users, list):
             raise ConfigurationError(f"directory file {self.path}: expected a `users:` list")
         entries: dict[str, _Entry] = {}
+        role_sets: dict[frozenset[str], frozenset[str]] = {}
         for item in users:
-            entry = _parse_entry(item, self.path)
+            entry = _parse_entry(item, self.path, role_sets)
             entries[entry.principal.uid] = entry
         self._entries = entries  # one assignment: readers see the old or the new directory
         self._seen = identity
@@ -118,6 +120,11 @@ class FileDirectory:
         return self._sealer.open(entry.sealed_totp, context=f"totp:{uid}")
 
 
+def _shared(known: dict[frozenset[str], frozenset[str]],
+            roles: frozenset[str]) -> frozenset[str]:
+    return known.setdefault(roles, roles)
+
+
 class DirectoryFileWatcher:
     """Background work of ``guardian serve``: one daemon thread polling the directory file."""
 
@@ -136,14 +143,21 @@ class DirectoryFileWatcher:
         self.directory.reload_if_changed()
 
 
-def _parse_entry(item: Any, path: Path) -> _Entry:
+def _parse_entry(item: Any, path: Path,
+                 role_sets: dict[frozenset[str], frozenset[str]]) -> _Entry:
+    """One person of the file. ``role_sets`` keeps one frozenset per distinct set of roles
+    (many people hold the same ones) and the names are interned, so 100 000 people do not
+    carry 200 000 copies of their role names."""
     if not isinstance(item, dict) or not isinstance(item.get("uid"), str):
         raise ConfigurationError(f"directory file {path}: every user needs a `uid`")
+    uid = sys.intern(item["uid"])
+    name = str(item.get("name", uid))
     try:
         principal = Principal(
-            uid=item["uid"],
-            name=str(item.get("name", item["uid"])),
-            roles=frozenset(str(r) for r in item.get("roles") or ()),
+            uid=uid,
+            name=uid if name == uid else name,
+            roles=_shared(role_sets, frozenset(sys.intern(str(r))
+                                               for r in item.get("roles") or ())),
             employee_type=EmployeeType(item.get("type", "employee")),
             active=bool(item.get("active", True)),
             supplier=item.get("supplier"),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -245,7 +246,7 @@ def _read_rules(b: _Builder) -> tuple[list[Rule], list[Inheritance]]:
         text = line.strip()
         if not text or text.startswith("#"):
             continue
-        fields = [f.strip() for f in text.split(",")]
+        fields = [sys.intern(f.strip()) for f in text.split(",")]  # names repeat: one copy
         src = Source(rel, number)
         if fields[0] == "p" and len(fields) == 6:
             role, database, category, action, purpose = fields[1:]

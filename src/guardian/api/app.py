@@ -26,6 +26,7 @@ from guardian.api import (
     sessions,
     webauthn,
 )
+from guardian.api.decision_route import DecisionRoute, GuardianAPI
 from guardian.api.errors import (
     on_guardian_error,
     on_http_error,
@@ -55,7 +56,7 @@ def create_app(guardian: Guardian, *, close_on_shutdown: bool = False) -> FastAP
                 guardian.close()
 
     docs = guardian.settings.api_docs_served
-    app = FastAPI(
+    app = GuardianAPI(
         title="Guardian",
         version=__version__,
         summary="Who may touch customer personal data, and the proof of every access.",
@@ -67,6 +68,8 @@ def create_app(guardian: Guardian, *, close_on_shutdown: bool = False) -> FastAP
     )
     app.state.guardian = guardian
     app.state.request_rules = decisions.RulesCache(guardian)
+    app.decision_route = DecisionRoute(guardian, app.state.request_rules,
+                                       guardian.settings.max_body_bytes)
     app.add_middleware(RequestBodyGuard, max_bytes=guardian.settings.max_body_bytes)
     app.add_middleware(RequestIds)
     app.add_exception_handler(GuardianError, on_guardian_error)

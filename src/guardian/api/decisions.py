@@ -1,5 +1,9 @@
 """``POST /v1/decisions`` and ``POST /v1/decisions:batch``: the hot path.
 
+Served by :mod:`guardian.api.decision_route` in front of the framework; the routes declared here
+are the OpenAPI contract and the same behaviour through FastAPI (an app built without the
+front route).
+
 Bodies are validated straight from bytes (no intermediate ``dict``), decided on the event loop
 (a decision is a few look-ups) while durability is awaited, never blocked on: the journal's
 flusher thread fsyncs whole groups of decisions at once. Answers are rendered with orjson.
@@ -73,7 +77,7 @@ def _caller(request: Request) -> tuple[Guardian, str, str, RequestRules]:
     return guardian, application, "sha256:" + key_digest(api_key)[:16], rules.current()
 
 
-async def _decided(
+async def decided(
     guardian: Guardian, requests: Sequence[DecisionRequest], *, batch: bool
 ) -> list[Decision]:
     started = time.perf_counter()
@@ -107,7 +111,7 @@ async def decide(request: Request) -> Response:
         body = DecisionBody.model_validate_json(await request.body(), context=rules)
     except ValidationError as exc:
         return validation_response(request, exc.errors(include_url=False))
-    decisions = await _decided(guardian, (body.to_request(application, key_id),), batch=False)
+    decisions = await decided(guardian, (body.to_request(application, key_id),), batch=False)
     return _json(decisions[0].as_dict())
 
 
@@ -125,5 +129,5 @@ async def decide_batch(request: Request) -> Response:
     except ValidationError as exc:
         return validation_response(request, exc.errors(include_url=False))
     requests = [item.to_request(application, key_id) for item in body.requests]
-    decisions = await _decided(guardian, requests, batch=True)
+    decisions = await decided(guardian, requests, batch=True)
     return _json({"decisions": [d.as_dict() for d in decisions]})

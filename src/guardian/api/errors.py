@@ -83,6 +83,11 @@ async def on_validation_error(request: Request, exc: Exception) -> Response:
 
 
 def validation_response(request: Request, raw_errors: Any) -> Response:
+    return validation_refusal(request.url.path, raw_errors)
+
+
+def validation_refusal(path: str, raw_errors: Any) -> Response:
+    """The 422 answer (and its log line) for pydantic's errors of a body sent to ``path``."""
     details = [
         {"loc": [str(p) for p in err.get("loc", ())], "message": str(err.get("msg", "")),
          "type": str(err.get("type", ""))}
@@ -91,7 +96,7 @@ def validation_response(request: Request, raw_errors: Any) -> Response:
     types = {d["type"] for d in details}
     code = next((c for t, c in INPUT_CODES.items() if t in types), "invalid_request")
     # Refused input is never decided, but operators see it (without any secret in it).
-    log.warning("invalid request", path=request.url.path, code=code,
+    log.warning("invalid request", path=path, code=code,
                 errors=[f"{'.'.join(d['loc'])}: {d['message']}" for d in details][:10])
     first = details[0] if details else {"loc": [], "message": "invalid request"}
     message = f"{'.'.join(first['loc']) or 'body'}: {first['message']}"

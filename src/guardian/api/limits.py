@@ -16,6 +16,7 @@ import json
 from typing import Any
 
 import orjson
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from guardian.api.errors import error_response
@@ -102,6 +103,63 @@ class _TooLarge(Exception):
     pass
 
 
+def declared_too_large(scope: Scope, max_bytes: int) -> bool:
+    """Whether the request's ``Content-Length`` says more than ``max_bytes`` (or is not a
+    number)."""
+    for name, value in scope.get("headers", ()):
+        if name == b"content-length":
+            try:
+                return int(value) > max_bytes
+            except ValueError:
+                return True
+    return False
+
+
+async def read_body(receive: Receive, max_bytes: int) -> bytes | None:
+    """The whole body, or ``None`` if the client left mid-body; :class:`_TooLarge` past
+    ``max_bytes``."""
+    chunks: list[bytes] = []
+    seen = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        chunk = message.get("body", b"")
+        seen += len(chunk)
+        if seen > max_bytes:
+            raise _TooLarge
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+def too_large(max_bytes: int) -> Response:
+    return error_response(
+        413, "payload_too_large", f"request body is larger than {max_bytes} bytes")
+
+
+async def checked_body(
+    scope: Scope, receive: Receive, max_bytes: int
+) -> tuple[bytes | None, Response | None]:
+    """The request's body read and checked: ``(body, None)``; ``(None, refusal)`` for a body too
+    large (413) or with a key written twice (422 ``duplicate_key``); ``(None, None)`` when the
+    client left mid-body."""
+    if declared_too_large(scope, max_bytes):
+        return None, too_large(max_bytes)
+    try:
+        body = await read_body(receive, max_bytes)
+    except _TooLarge:
+        return None, too_large(max_bytes)
+    if body and body.lstrip()[:1] in (b"{", b"["):
+        key = duplicate_key(body)
+        if key is not None:
+            log.warning("invalid request", path=scope.get("path"), code="duplicate_key",
+                        key=key[:64])
+            return None, error_response(422, "duplicate_key",
+                                        f"key {key[:64]!r} appears twice in one object")
+    return body, None
+
+
 class RequestBodyGuard:
     """Reads an HTTP request's body (at most ``max_bytes``), refuses duplicate JSON keys and
     replays the body to the application as one message."""
@@ -114,25 +172,12 @@ class RequestBodyGuard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if self._declared_too_large(scope):
-            await self._too_large(scope, receive, send)
+        body, refusal = await checked_body(scope, receive, self.max_bytes)
+        if refusal is not None:
+            await refusal(scope, receive, send)
             return
-        try:
-            body, disconnected = await self._read(receive)
-        except _TooLarge:
-            await self._too_large(scope, receive, send)
-            return
-        if disconnected:
+        if body is None:
             return  # the client left (or timed out) mid-body: nothing to decide, no one to answer
-        if body and body.lstrip()[:1] in (b"{", b"["):
-            key = duplicate_key(body)
-            if key is not None:
-                log.warning("invalid request", path=scope.get("path"), code="duplicate_key",
-                            key=key[:64])
-                response = error_response(422, "duplicate_key",
-                                          f"key {key[:64]!r} appears twice in one object")
-                await response(scope, receive, send)
-                return
         replayed = False
 
         async def replay() -> Message:
@@ -144,31 +189,3 @@ class RequestBodyGuard:
 
         await self.app(scope, replay, send)
 
-    def _declared_too_large(self, scope: Scope) -> bool:
-        for name, value in scope.get("headers", ()):
-            if name == b"content-length":
-                try:
-                    return int(value) > self.max_bytes
-                except ValueError:
-                    return True
-        return False
-
-    async def _read(self, receive: Receive) -> tuple[bytes, bool]:
-        chunks: list[bytes] = []
-        seen = 0
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return b"".join(chunks), True
-            chunk = message.get("body", b"")
-            seen += len(chunk)
-            if seen > self.max_bytes:
-                raise _TooLarge
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                return chunks[0] if len(chunks) == 1 else b"".join(chunks), False
-
-    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = error_response(
-            413, "payload_too_large", f"request body is larger than {self.max_bytes} bytes")
-        await response(scope, receive, send)

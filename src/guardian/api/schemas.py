@@ -99,6 +99,12 @@ class Resource(StrictBody):
         return out
 
 
+_CANONICAL_IPS: dict[str, str] = {}
+"""Valid ``client_ip`` texts already seen → canonical form (``ipaddress`` costs microseconds a
+request; an application's users come from a bounded set of addresses)."""
+_CANONICAL_IPS_KEPT = 65_536
+
+
 class Context(StrictBody):
     client_ip: Annotated[str, StringConstraints(max_length=64)] | None = None
     """The address of the person behind the application, as the application reports it."""
@@ -112,13 +118,20 @@ class Context(StrictBody):
         # would take verbatim, newlines and all. Stored canonical (``2001:db8::1``).
         if value is None:
             return None
+        known = _CANONICAL_IPS.get(value)
+        if known is not None:
+            return known
         try:
             if _IP_CHARS.fullmatch(value) is None:
                 raise ValueError(value)
-            return str(ipaddress.ip_address(value))
+            canonical = str(ipaddress.ip_address(value))
         except ValueError:
             raise PydanticCustomError("invalid_client_ip",
                                       "client_ip is not an IPv4 or IPv6 address") from None
+        if len(_CANONICAL_IPS) >= _CANONICAL_IPS_KEPT:
+            _CANONICAL_IPS.clear()  # bounded: a flood of distinct addresses costs a re-parse
+        _CANONICAL_IPS[value] = canonical
+        return canonical
 
 
 class DecisionBody(StrictBody):

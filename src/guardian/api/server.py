@@ -7,7 +7,9 @@ the server. Here every request must have its line and headers within ``head_time
 first byte (of the connection opening, for the first request) and its body within
 ``body_timeout_s`` of its headers; past a deadline the server answers ``408 request_timeout``
 (unless a response is already under way) and closes the connection. The deadline is one timer
-per connection, armed and cancelled by the parser's callbacks, so it costs nothing per byte.
+per connection, re-armed only when it fires (at most every ``min(head, body)`` seconds); the
+parser's callbacks just move the deadline, so it costs nothing per byte and almost nothing per
+request (a timer armed and cancelled per request was 3-5 % of the event loop under load).
 """
 
 from __future__ import annotations
@@ -39,7 +41,10 @@ class DeadlineHttpToolsProtocol(HttpToolsProtocol):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._deadline: asyncio.TimerHandle | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._due: float | None = None  # loop time by which self._part must have arrived
+        self._part = "head"
+        self._tick = min(self.head_timeout_s, self.body_timeout_s)
 
     @classmethod
     def with_timeouts(cls, head_s: float, body_s: float) -> type[DeadlineHttpToolsProtocol]:
@@ -52,34 +57,48 @@ class DeadlineHttpToolsProtocol(HttpToolsProtocol):
         self._arm(self.head_timeout_s, "head")
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._disarm()
+        self._due = None
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         super().connection_lost(exc)
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
-        if self._deadline is None:
+        if self._due is None:
             self._arm(self.head_timeout_s, "head")
 
     def on_headers_complete(self) -> None:
-        self._disarm()
         super().on_headers_complete()
         self._arm(self.body_timeout_s, "body")
 
     def on_message_complete(self) -> None:
-        self._disarm()
+        self._due = None
         super().on_message_complete()
 
     def _arm(self, seconds: float, part: str) -> None:
-        self._disarm()
-        self._deadline = self.loop.call_later(seconds, self._expired, part)
+        """Set the deadline of ``part``. One timer per connection, not one per deadline: it
+        fires at most ``_tick`` (the shorter timeout) after it was armed, so never after a
+        deadline set meanwhile (each is at least ``_tick`` away), and then either times the
+        request out, re-arms itself, or stops (no request under way)."""
+        self._due = self.loop.time() + seconds
+        self._part = part
+        if self._timer is None:
+            self._timer = self.loop.call_later(min(seconds, self._tick), self._fire)
 
-    def _disarm(self) -> None:
-        if self._deadline is not None:
-            self._deadline.cancel()
-            self._deadline = None
+    def _fire(self) -> None:
+        self._timer = None
+        due = self._due
+        if due is None:
+            return
+        now = self.loop.time()
+        if now >= due:
+            self._due = None
+            self._expired(self._part)
+            return
+        self._timer = self.loop.call_at(min(due, now + self._tick), self._fire)
 
     def _expired(self, part: str) -> None:
-        self._deadline = None
         transport = self.transport
         if transport is None or transport.is_closing():
             return

@@ -7,7 +7,6 @@ changed; the journal adds ``guardian.seq``, ``guardian.prev_hash`` and ``guardia
 
 from __future__ import annotations
 
-import functools
 from enum import StrEnum
 from typing import Any
 
@@ -55,10 +54,23 @@ class AuditAction(StrEnum):
     REVIEW_REPORT_PRODUCED = "review.report_produced"
 
 
-@functools.lru_cache(maxsize=256)
+_second: tuple[int, str] = (-1, "")
+"""The last whole second formatted (``YYYY-MM-DDTHH:MM:SS``): one tuple, read and replaced
+whole, so threads sharing it never see a second with another's text."""
+
+
 def timestamp(at: float) -> str:
-    """ISO 8601 in UTC with milliseconds; cached, as a batch shares one instant."""
-    return iso_utc(at, "milliseconds")
+    """ISO 8601 in UTC with milliseconds (as ``iso_utc(at, "milliseconds")``); the date and
+    time of day are formatted once a second, as ``datetime`` costs microseconds a call."""
+    global _second
+    second = int(at)
+    ms = round((at - second) * 1_000_000) // 1000  # datetime's rounding to the microsecond
+    if ms == 1000:
+        second, ms = second + 1, 0
+    cached = _second
+    if cached[0] != second:
+        cached = _second = (second, iso_utc(second)[:-1])
+    return f"{cached[1]}.{ms:03d}Z"
 
 
 def session_event(action: AuditAction, uid: str, at: float, **extra: Any) -> dict[str, Any]:

@@ -83,7 +83,13 @@ class DecisionIndex:
             for role in heirs.get(rule.role, (rule.role,)):
                 key = (role, rule.database, rule.category, rule.action)
                 grouped.setdefault(key, set()).add(rule.purpose)
-        permits = {key: frozenset(purposes) for key, purposes in grouped.items()}
+        # Few distinct sets of purposes exist: each key points at one shared frozenset.
+        distinct: dict[frozenset[str], frozenset[str]] = {}
+        permits: dict[_Key, frozenset[str]] = {}
+        for key, purposes in grouped.items():
+            frozen = frozenset(purposes)
+            permits[key] = distinct.setdefault(frozen, frozen)
+        del grouped
         obligations: dict[_Key, tuple[Obligation, ...]] = {}
         if policy is not None:
             for ob in policy.obligations:
