@@ -36,5 +36,5 @@ def test_a_file_directory_runs_its_watcher_and_the_retention_job_beside_the_ship
     assert any(isinstance(task, RetentionSchedule) for task in guardian.background)
     assert {"SqliteChangeFeed", "Every"} <= set(names)
     assert {t.name for t in guardian.background if isinstance(t, Every)} == {
-        "guardian-consent", "guardian-views"}
+        "guardian-consent", "guardian-views", "review-revocations"}
     assert not any(isinstance(t, PeriodicSync) for t in guardian.background)
