@@ -32,7 +32,7 @@ from guardian.policy.definition import PolicyDefinition
 from guardian.policy.vocabulary import EmployeeType
 from guardian.ports import AuditIndex
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[1]
 NOW = 1_796_000_000.0  # 2026-11-30
 DAY = 86400.0
 C = EmployeeType.CONTRACTOR
