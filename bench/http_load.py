@@ -50,7 +50,7 @@ def start_server(data_dir: Path, port: int, ship: bool) -> subprocess.Popen[byte
            "GUARDIAN_METRICS_TOKEN": MONITORING}
     proc = subprocess.Popen([guardian, "serve", "--port", str(port)], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 120  # a loaded shared machine starts slowly
     while time.monotonic() < deadline:
         try:
             if httpx.get(f"http://127.0.0.1:{port}/v1/health", timeout=1).status_code == 200:

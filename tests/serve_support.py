@@ -47,7 +47,7 @@ def start(data_dir: Path) -> Served:
     proc = subprocess.Popen([GUARDIAN, "serve", "--port", str(port)], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     served = Served(f"http://127.0.0.1:{port}", proc)
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 120  # a loaded shared machine starts slowly
     while time.monotonic() < deadline:
         try:
             if httpx.get(f"{served.url}/v1/health", timeout=1).status_code == 200:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from guardian import __version__
+from guardian.adapters.background import Every
 from guardian.adapters.file_applications import FileApplications
 from guardian.adapters.file_directory import DirectoryFileWatcher, FileDirectory
 from guardian.adapters.http_witness import HttpWitness
@@ -37,6 +38,7 @@ from guardian.audit.retention import RetentionJob, RetentionPolicy
 from guardian.audit.ship_state import load_state, state_path
 from guardian.audit.shipper import Shipper, ShipperConfig
 from guardian.audit.witness import WitnessConfig, WitnessSender
+from guardian.changes import ChangeKind
 from guardian.clock import SystemClock
 from guardian.config import Settings
 from guardian.errors import ConfigurationError
@@ -44,6 +46,7 @@ from guardian.governance.api_keys import ApiKeyService
 from guardian.governance.consent import ConsentService
 from guardian.governance.consent_records import ConsentChange
 from guardian.governance.consent_view import ConsentFollower, ConsentView
+from guardian.governance.followers import DecisionViews
 from guardian.governance.grants import GrantService
 from guardian.identity.attempts import SignInAttempts
 from guardian.identity.directory_sync import SyncedDirectory
@@ -60,6 +63,7 @@ from guardian.ports import (
     AuditIndex,
     AuditJournal,
     AuditRetention,
+    ChangeFeed,
     Clock,
     Directory,
     GrantRegistry,
@@ -110,6 +114,10 @@ class Guardian:
     metrics: GuardianMetrics = field(default_factory=GuardianMetrics)
     """Prometheus metrics, in a registry of this Guardian's own."""
     closed: bool = False
+    views: DecisionViews | None = None
+    """The in-memory views decisions read (grants, keys, consent) and how they follow."""
+    changes: ChangeFeed | None = None
+    """Tells other workers and replicas what changed here, and this process what they did."""
 
     def start_background(self) -> None:
         for task in self.background:
@@ -184,32 +192,42 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Guardian:
     consents = SqlConsents(store.engine)
     if settings.customers_file is not None and not consents.has_consents():
         seed_consents(consents, read_consents(settings), clock.now())
-    follower = ConsentFollower(consents, ConsentView(),
-                               interval_s=settings.consent_refresh_interval_s)
-    follower.load()
-    pipeline = DecisionPipeline(policy, directory, store, follower.view, signer, journal, clock,
-                                freshness=people.synced,
+    follower = ConsentFollower(consents, ConsentView())
+    changes = build_change_feed(settings, store)
+    views = DecisionViews(store, SqlApiKeys(store.engine,
+                                            FileApplications(settings.applications_file)),
+                          follower, directory=people.synced.reload_snapshot
+                          if people.synced is not None else None)
+    views.load()
+    views.follow(changes)
+    pipeline = DecisionPipeline(policy, directory, views.grant_view, follower.view, signer,
+                                journal, clock, freshness=people.synced,
                                 max_directory_age_s=settings.directory_max_age_s)
-    applications = SqlApiKeys(store.engine, FileApplications(settings.applications_file))
     guardian = Guardian(
         settings=settings, clock=clock, policy=policy, directory=directory, store=store,
-        journal=journal, applications=applications, sessions=sessions, pipeline=pipeline,
-        signer=signer, mfa=mfa, api_keys=ApiKeyService(applications, journal, clock),
+        journal=journal, applications=views.key_view, sessions=sessions, pipeline=pipeline,
+        signer=signer, mfa=mfa,
+        api_keys=ApiKeyService(views.keys, journal, clock, view=views.key_view,
+                               changes=changes),
         grants=GrantService(store, directory, lambda: pipeline.policy.definition,
-                            journal, clock, max_duration_s=settings.grant_max_s),
+                            journal, clock, max_duration_s=settings.grant_max_s,
+                            view=views.grant_view, changes=changes),
         audit=audit,
         reports=build_reports(audit, journal, store, directory, lambda: pipeline.policy, clock),
         retention=build_retention(settings, audit, journal, clock),
         consent=ConsentService(consents, follower.view, journal, clock,
                                lambda: pipeline.policy.definition,
-                               customer_id_pattern=settings.customer_id_pattern),
+                               customer_id_pattern=settings.customer_id_pattern,
+                               changes=changes),
         directory_sync=people.synced,
-        background=[PeriodicSync(people.synced, settings.directory_sync_interval_s)]
+        background=[PeriodicSync(people.synced, settings.directory_sync_interval_s,
+                                 changes=changes)]
         if people.synced is not None else [],
+        views=views, changes=changes,
     )
     if people.watcher is not None:
         guardian.background.append(people.watcher)
-    guardian.background.append(follower)
+    guardian.background.extend(follow_in_background(settings, views, changes))
     if witness is not None:
         witness.start()  # at once: the journal may sign its last run's tail on opening
     if settings.audit_ship:
@@ -226,6 +244,42 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Guardian:
         guardian.background.append(RetentionSchedule(guardian.retention))
     watch_metrics(guardian, schedule)
     return guardian
+
+
+def build_change_feed(settings: Settings, store: SqlStore) -> ChangeFeed:
+    """LISTEN/NOTIFY on PostgreSQL; on SQLite, the ``changes`` table every process polls.
+    Marked now, before the views load, so nothing stored meanwhile is missed."""
+    if store.engine.dialect.name == "postgresql":
+        from guardian.adapters.postgresql_changes import PostgresChangeFeed
+
+        return PostgresChangeFeed(store.engine, settings.store_url)
+    from guardian.adapters.sqlite_changes import SqliteChangeFeed
+
+    feed = SqliteChangeFeed(store.engine, poll_s=settings.changes_poll_interval_s)
+    feed.mark()
+    return feed
+
+
+def publish_change(settings: Settings, kind: ChangeKind, key: str) -> None:
+    """Tell running servers that ``kind``/``key`` changed (for commands that change something
+    without a whole :class:`Guardian`, such as ``guardian directory sync``)."""
+    store = SqlStore(make_engine(settings.store_url))
+    try:
+        build_change_feed(settings, store).publish(kind, key)
+    finally:
+        store.engine.dispose()
+
+
+def follow_in_background(settings: Settings, views: DecisionViews, changes: ChangeFeed
+                         ) -> list[Background]:
+    """The feed's listener, the consent follower's tick and the views' safety-net refresh."""
+    return [
+        changes,
+        Every("guardian-consent", settings.consent_refresh_interval_s, views.consent.refresh,
+              at_start=False),
+        Every("guardian-views", settings.views_refresh_interval_s, views.refresh,
+              at_start=False),
+    ]
 
 
 def watch_metrics(guardian: Guardian, schedule: ReportScheduleStats | None = None) -> None:

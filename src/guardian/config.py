@@ -69,6 +69,11 @@ class Settings(BaseSettings):
     consent_refresh_interval_s: float = Field(default=1.0, gt=0, le=60)
     """How often a process reads the consent changes other processes stored (decisions count a
     withdrawal made elsewhere within this long; one made in this process at once)."""
+    views_refresh_interval_s: float = Field(default=30.0, gt=0, le=3600)
+    """How often every in-memory view of the decision path (grants, keys, consent) is re-read
+    whole: the net under a change-feed message missed (changes arrive within a second)."""
+    changes_poll_interval_s: float = Field(default=0.15, gt=0, le=5)
+    """Embedded (SQLite) store: how often a process reads the changes other processes made."""
 
     data_dir: Path = Path("var")
     database_url: str | None = None

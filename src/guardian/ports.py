@@ -20,6 +20,7 @@ from guardian.audit.records import (
     SetupReport,
     StoredEvent,
 )
+from guardian.changes import ChangeKind, Handler
 from guardian.governance.consent_records import ConsentChange, ConsentState
 from guardian.governance.model import ApiKeyRecord, KeyHolder, TemporaryGrant
 from guardian.identity.directory_snapshot import DirectorySnapshot
@@ -221,13 +222,23 @@ class ConsentStore(Protocol):
 
 
 class GrantStore(Protocol):
+    """The temporary grants decisions read: served from memory, never blocks (a
+    ``GrantView``)."""
+
     def active_roles(self, uid: str, at: float) -> frozenset[str]:
         """Roles granted temporarily to ``uid`` and valid at ``at``."""
         ...
 
 
 class GrantRegistry(Protocol):
+    """Temporary grants in the store. Every call blocks on a database round trip: never called
+    on the event loop (decisions read a ``GrantStore``)."""
+
     def add_grant(self, grant: TemporaryGrant) -> None: ...
+
+    def active_grants(self) -> list[TemporaryGrant]:
+        """Every grant not revoked (expired ones included: a view judges them by time)."""
+        ...
 
     def list_grants(self, uid: str | None = None) -> list[TemporaryGrant]: ...
 
@@ -235,12 +246,15 @@ class GrantRegistry(Protocol):
 
     def revoke_grant(self, grant_id: str, at: float, by: str, reason: str
                      ) -> TemporaryGrant | None:
-        """Revoke and return the grant, or ``None`` if there is no such grant not yet revoked;
-        from the return on, :meth:`GrantStore.active_roles` of this process leaves it out."""
+        """Revoke and return the grant, or ``None`` if there is no such grant not yet revoked
+        (the service then removes it from the view)."""
         ...
 
 
 class ApplicationRegistry(Protocol):
+    """Which application holds a presented API key: served from memory, never blocks (a
+    ``KeyView``; it is on the path of every request of an application)."""
+
     def application_for(self, api_key: str) -> str | None:
         """The name of the application holding ``api_key``, or ``None``."""
         ...
@@ -252,9 +266,14 @@ class ApplicationRegistry(Protocol):
 
 
 class ApiKeyRegistry(Protocol):
-    """Application API keys kept by Guardian (the clear key is shown once, never stored)."""
+    """Application API keys kept by Guardian (the clear key is shown once, never stored).
+    Every call blocks on the store: never called on the event loop."""
 
     def add_key(self, record: ApiKeyRecord, key_sha256: str) -> None: ...
+
+    def active_keys(self) -> list[tuple[str, KeyHolder]]:
+        """The SHA-256 and holder of every key that opens the API (store and file keys)."""
+        ...
 
     def list_keys(self) -> list[ApiKeyRecord]:
         """The store's keys and the applications file's (``source``), revoked ones included."""
@@ -262,8 +281,27 @@ class ApiKeyRegistry(Protocol):
 
     def revoke_key(self, key_id: str, at: float) -> ApiKeyRecord | None:
         """Revoke and return the key (of the store or of the applications file), or ``None`` if
-        there is no such active key; from the return on, the key opens nothing in this process."""
+        there is no such active key (the service then removes it from the view)."""
         ...
+
+
+class ChangeFeed(Protocol):
+    """Tells every other worker and replica that something decisions read has changed, and
+    this process what they changed (:mod:`guardian.changes`).
+
+    ``publish`` is called by services after storing a change (off the event loop); it may
+    block briefly on the store but never raises: a change it could not publish reaches the
+    others by their periodic refresh. Handlers run in the feed's own thread, never on the
+    event loop; a process does not hear its own changes (its views are already current).
+    """
+
+    def publish(self, kind: ChangeKind, key: str) -> None: ...
+
+    def subscribe(self, kind: ChangeKind, handler: Handler) -> None: ...
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
 
 
 class AuditJournal(Protocol):

@@ -20,7 +20,7 @@ log = get_logger("guardian.background")
 class Every:
     """Call ``work`` every ``interval_s`` seconds in a daemon thread named ``name``."""
 
-    def __init__(self, name: str, interval_s: float, work: Callable[[], None], *,
+    def __init__(self, name: str, interval_s: float, work: Callable[[], object], *,
                  at_start: bool = True, first_wait_s: float = 0.0) -> None:
         self.name = name
         self.interval_s = interval_s

@@ -10,18 +10,23 @@ interval. Nothing here ever blocks a decision.
 from __future__ import annotations
 
 from guardian.adapters.background import Every
+from guardian.changes import ChangeKind
 from guardian.errors import GuardianError
 from guardian.identity.directory_sync import SyncedDirectory
 from guardian.logging import get_logger
+from guardian.ports import ChangeFeed
 
 log = get_logger("guardian.directory")
 
 
 class PeriodicSync:
     def __init__(
-        self, directory: SyncedDirectory, interval_s: float, *, first_wait_s: float = 15.0
+        self, directory: SyncedDirectory, interval_s: float, *, first_wait_s: float = 15.0,
+        changes: ChangeFeed | None = None,
     ) -> None:
+        """``changes``: told of every snapshot that changed, so other workers reload it."""
         self.directory = directory
+        self._changes = changes
         self.interval_s = interval_s
         self._loop = Every("guardian-directory-sync", interval_s, self._sync_once,
                            first_wait_s=first_wait_s)
@@ -43,6 +48,8 @@ class PeriodicSync:
         except Exception as exc:  # noqa: BLE001 - the thread must outlive any surprise
             log.error("directory sync crashed", error=type(exc).__name__)
         else:
+            if not result.diff.empty and result.persist_error is None and self._changes:
+                self._changes.publish(ChangeKind.DIRECTORY, self.directory.source_name)
             if not result.diff.empty or result.persist_error:
                 log.info("directory synced", users=result.users, changes=result.diff.summary(),
                          seconds=round(result.duration_s, 3), persist_error=result.persist_error)

@@ -4,15 +4,12 @@ One schema for SQLite (the embedded default) and PostgreSQL (``GUARDIAN_DATABASE
 declared here on :data:`metadata` (also the tables of ``sql_mfa``, ``sql_api_keys`` and
 ``sql_consents``) and created by the Alembic migrations in ``migrations/`` (``sql_migrations``).
 Vendor errors are translated to :class:`~guardian.errors.StoreUnavailable` at this boundary.
-Temporary grants are read on the decision path, so they are served from a snapshot refreshed
-after every write here and at most ``grants_refresh_s`` old otherwise; a revocation made here
-takes the grant out of the snapshot at once, without waiting on a re-read.
+Every call here blocks on the database: decisions read temporary grants from a ``GrantView``
+(``guardian.governance.views``) that the grant service and the change feed keep current.
 """
 
 from __future__ import annotations
 
-import threading
-import time
 from typing import Any
 
 from sqlalchemy import (
@@ -174,6 +171,18 @@ reports = Table(
     Column("body", LargeBinary, nullable=False),
 )
 
+# The embedded change feed (guardian.adapters.sqlite_changes): what changed, for other processes
+# on this machine to re-read; rows older than a few minutes are pruned.
+changes = Table(
+    "changes", metadata,
+    Column("id", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True,
+           autoincrement=True),
+    Column("kind", String(32), nullable=False),
+    Column("key", String(200), nullable=False),
+    Column("origin", String(64), nullable=False),
+    Column("at", Float, nullable=False, index=True),
+)
+
 _CLAIM_RETENTION_S = 600.0
 
 
@@ -198,14 +207,10 @@ def _dialect_insert(engine: Engine) -> Any:
 
 
 class SqlStore:
-    """Implements ``OtpLedger`` and ``GrantStore``."""
+    """Implements ``OtpLedger`` and ``GrantRegistry``."""
 
-    def __init__(self, engine: Engine, *, grants_refresh_s: float = 5.0) -> None:
+    def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self._refresh_s = grants_refresh_s
-        self._grants: dict[str, tuple[TemporaryGrant, ...]] = {}
-        self._grants_loaded_at = float("-inf")
-        self._grants_lock = threading.Lock()
 
     def create_schema(self) -> None:
         """Bring the schema to the latest Alembic revision (see ``sql_migrations``)."""
@@ -267,12 +272,16 @@ class SqlStore:
             done = conn.execute(auth_attempts.delete().where(auth_attempts.c.last_at < before))
         return int(done.rowcount or 0)
 
-    # -- GrantStore ---------------------------------------------------------------------
+    # -- GrantRegistry ------------------------------------------------------------------
 
     def add_grant(self, grant: TemporaryGrant) -> None:
         with _translated(), self.engine.begin() as conn:
             conn.execute(insert(grants).values(**_grant_row(grant)))
-        self._load_grants()
+
+    def active_grants(self) -> list[TemporaryGrant]:
+        query = select(grants).where(grants.c.revoked_at.is_(None))
+        with _translated(), self.engine.connect() as conn:
+            return [TemporaryGrant(**row) for row in conn.execute(query).mappings()]
 
     def list_grants(self, uid: str | None = None) -> list[TemporaryGrant]:
         query = select(grants).order_by(grants.c.starts_at, grants.c.id)
@@ -288,39 +297,13 @@ class SqlStore:
 
     def revoke_grant(self, grant_id: str, at: float, by: str, reason: str
                      ) -> TemporaryGrant | None:
-        """Mark the grant revoked; ``None`` if there is no such grant not yet revoked. The
-        snapshot drops it before returning: the next decision here no longer counts it."""
+        """Mark the grant revoked; ``None`` if there is no such grant not yet revoked."""
         change = (update(grants).where(grants.c.id == grant_id, grants.c.revoked_at.is_(None))
                   .values(revoked_at=at, revoked_by=by, revoke_reason=reason)
                   .returning(*grants.c))
         with _translated(), self.engine.begin() as conn:
             row = conn.execute(change).mappings().first()
-        if row is None:
-            return None
-        revoked = TemporaryGrant(**row)
-        # Under the lock, so a reload that read the table before this commit cannot put the
-        # grant back afterwards; a reload after it reads the revocation.
-        with self._grants_lock:
-            kept = tuple(g for g in self._grants.get(revoked.uid, ()) if g.id != grant_id)
-            self._grants = {**self._grants, revoked.uid: kept}
-        return revoked
-
-    def active_roles(self, uid: str, at: float) -> frozenset[str]:
-        if time.monotonic() - self._grants_loaded_at > self._refresh_s:
-            self._load_grants()
-        mine = self._grants.get(uid)
-        if not mine:
-            return frozenset()
-        return frozenset(g.role for g in mine if g.gives_role_at(at))
-
-    def _load_grants(self) -> None:
-        query = select(grants).where(grants.c.revoked_at.is_(None))
-        with self._grants_lock, _translated(), self.engine.connect() as conn:
-            by_uid: dict[str, list[TemporaryGrant]] = {}
-            for row in conn.execute(query).mappings():
-                by_uid.setdefault(row["uid"], []).append(TemporaryGrant(**row))
-            self._grants = {uid: tuple(gs) for uid, gs in by_uid.items()}
-            self._grants_loaded_at = time.monotonic()
+        return None if row is None else TemporaryGrant(**row)
 
 
 def _grant_row(grant: TemporaryGrant) -> dict[str, Any]:

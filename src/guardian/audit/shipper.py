@@ -27,10 +27,12 @@ from guardian.audit.records import ItemOutcome, ItemStatus, JournalRecord
 from guardian.audit.ship_state import Conflict, ShipState, load_state, save_state
 from guardian.audit.shipper_stats import LAG_BUCKETS, ShipperStats
 from guardian.errors import AuditIndexUnavailable, GuardianError
+from guardian.logging import get_logger
 from guardian.ports import AuditIndex, ShippableJournal
 
 TRIM_MAX_COPY = 16 * 1024 * 1024
 """Trim only when what follows the checkpoint (copied while appenders wait) is this small."""
+log = get_logger("guardian.audit")
 
 
 @dataclass(frozen=True, slots=True)
@@ -275,8 +277,10 @@ class Shipper:
             except (GuardianError, OSError) as exc:
                 self._stats.failed(str(exc))
                 self._stop.wait(backoff.next())
-            except Exception as exc:  # noqa: BLE001 - the thread must survive anything
+            except Exception as exc:
                 self._stats.failed(f"unexpected {type(exc).__name__}")
+                log.error("shipping failed unexpectedly; retrying", error=type(exc).__name__,
+                          exc_info=exc)
                 self._stop.wait(backoff.next())
         self._stats.stopped()
 

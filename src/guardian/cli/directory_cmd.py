@@ -1,8 +1,9 @@
 """``guardian directory sync [--dry-run]``: read LDAP now, show what changes, apply it.
 
 Applying writes the snapshot in the data folder (the one a server loads when it starts, and
-``guardian check`` and ``guardian users`` read); a running server keeps syncing on its own
-interval. ``--dry-run`` reads LDAP and shows the changes against that snapshot, writing nothing.
+``guardian check`` and ``guardian users`` read) and tells running servers on the change feed,
+which reload it at once; they also keep syncing on their own interval. ``--dry-run`` reads
+LDAP and shows the changes against that snapshot, writing nothing.
 Exit codes: 0 done, 2 configuration error or directory unreachable.
 """
 
@@ -54,6 +55,11 @@ def sync(
         err.print(f"  [yellow]warning:[/] {escape(warning)}")
     if result.persist_error:
         fail(result.persist_error)
+    if result.applied and not result.diff.empty:
+        from guardian.bootstrap import publish_change
+        from guardian.changes import ChangeKind
+
+        publish_change(settings_from(), ChangeKind.DIRECTORY, directory.source_name)
 
 
 CHANGE_COLUMNS = (

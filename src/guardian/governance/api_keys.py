@@ -4,9 +4,10 @@ A key is 256 random bits, shown once at creation; only its SHA-256 is stored. Cr
 revoking are audit events, journalled before the store changes. A key holds scopes: ``decide``
 (the decision endpoints; every key made before scopes existed, and the applications file's) and
 ``consent`` (the consent endpoints, for the consent-management application). The keys of the
-applications file are listed and revoked here too (``source`` says which is which); a revoked
-key opens nothing from the moment ``revoke`` returns in this process, elsewhere within the
-refresh period.
+applications file are listed and revoked here too (``source`` says which is which). After
+storing, the service changes this process's :class:`~guardian.governance.views.KeyView` (a
+revoked key opens nothing from the moment ``revoke`` returns) and publishes the change (other
+workers and replicas honour it within a second).
 """
 
 from __future__ import annotations
@@ -15,12 +16,17 @@ import hashlib
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from guardian.audit.events import AuditAction, governance_event
+from guardian.changes import ChangeKind, LocalChanges
 from guardian.errors import InvalidRequest, NotFound
-from guardian.governance.model import DEFAULT_SCOPES, ApiKeyRecord, Scope
+from guardian.governance.model import DEFAULT_SCOPES, ApiKeyRecord, KeyHolder, Scope
 from guardian.ids import new_ulid
-from guardian.ports import ApiKeyRegistry, AuditJournal, Clock
+from guardian.ports import ApiKeyRegistry, AuditJournal, ChangeFeed, Clock
+
+if TYPE_CHECKING:
+    from guardian.governance.views import KeyView
 
 KEY_PREFIX = "gk_"
 
@@ -40,10 +46,15 @@ class NewApiKey:
 
 
 class ApiKeyService:
-    def __init__(self, registry: ApiKeyRegistry, journal: AuditJournal, clock: Clock) -> None:
+    def __init__(self, registry: ApiKeyRegistry, journal: AuditJournal, clock: Clock, *,
+                 view: KeyView | None = None, changes: ChangeFeed | None = None) -> None:
+        from guardian.governance.views import KeyView  # it needs key_digest from here
+
         self._registry = registry
         self._journal = journal
         self._clock = clock
+        self.view = view if view is not None else KeyView()
+        self._changes: ChangeFeed = changes if changes is not None else LocalChanges()
 
     def create(self, name: str, actor: str,
                scopes: Iterable[Scope] = DEFAULT_SCOPES) -> NewApiKey:
@@ -59,6 +70,8 @@ class ApiKeyService:
             AuditAction.API_KEY_CREATED, actor, now, key_id=record.id, application=name,
             scopes=sorted(s.value for s in wanted)))
         self._registry.add_key(record, key_digest(key))
+        self.view.add(key_digest(key), KeyHolder(name, record.id, wanted))
+        self._changes.publish(ChangeKind.KEY, record.id)
         return NewApiKey(record, key)
 
     def list(self) -> list[ApiKeyRecord]:
@@ -74,6 +87,8 @@ class ApiKeyService:
             AuditAction.API_KEY_REVOKED, actor, now, key_id=key_id, application=record.name,
             source=record.source))
         revoked = self._registry.revoke_key(key_id, now)
+        self.view.forget(key_id)
         if revoked is None:
             raise NotFound(f"no active API key {key_id!r}")
+        self._changes.publish(ChangeKind.KEY, key_id)
         return revoked

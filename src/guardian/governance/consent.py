@@ -5,7 +5,8 @@ consents/{purpose}``, ``guardian consent import``, the demo seed): validate (the
 canonical, the purpose declared and needing consent, a source, a time not in the future),
 journal (``consent.granted`` / ``consent.withdrawn``), then store the change in the history and
 apply it to this process's :class:`~guardian.governance.consent_view.ConsentView`, so the next
-decision here counts it; other processes read it within their follower's interval.
+decision here counts it, and publish it on the change feed: other workers and replicas read it
+within a second.
 """
 
 from __future__ import annotations
@@ -16,12 +17,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from guardian.audit.events import consent_event
+from guardian.changes import ChangeKind, LocalChanges
 from guardian.errors import ConsentNotNeeded, InvalidConsent, UnknownPurpose
 from guardian.governance.consent_records import ConsentChange, CustomerConsents
 from guardian.governance.consent_view import ConsentView
 from guardian.governance.customer_ids import DEFAULT_CUSTOMER_ID_PATTERN, canonical_customer_id
 from guardian.policy.definition import PolicyDefinition
-from guardian.ports import AuditJournal, Clock, ConsentStore
+from guardian.ports import AuditJournal, ChangeFeed, Clock, ConsentStore
 
 MAX_SOURCE = 256
 _PRINTABLE = re.compile(r"^[^\x00-\x1f\x7f-\x9f]+$")
@@ -43,8 +45,10 @@ class ConsentService:
         self, store: ConsentStore, view: ConsentView, journal: AuditJournal, clock: Clock,
         policy: Callable[[], PolicyDefinition], *,
         customer_id_pattern: re.Pattern[str] = DEFAULT_CUSTOMER_ID_PATTERN,
+        changes: ChangeFeed | None = None,
     ) -> None:
         self._store = store
+        self._changes: ChangeFeed = changes if changes is not None else LocalChanges()
         self._view = view
         self._journal = journal
         self._clock = clock
@@ -69,6 +73,7 @@ class ConsentService:
             source=change.source, given_at=change.at))
         stored = self._store.record_change(change)
         self._view.apply(stored.state)
+        self._changes.publish(ChangeKind.CONSENT, stored.customer_id)
         return stored
 
     def consents_of(self, customer_id: str) -> CustomerConsents:

@@ -4,7 +4,9 @@ A marketing decision asks, for each customer named, whether the latest change of
 grants it: a dictionary look-up, never a database round trip on the event loop. The view is
 loaded when Guardian starts; the process that records a change applies it at once (the next
 decision here counts it); :class:`ConsentFollower` reads the changes other processes and
-replicas stored, every ``interval_s`` (one second by default), in a thread of its own.
+replicas stored, when the change feed says there are some and every
+``consent_refresh_interval_s`` besides (an ``adapters.background.Every`` calls
+:meth:`ConsentFollower.refresh`; nothing here runs a thread).
 
 Changes are applied by order (``at``, then ``change_id``), so applying one twice, or an older
 one after a newer, changes nothing. The follower reads the history by ``change_id``; on
@@ -67,22 +69,19 @@ class ConsentView:
 class ConsentFollower:
     """Keeps a :class:`ConsentView` current with the store: loads it, then follows the history.
 
-    ``start``/``stop`` run :meth:`refresh` every ``interval_s`` in a daemon thread; a store that
-    cannot be read is retried at the next tick (the view keeps serving what it holds)."""
+    :meth:`refresh` is called from background threads only (the feed's, the periodic one's),
+    one at a time (a lock); a store that cannot be read raises and is retried at the next call
+    (the view keeps serving what it holds)."""
 
-    def __init__(self, store: ConsentStore, view: ConsentView, *, interval_s: float = 1.0,
+    def __init__(self, store: ConsentStore, view: ConsentView, *,
                  gap_ttl_s: float = 60.0, batch: int = 10_000) -> None:
         self._store = store
         self.view = view
-        self._interval_s = interval_s
         self._gap_ttl_s = gap_ttl_s
         self._batch = batch
         self._cursor = 0
         self._gaps: dict[int, float] = {}
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self.failures = 0
-        """Refreshes that could not read the store (for health and metrics)."""
+        self._refreshing = threading.Lock()
 
     def load(self) -> int:
         """Read every current state into the view; how many there are. Blocking."""
@@ -95,6 +94,10 @@ class ConsentFollower:
 
     def refresh(self) -> int:
         """Apply the changes stored since the last call; how many were new to the view."""
+        with self._refreshing:
+            return self._refresh()
+
+    def _refresh(self) -> int:
         applied = 0
         while True:
             changes = self._store.changes_after(self._cursor, sorted(self._gaps), self._batch)
@@ -111,24 +114,3 @@ class ConsentFollower:
         kept = sorted(i for i, t in self._gaps.items() if now - t < self._gap_ttl_s)
         self._gaps = {i: self._gaps[i] for i in kept[-_MAX_GAPS:]}
         return applied
-
-    def start(self) -> None:
-        if self._thread is not None:
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="guardian-consent",
-                                        daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def _run(self) -> None:
-        while not self._stop.wait(self._interval_s):
-            try:
-                self.refresh()
-            except Exception:  # noqa: BLE001 - keep following; the view keeps serving
-                self.failures += 1

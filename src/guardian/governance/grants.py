@@ -9,9 +9,10 @@ and an expiry further from now than the configured maximum. Every grant, and eve
 an officer's request, is an audit event; the event is journalled before the grant is stored,
 so no grant exists without its record.
 
-A grant is ended early by revoking it, with a reason: journalled first, then stored, and from
-then on it counts in no decision of this process (the store drops it from its snapshot at once;
-other processes within their refresh period).
+A grant is ended early by revoking it, with a reason: journalled first, then stored, then taken
+out of this process's :class:`~guardian.governance.views.GrantView` (it counts in no decision
+here from the return on) and published on the change feed (other workers and replicas re-read
+it within a second). A new grant goes the same way.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from guardian.audit.events import AuditAction, governance_event
+from guardian.changes import ChangeKind, LocalChanges
 from guardian.errors import (
     GrantAlreadyRevoked,
     GrantNotFound,
@@ -33,10 +35,11 @@ from guardian.errors import (
     UnknownUser,
 )
 from guardian.governance.model import TemporaryGrant
+from guardian.governance.views import GrantView
 from guardian.ids import new_ulid
 from guardian.policy.definition import PolicyDefinition
 from guardian.policy.vocabulary import AdminRole
-from guardian.ports import AuditJournal, Clock, Directory, GrantRegistry
+from guardian.ports import AuditJournal, ChangeFeed, Clock, Directory, GrantRegistry
 
 MAX_TEXT = 1024
 """Longest justification or revocation reason kept (the store's column)."""
@@ -83,9 +86,14 @@ class GrantService:
         clock: Clock,
         *,
         max_duration_s: float,
+        view: GrantView | None = None,
+        changes: ChangeFeed | None = None,
     ) -> None:
-        """``policy``: the policy in force (it may be swapped while serving)."""
+        """``policy``: the policy in force (it may be swapped while serving); ``view``: the
+        grants decisions read here; ``changes``: where other processes hear of a change."""
         self._registry = registry
+        self.view = view if view is not None else GrantView()
+        self._changes: ChangeFeed = changes if changes is not None else LocalChanges()
         self._directory = directory
         self._policy = policy
         self._journal = journal
@@ -110,6 +118,8 @@ class GrantService:
             role=grant.role, starts_at=grant.starts_at, expires_at=grant.expires_at,
             justification=grant.reason))
         self._registry.add_grant(grant)
+        self.view.add(grant)
+        self._changes.publish(ChangeKind.GRANT, grant.id)
         return grant
 
     def list(self, uid: str | None = None) -> list[TemporaryGrant]:
@@ -129,8 +139,10 @@ class GrantService:
             AuditAction.GRANT_REVOKED, officer, now, grant_id=grant.id, grantee=grant.uid,
             role=grant.role, reason=reason))
         revoked = self._registry.revoke_grant(grant_id, now, officer, reason)
+        self.view.remove(grant_id)
         if revoked is None:  # revoked by someone else between the check and now
             raise GrantAlreadyRevoked(f"grant {grant_id} was already revoked")
+        self._changes.publish(ChangeKind.GRANT, grant_id)
         return revoked
 
     def _check(self, officer: str, request: GrantRequest, starts_at: float, now: float) -> None:

@@ -104,6 +104,20 @@ class SyncedDirectory:
             return math.inf
         return max(0.0, now - snapshot.taken_at)
 
+    def reload_snapshot(self) -> bool:
+        """Take the snapshot saved in the store if it is newer than the one served (another
+        process synced: the change feed says so); whether it was. Blocking (a file read)."""
+        if self._store is None:
+            return False
+        with self._sync_lock:
+            saved = self._store.load()
+            if saved is None or (self._snapshot is not None
+                                 and saved.taken_at <= self._snapshot.taken_at):
+                return False
+            self._snapshot = saved
+            self._by_uid = saved.principals
+            return True
+
     # -- the sync ------------------------------------------------------------------------------
     def sync(self, *, dry_run: bool = False, force: bool = False) -> SyncResult:
         """Read the source, diff, and apply unless ``dry_run``; ``DirectoryUnavailable`` when the

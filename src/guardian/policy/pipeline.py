@@ -7,8 +7,11 @@ first failing step decides and every failing step found is listed in ``reasons``
 all, a directory served from a snapshot older than allowed denies (``directory_stale``, listed
 first): people may have been disabled or removed since.
 
-Fail closed: an exception anywhere while deciding is a deny (``internal_error``), and a decision
-that cannot be journalled is a deny (``audit_unavailable``) — never a permit.
+Fail closed: an exception anywhere while deciding is a deny whose reason names the dependency
+that failed (``directory_unavailable``, ``store_unavailable``, ``audit_unavailable``, else
+``internal_error``), and a decision that cannot be journalled is a deny (``audit_unavailable``)
+— never a permit. Each such deny is logged for operators, once per distinct failure
+(:mod:`guardian.policy.failures`).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from guardian.identity.principal import Principal
 from guardian.identity.tokens import TokenSigner
 from guardian.ids import new_ulid
 from guardian.policy.definition import PolicyDefinition, Sensitivity
+from guardian.policy.failures import FailureLog, reason_for
 from guardian.policy.index import DecisionIndex
 from guardian.policy.model import AuditReceipt, Decision, DecisionRequest, Obligation, Reason
 from guardian.policy.vocabulary import Outcome, ReasonCode
@@ -76,6 +80,7 @@ class DecisionPipeline:
         self._signer = signer
         self._journal = journal
         self._clock = clock
+        self.failures = FailureLog()
 
     def decide(self, request: DecisionRequest) -> Decision:
         return self.decide_many((request,))[0]
@@ -86,6 +91,7 @@ class DecisionPipeline:
         try:
             receipts = self._journal.append_many(events)
         except Exception as exc:  # noqa: BLE001 - any journal failure must deny, whatever it is
+            self.failures.failed(R.AUDIT_UNAVAILABLE, exc, "journal")
             return _all_unaudited(decisions, exc)
         return _with_receipts(decisions, receipts)
 
@@ -95,6 +101,7 @@ class DecisionPipeline:
         try:
             receipts = await self._journal.append_many_async(events)
         except Exception as exc:  # noqa: BLE001 - any journal failure must deny, whatever it is
+            self.failures.failed(R.AUDIT_UNAVAILABLE, exc, "journal")
             return _all_unaudited(decisions, exc)
         return _with_receipts(decisions, receipts)
 
@@ -113,10 +120,12 @@ class DecisionPipeline:
             stale = self._stale_directory(now) if self._freshness is not None else None
             decision = self._evaluate(request, now, policy)
             return decision if stale is None else _stale(decision, stale)
-        except Exception:  # noqa: BLE001 - fail closed on anything unexpected
+        except Exception as exc:  # noqa: BLE001 - fail closed on anything unexpected
+            code = reason_for(exc)
+            self.failures.failed(code, exc, "evaluate")
             return Decision(
                 decision_id=new_ulid(now), outcome=Outcome.DENY,
-                reasons=(Reason(R.INTERNAL_ERROR, "the request could not be evaluated"),),
+                reasons=(Reason(code, _FAILED[code]),),
                 policy_version=policy.definition.version,
             )
 
@@ -222,6 +231,14 @@ class DecisionPipeline:
                           f"{len(missing)} customer(s) did not consent to {request.purpose}",
                           customer_ids=missing)
         return None
+
+
+_FAILED = {
+    R.DIRECTORY_UNAVAILABLE: "the request could not be evaluated: the directory failed",
+    R.STORE_UNAVAILABLE: "the request could not be evaluated: the store failed",
+    R.AUDIT_UNAVAILABLE: "the request could not be evaluated: the audit trail failed",
+    R.INTERNAL_ERROR: "the request could not be evaluated",
+}
 
 
 def _clause_missing(principal: Principal) -> Reason:

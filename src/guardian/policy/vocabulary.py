@@ -39,6 +39,10 @@ class ReasonCode(StrEnum):
     CONSENT_MISSING = "consent_missing"
     AUDIT_UNAVAILABLE = "audit_unavailable"
     INTERNAL_ERROR = "internal_error"
+    DIRECTORY_UNAVAILABLE = "directory_unavailable"
+    """Fail closed: the directory raised while the request was evaluated."""
+    STORE_UNAVAILABLE = "store_unavailable"
+    """Fail closed: the store (or a view served from it) raised while evaluating."""
 
 
 class EmployeeType(StrEnum):

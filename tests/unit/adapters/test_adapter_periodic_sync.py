@@ -75,3 +75,14 @@ def test_stopping_a_sync_that_never_started_does_nothing() -> None:
     sync = PeriodicSync(SyncedDirectory(FlakySource(), ManualClock()), interval_s=5)
     sync.stop()
     assert sync.syncs == 0
+
+
+def test_a_sync_that_changed_the_snapshot_is_published_one_that_did_not_is_not() -> None:
+    from guardian.changes import Change, ChangeKind, LocalChanges
+
+    feed = LocalChanges()
+    sync = PeriodicSync(SyncedDirectory(FlakySource(), ManualClock()), 3600, changes=feed)
+    sync._sync_once()  # alice appears: a change
+    sync.directory._source.fail_on = set()  # type: ignore[attr-defined]
+    sync._sync_once()  # nothing new
+    assert feed.published == [Change(ChangeKind.DIRECTORY, "ldap://fake")]

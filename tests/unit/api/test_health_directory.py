@@ -25,6 +25,7 @@ def test_health_shows_the_file_directory_with_its_user_count(
 
 def test_a_file_directory_runs_its_watcher_and_the_retention_job_beside_the_shipper(
         guardian: Guardian) -> None:
+    from guardian.adapters.background import Every
     from guardian.adapters.periodic_sync import PeriodicSync
     from guardian.adapters.retention_schedule import RetentionSchedule
 
@@ -33,5 +34,7 @@ def test_a_file_directory_runs_its_watcher_and_the_retention_job_beside_the_ship
     assert guardian.audit.shipper in guardian.background
     assert any(isinstance(task, DirectoryFileWatcher) for task in guardian.background)
     assert any(isinstance(task, RetentionSchedule) for task in guardian.background)
-    assert "ConsentFollower" in names
+    assert {"SqliteChangeFeed", "Every"} <= set(names)
+    assert {t.name for t in guardian.background if isinstance(t, Every)} == {
+        "guardian-consent", "guardian-views"}
     assert not any(isinstance(t, PeriodicSync) for t in guardian.background)

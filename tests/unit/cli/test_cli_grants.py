@@ -14,6 +14,7 @@ from guardian.adapters.file_applications import FileApplications
 from guardian.adapters.sql_api_keys import SqlApiKeys
 from guardian.adapters.sql_store import SqlStore, make_engine
 from guardian.cli.main import app
+from guardian.governance.views import KeyView
 from support import ROOT
 
 runner = CliRunner()
@@ -104,7 +105,7 @@ def test_keys_list_shows_the_applications_file_and_revoke_stops_its_key(_in_repo
     [key] = orjson.loads(as_json.stdout)
     assert (key["id"], key["source"], key["active"]) == (DEMO_KEY_ID, "file", False)
     engine = make_engine(f"sqlite:///{_in_repo / 'guardian.db'}")
-    keys = SqlApiKeys(engine, FileApplications(ROOT / "policies/demo/applications.yaml"))
+    keys = KeyView(SqlApiKeys(engine, FileApplications(ROOT / "policies/demo/applications.yaml")).active_keys())
     assert keys.application_for("demo-app-key") is None
     engine.dispose()
     assert (ROOT / "policies/demo/applications.yaml").read_bytes() == applications

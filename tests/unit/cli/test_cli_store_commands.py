@@ -17,6 +17,7 @@ from guardian.adapters.sql_store import make_engine
 from guardian.audit.journal import FileJournal
 from guardian.cli.main import app
 from guardian.clock import SystemClock
+from guardian.governance.views import KeyView
 from guardian.identity import enrolment
 from guardian.identity.totp import code_at
 from mfa_support import directory_with_newcomer
@@ -69,7 +70,7 @@ def test_keys_create_prints_the_key_once_and_list_and_revoke_follow(_in_repo: Pa
     assert revoked.exit_code == 0 and "revoked" in revoked.output
     assert again.exit_code == 2 and "not_found" in again.output
     engine = make_engine(f"sqlite:///{_in_repo / 'guardian.db'}")
-    assert SqlApiKeys(engine).application_for(key) is None
+    assert KeyView(SqlApiKeys(engine).active_keys()).application_for(key) is None
     engine.dispose()
     assert _events(_in_repo) == ["governance.api_key_created", "governance.api_key_revoked"]
 
@@ -78,7 +79,7 @@ def test_a_key_made_on_the_command_line_opens_the_decision_api(_in_repo: Path) -
     key = runner.invoke(app, ["keys", "create", "billing-batch"]).output.strip().splitlines()[-1]
 
     engine = make_engine(f"sqlite:///{_in_repo / 'guardian.db'}")
-    keys = SqlApiKeys(engine, FileApplications(ROOT / "policies/demo/applications.yaml"))
+    keys = KeyView(SqlApiKeys(engine, FileApplications(ROOT / "policies/demo/applications.yaml")).active_keys())
     assert keys.application_for(key) == "billing-batch"
     assert keys.application_for("demo-app-key") == "demo-app"
     engine.dispose()

@@ -206,3 +206,17 @@ def test_removing_half_or_a_small_directory_is_applied_without_force(clock: Manu
     small.sync()
     small._source.people = []  # type: ignore[attr-defined]
     assert small.sync().applied
+
+
+def test_another_process_s_newer_snapshot_is_reloaded_an_older_one_is_not(
+        clock: ManualClock) -> None:
+    saved = MemoryStore()
+    worker = SyncedDirectory(FakeSource([ALICE]), clock, saved)
+    syncer = SyncedDirectory(FakeSource([ALICE, BOB]), clock, saved)
+    assert worker.get("bob") is None and not worker.reload_snapshot()
+
+    syncer.sync()  # the other process syncs and saves; the change feed tells this one
+
+    assert worker.reload_snapshot()
+    assert worker.get("bob") == BOB
+    assert not worker.reload_snapshot()  # the same snapshot again: nothing new

@@ -29,9 +29,11 @@ def test_policy_case(case: PolicyCase, tmp_path: Path) -> None:
 
 def test_every_decidable_reason_code_has_a_policy_case() -> None:
     expected = {c for case in CASES for c in (case.reasons or ())}
-    # audit_unavailable and internal_error cannot be provoked from a policy file; they are
-    # covered in test_pipeline.py. Nor can directory_stale (the age of a synced LDAP snapshot,
+    # audit_unavailable, internal_error and the dependency failures (directory_unavailable,
+    # store_unavailable) cannot be provoked from a policy file; they are covered in
+    # test_pipeline.py and test_failures.py. Nor can directory_stale (the age of a synced LDAP snapshot,
     # not a policy matter): test_directory_freshness.py covers it.
     decidable = {c.value for c in ReasonCode} - {
-        "audit_unavailable", "internal_error", "directory_stale"}
+        "audit_unavailable", "internal_error", "directory_stale", "directory_unavailable",
+        "store_unavailable"}
     assert decidable <= expected, decidable - expected
