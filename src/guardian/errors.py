@@ -22,9 +22,12 @@ machine-readable ``code``::
     ├── NotFound                       not_found
     │   └── GrantNotFound              grant_not_found
     ├── Conflict                       conflict            (the state forbids it now)
-    │   └── GrantAlreadyRevoked        grant_already_revoked
+    │   ├── GrantAlreadyRevoked        grant_already_revoked
+    │   ├── PolicyUnchanged            policy_unchanged    (that version is already in force)
+    │   └── PolicyConflict             policy_conflict     (another was applied meanwhile)
     ├── PolicyError                    policy_error
-    │   └── PolicyLintError            policy_lint_error   (carries every finding)
+    │   ├── PolicyLintError            policy_lint_error   (carries every finding)
+    │   └── PolicyTestsFailed          policy_tests_failed (a policy test case fails)
     ├── AuthenticationError            authentication_failed
     │   ├── InvalidCredentials         invalid_credentials (no hint which factor was wrong)
     │   ├── AccountLocked              account_locked
@@ -228,3 +231,23 @@ class WitnessUnavailable(AuditError):
 
 class ChainBroken(AuditError):
     code = "chain_broken"
+
+
+class PolicyTestsFailed(PolicyError):
+    """A candidate policy lints clean but some of its test cases get another decision."""
+
+    code = "policy_tests_failed"
+
+    def __init__(self, failures: Sequence[str]) -> None:
+        self.failures = tuple(failures)
+        super().__init__("; ".join(self.failures) or "the policy tests failed")
+
+
+class PolicyUnchanged(Conflict):
+    code = "policy_unchanged"
+
+
+class PolicyConflict(Conflict):
+    """Another policy was applied meanwhile (by another replica): look at it, then retry."""
+
+    code = "policy_conflict"

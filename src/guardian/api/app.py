@@ -21,6 +21,7 @@ from guardian.api import (
     mfa,
     openapi,
     periodic_reports,
+    policy,
     reports,
     sessions,
     webauthn,
@@ -83,5 +84,6 @@ def create_app(guardian: Guardian, *, close_on_shutdown: bool = False) -> FastAP
     app.include_router(reports.router)
     app.include_router(consents.router)
     app.include_router(periodic_reports.router)
+    app.include_router(policy.router)
     openapi.install(app, customer_id_pattern=guardian.settings.customer_id_pattern.pattern)
     return app

@@ -40,6 +40,7 @@ class AuditAction(StrEnum):
     PERIODIC_REPORT_PRODUCED = "audit.periodic_report_produced"
     CHAIN_REGRESSED = "audit.chain_regressed"
     RETENTION_APPLIED = "audit.retention_applied"
+    POLICY_CHANGED = "policy.changed"
 
 
 @functools.lru_cache(maxsize=256)
