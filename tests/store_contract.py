@@ -15,6 +15,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, select, text
 
 from consent_store_contract import ConsentStoreContract, change
+from policy_versions_contract import PolicyVersionsContract
 from guardian.adapters import sql_migrations
 from guardian.adapters.file_applications import FileApplications
 from guardian.adapters.memory import MemoryDirectory
@@ -63,7 +64,7 @@ class _Seeds:
         return SEED
 
 
-class StoreContract(ConsentStoreContract):
+class StoreContract(ConsentStoreContract, PolicyVersionsContract):
     """Every test here (and of the mixed-in contracts) must pass on every backend."""
 
     @pytest.fixture
