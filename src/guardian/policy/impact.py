@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from guardian.policy.definition import WILDCARD
 from guardian.policy.pipeline import CompiledPolicy
 from guardian.policy.vocabulary import ReasonCode
 
@@ -125,6 +126,7 @@ class Replay:
         self._roles_of = roles_of
         self._examples = examples
         self._role_step: dict[tuple[Any, ...], tuple[_Verdict, _Verdict]] = {}
+        self._changed = _changed_keys(baseline, candidate)
         self.report = ImpactReport()
 
     def add_all(self, decisions: Iterable[RecordedDecision | None]) -> ImpactReport:
@@ -137,9 +139,17 @@ class Replay:
             self.report.skipped += 1
             return None
         self.report.replayed += 1
-        if any(r not in REPLAYED_REASONS for r in decision.reasons):
+        if not REPLAYED_REASONS.issuperset(decision.reasons):
             return None  # denied by something no policy changes: the same either way
-        before, after = self._decide(decision)
+        known = self._roles_of(decision.subject) if self._roles_of is not None else None
+        roles = decision.roles if known is None else known
+        changed = self._changed
+        if changed is not None:
+            db, cat, act = decision.database, decision.category, decision.action
+            if not any((role, db, cat, act) in changed or (role, db, WILDCARD, act) in changed
+                       for role in roles):
+                return None  # no rule this request could match differs: decided alike
+        before, after = self._decide(decision, roles)
         if (before[0] is None) == (after[0] is None):
             return None
         if before[0] is not None:
@@ -149,10 +159,9 @@ class Replay:
         self._count(flip)
         return flip
 
-    def _decide(self, d: RecordedDecision) -> tuple[_Verdict, _Verdict]:
-        roles = self._roles_of(d.subject) if self._roles_of is not None else None
-        key = (roles if roles is not None else d.roles, d.database, d.category, d.action,
-               d.purpose)
+    def _decide(self, d: RecordedDecision, roles: Iterable[str]
+                ) -> tuple[_Verdict, _Verdict]:
+        key = (roles, d.database, d.category, d.action, d.purpose)
         steps = self._role_step.get(key)
         if steps is None:
             steps = (_role_step(self._policies[0], *key), _role_step(self._policies[1], *key))
@@ -171,6 +180,17 @@ class Replay:
             group.count += 1
             if len(group.examples) < self._examples:
                 group.examples.append(flip.decision.decision_id)
+
+
+def _changed_keys(baseline: CompiledPolicy, candidate: CompiledPolicy
+                  ) -> frozenset[tuple[str, str, str, str]] | None:
+    """The index keys the candidate changes, when only rules changed (``None``: categories,
+    sensitivities or purposes changed too, and every decision is replayed in full)."""
+    old, new = baseline.definition, candidate.definition
+    if (old.databases, old.sensitivities, old.purposes) != \
+            (new.databases, new.sensitivities, new.purposes):
+        return None
+    return baseline.index.differing_keys(candidate.index)
 
 
 def _role_step(policy: CompiledPolicy, roles: Iterable[str], database: str, category: str,
