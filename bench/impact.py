@@ -31,12 +31,11 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from decide import World, generate, request_stream  # noqa: E402
-
-from guardian.policy.definition import PolicyDefinition, Rule  # noqa: E402
-from guardian.policy.impact import RecordedDecision, Replay  # noqa: E402
-from guardian.policy.pipeline import CompiledPolicy  # noqa: E402
-from guardian.policy.recorded import recorded_decisions  # noqa: E402
+from decide import World, generate, request_stream
+from guardian.policy.definition import PolicyDefinition, Rule
+from guardian.policy.impact import RecordedDecision, Replay
+from guardian.policy.pipeline import CompiledPolicy
+from guardian.policy.recorded import recorded_decisions
 
 ROOT = Path(__file__).resolve().parent.parent
 

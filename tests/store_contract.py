@@ -15,7 +15,6 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, select, text
 
 from consent_store_contract import ConsentStoreContract, change
-from policy_versions_contract import PolicyVersionsContract
 from guardian.adapters import sql_migrations
 from guardian.adapters.file_applications import FileApplications
 from guardian.adapters.memory import MemoryDirectory
@@ -43,6 +42,7 @@ from guardian.identity.sealing import Sealer
 from guardian.identity.sessions import LockoutPolicy, SessionService
 from guardian.identity.tokens import TokenSigner
 from guardian.identity.totp import code_at
+from policy_versions_contract import PolicyVersionsContract
 
 AT = 1_790_000_000.0
 DEMO_APPLICATIONS = Path(__file__).resolve().parent.parent / "policies/demo/applications.yaml"

@@ -17,6 +17,7 @@ from guardian.changes import Change, ChangeKind, LocalChanges
 from guardian.clock import ManualClock
 from guardian.errors import PolicyConflict, PolicyLintError, PolicyTestsFailed, PolicyUnchanged
 from guardian.policy.apply import PolicyService
+from guardian.policy.versions import PolicyVersion
 from policy_support import ADDED, DEMO, REMOVED, changed_policy
 from support import demo_settings
 
@@ -67,7 +68,7 @@ def test_applying_journals_the_diff_stores_swaps_and_publishes(
     guardian = build(demo_settings(tmp_path), clock=clock)
     try:
         service = _service(guardian)
-        service._changes = changes  # noqa: SLF001 - observe what is published
+        service._changes = changes
         old = guardian.pipeline.policy.definition.version
         applied = _apply(guardian, changed_policy(tmp_path / "p", add=[ADDED]))
         new = applied.version.version
@@ -94,24 +95,26 @@ def test_applying_journals_the_diff_stores_swaps_and_publishes(
         restarted.close()
 
 
-def test_another_process_picks_up_the_applied_version_from_the_store(
+def _beside(first: Guardian, swapped: list[Any], in_force: PolicyVersion) -> PolicyService:
+    """Another process's service on the same store (its own swap and version in force)."""
+    service = _service(first)
+    return PolicyService(service._versions, service._compile, first.journal,
+                         first.clock, swapped.append, in_force)
+
+
+def test_another_process_picks_up_the_applied_version_and_a_stale_one_conflicts(
     tmp_path: Path, clock: ManualClock
 ) -> None:
     first = build(demo_settings(tmp_path), clock=clock)
     try:
-        other = PolicyService(first.policies._versions,  # noqa: SLF001 - a second process
-                              first.policies._compile, first.journal, clock,  # noqa: SLF001
-                              lambda compiled: swapped.append(compiled),
-                              first.policies.in_force())  # type: ignore[union-attr]
         swapped: list[Any] = []
+        other = _beside(first, swapped, _service(first).in_force())
         applied = _apply(first, changed_policy(tmp_path / "p", add=[ADDED]))
         assert other.reload() and swapped[0].definition.version == applied.version.version
         assert not other.reload()
+        stale = _beside(first, [], PolicyVersion("sha256:old", read_policy_files(DEMO), 0.0,
+                                                 "files"))
         with pytest.raises(PolicyConflict):
-            stale = PolicyService(first.policies._versions,  # type: ignore[union-attr] # noqa: SLF001
-                                  first.policies._compile, first.journal,  # type: ignore[union-attr] # noqa: SLF001
-                                  clock, lambda _c: None, applied.version.__class__(
-                                      "sha256:old", read_policy_files(DEMO), 0.0, "files"))
             stale.apply("ivan", read_policy_files(tmp_path / "p"), {})
     finally:
         first.close()
