@@ -28,6 +28,7 @@ R = ReasonCode
 REPLAYED_REASONS = frozenset({R.PERMITTED, R.NOT_AUTHORISED, R.PURPOSE_NOT_ALLOWED,
                               R.MFA_STALE, R.JUSTIFICATION_REQUIRED})
 """Reasons the policy decides (recomputed); every other recorded reason stands."""
+_replayable = REPLAYED_REASONS.issuperset
 DIMENSIONS = ("role", "person", "category", "purpose")
 PERMIT_TO_DENY = "permit→deny"
 DENY_TO_PERMIT = "deny→permit"
@@ -139,15 +140,17 @@ class Replay:
             self.report.skipped += 1
             return None
         self.report.replayed += 1
-        if not REPLAYED_REASONS.issuperset(decision.reasons):
+        if not _replayable(decision.reasons):
             return None  # denied by something no policy changes: the same either way
         known = self._roles_of(decision.subject) if self._roles_of is not None else None
         roles = decision.roles if known is None else known
         changed = self._changed
         if changed is not None:
             db, cat, act = decision.database, decision.category, decision.action
-            if not any((role, db, cat, act) in changed or (role, db, WILDCARD, act) in changed
-                       for role in roles):
+            for role in roles:  # a plain loop: this is the replay's hot path
+                if (role, db, cat, act) in changed or (role, db, WILDCARD, act) in changed:
+                    break
+            else:
                 return None  # no rule this request could match differs: decided alike
         before, after = self._decide(decision, roles)
         if (before[0] is None) == (after[0] is None):
