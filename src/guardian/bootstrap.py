@@ -261,7 +261,8 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Guardian:
     return guardian
 
 
-def build_change_feed(settings: Settings, store: SqlStore) -> ChangeFeed:
+def build_change_feed(settings: Settings, store: SqlStore, *, mark: bool = True
+                      ) -> ChangeFeed:
     """LISTEN/NOTIFY on PostgreSQL; on SQLite, the ``changes`` table every process polls.
     Marked now, before the views load, so nothing stored meanwhile is missed."""
     if store.engine.dialect.name == "postgresql":
@@ -271,16 +272,19 @@ def build_change_feed(settings: Settings, store: SqlStore) -> ChangeFeed:
     from guardian.adapters.sqlite_changes import SqliteChangeFeed
 
     feed = SqliteChangeFeed(store.engine, poll_s=settings.changes_poll_interval_s)
-    feed.mark()
+    if mark:
+        feed.mark()
     return feed
 
 
 def publish_change(settings: Settings, kind: ChangeKind, key: str) -> None:
     """Tell running servers that ``kind``/``key`` changed (for commands that change something
     without a whole :class:`Guardian`, such as ``guardian directory sync``)."""
+    if settings.database_url is None and not (settings.data_dir / "guardian.db").is_file():
+        return  # no store yet: no server has run on this data folder to be told
     store = SqlStore(make_engine(settings.store_url))
     try:
-        build_change_feed(settings, store).publish(kind, key)
+        build_change_feed(settings, store, mark=False).publish(kind, key)  # never raises
     finally:
         store.engine.dispose()
 
