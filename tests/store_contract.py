@@ -41,6 +41,7 @@ from guardian.identity.sealing import Sealer
 from guardian.identity.sessions import LockoutPolicy, SessionService
 from guardian.identity.tokens import TokenSigner
 from guardian.identity.totp import code_at
+from policy_versions_contract import PolicyVersionsContract
 from review_store_contract import ReviewStoreContract
 
 AT = 1_790_000_000.0
@@ -63,7 +64,7 @@ class _Seeds:
         return SEED
 
 
-class StoreContract(ConsentStoreContract, ReviewStoreContract):
+class StoreContract(ConsentStoreContract, ReviewStoreContract, PolicyVersionsContract):
     """Every test here (and of the mixed-in contracts) must pass on every backend."""
 
     @pytest.fixture

@@ -23,6 +23,8 @@ from guardian.adapters.ldap_directory import LdapAttributes, LdapDirectory, Ldap
 from guardian.adapters.memory import MemoryConsents, MemoryGrants, MemoryJournal
 from guardian.adapters.opensearch_design import load_design
 from guardian.adapters.periodic_sync import PeriodicSync
+from guardian.adapters.policy_candidates import FilePolicyCompiler
+from guardian.adapters.policy_candidates import read_policy_files as read_policy_files
 from guardian.adapters.policy_files import load_policy
 from guardian.adapters.prometheus_metrics import GuardianMetrics, MetricsServer, parse_address
 from guardian.adapters.prometheus_state import StateCollector, StateSources
@@ -31,6 +33,7 @@ from guardian.adapters.snapshot_file import FileSnapshotStore
 from guardian.adapters.sql_api_keys import SqlApiKeys
 from guardian.adapters.sql_consents import SqlConsents
 from guardian.adapters.sql_mfa import SqlMfaStore
+from guardian.adapters.sql_policy_versions import SqlPolicyVersions
 from guardian.adapters.sql_reviews import SqlReviews
 from guardian.adapters.sql_store import SqlStore, make_engine
 from guardian.adapters.webauthn_relying_party import WebAuthnRelyingParty
@@ -67,7 +70,9 @@ from guardian.identity.sealing import KeyPurpose, Sealer, derive_key
 from guardian.identity.sessions import SessionService
 from guardian.identity.sign_in import SignInService
 from guardian.identity.tokens import TokenSigner
+from guardian.policy.apply import PolicyCompiler, PolicyService
 from guardian.policy.pipeline import CompiledPolicy, DecisionPipeline
+from guardian.policy.versions import PolicyVersion
 from guardian.ports import (
     ApplicationRegistry,
     AuditIndex,
@@ -82,6 +87,7 @@ from guardian.ports import (
     LeaderLock,
     MfaSecrets,
     PasswordVerifier,
+    PolicyVersions,
     RetainedAuditIndex,
 )
 from guardian.reports.customer_reports import CustomerReports
@@ -151,6 +157,8 @@ class Guardian:
     """Tells other workers and replicas what changed here, and this process what they did."""
     reviews: Reviews | None = None
     """Access reviews: campaigns, the reviewers' inboxes, revocations (in memory)."""
+    policies: PolicyService | None = None
+    """The policy in force: applied (``guardian policy apply``), stored, swapped everywhere."""
 
     def start_background(self) -> None:
         for task in self.background:
@@ -199,13 +207,16 @@ def seed_sealer(settings: Settings) -> Sealer:
 def build(settings: Settings, *, clock: Clock | None = None) -> Guardian:
     clock = clock or SystemClock()
     signer = session_signer(settings)
-    policy = CompiledPolicy.of(load_policy(settings.policy_dir))
     fresh = not settings.data_dir.exists() or not any(settings.data_dir.iterdir())
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    people = build_directory(settings, policy, clock)
-    directory = people.directory
     store = SqlStore(make_engine(settings.store_url))
     store.create_schema()
+    versions = SqlPolicyVersions(store.engine)
+    compiler = FilePolicyCompiler(
+        lambda candidate, paths: run_policy_tests(settings, directory, clock, candidate, paths))
+    policy, in_force = policy_in_force(settings, versions, compiler)
+    people = build_directory(settings, policy, clock)
+    directory = people.directory
     checkpoint_signer = build_checkpoint_signer(settings)
     witness = build_witness(settings)
     journal = open_journal(settings, checkpoint_signer, clock, witness)
@@ -243,6 +254,10 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Guardian:
                              lambda: pipeline.policy.definition,
                              customer_id_pattern=settings.customer_id_pattern,
                              changes=changes)
+    policies = PolicyService(versions, compiler, journal, clock,
+                             lambda compiled: setattr(pipeline, "policy", compiled), in_force,
+                             changes=changes)
+    policies.follow(changes)
     guardian = Guardian(
         settings=settings, clock=clock, policy=policy, directory=directory, store=store,
         journal=journal, applications=views.key_view, sessions=sessions, pipeline=pipeline,
@@ -263,7 +278,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Guardian:
         background=[PeriodicSync(people.synced, settings.directory_sync_interval_s,
                                  changes=changes)]
         if people.synced is not None else [],
-        views=views, changes=changes,
+        views=views, changes=changes, policies=policies,
     )
     if people.watcher is not None:
         guardian.background.append(people.watcher)
@@ -787,6 +802,38 @@ def seed_consents(store: SqlConsents, records: list[tuple[str, str]], at: float)
                                           "guardian", None, at))
 
 
+def policy_in_force(settings: Settings, versions: PolicyVersions, compiler: PolicyCompiler
+                    ) -> tuple[CompiledPolicy, PolicyVersion]:
+    """The latest stored version (applied with ``guardian policy apply``), else the files."""
+    stored = versions.latest_policy()
+    if stored is not None:
+        return compiler(stored.files, {}), stored
+    policy = CompiledPolicy.of(load_policy(settings.policy_dir))
+    files = read_policy_files(settings.policy_dir)
+    return policy, PolicyVersion(policy.definition.version, files, 0.0, "files")
+
+
+def run_policy_tests(settings: Settings, directory: Directory, clock: Clock,
+                     policy: CompiledPolicy, paths: list[Path]) -> list[str]:
+    """Run policy test cases against ``policy`` with nothing durable behind it; the failures."""
+    from guardian.adapters.policy_tests import load_cases
+    from guardian.policy.testing import run_case
+
+    cases, findings = load_cases(paths)
+    signer = session_signer(settings)
+    pipeline = DecisionPipeline(policy, directory, MemoryGrants(),
+                                MemoryConsents(read_consents(settings)), signer, MemoryJournal(),
+                                clock)
+    failures = [str(f) for f in findings]
+    now = clock.now()
+    for case in cases:
+        result = run_case(case, pipeline, signer, now)
+        if not result.passed:
+            failures.append(f"{case.source.path}:{case.source.line}: {case.name}: "
+                            + "; ".join(result.failures))
+    return failures
+
+
 @dataclass
 class WhatIf:
     """A pipeline with the real policy and directory but nothing durable behind it: for policy
@@ -826,6 +873,13 @@ def parse_duration(value: str) -> int | None:
 def read_policy(root: Path) -> tuple[PolicyDefinition | None, list[LintFinding]]:
     """The policy folder read and linted: the definition (``None`` if unreadable), findings."""
     from guardian.adapters.policy_files import read_policy as read
+
+    return read(root)
+
+
+def read_test_files(root: Path) -> dict[str, str]:
+    """The policy folder's test files, run against a candidate before it is applied."""
+    from guardian.adapters.policy_candidates import read_test_files as read
 
     return read(root)
 
@@ -944,3 +998,28 @@ def serving_state(settings: Settings) -> Iterator[None]:
         yield
     finally:
         remove_serve_state(settings.serve_state_file)
+
+
+@dataclass
+class ImpactSources:
+    """What ``guardian policy impact`` replays against: the trail, the policy in force, the
+    directory (its persisted snapshot for LDAP); neither the journal nor a server is needed."""
+
+    index: AuditIndex
+    baseline: CompiledPolicy
+    directory: Directory
+    store: SqlStore
+
+    def close(self) -> None:
+        self.index.close()
+        self.store.engine.dispose()
+
+
+def build_impact(settings: Settings, *, clock: Clock | None = None) -> ImpactSources:
+    clock = clock or SystemClock()
+    store = SqlStore(make_engine(settings.store_url))
+    store.create_schema()
+    baseline, _ = policy_in_force(settings, SqlPolicyVersions(store.engine),
+                                  FilePolicyCompiler(lambda _policy, _paths: []))
+    directory = build_directory(settings, baseline, clock).directory
+    return ImpactSources(build_audit_index(settings), baseline, directory, store)

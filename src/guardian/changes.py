@@ -33,6 +33,8 @@ class ChangeKind(StrEnum):
     """A standing role revoked or restored in an access review; key: the person's uid."""
     DIRECTORY = "directory"
     """A new directory snapshot was saved; key: the source's name."""
+    POLICY = "policy"
+    """A new policy version was applied (``guardian policy apply``); key: its version."""
     RESYNC = "resync"
     """Not published: delivered locally when the feed (re)connects, since messages may have
     been missed meanwhile; every view re-reads everything."""

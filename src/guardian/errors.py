@@ -29,9 +29,12 @@ machine-readable ``code``::
     ├── Conflict                       conflict            (the state forbids it now)
     │   ├── GrantAlreadyRevoked        grant_already_revoked
     │   ├── StageClosed                stage_closed        (deciding after the stage closed)
-    │   └── CampaignStateConflict      campaign_state      (not in a state that allows it)
+    │   ├── CampaignStateConflict      campaign_state      (not in a state that allows it)
+    │   ├── PolicyUnchanged            policy_unchanged    (that version is already in force)
+    │   └── PolicyConflict             policy_conflict     (another was applied meanwhile)
     ├── PolicyError                    policy_error
-    │   └── PolicyLintError            policy_lint_error   (carries every finding)
+    │   ├── PolicyLintError            policy_lint_error   (carries every finding)
+    │   └── PolicyTestsFailed          policy_tests_failed (a policy test case fails)
     ├── AuthenticationError            authentication_failed
     │   ├── InvalidCredentials         invalid_credentials (no hint which factor was wrong)
     │   ├── AccountLocked              account_locked
@@ -318,3 +321,21 @@ class ServerRefused(GuardianError):
         super().__init__(message)
         self.code = code
         self.status = status
+class PolicyTestsFailed(PolicyError):
+    """A candidate policy lints clean but some of its test cases get another decision."""
+
+    code = "policy_tests_failed"
+
+    def __init__(self, failures: Sequence[str]) -> None:
+        self.failures = tuple(failures)
+        super().__init__("; ".join(self.failures) or "the policy tests failed")
+
+
+class PolicyUnchanged(Conflict):
+    code = "policy_unchanged"
+
+
+class PolicyConflict(Conflict):
+    """Another policy was applied meanwhile (by another replica): look at it, then retry."""
+
+    code = "policy_conflict"

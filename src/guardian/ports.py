@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from guardian.audit.aggregations import AggregateQuery, Bucket, Span
 from guardian.audit.queries import AuditPage, AuditQuery
@@ -30,6 +30,11 @@ from guardian.identity.directory_snapshot import DirectorySnapshot
 from guardian.identity.lockout import LockoutPolicy
 from guardian.identity.principal import Principal
 from guardian.reports.archive import ArchivedReport, DeliveryRecord
+
+# The policy's own record, for type checking only: the audit trail uses these ports, and never
+# imports the policy.
+if TYPE_CHECKING:
+    from guardian.policy.versions import PolicyVersion
 
 
 class Clock(Protocol):
@@ -292,6 +297,20 @@ class ApiKeyRegistry(Protocol):
     def revoke_key(self, key_id: str, at: float) -> ApiKeyRecord | None:
         """Revoke and return the key (of the store or of the applications file), or ``None`` if
         there is no such active key (the service then removes it from the view)."""
+        ...
+
+
+class PolicyVersions(Protocol):
+    """The policy versions applied (``guardian policy apply``), in the store. Every call blocks
+    on the database: never on the event loop (decisions read the compiled policy in memory)."""
+
+    def latest_policy(self) -> PolicyVersion | None:
+        """The version applied last, or ``None`` if none ever was (the files are in force)."""
+        ...
+
+    def add_policy(self, version: PolicyVersion) -> None:
+        """Store ``version`` as the one in force; raise :class:`~guardian.errors.PolicyConflict`
+        if the latest stored is not ``version.previous`` (another was applied meanwhile)."""
         ...
 
 

@@ -330,6 +330,8 @@ def search_body(query: AuditQuery) -> dict[str, Any]:
     }
     if query.after is not None:
         body["search_after"] = [query.after.at_ms, query.after.seq]
+    if query.fields:
+        body["_source"] = {"includes": [*query.fields, "@timestamp", "guardian.seq"]}
     return body
 
 

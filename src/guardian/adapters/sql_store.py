@@ -359,3 +359,17 @@ class _translated:
     def __exit__(self, exc_type: Any, exc: BaseException | None, _tb: Any) -> None:
         if isinstance(exc, SQLAlchemyError):
             raise StoreUnavailable(f"store error: {type(exc).__name__}") from exc
+
+
+policy_versions = Table(
+    "policy_versions", metadata,
+    Column("id", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True,
+           autoincrement=True),
+    Column("version", String(80), nullable=False, unique=True),
+    Column("previous", String(80), nullable=True),
+    Column("applied_at", Float, nullable=False),
+    Column("applied_by", String(128), nullable=False),
+    Column("model", Text, nullable=False),
+    Column("rules", Text, nullable=False),
+    Column("settings", Text, nullable=False),
+)

@@ -21,6 +21,7 @@ from guardian.api import (
     mfa,
     openapi,
     periodic_reports,
+    policy,
     reports,
     reviews,
     sessions,
@@ -89,6 +90,7 @@ def create_app(guardian: Guardian, *, close_on_shutdown: bool = False) -> FastAP
     app.include_router(periodic_reports.router)
     app.include_router(reviews.campaigns)
     app.include_router(reviews.reviews)
+    app.include_router(policy.router)
     openapi.install(app, customer_id_pattern=guardian.settings.customer_id_pattern.pattern)
     from guardian.console import install_console
 

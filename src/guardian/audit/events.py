@@ -52,6 +52,8 @@ class AuditAction(StrEnum):
     REVIEW_CAMPAIGN_CANCELLED = "review.campaign_cancelled"
     REVIEW_REMINDER_SENT = "review.reminder_sent"
     REVIEW_REPORT_PRODUCED = "review.report_produced"
+    POLICY_CHANGED = "policy.changed"
+
 
 
 _second: tuple[int, str] = (-1, "")

@@ -71,6 +71,9 @@ class AuditQuery:
     after: Cursor | None = None
     size: int = 50
     order: Order = Order.NEWEST_FIRST
+    fields: tuple[str, ...] = ()
+    """Dotted paths an index may return alone (a replay reads a few fields of many events);
+    empty: whole events. ``@timestamp`` and ``guardian.seq`` always come (the cursor)."""
 
     def describe(self) -> str:
         """The filters as ``name=value`` pairs, for the record of who searched what."""

@@ -141,6 +141,12 @@ class DecisionIndex:
         wild = table.get((role, database, WILDCARD, action), ())
         return exact + wild if wild else exact
 
+    def differing_keys(self, other: DecisionIndex) -> frozenset[_Key]:
+        """The (role, database, category, action) whose purposes differ between the two: a
+        request touching none of them is decided alike by both (``guardian policy impact``)."""
+        mine, theirs = self._permits, other._permits
+        return frozenset(k for k in mine.keys() | theirs.keys() if mine.get(k) != theirs.get(k))
+
     def roles_inherited_by(self, role: str) -> frozenset[str]:
         return self._closure.get(role, frozenset((role,)))
 
