@@ -378,6 +378,15 @@ access to attrs=userPassword
     by self write
     by anonymous auth
     by * auth
+# Access review remediation: a test sandbox's own write account (cn=guardian-writer in
+# ou=t-<hex>, made by tests/ldap_support.py) may remove members from that sandbox's groups, and
+# nothing else; the demo tree stays read-only for everyone but the admin.
+access to dn.regex="^cn=[^,]+,ou=groups,(ou=t-[0-9a-f]+),$LDAP_BASE\$" attrs=member
+    by dn.exact,expand="cn=guardian-writer,\$1,$LDAP_BASE" write
+    by dn.exact="$LDAP_SVC_DN" read
+    by self read
+    by users read
+    by * none
 access to *
     by dn.exact="$LDAP_SVC_DN" read
     by self read

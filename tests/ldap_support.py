@@ -132,3 +132,12 @@ def load_demo_ldif(box: LdapSandbox, path: Path) -> None:
             continue  # the base and its organisational units: the sandbox has its own
         attrs = {k: [moved(v) for v in vs] for k, vs in entry.items()}
         box.admin.add(moved(dn), attributes=attrs)
+
+
+def add_writer(box: LdapSandbox, password: str) -> str:
+    """The sandbox's own write account, ``cn=guardian-writer`` at its root: slapd's ACL
+    (scripts/services.sh) lets it change the ``member`` of this sandbox's groups only."""
+    dn = f"cn=guardian-writer,{box.root}"
+    box.admin.add(dn, ["organizationalRole", "simpleSecurityObject"],
+                  {"cn": "guardian-writer", "userPassword": password})
+    return dn

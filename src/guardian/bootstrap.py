@@ -55,8 +55,10 @@ from guardian.governance.consent_records import ConsentChange
 from guardian.governance.consent_view import ConsentFollower, ConsentView
 from guardian.governance.followers import DecisionViews
 from guardian.governance.grants import GrantService
+from guardian.governance.review_clock import ReviewClock
 from guardian.governance.review_closing import ReviewClosing
 from guardian.governance.review_definitions import ReviewDefinition
+from guardian.governance.review_notices import NoticeConfig, ReviewNotifier
 from guardian.governance.review_revocations import RevocationView
 from guardian.governance.review_usage import UsageEvidence
 from guardian.governance.reviews import ReviewDeps, ReviewService
@@ -85,6 +87,8 @@ from guardian.ports import (
     GrantRegistry,
     GuardianServer,
     LeaderLock,
+    Mailer,
+    MembershipWriter,
     MfaSecrets,
     PasswordVerifier,
     PolicyVersions,
@@ -291,6 +295,12 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Guardian:
     if settings.audit_ship:
         guardian.background.append(audit.shipper)
     watch_metrics(guardian, add_schedules(guardian, build_leader(store)))
+    if settings.reviews_schedule and guardian.reviews.clock is not None:
+        from guardian.adapters.review_schedule import ReviewSchedule
+
+        guardian.background.append(ReviewSchedule(guardian.reviews.clock, clock,
+                                                  check_s=settings.reviews_check_s,
+                                                  leader=guardian.leader))
     if fresh and settings.demo and settings.demo_history:
         seed_demo_history(guardian, read_consents(settings))
     return guardian
@@ -364,6 +374,8 @@ class Reviews:
     closing: ReviewClosing
     revocations: RevocationView
     evidence: CampaignEvidence
+    clock: ReviewClock | None = None
+    """What time asks for (recurrence, reminders, deadlines, remediation retries)."""
 
 
 def build_reviews(settings: Settings, guardian: Guardian, revocations: RevocationView
@@ -387,12 +399,56 @@ def build_reviews(settings: Settings, guardian: Guardian, revocations: Revocatio
                       guardian.clock, UsageEvidence(guardian.audit.index), revocations,
                       grants=guardian.store,
                       keys=guardian.views.keys if guardian.views is not None else None)
+    notifier = build_review_notifier(settings)
     closing = ReviewClosing(
         deps, revoke_grant=guardian.grants.revoke,
         revoke_key=lambda key_id, actor: guardian.api_keys.revoke(key_id, actor),
-        policy_csv=lambda: (settings.policy_dir / "policy.csv").read_text("utf-8"))
-    return Reviews(ReviewService(deps), closing, revocations,
-                   CampaignEvidence(guardian.journal, guardian.audit.signer, guardian.clock))
+        policy_csv=lambda: (settings.policy_dir / "policy.csv").read_text("utf-8"),
+        writer=build_membership_writer(settings, pipeline.policy.definition.roles),
+        notify=notifier.notify if notifier.wanted else None)
+    service = ReviewService(deps)
+    return Reviews(service, closing, revocations,
+                   CampaignEvidence(guardian.journal, guardian.audit.signer, guardian.clock),
+                   ReviewClock(deps, service, closing))
+
+
+def build_review_notifier(settings: Settings) -> ReviewNotifier:
+    """Review notices by mail (``GUARDIAN_REVIEW_MAIL_DOMAIN`` through ``GUARDIAN_SMTP_*``)
+    and/or webhook (``GUARDIAN_REVIEW_WEBHOOK_URL``)."""
+    from guardian.adapters.http_webhook import HttpWebhook
+
+    secret = settings.review_webhook_secret
+    config = NoticeConfig(settings.smtp_from, settings.review_mail_domain,
+                          settings.review_console_url, settings.review_webhook_url,
+                          secret.get_secret_value().encode() if secret else b"")
+    return ReviewNotifier(config, mailer=build_mailer(settings),
+                          webhook=HttpWebhook() if settings.review_webhook_url else None)
+
+
+def build_mailer(settings: Settings) -> Mailer | None:
+    from guardian.adapters.smtp_mail import SmtpConfig, SmtpMailer
+
+    if not settings.smtp_host:
+        return None
+    password = settings.smtp_password
+    return SmtpMailer(SmtpConfig(
+        settings.smtp_host, settings.smtp_port, settings.smtp_username,
+        password.get_secret_value() if password else None, settings.smtp_starttls))
+
+
+def build_membership_writer(settings: Settings, roles: frozenset[str]
+                            ) -> MembershipWriter | None:
+    """The LDAP write account's remover of revoked memberships, when configured."""
+    if settings.ldap_write_bind_dn is None or settings.ldap_write_password is None:
+        return None
+    from guardian.adapters.ldap_membership import LdapMembershipWriter
+
+    write = LdapConnections(LdapConfig(
+        urls=settings.ldap_urls, bind_dn=settings.ldap_write_bind_dn,
+        bind_password=settings.ldap_write_password.get_secret_value(),
+        start_tls=settings.ldap_start_tls, ca_file=settings.ldap_ca_file,
+        timeout_s=settings.ldap_timeout_s, pool_size=1, read_only=False))
+    return LdapMembershipWriter(write, ldap_layout(settings, roles))
 
 
 def seed_demo_history(guardian: Guardian, consents: list[tuple[str, str]]) -> int:
@@ -765,20 +821,24 @@ def build_synced_directory(settings: Settings, *, clock: Clock | None = None) ->
 def build_ldap_source(settings: Settings, roles: frozenset[str]) -> LdapDirectory:
     assert settings.ldap_base_dn is not None and settings.ldap_bind_dn is not None
     assert settings.ldap_bind_password is not None
-    base = settings.ldap_base_dn
     connections = LdapConnections(LdapConfig(
         urls=settings.ldap_urls, bind_dn=settings.ldap_bind_dn,
         bind_password=settings.ldap_bind_password.get_secret_value(),
         start_tls=settings.ldap_start_tls, ca_file=settings.ldap_ca_file,
         timeout_s=settings.ldap_timeout_s, pool_size=settings.ldap_pool_size,
     ))
-    return LdapDirectory(connections, LdapLayout(
+    return LdapDirectory(connections, ldap_layout(settings, roles))
+
+
+def ldap_layout(settings: Settings, roles: frozenset[str]) -> LdapLayout:
+    base = settings.ldap_base_dn
+    return LdapLayout(
         users_dn=settings.ldap_users_dn or f"ou=people,{base}",
         groups_dn=settings.ldap_groups_dn or f"ou=groups,{base}",
         roles=roles, group_roles=settings.ldap_group_roles,
         attributes=LdapAttributes.of(settings.ldap_attributes),
         paged_size=settings.ldap_paged_size,
-    ))
+    )
 
 
 def read_consents(settings: Settings) -> list[tuple[str, str]]:

@@ -214,6 +214,38 @@ class Settings(BaseSettings):
     folder (``$XDG_CONFIG_HOME/guardian`` or ``~/.config/guardian``)."""
     cli_timeout_s: float = Field(default=30.0, gt=0, le=600)
     """How long the command line waits for the server's answer."""
+    reviews_schedule: bool = True
+    """Run the access review clock in ``guardian serve`` (on the leader replica only)."""
+    reviews_check_s: float = Field(default=300.0, ge=1, le=86400)
+    """How often the review clock looks for reminders, deadlines and remediation to retry."""
+    review_mail_domain: str | None = Field(default=None, pattern=r"^[A-Za-z0-9.-]{1,253}$")
+    """Reviewers are mailed at ``<uid>@<domain>`` through ``GUARDIAN_SMTP_*``; unset: no mail."""
+    review_console_url: str = Field(default="http://127.0.0.1:8080/console/",
+                                    pattern=r"^https?://\S+$")
+    """The console link in review notifications."""
+    review_webhook_url: str | None = Field(default=None, pattern=r"^https?://\S+$")
+    """Receives one JSON notice per reviewer with pending items (HMAC-signed)."""
+    review_webhook_secret: SecretStr | None = None
+    """HMAC-SHA256 key of the review webhook's ``X-Guardian-Signature`` (≥ 16 characters)."""
+    ldap_write_bind_dn: str | None = None
+    """The LDAP account that removes memberships revoked by a review; unset: remediation list."""
+    ldap_write_password: SecretStr | None = None
+
+    @model_validator(mode="after")
+    def _reviews_complete(self) -> Settings:
+        if self.review_mail_domain and not self.smtp_host:
+            raise ValueError("GUARDIAN_REVIEW_MAIL_DOMAIN needs GUARDIAN_SMTP_HOST")
+        if self.review_webhook_url and (
+                self.review_webhook_secret is None
+                or len(self.review_webhook_secret.get_secret_value()) < 16):
+            raise ValueError("GUARDIAN_REVIEW_WEBHOOK_URL needs GUARDIAN_REVIEW_WEBHOOK_SECRET "
+                             "(at least 16 characters) to sign what it sends")
+        if (self.ldap_write_bind_dn is None) != (self.ldap_write_password is None):
+            raise ValueError("GUARDIAN_LDAP_WRITE_BIND_DN and GUARDIAN_LDAP_WRITE_PASSWORD go "
+                             "together")
+        if self.ldap_write_bind_dn is not None and self.directory != "ldap":
+            raise ValueError("GUARDIAN_LDAP_WRITE_BIND_DN needs GUARDIAN_DIRECTORY=ldap")
+        return self
 
     @model_validator(mode="after")
     def _safe(self) -> Settings:

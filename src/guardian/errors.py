@@ -321,6 +321,8 @@ class ServerRefused(GuardianError):
         super().__init__(message)
         self.code = code
         self.status = status
+
+
 class PolicyTestsFailed(PolicyError):
     """A candidate policy lints clean but some of its test cases get another decision."""
 
@@ -339,3 +341,10 @@ class PolicyConflict(Conflict):
     """Another policy was applied meanwhile (by another replica): look at it, then retry."""
 
     code = "policy_conflict"
+
+
+class DirectoryWriteFailed(GuardianError):
+    """The directory refused or could not take a change Guardian asked for (the LDAP write
+    account's removal of a revoked membership); the clock retries it."""
+
+    code = "directory_write_failed"

@@ -623,3 +623,12 @@ class CliSession:
     user: str
     token: str
     expires_at: float
+
+
+class MembershipWriter(Protocol):
+    """Removes a person from the directory group that gives a role (the LDAP write account).
+    ``remove_member`` blocks on the network and raises ``DirectoryWriteFailed`` when the
+    directory refused or could not be reached; removing a membership that is already gone is
+    not an error. Called from background work only (closing a campaign, the review clock)."""
+
+    def remove_member(self, uid: str, role: str) -> None: ...

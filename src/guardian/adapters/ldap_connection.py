@@ -51,6 +51,8 @@ class LdapConfig:
     ca_file: Path | None = None
     timeout_s: float = 5.0
     pool_size: int = 4
+    read_only: bool = True
+    """``False`` only for the write account (review remediation removes memberships)."""
 
     def __repr__(self) -> str:  # never show the password
         return (f"LdapConfig(urls={self.urls!r}, bind_dn={self.bind_dn!r}, "
@@ -148,7 +150,7 @@ class LdapConnections:
         for server in self._servers:
             conn = Connection(
                 server, user=dn, password=password, authentication=SIMPLE,
-                client_strategy=SYNC, read_only=True, raise_exceptions=True,
+                client_strategy=SYNC, read_only=self.config.read_only, raise_exceptions=True,
                 # ldap3 packs this into SO_RCVTIMEO as whole seconds: an int, not a float.
                 receive_timeout=max(1, math.ceil(self.config.timeout_s)), auto_referrals=False,
             )

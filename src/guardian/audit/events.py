@@ -53,6 +53,8 @@ class AuditAction(StrEnum):
     REVIEW_REMINDER_SENT = "review.reminder_sent"
     REVIEW_REPORT_PRODUCED = "review.report_produced"
     POLICY_CHANGED = "policy.changed"
+    REVIEW_REMEDIATION_REMOVED = "review.remediation_removed"
+    REVIEW_REMEDIATION_FAILED = "review.remediation_failed"
 
 
 

@@ -145,9 +145,20 @@ def cancel(campaign_id: CampaignId,
 
 @app.command("run-due")
 def run_due() -> None:
-    """Do once what the clock asks: reminders, deadlines, remediation checks (for cron)."""
+    """Do once what the clock asks: campaigns due by their recurrence, reminders, deadlines,
+    remediation checks and retries (for cron; skipped while a server replica leads it)."""
     with built() as guardian:
-        changed = _reviews(guardian).closing.run_due(guardian.clock.now())
+        reviews, leader = _reviews(guardian), guardian.leader
+        if leader is not None and not leader.try_acquire("reviews"):
+            console.print("another Guardian process leads the review clock: nothing done")
+            return
+        try:
+            clock = reviews.clock
+            changed = clock.run_due(guardian.clock.now()) if clock is not None \
+                else reviews.closing.run_due(guardian.clock.now())
+        finally:
+            if leader is not None:
+                leader.release("reviews")
     for campaign in changed:
         _changed(campaign)
     if not changed:

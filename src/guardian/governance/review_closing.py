@@ -15,7 +15,7 @@ campaign.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 
 from guardian.audit.events import AuditAction
@@ -36,8 +36,10 @@ from guardian.governance.review_model import (
 )
 from guardian.governance.review_opening import DAY_S, RoleFacts
 from guardian.governance.review_proposal import policy_proposal
+from guardian.governance.review_remediation import remove_memberships
 from guardian.governance.reviews import ReviewDeps, check_text, item_ref, review_event
 from guardian.policy.vocabulary import AdminRole
+from guardian.ports import MembershipWriter
 
 SYSTEM = "guardian"
 """The actor of what the clock does (deadlines, no-answer rules)."""
@@ -45,13 +47,18 @@ RevokeGrant = Callable[[str, str, str], object]
 """(actor, grant id, reason): the grant service's revoke."""
 RevokeKey = Callable[[str, str], object]
 """(key id, actor): the key service's revoke."""
+Notify = Callable[[Campaign, str, Mapping[str, Sequence[ReviewItem]]], Mapping[str, str]]
+"""(campaign, kind, reviewer → pending items) → reviewer → channels it went out on."""
 
 
 class ReviewClosing:
     def __init__(self, deps: ReviewDeps, *, revoke_grant: RevokeGrant | None = None,
                  revoke_key: RevokeKey | None = None,
-                 policy_csv: Callable[[], str] | None = None) -> None:
+                 policy_csv: Callable[[], str] | None = None,
+                 writer: MembershipWriter | None = None, notify: Notify | None = None) -> None:
         self._d = deps
+        self._writer = writer
+        self._notify = notify
         self._revoke_grant = revoke_grant
         self._revoke_key = revoke_key
         self._policy_csv = policy_csv
@@ -164,8 +171,8 @@ class ReviewClosing:
                  and i.decision is not None and i.decision.decision is Verdict.REVOKE]
         if rules and self._policy_csv is not None:
             proposal = policy_proposal(self._policy_csv(), [i.access for i in rules])
-        waiting = any(i.remediation is not None and i.remediation.state is
-                      RemediationState.BLOCKED for i in remediated)
+        waiting = any(i.remediation is not None and i.remediation.state in _WAITING
+                      for i in remediated)
         state = CampaignState.REMEDIATING if waiting else CampaignState.AWAITING_SIGN_OFF
         done = replace(campaign, state=state, closed_at=now, held=None, proposal=proposal)
         self._d.store.save_campaign(done)
@@ -193,6 +200,10 @@ class ReviewClosing:
                 self._revoke_key(i.access.ref, actor)
         by_id = {i.id: replace(i, remediation=Remediation(_first_state(i), now, now))
                  for i in revoked}
+        if self._writer is not None:
+            removed = remove_memberships(self._writer, self._d.journal, actor,
+                                         list(by_id.values()), now)
+            by_id = {i.id: i for i in removed}
         return self._verified([by_id.get(i.id, i) for i in items], actor, now)
 
     # -- remediation ----------------------------------------------------------------------
@@ -202,8 +213,7 @@ class ReviewClosing:
         gone = []
         for item in items:
             rem = item.remediation
-            if rem is None or rem.state not in (RemediationState.BLOCKED,
-                                                 RemediationState.REMOVED):
+            if rem is None or rem.state not in _WAITING:
                 continue
             principal = self._d.directory.get(item.subject.uid)
             if principal is None or item.access.role not in principal.roles:
@@ -231,9 +241,11 @@ class ReviewClosing:
         now = self._d.clock.now()
         items = self._d.store.campaign_items(campaign.id)
         checked = self._verified(items, actor, now)
+        if self._writer is not None:  # retry what failed, and what waited for an account
+            checked = remove_memberships(self._writer, self._d.journal, actor, checked, now)
         self._d.store.save_items([b for a, b in zip(items, checked, strict=True) if a is not b])
-        if any(i.remediation is not None and i.remediation.state in (
-                RemediationState.BLOCKED, RemediationState.REMOVED) for i in checked):
+        if any(i.remediation is not None and i.remediation.state in _WAITING
+               for i in checked):
             return campaign
         done = replace(campaign, state=CampaignState.AWAITING_SIGN_OFF)
         self._d.store.save_campaign(done)
@@ -299,41 +311,58 @@ class ReviewClosing:
                 changed.append(self.close(SYSTEM, reminded.id))
             elif reminded is not campaign:
                 changed.append(reminded)
+        just_closed = {c.id for c in changed}  # their removals were just tried: next time
         for campaign in self._d.store.list_campaigns(CampaignState.REMEDIATING.value):
+            if campaign.id in just_closed:
+                continue
             after = self.verify(SYSTEM, campaign.id)
             if after.state is not campaign.state:
                 changed.append(after)
         return changed
 
     def _remind(self, campaign: Campaign, now: float) -> Campaign:
-        """Record a reminder to every reviewer with pending items, once per reminder day."""
+        """Tell every reviewer with pending items, once when the stage opens and once per
+        reminder day; each notice recorded with its channel."""
         definition = self._d.definitions().get(campaign.definition)
         if definition is None:
             return campaign
         stage = definition.stages[campaign.stage - 1]
         due = [d for d in stage.reminders if campaign.due_at - d * DAY_S <= now]
-        if not due:
-            return campaign
-        kind = f"reminder:{campaign.stage}:{min(due)}"
-        if any(n.kind == kind for n in campaign.notifications):
-            return campaign
-        pending: dict[str, int] = {}
+        told = {n.kind for n in campaign.notifications}
+        if due:
+            kind = f"reminder:{campaign.stage}:{min(due)}"
+            if kind in told:
+                return campaign
+        else:  # a stage just opened: its reviewers are told once, before any reminder
+            kind = f"opened:{campaign.stage}"
+            if any(k == kind or k.startswith(f"reminder:{campaign.stage}:") for k in told):
+                return campaign
+        pending: dict[str, list[ReviewItem]] = {}
         for item in self._d.store.campaign_items(campaign.id):
             if item.decision is None and item.reviewer is not None:
-                pending[item.reviewer] = pending.get(item.reviewer, 0) + 1
+                pending.setdefault(item.reviewer, []).append(item)
         if not pending:
             return campaign  # never a reminder for an empty inbox
-        notes = tuple(Notification(now, r, kind, n) for r, n in sorted(pending.items()))
+        sent = self._notify(campaign, kind, pending) if self._notify is not None else {}
+        notes = tuple(Notification(now, r, kind, len(its), sent.get(r, "recorded"))
+                      for r, its in sorted(pending.items()))
         self._d.journal.append_many([review_event(
             AuditAction.REVIEW_REMINDER_SENT, SYSTEM, now, review={
                 "campaign_id": campaign.id, "reviewer": n.reviewer, "items": n.items,
-                "stage": campaign.stage}) for n in notes])
-        reminded = replace(campaign, notifications=(*campaign.notifications, *notes))
+                "stage": campaign.stage, "kind": n.kind, "channel": n.channel})
+            for n in notes])
+        # Sending took a while: keep what an officer changed meanwhile, add only the notices.
+        fresh = self._d.store.get_campaign(campaign.id) or campaign
+        reminded = replace(fresh, notifications=(*fresh.notifications, *notes))
         self._d.store.save_campaign(reminded)
         return reminded
 
     def high_levels(self) -> frozenset[str]:
         return RoleFacts(self._d.policy()).highest
+
+
+_WAITING = (RemediationState.BLOCKED, RemediationState.REMOVED, RemediationState.FAILED)
+"""Revoked in Guardian, not yet shown gone by the directory."""
 
 
 def _first_state(item: ReviewItem) -> RemediationState:

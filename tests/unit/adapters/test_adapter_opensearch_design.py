@@ -72,6 +72,19 @@ EVENTS = {
                                           reason="on leave", review={
         "campaign_id": "C1", "item_id": "I1", "reviewer": "peggy",
         "assigned_by": "reassignment", "remediation": "blocked"}),
+    "review_reminder_sent": governance_event(AuditAction.REVIEW_REMINDER_SENT, "guardian", 1.0,
+                                             review={
+        "campaign_id": "C1", "reviewer": "nina", "items": 4, "stage": 1,
+        "kind": "reminder:1:7", "channel": "email+webhook"}),
+    "review_remediation_failed": governance_event(
+        AuditAction.REVIEW_REMEDIATION_FAILED, "guardian", 1.0, success=False, review={
+            "campaign_id": "C1", "item_id": "I1", "stage": 1, "subject": "dave",
+            "access": "role:marketing", "remediation": "failed",
+            "note": "removal in the directory failed: insufficientAccessRights"}),
+    "review_remediation_removed": governance_event(
+        AuditAction.REVIEW_REMEDIATION_REMOVED, "guardian", 1.0, review={
+            "campaign_id": "C1", "item_id": "I1", "stage": 1, "subject": "dave",
+            "access": "role:marketing", "remediation": "removed"}),
     "decision_with_its_role": decision_event(RECORDED, DECIDED.__class__(
         "D2", Outcome.PERMIT, (), "sha256:x", role="fraud-analyst"), 1.0),
 }
