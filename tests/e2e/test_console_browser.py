@@ -15,6 +15,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -201,7 +202,9 @@ def test_ivan_gives_and_revokes_a_grant_and_creates_a_key_shown_once(
     screenshot(driver, "grants")
     row.find_element(By.CSS_SELECTOR, "input[name='reason']").send_keys("fraud wave over")
     row.find_element(By.CSS_SELECTOR, "button").click()  # an htmx swap of the table
-    WebDriverWait(driver, 10).until(lambda d: "revoked" in d.find_element(
+    # The htmx swap replaces the table: an element found just before it goes stale.
+    WebDriverWait(driver, 10, ignored_exceptions=(
+        StaleElementReferenceException, NoSuchElementException)).until(lambda d: "revoked" in d.find_element(
         By.CSS_SELECTOR, "#grants .notice").text)
     assert "fraud wave over" in driver.find_element(By.ID, "grants").text
     driver.get(f"{served.url}/console/keys")

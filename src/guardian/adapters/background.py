@@ -12,7 +12,9 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
+from guardian.errors import GuardianError
 from guardian.logging import get_logger
+from guardian.ports import LeaderLock
 
 log = get_logger("guardian.background")
 
@@ -61,3 +63,57 @@ class Every:
             self._work()
         except Exception as exc:  # noqa: BLE001 - the thread must outlive any surprise
             log.error("background work crashed", thread=self.name, error=type(exc).__name__)
+
+
+class LeaderJob:
+    """A scheduled job of ``guardian serve`` that one replica runs: :meth:`work` every
+    ``interval_s`` in a daemon thread, only while this process leads ``job`` (the
+    :class:`~guardian.ports.LeaderLock`; without one, always). The report, retention and
+    review schedules are this loop with different work; it counts checks, failures and the
+    checks skipped because another replica leads, for health and metrics."""
+
+    job = ""
+    """The leader lock's name for this job."""
+    what = "scheduled job"
+    """How the log names a check of this job."""
+
+    def __init__(self, thread_name: str, interval_s: float, leader: LeaderLock | None) -> None:
+        self.leader = leader
+        self._loop = Every(thread_name, interval_s, self.check_once)
+        self.checks = 0
+        self.failures = 0
+        self.followed = 0
+        """Checks skipped because another replica leads."""
+
+    def start(self) -> None:
+        self._loop.start()
+
+    def stop(self, timeout_s: float = 10.0) -> None:
+        self._loop.stop(timeout_s)
+        if self.leader is not None:
+            try:
+                self.leader.release(self.job)
+            except GuardianError as exc:
+                log.warning(f"{self.what}: releasing the leader lock failed", error=exc.message)
+
+    def leading(self) -> bool:
+        return self.leader is None or self.leader.try_acquire(self.job)
+
+    def check_once(self) -> None:
+        """One check: the work if this process leads, its failure logged, never raised."""
+        try:
+            if not self.leading():
+                self.followed += 1
+                return
+            self.work()
+        except GuardianError as exc:
+            self.failures += 1
+            log.warning(f"{self.what} failed", error=exc.message)
+        except Exception as exc:  # noqa: BLE001 - the thread must outlive any surprise
+            self.failures += 1
+            log.error(f"{self.what} crashed", error=type(exc).__name__)
+        finally:
+            self.checks += 1
+
+    def work(self) -> None:
+        raise NotImplementedError

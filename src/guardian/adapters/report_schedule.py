@@ -11,8 +11,7 @@ delivery is journalled and kept with the report, and does not make the check fai
 
 from __future__ import annotations
 
-from guardian.adapters.background import Every
-from guardian.errors import GuardianError
+from guardian.adapters.background import LeaderJob
 from guardian.logging import get_logger
 from guardian.ports import LeaderLock
 from guardian.reports.delivery import ReportDelivery
@@ -23,54 +22,25 @@ JOB = "reports"
 """The leader lock's name for this job."""
 
 
-class ReportSchedule:
+class ReportSchedule(LeaderJob):
+    job = JOB
+    what = "scheduled report"
+
     def __init__(self, reports: PeriodicReports, *, check_s: float = 3600.0,
                  leader: LeaderLock | None = None, delivery: ReportDelivery | None = None
                  ) -> None:
+        super().__init__("guardian-report-schedule", check_s, leader)
         self.reports = reports
         self.check_s = check_s
-        self.leader = leader
         self.delivery = delivery
-        self._loop = Every("guardian-report-schedule", check_s, self.check_once)
-        self.checks = 0
-        self.failures = 0
-        self.followed = 0
-        """Checks skipped because another replica leads."""
 
-    def start(self) -> None:
-        self._loop.start()
-
-    def stop(self, timeout_s: float = 10.0) -> None:
-        self._loop.stop(timeout_s)
-        if self.leader is not None:
-            try:
-                self.leader.release(JOB)
-            except GuardianError as exc:
-                log.warning("report schedule: releasing the leader lock failed",
-                            error=exc.message)
-
-    def check_once(self) -> None:
-        try:
-            if not self._leading():
-                self.followed += 1
-                return
-            made = self.reports.produce_due()
-            if made is not None:
-                log.info("scheduled report made", id=made.id, period_from=made.period_from,
-                         period_to=made.period_to, sha256=made.sha256)
-                if self.delivery is not None:
-                    for done in self.delivery.deliver(made):
-                        log.info("scheduled report delivered" if done.error is None
-                                 else "scheduled report NOT delivered", id=made.id,
-                                 channel=done.channel, attempts=done.attempts, error=done.error)
-        except GuardianError as exc:
-            self.failures += 1
-            log.warning("scheduled report failed", error=exc.message)
-        except Exception as exc:  # noqa: BLE001 - the thread must outlive any surprise
-            self.failures += 1
-            log.error("scheduled report crashed", error=type(exc).__name__)
-        finally:
-            self.checks += 1
-
-    def _leading(self) -> bool:
-        return self.leader is None or self.leader.try_acquire(JOB)
+    def work(self) -> None:
+        made = self.reports.produce_due()
+        if made is not None:
+            log.info("scheduled report made", id=made.id, period_from=made.period_from,
+                     period_to=made.period_to, sha256=made.sha256)
+            if self.delivery is not None:
+                for done in self.delivery.deliver(made):
+                    log.info("scheduled report delivered" if done.error is None
+                             else "scheduled report NOT delivered", id=made.id,
+                             channel=done.channel, attempts=done.attempts, error=done.error)

@@ -9,9 +9,8 @@ restart or an extra run deletes nothing twice. It runs only while this process l
 
 from __future__ import annotations
 
-from guardian.adapters.background import Every
+from guardian.adapters.background import LeaderJob
 from guardian.audit.retention import RetentionJob
-from guardian.errors import GuardianError
 from guardian.logging import get_logger
 from guardian.ports import LeaderLock
 
@@ -20,43 +19,27 @@ DAY_S = 86_400.0
 JOB = "retention"
 
 
-class RetentionSchedule:
-    def __init__(self, job: RetentionJob, *, check_s: float = DAY_S,
+class RetentionSchedule(LeaderJob):
+    job = JOB
+    what = "retention job"
+
+    def __init__(self, retention: RetentionJob, *, check_s: float = DAY_S,
                  leader: LeaderLock | None = None) -> None:
-        self.job = job
+        super().__init__("guardian-retention", check_s, leader)
+        self.retention = retention
         self.check_s = check_s
-        self.leader = leader
-        self._loop = Every("guardian-retention", check_s, self.run_once)
-        self.runs = 0
-        self.followed = 0
-        """Runs skipped because another replica leads."""
 
-    def start(self) -> None:
-        self._loop.start()
-
-    def stop(self, timeout_s: float = 10.0) -> None:
-        self._loop.stop(timeout_s)
-        if self.leader is not None:
-            try:
-                self.leader.release(JOB)
-            except GuardianError as exc:
-                log.warning("retention: releasing the leader lock failed", error=exc.message)
+    @property
+    def runs(self) -> int:
+        return self.checks
 
     def run_once(self) -> None:
-        try:
-            if self.leader is not None and not self.leader.try_acquire(JOB):
-                self.followed += 1
-                return
-            result = self.job.apply()
-        except GuardianError as exc:
-            log.warning("retention job failed", error=exc.message)
-        except Exception as exc:  # noqa: BLE001 - the thread must outlive any surprise
-            log.error("retention job crashed", error=type(exc).__name__)
-        else:
-            for removal in result.removals:
-                log.info("retention applied", target=removal.target, events=removal.events,
-                         first_seq=removal.first_seq, last_seq=removal.last_seq)
-            if result.rolled_over:
-                log.info("audit index rolled over", index=result.rolled_over)
-        finally:
-            self.runs += 1
+        self.check_once()
+
+    def work(self) -> None:
+        result = self.retention.apply()
+        for removal in result.removals:
+            log.info("retention applied", target=removal.target, events=removal.events,
+                     first_seq=removal.first_seq, last_seq=removal.last_seq)
+        if result.rolled_over:
+            log.info("audit index rolled over", index=result.rolled_over)

@@ -48,12 +48,13 @@ def test_markup_in_governance_fields_is_shown_as_text(console: Console,
     _clean(invited)
 
 
-def test_markup_in_the_trail_is_shown_as_text(console: Console) -> None:
+def test_markup_in_the_trail_is_shown_as_text(console: Console, guardian: Guardian) -> None:
     body = decision_body("erin", None, purpose="legal-requisition",
                          justification="REQ-2026-0001 " + MARKUP)
     body["context"] = {"client_ip": "10.2.3.4", "application": MARKUP}
     assert console.client.post("/v1/decisions", headers={"X-API-Key": API_KEY},
                                json=body).status_code == 200
+    assert guardian.audit.shipper.drain(max_wait_s=10).caught_up
     console.sign_in("judy")
     results = console.client.get(f"/console/trail?search=1&user=erin&reason={MARKUP[:100]}")
     _clean(results.text)

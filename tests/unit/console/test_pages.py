@@ -127,6 +127,7 @@ def test_trail_search_is_recorded_pages_and_exports(console: Console,
     for _ in range(30):
         console.client.post("/v1/decisions", headers={"X-API-Key": API_KEY},
                             json=decision_body("alice", None))
+    assert guardian.audit.shipper.drain(max_wait_s=10).caught_up
     console.sign_in("judy")
     first = console.client.get("/console/trail?search=1&user=alice&size=25&customer=")
     assert first.status_code == 200
