@@ -8,9 +8,14 @@ from __future__ import annotations
 
 import os
 import socket
+import uuid
+from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import pytest
+from sqlalchemy import make_url, text
+
+from guardian.adapters.sql_store import make_engine
 
 REQUIRED = os.environ.get("GUARDIAN_REQUIRE_SERVICES") == "1"
 
@@ -55,3 +60,19 @@ def database_url() -> str:
 @pytest.fixture(scope="session")
 def opensearch_url() -> str:
     return service_url("GUARDIAN_TEST_OPENSEARCH_URL")
+
+
+@pytest.fixture
+def schema_url(database_url: str) -> Iterator[str]:
+    """A URL whose connections live in a fresh schema (``search_path``), dropped afterwards."""
+    schema = "guardian_test_" + uuid.uuid4().hex[:12]
+    admin = make_engine(database_url)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = make_url(database_url).update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()

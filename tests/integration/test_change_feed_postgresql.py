@@ -5,14 +5,12 @@ only the feed can deliver it; and the listener reconnects when its connection is
 from __future__ import annotations
 
 import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import make_url, text
+from sqlalchemy import text
 
 from change_feed_support import LIMIT_S, changes_reach_instance_two, wait_for
 from guardian.adapters.postgresql_changes import PostgresChangeFeed, channel_of
@@ -25,19 +23,6 @@ from support import real_settings
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture
-def schema_url(database_url: str) -> Iterator[str]:
-    schema = "guardian_test_" + uuid.uuid4().hex[:12]
-    admin = make_engine(database_url)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = make_url(database_url).update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def test_a_grant_a_revoked_key_and_a_withdrawal_reach_the_other_replica_within_a_second(

@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import make_url, text
+from sqlalchemy import text
 
 from guardian.adapters.postgresql_leader import PostgresLeaderLock, lock_key
 from guardian.adapters.report_schedule import ReportSchedule
@@ -23,20 +22,6 @@ from support import real_settings
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture
-def schema_url(database_url: str) -> Iterator[str]:
-    """A URL whose connections live in a fresh schema (``search_path``), dropped afterwards."""
-    schema = "guardian_test_" + uuid.uuid4().hex[:12]
-    admin = make_engine(database_url)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = make_url(database_url).update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def _name() -> str:

@@ -6,13 +6,10 @@ from one to the other and locking an account together."""
 from __future__ import annotations
 
 import threading
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import make_url, text
 
 from guardian.adapters import sql_migrations
 from guardian.adapters.sql_store import make_engine
@@ -26,20 +23,6 @@ from support import demo_secret, real_settings
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture
-def schema_url(database_url: str) -> Iterator[str]:
-    """A URL whose connections live in a fresh schema (``search_path``), dropped afterwards."""
-    schema = "guardian_test_" + uuid.uuid4().hex[:12]
-    admin = make_engine(database_url)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = make_url(database_url).update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 class TestPostgresqlStore(StoreContract):
