@@ -11,7 +11,6 @@ import threading
 from pathlib import Path
 
 import pytest
-from test_leader_postgresql import schema_url  # noqa: F401 - fixture
 
 from delivery_support import (  # noqa: F401 - fixtures
     Inbox,
