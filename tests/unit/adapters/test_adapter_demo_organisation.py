@@ -12,6 +12,7 @@ import yaml
 from guardian.adapters.file_directory import FileDirectory
 from guardian.bootstrap import seed_sealer
 from guardian.identity.principal import Principal
+from ldap_support import ldif_entries as read_ldif
 from support import ROOT, demo_secret, demo_settings
 
 MANAGERS = {"alice": "nina", "bob": "nina", "dave": "nina", "frank": "nina", "grace": "nina",
@@ -27,16 +28,7 @@ def people(tmp_path: Path) -> tuple[FileDirectory, dict[str, Principal]]:
 
 
 def ldif_entries() -> list[dict[str, list[str]]]:
-    entries: list[dict[str, list[str]]] = []
-    for block in LDIF.read_text(encoding="utf-8").split("\n\n"):
-        entry: dict[str, list[str]] = {}
-        for line in block.splitlines():
-            if line and not line.startswith("#"):
-                key, _, value = line.partition(": ")
-                entry.setdefault(key, []).append(value)
-        if entry:
-            entries.append(entry)
-    return entries
+    return read_ldif(LDIF)
 
 
 def test_nina_oscar_and_peggy_are_in_the_directory_file(tmp_path: Path) -> None:
