@@ -5,9 +5,6 @@ beyond that, so only the feed can deliver them."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,8 +14,8 @@ import pytest
 
 from change_feed_support import LIMIT_S, changes_reach_instance_two
 from guardian.bootstrap import Guardian, build
-from serve_support import GUARDIAN, free_port
-from support import ROOT, demo_settings
+from serve_support import start
+from support import demo_settings
 
 pytestmark = pytest.mark.e2e
 
@@ -32,28 +29,14 @@ def one(tmp_path: Path) -> Iterator[Guardian]:
 
 @pytest.fixture
 def two(tmp_path: Path, one: Guardian) -> Iterator[str]:
-    port = free_port()
-    env = {**os.environ, "GUARDIAN_DATA_DIR": str(tmp_path / "two"),
-           "GUARDIAN_DATABASE_URL": one.settings.store_url,
-           "GUARDIAN_CONSENT_REFRESH_INTERVAL_S": "60",
-           "GUARDIAN_VIEWS_REFRESH_INTERVAL_S": "3600", "GUARDIAN_LOG_LEVEL": "warning"}
-    proc = subprocess.Popen([GUARDIAN, "serve", "--port", str(port)], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
+    served = start(tmp_path / "two", timeout_s=180,  # a loaded machine starts slowly
+                   GUARDIAN_DATABASE_URL=one.settings.store_url,
+                   GUARDIAN_CONSENT_REFRESH_INTERVAL_S="60",
+                   GUARDIAN_VIEWS_REFRESH_INTERVAL_S="3600", GUARDIAN_LOG_LEVEL="warning")
     try:
-        deadline = time.monotonic() + 180  # a loaded machine starts slowly
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{url}/v1/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.2)
-        else:
-            pytest.fail("guardian serve did not answer")
-        yield url
+        yield served.url
     finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+        served.stop()
 
 
 def test_changes_made_by_one_process_are_honoured_by_the_other_within_a_second(

@@ -6,9 +6,6 @@ decision before and after each swap tells the policies apart."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,8 +16,8 @@ from change_feed_support import LIMIT_S, token, wait_for
 from guardian.adapters.policy_candidates import read_policy_files, read_test_files
 from guardian.bootstrap import Guardian, build
 from policy_support import ADDED, DEMO, changed_policy
-from serve_support import GUARDIAN, free_port
-from support import API_KEY, ROOT, decision_body, demo_settings
+from serve_support import start
+from support import API_KEY, decision_body, demo_settings
 
 pytestmark = pytest.mark.e2e
 
@@ -37,27 +34,13 @@ def one(tmp_path: Path) -> Iterator[Guardian]:
 
 @pytest.fixture
 def two(tmp_path: Path, one: Guardian) -> Iterator[str]:
-    port = free_port()
-    env = {**os.environ, "GUARDIAN_DATA_DIR": str(tmp_path / "two"),
-           "GUARDIAN_DATABASE_URL": one.settings.store_url,
-           "GUARDIAN_VIEWS_REFRESH_INTERVAL_S": "3600", "GUARDIAN_LOG_LEVEL": "warning"}
-    proc = subprocess.Popen([GUARDIAN, "serve", "--port", str(port)], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
+    served = start(tmp_path / "two", timeout_s=180,  # a loaded machine starts slowly
+                   GUARDIAN_DATABASE_URL=one.settings.store_url,
+                   GUARDIAN_VIEWS_REFRESH_INTERVAL_S="3600", GUARDIAN_LOG_LEVEL="warning")
     try:
-        deadline = time.monotonic() + 180  # a loaded machine starts slowly
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{url}/v1/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.2)
-        else:
-            pytest.fail("guardian serve did not answer")
-        yield url
+        yield served.url
     finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+        served.stop()
 
 
 def test_a_policy_applied_anywhere_is_in_force_everywhere_within_a_second(
