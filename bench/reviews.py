@@ -123,8 +123,6 @@ def main() -> None:
     parser.add_argument("--opensearch", default=None)
     args = parser.parse_args()
 
-    from review_support import crm_quarterly, policy
-
     from guardian.adapters.memory import MemoryDirectory, MemoryJournal
     from guardian.adapters.sql_migrations import upgrade
     from guardian.adapters.sql_reviews import SqlReviews
@@ -135,6 +133,7 @@ def main() -> None:
     from guardian.governance.review_revocations import RevocationView
     from guardian.governance.review_usage import UsageEvidence
     from guardian.governance.reviews import DecisionInput, ReviewDeps, ReviewService
+    from review_support import crm_quarterly, policy
 
     now = time.time()
     population = people(args.people, args.roles)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from review_support import NOW, crm_quarterly
 
 from guardian.governance.review_model import (
     Access,
@@ -14,6 +13,7 @@ from guardian.governance.review_model import (
     Verdict,
 )
 from guardian.governance.review_recommendations import justification_needed, recommend
+from review_support import NOW, crm_quarterly
 
 WINDOW_START = NOW - 90 * 86400
 ROLE = Access(AccessKind.ROLE, "customer-care", "directory", sensitivity="medium")
