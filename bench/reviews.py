@@ -38,7 +38,6 @@ import orjson
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
-sys.path.insert(0, str(ROOT / "tests" / "unit" / "governance"))
 
 from guardian.adapters.opensearch_design import load_design  # noqa: E402
 from guardian.audit.chain import GENESIS, seal  # noqa: E402
