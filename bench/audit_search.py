@@ -28,9 +28,9 @@ from typing import Any
 
 import orjson
 
-from guardian.adapters.opensearch_design import load_design
-from guardian.adapters.opensearch_index import OpenSearchAuditIndex, make_client
-from guardian.adapters.sqlite_audit_index import SqliteAuditIndex
+from guardian.adapters.opensearch.design import load_design
+from guardian.adapters.opensearch.index import OpenSearchAuditIndex, make_client
+from guardian.adapters.sqlite.audit_index import SqliteAuditIndex
 from guardian.audit.chain import GENESIS, seal
 from guardian.audit.events import timestamp
 from guardian.audit.queries import AuditQuery

@@ -33,13 +33,13 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from opensearchpy import OpenSearch
 
-from guardian.adapters.opensearch_design import load_design
-from guardian.adapters.opensearch_index import OpenSearchAuditIndex, make_client
+from guardian.adapters.opensearch.design import load_design
+from guardian.adapters.opensearch.index import OpenSearchAuditIndex, make_client
 from guardian.audit.checkpoints import Checkpointer, CheckpointSigner, CheckpointVerifier
-from guardian.audit.journal import FileJournal
 from guardian.audit.records import ItemOutcome, JournalRecord
-from guardian.audit.shipper import Shipper, ShipperConfig
-from guardian.audit.verification import verify_index, verify_journal
+from guardian.journal.shipper import Shipper, ShipperConfig
+from guardian.journal.verification import verify_index, verify_journal
+from guardian.journal.writer import FileJournal
 from guardian.policy.decision_events import decision_event
 from guardian.policy.model import Decision, DecisionRequest, Reason
 from guardian.policy.vocabulary import Action, Outcome, ReasonCode

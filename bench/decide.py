@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from guardian.adapters.casbin_reference import build_enforcer, casbin_permits
+from guardian.adapters.casbin.reference import build_enforcer, casbin_permits
 from guardian.audit.records import AuditReceipt
 from guardian.identity.principal import Principal
 from guardian.identity.tokens import TokenSigner

@@ -34,9 +34,9 @@ from typing import Any
 
 from ldap3 import Connection, Server
 
-from guardian.adapters.ldap_connection import LdapConfig, LdapConnections
-from guardian.adapters.ldap_directory import LdapDirectory, LdapLayout
-from guardian.adapters.snapshot_file import FileSnapshotStore
+from guardian.adapters.files.snapshot import FileSnapshotStore
+from guardian.adapters.ldap.connection import LdapConfig, LdapConnections
+from guardian.adapters.ldap.directory import LdapDirectory, LdapLayout
 from guardian.clock import SystemClock
 from guardian.identity.directory_sync import SyncedDirectory
 

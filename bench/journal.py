@@ -28,16 +28,16 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from guardian.adapters.memory import MemoryConsents, MemoryDirectory, MemoryGrants
-from guardian.adapters.policy_files import load_policy
+from guardian.adapters.files.policy import load_policy
+from guardian.adapters.memory.ports import MemoryConsents, MemoryDirectory, MemoryGrants
 from guardian.audit.checkpoints import Checkpointer, CheckpointSigner
-from guardian.audit.journal import FileJournal, read_events
 from guardian.audit.records import AuditReceipt
-from guardian.audit.trail_verify import verify_lines
+from guardian.audit.verifier import verify_lines
 from guardian.clock import SystemClock
 from guardian.identity.principal import Principal
 from guardian.identity.tokens import TokenSigner
 from guardian.identity.vocabulary import AuthMethod
+from guardian.journal.writer import FileJournal, read_events
 from guardian.policy.model import DecisionRequest
 from guardian.policy.pipeline import CompiledPolicy, DecisionPipeline
 from guardian.policy.vocabulary import Action
@@ -153,7 +153,7 @@ def seal_cost_us(path: Path, rounds: int = 2000) -> float | None:
     checks (``None`` where the journal does not seal its commits)."""
     signer = CheckpointSigner(Ed25519PrivateKey.generate(), "bench")
     try:
-        from guardian.audit.journal_files import identity_problem
+        from guardian.journal.files import identity_problem
         seal_line = signer.seal_line
     except (ImportError, AttributeError):
         return None

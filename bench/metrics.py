@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from guardian.adapters.prometheus_metrics import GuardianMetrics
+from guardian.adapters.prometheus.metrics import GuardianMetrics
 from guardian.api import decisions as endpoint
 from guardian.audit.records import AuditReceipt
 from guardian.logging import configure_logging

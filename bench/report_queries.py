@@ -16,8 +16,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from guardian.adapters.opensearch_design import load_design  # noqa: E402
-from guardian.adapters.sqlite_audit_index import SqliteAuditIndex  # noqa: E402
+from guardian.adapters.opensearch.design import load_design  # noqa: E402
+from guardian.adapters.sqlite.audit_index import SqliteAuditIndex  # noqa: E402
 from guardian.audit.aggregations import AggregateQuery  # noqa: E402
 from guardian.reports import periodic  # noqa: E402
 from guardian.reports.periodic import Period, ReportContext, build_periodic  # noqa: E402

@@ -32,7 +32,7 @@ import orjson
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from guardian.adapters.opensearch_design import load_design  # noqa: E402
+from guardian.adapters.opensearch.design import load_design  # noqa: E402
 from guardian.audit.chain import GENESIS, seal  # noqa: E402
 from guardian.audit.queries import iso_to_millis  # noqa: E402
 from guardian.audit.records import JournalRecord  # noqa: E402
@@ -63,11 +63,11 @@ def open_index(args: argparse.Namespace, folder: Path, prefix: str) -> AuditInde
     design = load_design(ROOT / "audit" / "opensearch", prefix=prefix, retention_days=365,
                          rollover_days=30, replicas=0)
     if args.opensearch:
-        from guardian.adapters.opensearch_index import OpenSearchAuditIndex, make_client
+        from guardian.adapters.opensearch.index import OpenSearchAuditIndex, make_client
 
         client = make_client([args.opensearch], timeout_s=120)
         return OpenSearchAuditIndex(client, design, args.opensearch)
-    from guardian.adapters.sqlite_audit_index import SqliteAuditIndex
+    from guardian.adapters.sqlite.audit_index import SqliteAuditIndex
 
     return SqliteAuditIndex(folder / "index.db", design.properties)
 
@@ -75,7 +75,7 @@ def open_index(args: argparse.Namespace, folder: Path, prefix: str) -> AuditInde
 def report_child(args: argparse.Namespace, folder: Path, prefix: str,
                  out: Any) -> None:
     from guardian.audit.checkpoints import CheckpointVerifier
-    from guardian.audit.verification import verify_index
+    from guardian.journal.verification import verify_index
     from guardian.reports.periodic import Integrity, Period, ReportContext, build_periodic
     from guardian.reports.periodic_render import periodic_html
     from report_trail import CONTEXT, generated_people

@@ -39,7 +39,7 @@ import orjson
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from guardian.adapters.opensearch_design import load_design  # noqa: E402
+from guardian.adapters.opensearch.design import load_design  # noqa: E402
 from guardian.audit.chain import GENESIS, seal  # noqa: E402
 from guardian.audit.events import timestamp  # noqa: E402
 from guardian.audit.records import JournalRecord  # noqa: E402
@@ -100,11 +100,11 @@ def open_index(args: argparse.Namespace, folder: Path, prefix: str) -> AuditInde
     design = load_design(ROOT / "audit" / "opensearch", prefix=prefix, retention_days=365,
                          rollover_days=30, replicas=0)
     if args.opensearch:
-        from guardian.adapters.opensearch_index import OpenSearchAuditIndex, make_client
+        from guardian.adapters.opensearch.index import OpenSearchAuditIndex, make_client
 
         client = make_client([args.opensearch], timeout_s=120)
         return OpenSearchAuditIndex(client, design, args.opensearch)
-    from guardian.adapters.sqlite_audit_index import SqliteAuditIndex
+    from guardian.adapters.sqlite.audit_index import SqliteAuditIndex
 
     return SqliteAuditIndex(folder / "index.db", design.properties)
 
@@ -122,10 +122,10 @@ def main() -> None:
     parser.add_argument("--opensearch", default=None)
     args = parser.parse_args()
 
-    from guardian.adapters.memory import MemoryDirectory, MemoryJournal
-    from guardian.adapters.sql_migrations import upgrade
-    from guardian.adapters.sql_reviews import SqlReviews
-    from guardian.adapters.sql_store import make_engine
+    from guardian.adapters.memory.ports import MemoryDirectory, MemoryJournal
+    from guardian.adapters.sql.alembic_runner import upgrade
+    from guardian.adapters.sql.reviews import SqlReviews
+    from guardian.adapters.sql.store import make_engine
     from guardian.clock import ManualClock
     from guardian.governance.review_closing import ReviewClosing
     from guardian.governance.review_model import Verdict

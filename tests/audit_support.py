@@ -11,13 +11,13 @@ from typing import Any
 import orjson
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from guardian.adapters.opensearch_design import load_design
-from guardian.adapters.sqlite_audit_index import SqliteAuditIndex
+from guardian.adapters.opensearch.design import load_design
+from guardian.adapters.sqlite.audit_index import SqliteAuditIndex
 from guardian.audit.chain import recompute
 from guardian.audit.checkpoints import Checkpointer, CheckpointSigner, CheckpointVerifier
-from guardian.audit.journal import FileJournal
 from guardian.audit.records import ItemOutcome, ItemStatus, JournalRecord
 from guardian.errors import AuditIndexUnavailable
+from guardian.journal.writer import FileJournal
 from support import ROOT
 
 DESIGN = load_design(ROOT / "audit" / "opensearch", prefix="t", retention_days=365,

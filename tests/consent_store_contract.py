@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from sqlalchemy import Engine, text
 
-from guardian.adapters import sql_migrations
-from guardian.adapters.sql_consents import SqlConsents
-from guardian.adapters.sql_store import make_engine
+from guardian.adapters.sql import alembic_runner as sql_migrations
+from guardian.adapters.sql.consents import SqlConsents
+from guardian.adapters.sql.store import make_engine
 from guardian.governance.consent_records import ConsentChange, ConsentState
 from guardian.governance.consent_view import ConsentFollower, ConsentView
 

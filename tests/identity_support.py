@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from guardian.adapters.memory import MemoryLedger
+from guardian.adapters.memory.ports import MemoryLedger
 from guardian.identity.principal import Principal
 
 ALICE_SECRET = "M52WC4TENFQW4LLEMVWW6LLBNRUWGZI"

@@ -9,8 +9,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from guardian.adapters.memory import MemoryConsents, MemoryGrants, MemoryJournal
-from guardian.adapters.policy_files import load_policy
+from guardian.adapters.files.policy import load_policy
+from guardian.adapters.memory.ports import MemoryConsents, MemoryGrants, MemoryJournal
 from guardian.audit.queries import AuditPage, AuditQuery, Cursor, cursor_of, event_millis
 from guardian.bootstrap import build_what_if, read_consents
 from guardian.config import Settings

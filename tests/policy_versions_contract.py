@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import Engine
 
-from guardian.adapters.sql_policy_versions import SqlPolicyVersions
+from guardian.adapters.sql.policy_versions import SqlPolicyVersions
 from guardian.errors import PolicyConflict
 from guardian.policy.versions import PolicyVersion
 

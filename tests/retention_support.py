@@ -14,9 +14,9 @@ from typing import Any
 from audit_support import Ticks, decision, signer
 from guardian.audit.checkpoints import Checkpointer, CheckpointSigner
 from guardian.audit.events import timestamp
-from guardian.audit.journal import FileJournal
 from guardian.audit.retention import RetentionJob, RetentionPolicy
-from guardian.audit.shipper import Shipper, ShipperConfig
+from guardian.journal.shipper import Shipper, ShipperConfig
+from guardian.journal.writer import FileJournal
 
 DAY_S = 86_400.0
 T0 = 1_735_689_600.0  # 2025-01-01T00:00:00Z

@@ -9,7 +9,7 @@ import dataclasses
 
 from sqlalchemy import Engine
 
-from guardian.adapters.sql_reviews import SqlReviews
+from guardian.adapters.sql.reviews import SqlReviews
 from guardian.governance.review_model import (
     Access,
     AccessKind,

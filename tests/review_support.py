@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from guardian.adapters.memory import MemoryDirectory, MemoryJournal
-from guardian.adapters.memory_reviews import MemoryReviews
-from guardian.adapters.policy_files import load_policy
+from guardian.adapters.files.policy import load_policy
+from guardian.adapters.memory.ports import MemoryDirectory, MemoryJournal
+from guardian.adapters.memory.reviews import MemoryReviews
 from guardian.clock import ManualClock
 from guardian.governance.review_closing import ReviewClosing
 from guardian.governance.review_definitions import (

@@ -15,13 +15,13 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, select, text
 
 from consent_store_contract import ConsentStoreContract, change
-from guardian.adapters import sql_migrations
-from guardian.adapters.file_applications import FileApplications
-from guardian.adapters.memory import MemoryDirectory
-from guardian.adapters.sql_api_keys import SqlApiKeys
-from guardian.adapters.sql_consents import SqlConsents
-from guardian.adapters.sql_mfa import SqlMfaStore, WebAuthnCredential
-from guardian.adapters.sql_store import (
+from guardian.adapters.files.applications import FileApplications
+from guardian.adapters.memory.ports import MemoryDirectory
+from guardian.adapters.sql import alembic_runner as sql_migrations
+from guardian.adapters.sql.api_keys import SqlApiKeys
+from guardian.adapters.sql.consents import SqlConsents
+from guardian.adapters.sql.mfa import SqlMfaStore, WebAuthnCredential
+from guardian.adapters.sql.store import (
     SqlStore,
     make_engine,
     metadata,
@@ -531,7 +531,7 @@ class StoreContract(ConsentStoreContract, ReviewStoreContract, PolicyVersionsCon
 
     def test_reports_are_kept_byte_for_byte_and_listed_newest_first(self, engine: Engine
                                                                     ) -> None:
-        from guardian.adapters.sql_reports import SqlReportArchive
+        from guardian.adapters.sql.reports import SqlReportArchive
         from guardian.reports.archive import ArchivedReport
 
         archive = SqlReportArchive(engine)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from guardian.adapters.key_files import write_new_key
+from guardian.adapters.files.keys import write_new_key
 from guardian.clock import ManualClock
 from guardian.config import DEMO_SECRET_KEY, Settings
 from guardian.identity.sealing import KeyPurpose, Sealer, derive_key

@@ -15,12 +15,12 @@ import orjson
 from audit_support import decision, journal, rehash, signer
 from guardian.audit.chain import seal
 from guardian.audit.checkpoints import CheckpointSigner, checkpoint_event
-from guardian.audit.journal import FileJournal
 from guardian.audit.records import is_checkpoint, is_seal_line
-from guardian.audit.ship_state import ShipState, load_state
-from guardian.audit.shipper import Shipper, ShipperConfig
-from guardian.audit.verify import Break
+from guardian.audit.verdict import Break
 from guardian.errors import AuditUnavailable
+from guardian.journal.ship_state import ShipState, load_state
+from guardian.journal.shipper import Shipper, ShipperConfig
+from guardian.journal.writer import FileJournal
 
 EVENTS = 60
 EVERY = 10
@@ -154,7 +154,7 @@ CUT_AT = 2
 def secret_derived_key() -> CheckpointSigner:
     """The key an insider derives from the server's secret key (what the verifier once
     trusted by default)."""
-    from guardian.adapters.key_files import load_signer
+    from guardian.adapters.files.keys import load_signer
     from support import TEST_SECRET_KEY
 
     return load_signer(None, TEST_SECRET_KEY)

@@ -13,38 +13,34 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from guardian import __version__
-from guardian.adapters.background import Every
-from guardian.adapters.file_applications import FileApplications
-from guardian.adapters.file_directory import DirectoryFileWatcher, FileDirectory
-from guardian.adapters.http_witness import HttpWitness
-from guardian.adapters.key_files import load_signer
-from guardian.adapters.ldap_connection import LdapConfig, LdapConnections
-from guardian.adapters.ldap_directory import LdapAttributes, LdapDirectory, LdapLayout
-from guardian.adapters.memory import MemoryConsents, MemoryGrants, MemoryJournal
-from guardian.adapters.opensearch_design import load_design
-from guardian.adapters.periodic_sync import PeriodicSync
-from guardian.adapters.policy_candidates import FilePolicyCompiler
-from guardian.adapters.policy_candidates import read_policy_files as read_policy_files
-from guardian.adapters.policy_files import load_policy
-from guardian.adapters.prometheus_metrics import GuardianMetrics, MetricsServer, parse_address
-from guardian.adapters.prometheus_state import StateCollector, StateSources
-from guardian.adapters.qr_codes import svg_data_uri
-from guardian.adapters.snapshot_file import FileSnapshotStore
-from guardian.adapters.sql_api_keys import SqlApiKeys
-from guardian.adapters.sql_consents import SqlConsents
-from guardian.adapters.sql_mfa import SqlMfaStore
-from guardian.adapters.sql_policy_versions import SqlPolicyVersions
-from guardian.adapters.sql_reviews import SqlReviews
-from guardian.adapters.sql_store import SqlStore, make_engine
-from guardian.adapters.webauthn_relying_party import WebAuthnRelyingParty
-from guardian.adapters.yaml_lines import load_plain
+from guardian.adapters.files.applications import FileApplications
+from guardian.adapters.files.directory import DirectoryFileWatcher, FileDirectory
+from guardian.adapters.files.keys import load_signer
+from guardian.adapters.files.policy import load_policy
+from guardian.adapters.files.policy_candidates import FilePolicyCompiler
+from guardian.adapters.files.policy_candidates import read_policy_files as read_policy_files
+from guardian.adapters.files.snapshot import FileSnapshotStore
+from guardian.adapters.files.yaml_lines import load_plain
+from guardian.adapters.http.witness import HttpWitness
+from guardian.adapters.ldap.connection import LdapConfig, LdapConnections
+from guardian.adapters.ldap.directory import LdapAttributes, LdapDirectory, LdapLayout
+from guardian.adapters.memory.ports import MemoryConsents, MemoryGrants, MemoryJournal
+from guardian.adapters.opensearch.design import load_design
+from guardian.adapters.prometheus.metrics import GuardianMetrics, MetricsServer, parse_address
+from guardian.adapters.prometheus.state import StateCollector, StateSources
+from guardian.adapters.render.qr import svg_data_uri
+from guardian.adapters.sql.api_keys import SqlApiKeys
+from guardian.adapters.sql.consents import SqlConsents
+from guardian.adapters.sql.mfa import SqlMfaStore
+from guardian.adapters.sql.policy_versions import SqlPolicyVersions
+from guardian.adapters.sql.reviews import SqlReviews
+from guardian.adapters.sql.store import SqlStore, make_engine
+from guardian.adapters.threads.background import Every
+from guardian.adapters.threads.periodic_sync import PeriodicSync
+from guardian.adapters.webauthn.relying_party import WebAuthnRelyingParty
 from guardian.audit.checkpoints import Checkpointer, CheckpointSigner
-from guardian.audit.journal import FileJournal
 from guardian.audit.retention import RetentionJob, RetentionPolicy
-from guardian.audit.ship_state import load_state, state_path
-from guardian.audit.shipper import Shipper, ShipperConfig
 from guardian.audit.trail_reads import TrailReads
-from guardian.audit.witness import WitnessConfig, WitnessSender
 from guardian.changes import ChangeKind
 from guardian.clock import SystemClock
 from guardian.config import Settings
@@ -72,6 +68,10 @@ from guardian.identity.sealing import KeyPurpose, Sealer, derive_key
 from guardian.identity.sessions import SessionService
 from guardian.identity.sign_in import SignInService
 from guardian.identity.tokens import TokenSigner
+from guardian.journal.ship_state import load_state, state_path
+from guardian.journal.shipper import Shipper, ShipperConfig
+from guardian.journal.witness import WitnessConfig, WitnessSender
+from guardian.journal.writer import FileJournal
 from guardian.policy.apply import PolicyCompiler, PolicyService
 from guardian.policy.pipeline import CompiledPolicy, DecisionPipeline
 from guardian.policy.versions import PolicyVersion
@@ -296,7 +296,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Guardian:
         guardian.background.append(audit.shipper)
     watch_metrics(guardian, add_schedules(guardian, build_leader(store)))
     if settings.reviews_schedule and guardian.reviews.clock is not None:
-        from guardian.adapters.review_schedule import ReviewSchedule
+        from guardian.adapters.threads.review_schedule import ReviewSchedule
 
         guardian.background.append(ReviewSchedule(guardian.reviews.clock, clock,
                                                   check_s=settings.reviews_check_s,
@@ -310,10 +310,10 @@ def build_leader(store: SqlStore) -> LeaderLock:
     """The PostgreSQL advisory lock when the store is PostgreSQL (several replicas may share
     it), else the in-process lock (the embedded default runs one process)."""
     if store.engine.dialect.name == "postgresql":
-        from guardian.adapters.postgresql_leader import PostgresLeaderLock
+        from guardian.adapters.sql.leader_lock import PostgresLeaderLock
 
         return PostgresLeaderLock(store.engine)
-    from guardian.adapters.process_leader import ProcessLeaderLock
+    from guardian.adapters.threads.process_leader import ProcessLeaderLock
 
     return ProcessLeaderLock()
 
@@ -324,13 +324,13 @@ def add_schedules(guardian: Guardian, leader: LeaderLock) -> ReportScheduleStats
     guardian.leader = leader
     schedule = None
     if settings.reports_schedule == "monthly":
-        from guardian.adapters.report_schedule import ReportSchedule
+        from guardian.adapters.threads.report_schedule import ReportSchedule
 
         schedule = ReportSchedule(guardian.reports, leader=leader,
                                   delivery=build_delivery(settings, guardian))
         guardian.background.append(schedule)
     if settings.audit_retention_schedule == "daily" and guardian.retention is not None:
-        from guardian.adapters.retention_schedule import RetentionSchedule
+        from guardian.adapters.threads.retention_schedule import RetentionSchedule
 
         guardian.background.append(RetentionSchedule(guardian.retention, leader=leader))
     return schedule
@@ -339,10 +339,10 @@ def add_schedules(guardian: Guardian, leader: LeaderLock) -> ReportScheduleStats
 def build_delivery(settings: Settings, guardian: Guardian) -> ReportDelivery | None:
     """Mail (``GUARDIAN_REPORT_RECIPIENTS`` through ``GUARDIAN_SMTP_*``) and/or webhook
     (``GUARDIAN_REPORT_WEBHOOK_URL``) of scheduled reports; ``None`` when neither is set."""
-    from guardian.adapters.http_webhook import HttpWebhook
-    from guardian.adapters.pdf_weasyprint import html_to_pdf
-    from guardian.adapters.smtp_mail import SmtpConfig, SmtpMailer
-    from guardian.adapters.sql_reports import SqlReportArchive
+    from guardian.adapters.http.webhooks import HttpWebhook
+    from guardian.adapters.mail.smtp import SmtpConfig, SmtpMailer
+    from guardian.adapters.render.pdf import html_to_pdf
+    from guardian.adapters.sql.reports import SqlReportArchive
     from guardian.reports.delivery import DeliveryConfig
     from guardian.reports.periodic_render import periodic_html
 
@@ -381,7 +381,7 @@ class Reviews:
 def build_reviews(settings: Settings, guardian: Guardian, revocations: RevocationView
                   ) -> Reviews:
     """Wire the review services from ports (the store, directory, journal, audit index)."""
-    from guardian.adapters.yaml_reviews import load_review_definitions
+    from guardian.adapters.files.review_definitions import load_review_definitions
 
     pipeline = guardian.pipeline
     cached: dict[str, Mapping[str, ReviewDefinition]] = {}
@@ -415,7 +415,7 @@ def build_reviews(settings: Settings, guardian: Guardian, revocations: Revocatio
 def build_review_notifier(settings: Settings) -> ReviewNotifier:
     """Review notices by mail (``GUARDIAN_REVIEW_MAIL_DOMAIN`` through ``GUARDIAN_SMTP_*``)
     and/or webhook (``GUARDIAN_REVIEW_WEBHOOK_URL``)."""
-    from guardian.adapters.http_webhook import HttpWebhook
+    from guardian.adapters.http.webhooks import HttpWebhook
 
     secret = settings.review_webhook_secret
     config = NoticeConfig(settings.smtp_from, settings.review_mail_domain,
@@ -426,7 +426,7 @@ def build_review_notifier(settings: Settings) -> ReviewNotifier:
 
 
 def build_mailer(settings: Settings) -> Mailer | None:
-    from guardian.adapters.smtp_mail import SmtpConfig, SmtpMailer
+    from guardian.adapters.mail.smtp import SmtpConfig, SmtpMailer
 
     if not settings.smtp_host:
         return None
@@ -441,7 +441,7 @@ def build_membership_writer(settings: Settings, roles: frozenset[str]
     """The LDAP write account's remover of revoked memberships, when configured."""
     if settings.ldap_write_bind_dn is None or settings.ldap_write_password is None:
         return None
-    from guardian.adapters.ldap_membership import LdapMembershipWriter
+    from guardian.adapters.ldap.membership import LdapMembershipWriter
 
     write = LdapConnections(LdapConfig(
         urls=settings.ldap_urls, bind_dn=settings.ldap_write_bind_dn,
@@ -492,10 +492,10 @@ def build_change_feed(settings: Settings, store: SqlStore, *, mark: bool = True
     """LISTEN/NOTIFY on PostgreSQL; on SQLite, the ``changes`` table every process polls.
     Marked now, before the views load, so nothing stored meanwhile is missed."""
     if store.engine.dialect.name == "postgresql":
-        from guardian.adapters.postgresql_changes import PostgresChangeFeed
+        from guardian.adapters.sql.changes_notify import PostgresChangeFeed
 
         return PostgresChangeFeed(store.engine, settings.store_url)
-    from guardian.adapters.sqlite_changes import SqliteChangeFeed
+    from guardian.adapters.sql.changes_table import SqliteChangeFeed
 
     feed = SqliteChangeFeed(store.engine, poll_s=settings.changes_poll_interval_s)
     if mark:
@@ -620,7 +620,7 @@ def open_journal(
 
 def build_audit_index(settings: Settings) -> RetainedAuditIndex:
     """The SQLite or OpenSearch audit index; nothing connects until it is used."""
-    from guardian.adapters.sqlite_audit_index import SqliteAuditIndex
+    from guardian.adapters.sqlite.audit_index import SqliteAuditIndex
 
     design = load_design(
         settings.audit_dir / "opensearch", prefix=settings.opensearch_index_prefix,
@@ -628,7 +628,7 @@ def build_audit_index(settings: Settings) -> RetainedAuditIndex:
         rollover_days=settings.audit_rollover_days, replicas=settings.opensearch_replicas)
     if settings.audit_index == "sqlite":
         return SqliteAuditIndex(settings.audit_index_file, design.properties)
-    from guardian.adapters.opensearch_index import OpenSearchAuditIndex, make_client
+    from guardian.adapters.opensearch.index import OpenSearchAuditIndex, make_client
 
     password = settings.opensearch_password
     client = make_client(
@@ -682,10 +682,10 @@ def build_reports(
     (``GUARDIAN_AUDIT_TRUST_FILE``, read now so a bad file stops the start), as ``guardian
     audit verify`` does, never against this server's own key: without a trust file it checks
     the chain and says the trail is not authenticated."""
-    from guardian.adapters.key_files import read_trust_files
-    from guardian.adapters.sql_reports import SqlReportArchive
+    from guardian.adapters.files.keys import read_trust_files
+    from guardian.adapters.sql.reports import SqlReportArchive
     from guardian.audit.checkpoints import CheckpointVerifier
-    from guardian.audit.verification import verify_index
+    from guardian.journal.verification import verify_index
 
     verifier = CheckpointVerifier(read_trust_files([trust_file])) if trust_file else None
 
@@ -876,7 +876,7 @@ def policy_in_force(settings: Settings, versions: PolicyVersions, compiler: Poli
 def run_policy_tests(settings: Settings, directory: Directory, clock: Clock,
                      policy: CompiledPolicy, paths: list[Path]) -> list[str]:
     """Run policy test cases against ``policy`` with nothing durable behind it; the failures."""
-    from guardian.adapters.policy_tests import load_cases
+    from guardian.adapters.files.policy_tests import load_cases
     from guardian.policy.testing import run_case
 
     cases, findings = load_cases(paths)
@@ -925,21 +925,21 @@ def build_what_if(settings: Settings, *, clock: Clock | None = None) -> WhatIf:
 
 def parse_duration(value: str) -> int | None:
     """``"15m"`` → 900 s, as the policy files write durations (``ValueError`` otherwise)."""
-    from guardian.adapters.policy_files import parse_duration as parse
+    from guardian.adapters.files.policy import parse_duration as parse
 
     return parse(value)
 
 
 def read_policy(root: Path) -> tuple[PolicyDefinition | None, list[LintFinding]]:
     """The policy folder read and linted: the definition (``None`` if unreadable), findings."""
-    from guardian.adapters.policy_files import read_policy as read
+    from guardian.adapters.files.policy import read_policy as read
 
     return read(root)
 
 
 def read_test_files(root: Path) -> dict[str, str]:
     """The policy folder's test files, run against a candidate before it is applied."""
-    from guardian.adapters.policy_candidates import read_test_files as read
+    from guardian.adapters.files.policy_candidates import read_test_files as read
 
     return read(root)
 
@@ -949,7 +949,7 @@ def read_review_definitions(
 ) -> tuple[dict[str, ReviewDefinition], list[LintFinding]]:
     """The access review definitions of ``root/reviews/*.yaml``, checked against the policy and
     the directory's people when given: those that parse, and every finding."""
-    from guardian.adapters.yaml_reviews import read_review_definitions as read
+    from guardian.adapters.files.review_definitions import read_review_definitions as read
 
     return read(root, policy, people)
 
@@ -957,7 +957,7 @@ def read_review_definitions(
 def directory_file_uids(settings: Settings) -> frozenset[str] | None:
     """The uids of the directory file (``None`` for LDAP, or no file): what the policy lint
     checks review definitions' named reviewers against without reaching the network."""
-    from guardian.adapters.yaml_lines import load_plain
+    from guardian.adapters.files.yaml_lines import load_plain
 
     if settings.directory != "file" or not settings.directory_file.is_file():
         return None
@@ -968,7 +968,7 @@ def directory_file_uids(settings: Settings) -> frozenset[str] | None:
 
 def read_policy_cases(root: Path) -> tuple[list[Path], list[PolicyCase], list[LintFinding]]:
     """The policy test files under ``root`` (or that file), their cases, their findings."""
-    from guardian.adapters.policy_tests import load_cases, policy_test_files
+    from guardian.adapters.files.policy_tests import load_cases, policy_test_files
 
     files = policy_test_files(root)
     cases, findings = load_cases(files)
@@ -977,7 +977,7 @@ def read_policy_cases(root: Path) -> tuple[list[Path], list[PolicyCase], list[Li
 
 def read_trust_files(paths: list[Path]) -> list[Ed25519PublicKey]:
     """The auditors' pinned public keys, from their trust files."""
-    from guardian.adapters.key_files import read_trust_files as read
+    from guardian.adapters.files.keys import read_trust_files as read
 
     return read(paths)
 
@@ -985,7 +985,7 @@ def read_trust_files(paths: list[Path]) -> list[Ed25519PublicKey]:
 def new_audit_key(settings: Settings, path: Path | None) -> tuple[str | None, CheckpointSigner]:
     """A new audit signing key: written to ``path`` (mode 0600, never overwriting), or, with
     no path, sealed with the secret key (the sealed value is returned to print)."""
-    from guardian.adapters.key_files import new_sealed_key, write_new_key
+    from guardian.adapters.files.keys import new_sealed_key, write_new_key
 
     if path is not None:
         return None, write_new_key(path)
@@ -994,14 +994,14 @@ def new_audit_key(settings: Settings, path: Path | None) -> tuple[str | None, Ch
 
 def terminal_qr(text: str) -> str:
     """``text`` as a QR code drawn with half-block characters, for a terminal."""
-    from guardian.adapters.qr_codes import terminal_text
+    from guardian.adapters.render.qr import terminal_text
 
     return terminal_text(text)
 
 
 def html_to_pdf(html: str) -> bytes:
     """The page printed to PDF (WeasyPrint)."""
-    from guardian.adapters.pdf_weasyprint import html_to_pdf as to_pdf
+    from guardian.adapters.render.pdf import html_to_pdf as to_pdf
 
     return to_pdf(html)
 
@@ -1009,7 +1009,7 @@ def html_to_pdf(html: str) -> bytes:
 def migrate(settings: Settings, revision: str | None = "head") -> tuple[str | None, str | None]:
     """The store's revision before and after migrating to ``revision`` (``None``: only read
     it); with the latest revision this Guardian knows as ``after`` when only reading."""
-    from guardian.adapters import sql_migrations
+    from guardian.adapters.sql import alembic_runner as sql_migrations
 
     engine = make_engine(settings.store_url)
     try:
@@ -1037,8 +1037,8 @@ class Client:
 
 def build_client(settings: Settings, *, clock: Clock | None = None) -> Client:
     """``GUARDIAN_URL``, else the server running on this data folder (its ``serve.json``)."""
-    from guardian.adapters.file_cli_state import FileCliSessions, read_serve_state
-    from guardian.adapters.httpx_server import HttpGuardianServer
+    from guardian.adapters.files.cli_state import FileCliSessions, read_serve_state
+    from guardian.adapters.http.server_client import HttpGuardianServer
 
     url = settings.url or read_serve_state(settings.serve_state_file)
     server = HttpGuardianServer(url, timeout_s=settings.cli_timeout_s) if url else None
@@ -1049,7 +1049,7 @@ def build_client(settings: Settings, *, clock: Clock | None = None) -> Client:
 def serving_state(settings: Settings) -> Iterator[None]:
     """``serve.json`` in the data folder while this process serves: how the command line on
     this host finds the server (removed when it stops)."""
-    from guardian.adapters.file_cli_state import remove_serve_state, write_serve_state
+    from guardian.adapters.files.cli_state import remove_serve_state, write_serve_state
 
     host = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(settings.host, settings.host)  # noqa: S104
     host = f"[{host}]" if ":" in host else host

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from change_feed_support import LIMIT_S, token, wait_for
-from guardian.adapters.policy_candidates import read_policy_files, read_test_files
+from guardian.adapters.files.policy_candidates import read_policy_files, read_test_files
 from guardian.bootstrap import Guardian, build
 from policy_support import ADDED, DEMO, changed_policy
 from serve_support import start

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import make_url, text
 
-from guardian.adapters.sql_store import make_engine
+from guardian.adapters.sql.store import make_engine
 
 REQUIRED = os.environ.get("GUARDIAN_REQUIRE_SERVICES") == "1"
 

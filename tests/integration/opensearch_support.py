@@ -10,8 +10,8 @@ from typing import Any
 
 from opensearchpy import OpenSearch
 
-from guardian.adapters.opensearch_design import load_design
-from guardian.adapters.opensearch_index import OpenSearchAuditIndex, make_client
+from guardian.adapters.opensearch.design import load_design
+from guardian.adapters.opensearch.index import OpenSearchAuditIndex, make_client
 from support import ROOT
 
 

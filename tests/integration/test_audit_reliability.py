@@ -26,10 +26,10 @@ from opensearchpy import OpenSearch
 
 from audit_support import decision, journal, signer, verifier_for
 from conftest import REQUIRED, _reachable
-from guardian.adapters.key_files import load_signer
-from guardian.audit.shipper import Shipper, ShipperConfig
-from guardian.audit.verification import verify_index
+from guardian.adapters.files.keys import load_signer
 from guardian.bootstrap import build
+from guardian.journal.shipper import Shipper, ShipperConfig
+from guardian.journal.verification import verify_index
 from guardian.policy.model import DecisionRequest
 from guardian.policy.vocabulary import Action
 from support import API_KEY, ROOT, TEST_SECRET_KEY, decision_body, real_settings

@@ -13,8 +13,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from change_feed_support import LIMIT_S, changes_reach_instance_two, wait_for
-from guardian.adapters.postgresql_changes import PostgresChangeFeed, channel_of
-from guardian.adapters.sql_store import SqlStore, make_engine
+from guardian.adapters.sql.changes_notify import PostgresChangeFeed, channel_of
+from guardian.adapters.sql.store import SqlStore, make_engine
 from guardian.api import create_app
 from guardian.bootstrap import build
 from guardian.changes import Change, ChangeKind

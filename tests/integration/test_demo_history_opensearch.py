@@ -12,8 +12,8 @@ from opensearch_support import OpenSearchTamper, opensearch_index
 from guardian.audit.checkpoints import CheckpointVerifier
 from guardian.audit.queries import AuditQuery
 from guardian.audit.records import ItemStatus, JournalRecord, is_checkpoint, is_seal_line
-from guardian.audit.verification import verify_index
 from guardian.bootstrap import build, build_checkpoint_signer
+from guardian.journal.verification import verify_index
 from support import demo_settings
 
 pytestmark = pytest.mark.integration

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from guardian.adapters.file_directory import FileDirectory
-from guardian.adapters.ldap_directory import LdapDirectory
-from guardian.adapters.policy_files import load_policy
+from guardian.adapters.files.directory import FileDirectory
+from guardian.adapters.files.policy import load_policy
+from guardian.adapters.ldap.directory import LdapDirectory
 from guardian.bootstrap import build_ldap_source
 from guardian.clock import ManualClock
 from guardian.errors import DirectoryUnavailable

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from guardian.adapters.postgresql_leader import PostgresLeaderLock, lock_key
-from guardian.adapters.report_schedule import ReportSchedule
-from guardian.adapters.sql_store import make_engine
+from guardian.adapters.sql.leader_lock import PostgresLeaderLock, lock_key
+from guardian.adapters.sql.store import make_engine
+from guardian.adapters.threads.report_schedule import ReportSchedule
 from guardian.bootstrap import build
 from guardian.clock import ManualClock
 from guardian.reports.schedule import last_month

@@ -16,9 +16,9 @@ from audit_index_contract import *  # noqa: F403 - the shared contract tests
 from audit_support import verifier_for
 from guardian.audit.queries import AuditQuery
 from guardian.audit.records import StepOutcome
-from guardian.audit.verification import verify_index, verify_journal
-from guardian.audit.verify import Break
-from guardian.audit.witness import witness_points
+from guardian.audit.verdict import Break
+from guardian.journal.verification import verify_index, verify_journal
+from guardian.journal.witness import witness_points
 from tamper_cases import (
     CASES,
     FORGED_CUSTOMER,

@@ -11,9 +11,9 @@ from opensearch_support import OpenSearchTamper, opensearch_index
 
 from audit_support import verifier_for
 from guardian.audit.records import is_checkpoint
-from guardian.audit.trail_verify import RETENTION_ACTION
-from guardian.audit.verification import verify_index
-from guardian.audit.verify import Break
+from guardian.audit.verdict import Break
+from guardian.audit.verifier import RETENTION_ACTION
+from guardian.journal.verification import verify_index
 from retention_support import DAY_S, T0, aged_trail
 
 pytestmark = pytest.mark.integration

@@ -15,8 +15,8 @@ from opensearch_support import OpenSearchTamper, opensearch_index
 
 from audit_index_contract import records
 from audit_support import sqlite_index
-from guardian.adapters.opensearch_index import OpenSearchAuditIndex
-from guardian.adapters.policy_files import load_policy
+from guardian.adapters.files.policy import load_policy
+from guardian.adapters.opensearch.index import OpenSearchAuditIndex
 from guardian.audit.records import ItemStatus
 from guardian.policy.impact import Replay
 from guardian.policy.pipeline import CompiledPolicy
@@ -75,7 +75,7 @@ def test_impact_on_a_real_index_finds_exactly_the_flips(index: AuditIndex, tmp_p
 
 def test_a_policy_changed_event_is_indexed_with_its_diff(index: AuditIndex, tmp_path: Path
                                                           ) -> None:
-    from guardian.adapters.policy_candidates import read_policy_files
+    from guardian.adapters.files.policy_candidates import read_policy_files
     from guardian.policy.apply import Candidate, _changed_event
     from guardian.policy.versions import policy_diff
 

@@ -18,8 +18,8 @@ from delivery_support import (  # noqa: F401 - fixtures
     smtp_inbox,
     webhook_receiver,
 )
-from guardian.adapters.http_signature import body_signature
-from guardian.adapters.review_schedule import ReviewSchedule
+from guardian.adapters.http.signature import body_signature
+from guardian.adapters.threads.review_schedule import ReviewSchedule
 from guardian.bootstrap import Guardian, build
 from guardian.clock import ManualClock
 from guardian.governance.review_model import CampaignState

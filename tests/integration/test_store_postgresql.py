@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from guardian.adapters import sql_migrations
-from guardian.adapters.sql_store import make_engine
+from guardian.adapters.sql import alembic_runner as sql_migrations
+from guardian.adapters.sql.store import make_engine
 from guardian.api import create_app
 from guardian.bootstrap import build
 from guardian.clock import ManualClock

@@ -4,7 +4,7 @@ Search parameters are exact values (customer, employee, database, category, purp
 reason code, event action) and a time range; they become term and range clauses of a
 structured query, never a query string. Results are sorted by time, newest first unless
 ``order=asc``, and paged with an opaque ``cursor``. Metrics are Prometheus text, rendered by
-prometheus_client from the Guardian's own registry (:mod:`guardian.adapters.prometheus_metrics`).
+prometheus_client from the Guardian's own registry (:mod:`guardian.adapters.prometheus.metrics`).
 """
 
 from __future__ import annotations

@@ -15,11 +15,11 @@ from fastapi import APIRouter, Header
 
 from guardian import __version__
 from guardian.api.deps import GuardianDep
-from guardian.audit.journal import FileJournal
 from guardian.bootstrap import Guardian
 from guardian.clock import iso_utc_or_none
 from guardian.errors import InvalidToken
 from guardian.identity.authorisation import authorise
+from guardian.journal.writer import FileJournal
 from guardian.policy.vocabulary import AdminRole
 
 router = APIRouter(prefix="/v1", tags=["operations"])

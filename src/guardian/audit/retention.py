@@ -8,7 +8,7 @@ then removes whole rolled-over indices whose newest event is past retention (on 
 index: the oldest rows, in sequence order). Each removal is journalled first, as an
 ``audit.retention_applied`` event naming what goes (index or date range, event count, first
 and last sequence number), and only then done, so verification can tell a gap left by
-retention from one left by an intruder (:mod:`guardian.audit.trail_verify`).
+retention from one left by an intruder (:mod:`guardian.audit.verifier`).
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from guardian.audit.verify import ChainReport
+from guardian.audit.verdict import ChainReport
 from guardian.cli.common import err, fail, settings_from
 from guardian.cli.output import Column, Output, OutputOption, Page, render
 from guardian.config import Settings
@@ -31,8 +31,8 @@ from guardian.errors import GuardianError
 
 if TYPE_CHECKING:
     from guardian.audit.checkpoints import CheckpointVerifier
-    from guardian.audit.ship_state import ShipState
-    from guardian.audit.witness import WitnessCopy
+    from guardian.journal.ship_state import ShipState
+    from guardian.journal.witness import WitnessCopy
 
 app = typer.Typer(no_args_is_help=True, help="Set up, ship, verify and search the audit trail.")
 console = Console(soft_wrap=True)
@@ -163,8 +163,8 @@ def verify(
     pinned keys; name the first event modified, removed, inserted or reordered, a replaced
     checkpoint or a cut tail. Exit 0: intact and signed with pinned keys; 1: broken; 3: the
     chain holds but no signature was checked against a pinned key."""
-    from guardian.audit.ship_state import load_state, state_path
-    from guardian.audit.verification import verify_journal
+    from guardian.journal.ship_state import load_state, state_path
+    from guardian.journal.verification import verify_journal
 
     settings = settings_from()
     with _guardian_errors():
@@ -218,9 +218,9 @@ def _trusted(
 def _witness_copy(
     settings: Settings, witness: str | None, verifier: CheckpointVerifier | None
 ) -> WitnessCopy | None:
-    from guardian.audit.verification import index_witness
-    from guardian.audit.witness import read_witness_lines, witness_points
     from guardian.bootstrap import build_audit_index
+    from guardian.journal.verification import index_witness
+    from guardian.journal.witness import read_witness_lines, witness_points
 
     if witness is None:
         return None
@@ -243,8 +243,8 @@ def _verify_index(
     settings: Settings, verifier: CheckpointVerifier | None, shipped: ShipState | None,
     expect_seq: int | None, copy: WitnessCopy | None, tick: Callable[[int], None],
 ) -> ChainReport:
-    from guardian.audit.verification import verify_index
     from guardian.bootstrap import build_audit_index
+    from guardian.journal.verification import verify_index
 
     index = build_audit_index(settings)
     try:

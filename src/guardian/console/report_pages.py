@@ -21,12 +21,12 @@ from guardian.api.deps import REPORT_ROLES
 from guardian.api.health import health_details
 from guardian.api.periodic_reports import ReportBody, _render
 from guardian.audit.checkpoints import CheckpointVerifier
-from guardian.audit.verification import verify_index
 from guardian.bootstrap import Guardian
 from guardian.clock import iso_utc
 from guardian.console.forms import read_form, validated
 from guardian.console.render import page
 from guardian.console.session import require
+from guardian.journal.verification import verify_index
 from guardian.reports.archive import ArchivedReport
 from guardian.reports.signing import verify_report
 

@@ -3,8 +3,8 @@
 A definition says what a campaign reviews (kind and scope), how often, who reviews at each
 stage (reviewer rule and fallback), what happens to an item nobody answered (per sensitivity),
 when a decision needs a justification, the usage window and the brake. The YAML is read by an
-adapter (:mod:`guardian.adapters.yaml_reviews`) into plain mappings whose every mapping carries
-the line it came from under ``line_key``; :func:`parse_definition` turns one into a
+adapter (:mod:`guardian.adapters.files.review_definitions`) into plain mappings whose every
+mapping carries the line it came from under ``line_key``; :func:`parse_definition` turns one into a
 :class:`ReviewDefinition` and reports every problem of shape with file and line, and
 :func:`check_definition` checks it against the policy and the people of the directory (unknown
 roles, databases, categories, sensitivities, reviewers), so ``guardian policy lint`` reports

@@ -1,7 +1,7 @@
 """The policy as data: categories and their sensitivity, purposes, roles, rules, obligations.
 
 A :class:`PolicyDefinition` is what ``policies/`` says once parsed (see
-:mod:`guardian.adapters.policy_files`). :func:`lint` checks it is self-consistent and reports
+:mod:`guardian.adapters.files.policy`). :func:`lint` checks it is self-consistent and reports
 every problem with the file and line it comes from; the decision index is compiled only from a
 definition that lints clean.
 """

@@ -1,5 +1,5 @@
 """The periodic report as people read it: a self-contained HTML page, CSV per table, and the
-page printed (PDF, see :mod:`guardian.adapters.pdf_weasyprint`).
+page printed (PDF, see :mod:`guardian.adapters.render.pdf`).
 
 Everything renders from the report's signed JSON (as archived), so a report downloaded years
 later renders the same. The page has no script and no outside resource: styles inline, charts

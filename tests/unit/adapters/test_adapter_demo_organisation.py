@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-from guardian.adapters.file_directory import FileDirectory
+from guardian.adapters.files.directory import FileDirectory
 from guardian.bootstrap import seed_sealer
 from guardian.identity.principal import Principal
 from ldap_support import ldif_entries as read_ldif

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import orjson
 
-from guardian.adapters.file_cli_state import (
+from guardian.adapters.files.cli_state import (
     FileCliSessions,
     read_serve_state,
     remove_serve_state,

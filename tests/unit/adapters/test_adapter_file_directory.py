@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from guardian.adapters.file_directory import FileDirectory
+from guardian.adapters.files.directory import FileDirectory
 from guardian.api import create_app
 from guardian.bootstrap import Guardian, build, seed_sealer
 from guardian.clock import ManualClock

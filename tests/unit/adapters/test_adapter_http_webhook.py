@@ -11,8 +11,8 @@ import orjson
 import pytest
 
 from delivery_support import Receiver, free_port, webhook_receiver  # noqa: F401 - fixture
-from guardian.adapters import http_witness
-from guardian.adapters.http_webhook import HttpWebhook
+from guardian.adapters.http import witness as http_witness
+from guardian.adapters.http.webhooks import HttpWebhook
 from guardian.errors import ConfigurationError, DeliveryFailed
 
 SECRET = b"a-webhook-secret-of-32-bytes-...."

@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from guardian.adapters.http_witness import HttpWitness
+from guardian.adapters.http.witness import HttpWitness
 from guardian.api import create_app
-from guardian.audit.witness import WitnessConfig, WitnessSender
 from guardian.bootstrap import build
 from guardian.errors import WitnessUnavailable
+from guardian.journal.witness import WitnessConfig, WitnessSender
 from guardian.policy.model import DecisionRequest
 from guardian.policy.vocabulary import Action
 from support import demo_settings

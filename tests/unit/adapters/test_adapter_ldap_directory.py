@@ -14,8 +14,8 @@ from typing import Any, TypeVar
 
 import pytest
 
-from guardian.adapters.ldap_connection import LdapConfig, LdapConnections
-from guardian.adapters.ldap_directory import (
+from guardian.adapters.ldap.connection import LdapConfig, LdapConnections
+from guardian.adapters.ldap.directory import (
     LdapAttributes,
     LdapDirectory,
     LdapLayout,

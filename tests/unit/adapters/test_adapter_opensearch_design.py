@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from audit_support import DESIGN, decision, signer
-from guardian.adapters.opensearch_design import ISM_ROLLOVER_SETTING, load_design
-from guardian.adapters.opensearch_index import search_body
-from guardian.adapters.opensearch_setup import apply_design, ism_policy_body
+from guardian.adapters.opensearch.design import ISM_ROLLOVER_SETTING, load_design
+from guardian.adapters.opensearch.index import search_body
+from guardian.adapters.opensearch.setup import apply_design, ism_policy_body
 from guardian.audit.checkpoints import checkpoint_event
 from guardian.audit.events import AuditAction, governance_event, session_event, trail_access_event
 from guardian.audit.queries import AuditQuery, Cursor, Order

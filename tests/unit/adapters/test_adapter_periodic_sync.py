@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
-from guardian.adapters.periodic_sync import PeriodicSync
+from guardian.adapters.threads.periodic_sync import PeriodicSync
 from guardian.clock import ManualClock
 from guardian.errors import DirectoryUnavailable
 from guardian.identity.directory_sync import SyncedDirectory

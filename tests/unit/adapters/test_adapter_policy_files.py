@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from guardian.adapters.policy_files import load_policy, parse_duration, read_policy
+from guardian.adapters.files.policy import load_policy, parse_duration, read_policy
 from guardian.errors import LintFinding, PolicyLintError
 
 POLICIES = Path(__file__).resolve().parents[3] / "policies"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import uuid
 
-from guardian.adapters.process_leader import ProcessLeaderLock
+from guardian.adapters.threads.process_leader import ProcessLeaderLock
 
 
 def _name() -> str:

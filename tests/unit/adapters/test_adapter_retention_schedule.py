@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from guardian.adapters.retention_schedule import RetentionSchedule
+from guardian.adapters.threads.retention_schedule import RetentionSchedule
 from guardian.audit.retention import RetentionResult
 from guardian.errors import AuditIndexUnavailable
 

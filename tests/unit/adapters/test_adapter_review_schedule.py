@@ -7,8 +7,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from guardian.adapters.process_leader import ProcessLeaderLock
-from guardian.adapters.review_schedule import JOB, ReviewSchedule
+from guardian.adapters.threads.process_leader import ProcessLeaderLock
+from guardian.adapters.threads.review_schedule import JOB, ReviewSchedule
 from guardian.clock import ManualClock
 from guardian.errors import StoreUnavailable
 from guardian.governance.review_model import Campaign

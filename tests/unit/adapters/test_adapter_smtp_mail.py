@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from delivery_support import Inbox, free_port, smtp_inbox  # noqa: F401 - fixture
-from guardian.adapters.smtp_mail import SmtpConfig, SmtpMailer
+from guardian.adapters.mail.smtp import SmtpConfig, SmtpMailer
 from guardian.errors import DeliveryFailed
 from guardian.ports import OutgoingMail
 

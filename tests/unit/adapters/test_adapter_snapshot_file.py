@@ -8,7 +8,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from guardian.adapters.snapshot_file import FileSnapshotStore, write_atomically
+from guardian.adapters.files.snapshot import FileSnapshotStore, write_atomically
 from guardian.errors import StoreUnavailable
 from guardian.identity.directory_snapshot import DirectorySnapshot
 from guardian.identity.principal import Principal

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import inspect, text
 
-from guardian.adapters import sql_migrations
-from guardian.adapters.sql_consents import SqlConsents
-from guardian.adapters.sql_store import SqlStore, make_engine, metadata
+from guardian.adapters.sql import alembic_runner as sql_migrations
+from guardian.adapters.sql.consents import SqlConsents
+from guardian.adapters.sql.store import SqlStore, make_engine, metadata
 from guardian.errors import StoreUnavailable
 from guardian.governance.consent_view import ConsentView
 from guardian.identity.lockout import LockoutPolicy

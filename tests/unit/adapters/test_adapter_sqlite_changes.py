@@ -8,8 +8,8 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from guardian.adapters.sql_store import SqlStore, changes, make_engine
-from guardian.adapters.sqlite_changes import SqliteChangeFeed
+from guardian.adapters.sql.changes_table import SqliteChangeFeed
+from guardian.adapters.sql.store import SqlStore, changes, make_engine
 from guardian.changes import Change, ChangeKind
 
 

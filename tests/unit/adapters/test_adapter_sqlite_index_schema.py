@@ -9,7 +9,7 @@ from pathlib import Path
 import orjson
 
 from audit_support import decision, sqlite_index
-from guardian.adapters.sqlite_index_schema import VERSION
+from guardian.adapters.sqlite.index_schema import VERSION
 from guardian.audit.aggregations import AggregateQuery, Field
 from guardian.audit.queries import iso_to_millis
 

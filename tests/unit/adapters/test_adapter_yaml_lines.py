@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from guardian.adapters.yaml_lines import load_plain, load_streamed
+from guardian.adapters.files.yaml_lines import load_plain, load_streamed
 
 TEXT = """users:
   - uid: alice

@@ -10,11 +10,11 @@ import orjson
 import pytest
 from fastapi.testclient import TestClient
 
-from guardian.audit.journal import read_events
 from guardian.bootstrap import Guardian
 from guardian.clock import ManualClock
 from guardian.governance.api_keys import key_digest
 from guardian.identity.vocabulary import AuthMethod
+from guardian.journal.writer import read_events
 from support import API_KEY, decision_body
 
 H = {"X-API-Key": API_KEY}

@@ -8,12 +8,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from guardian.api import create_app
-from guardian.audit.journal import read_events
-from guardian.audit.trail_verify import verify_lines
+from guardian.audit.verifier import verify_lines
 from guardian.bootstrap import Guardian, build
 from guardian.clock import ManualClock
 from guardian.identity.totp import code_at
 from guardian.identity.vocabulary import AuthMethod
+from guardian.journal.writer import read_events
 from support import API_KEY, Signer, decision_body, demo_secret, demo_settings
 
 H = {"X-API-Key": API_KEY}

@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
-from guardian.adapters.file_directory import FileDirectory
+from guardian.adapters.files.directory import FileDirectory
 from guardian.bootstrap import Guardian
 from guardian.clock import ManualClock
 from guardian.governance.consent import ConsentCaller

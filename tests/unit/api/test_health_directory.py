@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from guardian.adapters.file_directory import DirectoryFileWatcher
+from guardian.adapters.files.directory import DirectoryFileWatcher
 from guardian.bootstrap import Guardian
 from guardian.clock import ManualClock
 from guardian.identity.vocabulary import AuthMethod
@@ -25,9 +25,9 @@ def test_health_shows_the_file_directory_with_its_user_count(
 
 def test_a_file_directory_runs_its_watcher_and_the_retention_job_beside_the_shipper(
         guardian: Guardian) -> None:
-    from guardian.adapters.background import Every
-    from guardian.adapters.periodic_sync import PeriodicSync
-    from guardian.adapters.retention_schedule import RetentionSchedule
+    from guardian.adapters.threads.background import Every
+    from guardian.adapters.threads.periodic_sync import PeriodicSync
+    from guardian.adapters.threads.retention_schedule import RetentionSchedule
 
     names = [type(t).__name__ for t in guardian.background]
     assert guardian.directory_sync is None

@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
-from guardian.adapters.prometheus_metrics import MetricsServer
+from guardian.adapters.prometheus.metrics import MetricsServer
 from guardian.api import create_app
 from guardian.bootstrap import Guardian, build
 from guardian.clock import ManualClock

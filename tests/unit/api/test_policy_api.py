@@ -9,7 +9,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from guardian.adapters.policy_candidates import read_policy_files, read_test_files
+from guardian.adapters.files.policy_candidates import read_policy_files, read_test_files
 from guardian.bootstrap import Guardian
 from policy_support import ADDED, REMOVED, changed_policy
 from support import API_KEY, Signer, decision_body

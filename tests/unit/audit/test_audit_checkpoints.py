@@ -11,12 +11,12 @@ import pytest
 
 from audit_support import Ticks, decision, journal, signer, verifier_for
 from guardian.audit.checkpoints import CheckpointVerifier, load_public_pem, public_pem
-from guardian.audit.journal import read_events
 from guardian.audit.records import is_checkpoint, is_seal_line
-from guardian.audit.trail_verify import journal_items, verify_lines
-from guardian.audit.verification import verify_journal
-from guardian.audit.verify import Break
+from guardian.audit.verdict import Break
+from guardian.audit.verifier import journal_items, verify_lines
 from guardian.errors import ConfigurationError
+from guardian.journal.verification import verify_journal
+from guardian.journal.writer import read_events
 
 
 def _events(path: Path) -> list[dict[str, Any]]:
@@ -197,7 +197,7 @@ def test_journal_lines_moved_dropped_or_repeated_are_named(
         del lines[2]
     else:
         lines.insert(3, lines[2])
-    from guardian.audit.trail_verify import verify_trail
+    from guardian.audit.verifier import verify_trail
 
     report = verify_trail(journal_items(enumerate(lines, start=1)), verifier=verifier_for(key))
 

@@ -8,9 +8,9 @@ import pytest
 
 from audit_support import SqliteTamper, sqlite_index, verifier_for
 from guardian.audit.queries import AuditQuery
-from guardian.audit.verification import index_witness, verify_index, verify_journal
-from guardian.audit.verify import Break
-from guardian.audit.witness import WitnessCopy, witness_points
+from guardian.audit.verdict import Break
+from guardian.journal.verification import index_witness, verify_index, verify_journal
+from guardian.journal.witness import WitnessCopy, witness_points
 from tamper_cases import (
     CASES,
     FORGED_CUSTOMER,

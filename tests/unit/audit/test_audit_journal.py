@@ -13,10 +13,10 @@ import orjson
 import pytest
 
 from guardian.audit.chain import GENESIS, recompute
-from guardian.audit.journal import FileJournal, read_events
 from guardian.audit.records import AuditReceipt
-from guardian.audit.trail_verify import verify_lines
+from guardian.audit.verifier import verify_lines
 from guardian.errors import AuditUnavailable
+from guardian.journal.writer import FileJournal, read_events
 
 
 def _events(path: Path) -> list[dict[str, Any]]:

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from guardian.audit.journal import FileJournal, read_events
-from guardian.audit.trail_verify import verify_lines
+from guardian.audit.verifier import verify_lines
 from guardian.errors import AuditUnavailable
+from guardian.journal.writer import FileJournal, read_events
 
 
 def test_concurrent_async_appends_form_one_verifiable_chain_with_grouped_fsyncs(

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from guardian.audit.journal import FileJournal, read_events
-from guardian.audit.trail_verify import verify_lines
+from guardian.audit.verifier import verify_lines
 from guardian.errors import AuditUnavailable
+from guardian.journal.writer import FileJournal, read_events
 
 
 def test_a_discarded_event_is_not_acknowledged_even_if_its_seq_is_reused(

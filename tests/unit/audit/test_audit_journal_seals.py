@@ -15,11 +15,11 @@ import pytest
 from audit_support import decision, journal, signer, verifier_for
 from guardian.audit.chain import seal
 from guardian.audit.checkpoints import CheckpointSigner
-from guardian.audit.journal import FileJournal
 from guardian.audit.records import is_checkpoint, is_seal_line
-from guardian.audit.verification import verify_journal
-from guardian.audit.verify import Break
+from guardian.audit.verdict import Break
 from guardian.errors import AuditUnavailable
+from guardian.journal.verification import verify_journal
+from guardian.journal.writer import FileJournal
 
 
 def _lines(path: Path) -> list[bytes]:

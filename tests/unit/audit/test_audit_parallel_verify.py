@@ -9,11 +9,11 @@ import orjson
 import pytest
 
 from audit_support import decision, journal, signer, verifier_for
-from guardian.audit import verification
 from guardian.audit.checkpoints import CheckpointSigner
-from guardian.audit.parallel_verify import slices, verify_in_parallel
-from guardian.audit.trail_verify import Expectations
-from guardian.audit.verify import Break
+from guardian.audit.verdict import Break
+from guardian.audit.verifier import Expectations
+from guardian.journal import verification
+from guardian.journal.parallel_walk import slices, verify_in_parallel
 
 
 @pytest.fixture

@@ -10,9 +10,9 @@ from audit_support import SqliteTamper, sqlite_index, verifier_for
 from guardian.audit.events import AuditAction
 from guardian.audit.records import is_checkpoint
 from guardian.audit.retention import RetentionJob, RetentionPolicy
-from guardian.audit.trail_verify import RETENTION_ACTION
-from guardian.audit.verification import verify_index
-from guardian.audit.verify import Break
+from guardian.audit.verdict import Break
+from guardian.audit.verifier import RETENTION_ACTION
+from guardian.journal.verification import verify_index
 from retention_support import DAY_S, T0, aged_trail
 
 

@@ -10,11 +10,11 @@ import pytest
 
 from audit_support import FlakyIndex, decision, journal, signer, sqlite_index, verifier_for
 from guardian.audit.checkpoints import CheckpointSigner
-from guardian.audit.journal import FileJournal
-from guardian.audit.ship_state import load_state
-from guardian.audit.shipper import Shipper, ShipperConfig
-from guardian.audit.verification import verify_index, verify_journal
 from guardian.errors import AuditIndexUnavailable
+from guardian.journal.ship_state import load_state
+from guardian.journal.shipper import Shipper, ShipperConfig
+from guardian.journal.verification import verify_index, verify_journal
+from guardian.journal.writer import FileJournal
 
 NOW = 1_790_000_000.0
 

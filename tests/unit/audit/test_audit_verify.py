@@ -10,9 +10,9 @@ import orjson
 import pytest
 
 from guardian.audit.chain import GENESIS, seal
-from guardian.audit.journal import FileJournal, read_events
-from guardian.audit.trail_verify import verify_lines
-from guardian.audit.verify import Break
+from guardian.audit.verdict import Break
+from guardian.audit.verifier import verify_lines
+from guardian.journal.writer import FileJournal, read_events
 
 EVENTS = 6
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from audit_support import decision
-from guardian.adapters.memory import MemoryAuditSearch, MemoryJournal
+from guardian.adapters.memory.ports import MemoryAuditSearch, MemoryJournal
 from guardian.audit.queries import Order
 from guardian.audit.trail_reads import TrailReads, trail_query
 from guardian.clock import ManualClock

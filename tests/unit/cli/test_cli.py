@@ -95,7 +95,7 @@ def test_users_lists_the_demo_directory() -> None:
 
 
 def _journal(tmp_path: Path, events: int) -> Path:
-    from guardian.audit.journal import FileJournal
+    from guardian.journal.writer import FileJournal
 
     path = tmp_path / "journal.jsonl"
     journal = FileJournal(path, fsync=False)

@@ -10,9 +10,9 @@ import orjson
 import pytest
 from typer.testing import CliRunner, Result
 
-from guardian.adapters.file_applications import FileApplications
-from guardian.adapters.sql_api_keys import SqlApiKeys
-from guardian.adapters.sql_store import SqlStore, make_engine
+from guardian.adapters.files.applications import FileApplications
+from guardian.adapters.sql.api_keys import SqlApiKeys
+from guardian.adapters.sql.store import SqlStore, make_engine
 from guardian.cli.main import app
 from guardian.governance.views import KeyView
 from support import ROOT

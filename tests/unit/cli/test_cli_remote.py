@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from guardian.adapters.file_cli_state import FileCliSessions
+from guardian.adapters.files.cli_state import FileCliSessions
 from guardian.cli.main import app
 from guardian.ports import CliSession
 from support import ROOT

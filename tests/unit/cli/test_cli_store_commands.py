@@ -10,16 +10,16 @@ import orjson
 import pytest
 from typer.testing import CliRunner
 
-from guardian.adapters.file_applications import FileApplications
-from guardian.adapters.sql_api_keys import SqlApiKeys
-from guardian.adapters.sql_migrations import head
-from guardian.adapters.sql_store import make_engine
-from guardian.audit.journal import FileJournal
+from guardian.adapters.files.applications import FileApplications
+from guardian.adapters.sql.alembic_runner import head
+from guardian.adapters.sql.api_keys import SqlApiKeys
+from guardian.adapters.sql.store import make_engine
 from guardian.cli.main import app
 from guardian.clock import SystemClock
 from guardian.governance.views import KeyView
 from guardian.identity import enrolment
 from guardian.identity.totp import code_at
+from guardian.journal.writer import FileJournal
 from mfa_support import directory_with_newcomer
 from support import ROOT
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr, ValidationError
 
-from guardian.adapters.key_files import load_signer, new_sealed_key, write_new_key
+from guardian.adapters.files.keys import load_signer, new_sealed_key, write_new_key
 from guardian.config import DEMO_SECRET_KEY, Settings
 from guardian.errors import ConfigurationError
 from support import TEST_SECRET_KEY

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from guardian.adapters.prometheus_metrics import parse_address
+from guardian.adapters.prometheus.metrics import parse_address
 from support import demo_settings, real_settings
 
 

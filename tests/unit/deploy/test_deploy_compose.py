@@ -26,7 +26,7 @@ from deploy_support import (
     read_env_file,
     variable_references,
 )
-from guardian.adapters.file_applications import FileApplications
+from guardian.adapters.files.applications import FileApplications
 from guardian.config import Settings
 
 SCHEMA = json.loads((ROOT / "tests" / "data" / "compose-spec.json").read_text(encoding="utf-8"))

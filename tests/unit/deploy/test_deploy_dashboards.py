@@ -20,7 +20,7 @@ from deploy_support import (
     saved_object_fields,
     unknown_fields,
 )
-from guardian.adapters.opensearch_design import IndexNames
+from guardian.adapters.opensearch.design import IndexNames
 from guardian.audit.events import AuditAction
 from guardian.config import Settings
 from guardian.policy.vocabulary import Outcome

@@ -81,7 +81,7 @@ def test_every_copied_source_exists_and_is_in_the_build_context() -> None:
                      "tests/conftest.py", ".services/slapd/slapd.conf"):
         assert dockerignored(patterns, kept_out), kept_out
     assert dockerignored(patterns, "src/guardian/__pycache__/config.cpython-311.pyc")
-    assert not dockerignored(patterns, "src/guardian/adapters/migrations/env.py")
+    assert not dockerignored(patterns, "src/guardian/adapters/sql/migrations/env.py")
 
 
 def test_the_builder_stage_makes_a_wheel_with_the_migrations_and_py_typed(
@@ -106,9 +106,9 @@ def test_the_builder_stage_makes_a_wheel_with_the_migrations_and_py_typed(
     assert len(wheels) == 1
     names = set(zipfile.ZipFile(wheels[0]).namelist())
     migrations = ROOT / "src" / "guardian" / "adapters" / "migrations"
-    expected = {"guardian/py.typed", "guardian/adapters/migrations/env.py",
-                "guardian/adapters/migrations/script.py.mako"}
-    expected |= {f"guardian/adapters/migrations/versions/{p.name}"
+    expected = {"guardian/py.typed", "guardian/adapters/sql/migrations/env.py",
+                "guardian/adapters/sql/migrations/script.py.mako"}
+    expected |= {f"guardian/adapters/sql/migrations/versions/{p.name}"
                  for p in (migrations / "versions").glob("*.py")}
     assert len(expected) > 4
     assert expected <= names, expected - names

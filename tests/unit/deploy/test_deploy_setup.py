@@ -17,7 +17,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from deploy_support import COMPOSE_DIR, COMPOSE_FILE, load_compose_setup
-from guardian.adapters.key_files import load_signer
+from guardian.adapters.files.keys import load_signer
 from guardian.config import Settings
 
 OPENSEARCH = COMPOSE_DIR / "opensearch"

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from guardian.adapters.memory import MemoryConsentStore, MemoryJournal
-from guardian.adapters.policy_files import load_policy
+from guardian.adapters.files.policy import load_policy
+from guardian.adapters.memory.ports import MemoryConsentStore, MemoryJournal
 from guardian.clock import ManualClock
 from guardian.errors import (
     AuditUnavailable,

@@ -8,8 +8,8 @@ import dataclasses
 
 import pytest
 
-from guardian.adapters.memory import MemoryDirectory, MemoryJournal
-from guardian.adapters.policy_files import load_policy
+from guardian.adapters.files.policy import load_policy
+from guardian.adapters.memory.ports import MemoryDirectory, MemoryJournal
 from guardian.clock import ManualClock
 from guardian.errors import (
     AuditUnavailable,

@@ -7,8 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from guardian.adapters.policy_files import read_policy
-from guardian.adapters.yaml_reviews import load_review_definitions, read_review_definitions
+from guardian.adapters.files.policy import read_policy
+from guardian.adapters.files.review_definitions import (
+    load_review_definitions,
+    read_review_definitions,
+)
 from guardian.governance.review_definitions import (
     NoAnswer,
     Recurrence,

@@ -4,7 +4,7 @@ account; everyone passed over is recorded."""
 
 from __future__ import annotations
 
-from guardian.adapters.memory import MemoryDirectory
+from guardian.adapters.memory.ports import MemoryDirectory
 from guardian.governance.review_definitions import ReviewerRule, Stage
 from guardian.governance.review_eligibility import assign, ineligibility
 from guardian.governance.review_model import Access, AccessKind, AssignedBy

@@ -340,7 +340,7 @@ def test_a_revoked_role_is_not_reviewed_again_by_the_next_campaign() -> None:
 
 
 def test_the_pipeline_denies_access_revoked_naming_the_campaign() -> None:
-    from guardian.adapters.memory import (
+    from guardian.adapters.memory.ports import (
         MemoryConsents,
         MemoryDirectory,
         MemoryGrants,

@@ -7,8 +7,8 @@ from __future__ import annotations
 import dataclasses
 import threading
 
-from guardian.adapters.memory import MemoryConsentStore, MemoryDirectory, MemoryJournal
-from guardian.adapters.policy_files import load_policy
+from guardian.adapters.files.policy import load_policy
+from guardian.adapters.memory.ports import MemoryConsentStore, MemoryDirectory, MemoryJournal
 from guardian.changes import Change, ChangeKind, LocalChanges
 from guardian.clock import ManualClock
 from guardian.errors import StoreUnavailable

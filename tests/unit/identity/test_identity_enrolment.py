@@ -11,7 +11,7 @@ from typing import Any
 import pyotp
 import pytest
 
-from guardian.adapters.memory import MemoryJournal
+from guardian.adapters.memory.ports import MemoryJournal
 from guardian.clock import ManualClock
 from guardian.errors import (
     AccountLocked,

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from guardian.adapters.memory import MemoryInvitations, MemoryJournal
+from guardian.adapters.memory.ports import MemoryInvitations, MemoryJournal
 from guardian.clock import ManualClock
 from guardian.errors import AlreadyEnrolled, InvalidCredentials, UnknownUser
 from guardian.identity import recovery_codes, totp

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
-from guardian.adapters.memory import MemoryJournal
+from guardian.adapters.memory.ports import MemoryJournal
 from guardian.clock import ManualClock
 from guardian.errors import AuditUnavailable, InvalidCredentials
 from guardian.identity.sessions import SessionService

@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 import pytest
 
-from guardian.adapters.policy_candidates import read_policy_files, read_test_files
+from guardian.adapters.files.policy_candidates import read_policy_files, read_test_files
 from guardian.bootstrap import Guardian, build
 from guardian.changes import Change, ChangeKind, LocalChanges
 from guardian.clock import ManualClock

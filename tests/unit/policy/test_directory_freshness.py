@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import math
 
-from guardian.adapters.memory import MemoryConsents, MemoryDirectory, MemoryGrants, MemoryJournal
-from guardian.adapters.policy_files import load_policy
+from guardian.adapters.files.policy import load_policy
+from guardian.adapters.memory.ports import (
+    MemoryConsents,
+    MemoryDirectory,
+    MemoryGrants,
+    MemoryJournal,
+)
 from guardian.clock import ManualClock
 from guardian.identity.principal import Principal
 from guardian.identity.tokens import TokenSigner

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from structlog.testing import capture_logs
 
-from guardian.adapters.memory import MemoryConsents, MemoryDirectory, MemoryJournal
-from guardian.adapters.policy_files import load_policy
+from guardian.adapters.files.policy import load_policy
+from guardian.adapters.memory.ports import MemoryConsents, MemoryDirectory, MemoryJournal
 from guardian.clock import ManualClock
 from guardian.errors import AuditUnavailable, DirectoryUnavailable, StoreUnavailable
 from guardian.identity.principal import Principal

@@ -10,7 +10,7 @@ from typing import Any, cast
 
 import pytest
 
-from guardian.adapters.policy_files import load_policy
+from guardian.adapters.files.policy import load_policy
 from guardian.policy.impact import DENY_TO_PERMIT, PERMIT_TO_DENY, RecordedDecision, Replay
 from guardian.policy.pipeline import CompiledPolicy
 from guardian.policy.recorded import REPLAY_FIELDS, recorded_decisions

@@ -18,13 +18,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from guardian.adapters.casbin_reference import (
+from guardian.adapters.casbin.reference import (
     ReferenceEnforcer,
     build_enforcer,
     casbin_permits,
     enforcer_for_policy,
 )
-from guardian.adapters.policy_files import load_policy
+from guardian.adapters.files.policy import load_policy
 from guardian.policy.definition import MAX_ROLE_DEPTH, WILDCARD, Rule
 from guardian.policy.index import DecisionIndex, role_closure
 from guardian.policy.model import Obligation

@@ -5,9 +5,14 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from guardian.adapters.memory import MemoryConsents, MemoryDirectory, MemoryGrants, MemoryJournal
-from guardian.adapters.policy_files import load_policy
-from guardian.audit.trail_verify import verify_lines
+from guardian.adapters.files.policy import load_policy
+from guardian.adapters.memory.ports import (
+    MemoryConsents,
+    MemoryDirectory,
+    MemoryGrants,
+    MemoryJournal,
+)
+from guardian.audit.verifier import verify_lines
 from guardian.clock import ManualClock
 from guardian.identity.principal import Principal
 from guardian.identity.tokens import TokenSigner

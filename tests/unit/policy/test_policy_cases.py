@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from guardian.adapters.policy_tests import load_cases, policy_test_files
+from guardian.adapters.files.policy_tests import load_cases, policy_test_files
 from guardian.bootstrap import build_what_if
 from guardian.policy.testing import PolicyCase, run_case
 from guardian.policy.vocabulary import ReasonCode

@@ -3,8 +3,8 @@ the rules added and removed (not their order or spacing) and the settings lines 
 
 from __future__ import annotations
 
-from guardian.adapters.policy_candidates import read_policy_files
-from guardian.adapters.policy_files import policy_version
+from guardian.adapters.files.policy import policy_version
+from guardian.adapters.files.policy_candidates import read_policy_files
 from guardian.policy.versions import policy_diff, version_of
 from policy_support import DEMO
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from audit_support import decision
-from guardian.adapters.memory import MemoryAuditSearch, MemoryJournal
+from guardian.adapters.memory.ports import MemoryAuditSearch, MemoryJournal
 from guardian.clock import ManualClock
 from guardian.errors import AuditUnavailable, InvalidCustomerId, InvalidRequest
 from guardian.governance.consent_records import CustomerConsents

@@ -22,7 +22,7 @@ from delivery_support import (  # noqa: F401 - fixtures
     smtp_inbox,
     webhook_receiver,
 )
-from guardian.adapters.report_schedule import ReportSchedule
+from guardian.adapters.threads.report_schedule import ReportSchedule
 from guardian.audit.records import is_seal_line
 from guardian.bootstrap import Guardian, build
 from guardian.clock import ManualClock

@@ -13,7 +13,7 @@ import pytest
 
 from audit_index_contract import records
 from audit_support import signer, sqlite_index
-from guardian.adapters.pdf_weasyprint import html_to_pdf
+from guardian.adapters.render.pdf import html_to_pdf
 from guardian.reports.periodic import Period, build_periodic
 from guardian.reports.periodic_render import csv_zip, periodic_html, table_csv
 from guardian.reports.signing import seal

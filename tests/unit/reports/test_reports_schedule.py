@@ -32,7 +32,7 @@ def test_a_month_already_archived_is_not_due_again() -> None:
 
 def test_the_scheduler_makes_last_month_s_report_once(guardian: Guardian, clock: ManualClock
                                                       ) -> None:
-    from guardian.adapters.report_schedule import ReportSchedule
+    from guardian.adapters.threads.report_schedule import ReportSchedule
 
     schedule = ReportSchedule(guardian.reports)
     schedule.check_once()

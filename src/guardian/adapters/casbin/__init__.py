@@ -1,0 +1,1 @@
+"""casbin, as the reference engine Guardian's index is checked against."""

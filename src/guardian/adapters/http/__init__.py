@@ -1,0 +1,1 @@
+"""Outgoing HTTP (httpx): the witness webhook and other webhooks."""

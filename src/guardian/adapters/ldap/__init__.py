@@ -1,0 +1,1 @@
+"""The LDAP directory (ldap3): connections and the directory adapter."""

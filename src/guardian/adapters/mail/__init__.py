@@ -1,0 +1,1 @@
+"""Outgoing mail (the standard library's smtplib)."""

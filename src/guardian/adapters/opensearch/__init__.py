@@ -1,0 +1,1 @@
+"""The audit index on OpenSearch (opensearch-py): index, setup, aggregations, retention."""

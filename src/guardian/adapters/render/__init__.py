@@ -1,0 +1,1 @@
+"""Rendering: PDF (WeasyPrint) and QR codes (segno)."""

@@ -1,0 +1,1 @@
+"""SQL adapters (SQLAlchemy): the store on SQLite or PostgreSQL, its migrations."""

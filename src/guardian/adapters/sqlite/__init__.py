@@ -1,0 +1,1 @@
+"""The embedded audit index on SQLite: events, aggregations, retention."""

@@ -1,0 +1,1 @@
+"""Background threads of guardian serve: the loop, syncs and schedules."""

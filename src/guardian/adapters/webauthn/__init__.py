@@ -1,0 +1,1 @@
+"""Security keys (py_webauthn): the relying party."""

@@ -1,0 +1,555 @@
+"""The local audit journal: an append-only JSON Lines file, hash-chained, fsynced in groups.
+
+What it guarantees (with a signing key, as Guardian always runs it):
+
+- **No acknowledged event outside a signature.** Every group commit is written as the group's
+  events followed by a *seal* line, an Ed25519 signature over the (seq, hash) of the group's
+  last event, in one ``write`` and one ``fsync``; no appender of the group is answered before
+  that. The seal is not an event: it takes no sequence number and readers (the shipper, the
+  verifier) skip it.
+- **What follows the last signature was never acknowledged.** On opening, the bytes after the
+  last valid seal (or, in a journal written before seals, the last valid checkpoint) are moved
+  to ``<journal>.quarantine-<time>`` next to it, never signed into the chain and never shipped;
+  the chain continues from the last signed event. :meth:`FileJournal.health` reports it.
+- **The file is the one it opened.** Each commit compares the open file with the path (device,
+  inode, link count) before writing and after syncing; a journal unlinked or replaced fails the
+  commit (every waiting appender gets :class:`~guardian.errors.AuditUnavailable`, so decisions
+  deny ``audit_unavailable``), raises the ``journal_replaced`` alarm and refuses every later
+  append until a restart; what the unlinked file held is copied next to the journal.
+- **The chain never goes backwards.** Given a position known elsewhere (the shipper's state:
+  the index acknowledged that event), a journal that ends before it (deleted or cut back while
+  stopped) is moved aside and the chain continues from that position, with a signed checkpoint
+  and an ``audit.chain_regressed`` event, and the ``chain_regressed`` alarm is raised: it never
+  restarts at seq 1 when the index already holds later events.
+
+An append returns only once its event is on disk (``fsync``). Concurrent appenders share one
+``fsync`` (group commit): the first to find no flush in progress writes everything pending and
+syncs it, the others wait for it. Asynchronous callers (the HTTP API) never block their event
+loop: their events are sealed at once, a flusher thread writes them, and their future resolves
+when the group they were in is durable. If a write or sync fails, every event not yet durable is
+refused with :class:`~guardian.errors.AuditUnavailable`, the file is cut back to its last durable
+byte and the chain resumes from the last durable event: an acknowledged event is never lost,
+and an event whose write failed is not left behind to fork the chain.
+
+Without a signing key (tests, tools) there are no seals: on opening only a torn last line
+(a crash mid-write; never acknowledged) is cut off.
+
+With a :class:`~guardian.audit.checkpoints.Checkpointer`, a signed checkpoint event follows
+every N events (after the batch that reached N), is appended when T seconds passed
+(:meth:`FileJournal.checkpoint_if_due`, called by the shipper) and on a clean close. The
+shipper reads durable events by offset and trims what the index acknowledged
+(:meth:`FileJournal.trim_before`), always leaving a checkpoint as the first line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from guardian.audit.chain import GENESIS, seal
+from guardian.audit.checkpoints import Checkpointer, CheckpointVerifier
+from guardian.audit.records import AuditReceipt, JournalRecord, is_checkpoint, is_seal_line
+from guardian.errors import AuditUnavailable
+from guardian.journal.alarms import JournalAlarm, JournalAlarms, regression_event
+from guardian.journal.files import (
+    JournalReader,
+    copy_tail,
+    fsync_dir,
+    identity_problem,
+    lock_exclusively,
+    starts_with_checkpoint,
+)
+from guardian.journal.recovery import Quarantine, best_rescue, recover, rescue, restore
+
+_REFUSED = "audit journal write failed; event not recorded"
+
+
+class _Replaced(OSError):
+    """The journal's path no longer names the open file."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Waiter:
+    """An asynchronous appender waiting for ``seq`` of ``generation`` to be durable."""
+
+    seq: int
+    generation: int
+    future: asyncio.Future[None]
+    loop: asyncio.AbstractEventLoop
+
+
+class FileJournal:
+    """A :class:`guardian.ports.AuditJournal` on a local file."""
+
+    def __init__(
+        self, path: Path, *, fsync: bool = True, checkpointer: Checkpointer | None = None,
+        known: tuple[int, str] | None = None, earlier_keys: Sequence[Ed25519PublicKey] = (),
+    ) -> None:
+        """``known``: the (seq, hash) of an event known to have been journalled (the last one
+        the index acknowledged); a journal ending before it continues from it.
+        ``earlier_keys``: public keys that signed this journal before the current one (a
+        rotated key), trusted when finding its last signature on opening."""
+        self.path = path
+        self._fsync = fsync
+        self._checkpointer = checkpointer
+        self._signer = checkpointer.signer if checkpointer is not None else None
+        self._verifier = CheckpointVerifier([self._signer.public_key, *earlier_keys]) \
+            if self._signer is not None else None
+        self._known = known
+        self._alarms = JournalAlarms(path)
+        self._since_checkpoint = 0
+        self._reader = JournalReader(path)
+        self._cond = threading.Condition(threading.Lock())
+        self._fd: int | None = None
+        self._pending: list[bytes] = []
+        self.on_commit: Callable[[int, float], None] | None = None
+        """Told (events, seconds) after each group commit is durable (metrics), lock held."""
+        self._flushing = False
+        self._generation = 0
+        self._durable_at_failure: dict[int, int] = {}
+        self._truncate_to: int | None = None
+        self._next_seq = 1
+        self._prev_hash = GENESIS
+        self._durable_seq = 0
+        self._durable_hash = GENESIS
+        self._durable_offset = 0
+        self._open_error: str | None = None
+        self._waiters: list[_Waiter] = []
+        self._flusher: threading.Thread | None = None
+        self._stopping = False
+        self._regressed_from: tuple[int, str] | None = None
+        try:
+            self._open()
+        except OSError as exc:
+            self._open_error = f"audit journal {path} cannot be opened: {exc.strerror}"
+            self._alarms.write_failed(exc.strerror, 0)
+        if self._regressed_from is not None and self._open_error is None:
+            with self._cond, contextlib.suppress(AuditUnavailable):  # then appends refuse
+                self._continue_after_regression(*self._regressed_from)
+
+    # -- public -------------------------------------------------------------------------
+
+    @property
+    def last_seq(self) -> int:
+        return self._durable_seq
+
+    @property
+    def last_hash(self) -> str:
+        return self._durable_hash
+
+    @property
+    def durable_offset(self) -> int:
+        return self._durable_offset
+
+    @property
+    def checkpointer(self) -> Checkpointer | None:
+        return self._checkpointer
+
+    @property
+    def alarms(self) -> tuple[JournalAlarm, ...]:
+        return self._alarms.current(self._open_error)
+
+    @property
+    def quarantine(self) -> Quarantine | None:
+        """What opening set aside after the journal's last signature."""
+        return self._alarms.quarantine
+
+    def health(self) -> dict[str, Any]:
+        """The journal's part of ``/v1/health``: its end, its alarms, what was quarantined."""
+        return self._alarms.health(self._durable_seq, sealed=self._signer is not None,
+                                   open_error=self._open_error)
+
+    # -- reading and trimming (the shipper) ---------------------------------------------
+
+    def read_records(self, offset: int, max_events: int) -> list[JournalRecord]:
+        """Up to ``max_events`` durable events from byte ``offset`` on."""
+        return self._reader.read(offset, self._durable_offset, max_events)
+
+    def offset_of(self, seq: int) -> int | None:
+        return self._reader.offset_of(seq, self._durable_offset)
+
+    def trim_before(self, offset: int) -> int:
+        """Drop the bytes before ``offset``, which must start a checkpoint event's line.
+
+        The durable rest is copied to a new file, synced and renamed over the journal while
+        appenders wait (the rest is small: the shipper trims only when it has caught up).
+        """
+        with self._cond:
+            while self._flushing:
+                self._cond.wait()
+            self._ensure_open()
+            fd, end = self._fd, self._durable_offset
+            assert fd is not None
+            if offset <= 0:
+                return 0
+            if offset >= end or not starts_with_checkpoint(fd, offset, end):
+                raise ValueError("a journal may only be trimmed to the start of a checkpoint")
+            target = self.path.with_name(self.path.name + ".trim")
+            try:
+                new = copy_tail(fd, offset, end, target, fsync=self._fsync)
+                os.replace(target, self.path)
+                if self._fsync:
+                    fsync_dir(self.path.parent)
+            except OSError as exc:
+                raise AuditUnavailable(f"audit journal trim failed: {exc.strerror}") from exc
+            os.close(fd)
+            self._fd = new
+            self._durable_offset = end - offset
+            self._reader.close()
+            return offset
+
+    # -- checkpoints --------------------------------------------------------------------
+
+    def checkpoint_if_due(self) -> bool:
+        """Append a signed checkpoint if the last one is older than the checkpointer's period
+        and events came since; waits until it is durable."""
+        cp = self._checkpointer
+        if cp is None:
+            return False
+        with self._cond:
+            if not cp.due_by_time(self._since_checkpoint):
+                return False
+            self._ensure_open()
+            seq = self._next_seq
+            self._queue_checkpoint(cp)
+            self._wait_durable(seq, self._generation)
+        return True
+
+    def _queue_checkpoint(self, cp: Checkpointer) -> None:
+        """Seal a checkpoint over the last event onto the chain; called with the lock held."""
+        sealed, digest = seal(cp.event(self._next_seq - 1, self._prev_hash), self._next_seq,
+                              self._prev_hash)
+        self._pending.append(orjson.dumps(sealed, option=orjson.OPT_SORT_KEYS) + b"\n")
+        self._next_seq += 1
+        self._prev_hash = digest
+        self._since_checkpoint = 0
+
+    def append(self, event: Mapping[str, Any]) -> AuditReceipt:
+        return self.append_many((event,))[0]
+
+    def append_many(self, events: Sequence[Mapping[str, Any]]) -> list[AuditReceipt]:
+        if not events:
+            return []
+        with self._cond:
+            receipts, generation = self._submit(events)
+            self._wait_durable(receipts[-1].seq, generation)
+            return receipts
+
+    async def append_many_async(
+        self, events: Sequence[Mapping[str, Any]]
+    ) -> list[AuditReceipt]:
+        """Like :meth:`append_many`, awaiting durability instead of blocking the loop."""
+        if not events:
+            return []
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
+        with self._cond:
+            receipts, generation = self._submit(events)
+            self._waiters.append(_Waiter(receipts[-1].seq, generation, future, loop))
+            if self._flusher is None:
+                self._flusher = threading.Thread(
+                    target=self._flush_forever, name="journal-flusher", daemon=True)
+                self._flusher.start()
+            self._cond.notify_all()
+        await future
+        return receipts
+
+    def close(self) -> None:
+        with self._cond:
+            self._stopping = True
+            self._cond.notify_all()
+            flusher, self._flusher = self._flusher, None
+        if flusher is not None:
+            flusher.join()
+        with self._cond:
+            while self._flushing:
+                self._cond.wait()
+            if (self._checkpointer is not None and self._since_checkpoint > 0
+                    and self._fd is not None and self._open_error is None):
+                self._queue_checkpoint(self._checkpointer)  # a clean stop leaves a signed tail
+            if self._pending and self._fd is not None:
+                self._flush_pending()  # what was queued is written, then acknowledged
+            self._settle_waiters(closing=True)
+            self._close_quietly()
+            self._reader.close()
+            self._stopping = False
+
+    def _submit(self, events: Sequence[Mapping[str, Any]]) -> tuple[list[AuditReceipt], int]:
+        """Seal ``events`` onto the chain and queue them; called with the lock held."""
+        self._ensure_open()
+        # Seal the whole batch before touching the chain: an event that cannot be
+        # serialised refuses the batch and leaves nothing of it pending.
+        seq, prev = self._next_seq, self._prev_hash
+        lines: list[bytes] = []
+        receipts: list[AuditReceipt] = []
+        try:
+            for event in events:
+                sealed, prev = seal(event, seq, prev)
+                lines.append(orjson.dumps(sealed, option=orjson.OPT_SORT_KEYS) + b"\n")
+                receipts.append(AuditReceipt(seq, prev))
+                seq += 1
+        except (TypeError, ValueError) as exc:
+            raise AuditUnavailable(f"audit event cannot be serialised: {exc}") from exc
+        self._pending.extend(lines)
+        self._next_seq, self._prev_hash = seq, prev
+        self._since_checkpoint += len(lines)
+        cp = self._checkpointer
+        if cp is not None and cp.due_by_count(self._since_checkpoint):
+            self._queue_checkpoint(cp)
+        return receipts, self._generation
+
+    # -- group commit -------------------------------------------------------------------
+
+    def _outcome(self, seq: int, generation: int) -> bool | None:
+        """True once ``seq`` is durable, False if a failed flush discarded it, else None."""
+        if self._generation != generation:
+            # A failed flush discarded this generation's pending events; only those already
+            # durable before it may be acknowledged (seq numbers are reused afterwards).
+            return self._durable_at_failure.get(generation, 0) >= seq
+        return True if self._durable_seq >= seq else None
+
+    def _wait_durable(self, seq: int, generation: int) -> None:
+        while True:
+            outcome = self._outcome(seq, generation)
+            if outcome is not None:
+                if not outcome:
+                    raise AuditUnavailable(_REFUSED)
+                return
+            if self._flushing:
+                self._cond.wait()
+                continue
+            self._flush_pending()
+
+    def _flush_pending(self) -> None:
+        """Write and sync everything pending; called with the lock held, releases it meanwhile."""
+        started = time.perf_counter()
+        batch, self._pending = self._pending, []
+        last_seq, last_hash = self._next_seq - 1, self._prev_hash
+        fd = self._fd
+        self._flushing = True
+        self._cond.release()
+        error: OSError | None = None
+        data = b""
+        try:
+            if self._signer is not None:
+                # The seal travels in the same write and fsync as the events it covers.
+                batch.append(self._signer.seal_line(last_seq, last_hash))
+            data = b"".join(batch)
+            if fd is None:
+                raise OSError(9, "journal file is closed")
+            self._check_identity(fd)
+            view = memoryview(data)
+            while view:
+                written = os.write(fd, view)
+                view = view[written:]
+            if self._fsync:
+                os.fsync(fd)
+            self._check_identity(fd)  # replaced meanwhile: what was written there is lost
+        except OSError as exc:
+            error = exc
+        finally:
+            self._cond.acquire()
+            self._flushing = False
+        if error is None:
+            events = last_seq - self._durable_seq
+            self._durable_seq, self._durable_hash = last_seq, last_hash
+            self._durable_offset += len(data)
+            if self.on_commit is not None:
+                with contextlib.suppress(Exception):  # counting never fails a commit
+                    self.on_commit(events, time.perf_counter() - started)
+        else:
+            self._roll_back(error)
+        self._settle_waiters()
+        self._cond.notify_all()
+
+    def _flush_forever(self) -> None:
+        """The flusher thread: writes whatever asynchronous appenders queued."""
+        with self._cond:
+            while not self._stopping:
+                if self._pending and not self._flushing:
+                    self._flush_pending()
+                else:
+                    self._cond.wait()
+
+    def _settle_waiters(self, *, closing: bool = False) -> None:
+        """Resolve the futures whose fate is known; called with the lock held."""
+        if not self._waiters:
+            return
+        by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[None], bool]]] = {}
+        waiting: list[_Waiter] = []
+        for w in self._waiters:
+            outcome = self._outcome(w.seq, w.generation)
+            if outcome is None and not closing:
+                waiting.append(w)
+            else:
+                by_loop.setdefault(w.loop, []).append((w.future, bool(outcome)))
+        self._waiters = waiting
+        for loop, settled in by_loop.items():
+            with contextlib.suppress(RuntimeError):  # that loop is closed: nobody waits
+                loop.call_soon_threadsafe(_resolve, settled)
+
+    def _check_identity(self, fd: int) -> None:
+        problem = identity_problem(fd, self.path)
+        if problem is not None:
+            raise _Replaced(0, problem)
+
+    def _roll_back(self, error: OSError) -> None:
+        if isinstance(error, _Replaced):
+            self._on_replaced(str(error.strerror))
+        self._durable_at_failure[self._generation] = self._durable_seq
+        self._generation += 1
+        self._pending = []
+        self._next_seq = self._durable_seq + 1
+        self._prev_hash = self._durable_hash
+        self._since_checkpoint = 1  # unknown after a roll back: let the next period sign
+        try:
+            if self._fd is not None:
+                os.ftruncate(self._fd, self._durable_offset)
+                os.lseek(self._fd, self._durable_offset, os.SEEK_SET)
+        except OSError:
+            # Cut it on the next open instead, before anything else is appended.
+            self._truncate_to = self._durable_offset
+            self._close_quietly()
+        self._open_error = f"audit journal {self.path} write failed: {error.strerror}"
+        self._alarms.write_failed(error.strerror, self._durable_seq)
+
+    def _on_replaced(self, problem: str) -> None:
+        """The journal was unlinked or replaced under us: refuse every append from now on (a
+        new file at the path would restart or fork the chain), keep what the old one held."""
+        rescued: Path | None = None
+        failed: str | None = None
+        if self._fd is not None and self._durable_offset > 0:
+            try:
+                rescued = rescue(self._fd, self._durable_offset, self.path, "unlinked",
+                                 fsync=self._fsync)
+            except OSError as exc:
+                failed = str(exc.strerror)
+        self._alarms.replaced_under_us(problem, self._durable_seq, rescued, failed)
+
+    # -- opening and recovery -----------------------------------------------------------
+
+    def _ensure_open(self) -> None:
+        if self._alarms.replaced is not None:
+            raise AuditUnavailable(f"audit journal {self._alarms.replaced}")
+        if self._open_error is None and self._fd is not None:
+            return
+        self._close_quietly()
+        try:
+            self._open()
+        except OSError as exc:
+            self._open_error = f"audit journal {self.path} cannot be opened: {exc.strerror}"
+            raise AuditUnavailable(self._open_error) from exc
+        self._open_error = None
+
+    def _open(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        existed = self.path.exists()
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o640)
+        try:
+            lock_exclusively(fd, self.path)
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.path.with_name(self.path.name + ".trim"))  # an unfinished trim
+            if self._truncate_to is not None:
+                os.ftruncate(fd, self._truncate_to)
+                self._truncate_to = None
+            recovered = recover(fd, self.path, self._verifier, fsync=self._fsync,
+                                now=datetime.now(UTC))
+            if not existed and self._fsync:
+                fsync_dir(self.path.parent)
+        except (OSError, ValueError, KeyError) as exc:
+            os.close(fd)
+            if isinstance(exc, OSError):
+                raise
+            raise OSError(0, "last event is unreadable; run `guardian audit verify`") from exc
+        self._fd = fd
+        self._durable_offset = recovered.end
+        last = recovered.last
+        if recovered.quarantine is not None:
+            self._alarms.quarantined(recovered.quarantine)
+        if last is not None:
+            self._durable_seq = int(last["guardian"]["seq"])
+            self._durable_hash = str(last["guardian"]["hash"])
+            if not is_checkpoint(last) and self._checkpointer is not None:
+                self._since_checkpoint = max(self._since_checkpoint, 1)
+                self._checkpointer.make_due()  # sign the tail left by the last run soon
+        self._next_seq = self._durable_seq + 1
+        self._prev_hash = self._durable_hash
+        known, self._known = self._known, None  # checked on the first opening only
+        copy = best_rescue(self.path, self._verifier)
+        if copy is not None and int(copy[2]["guardian"]["seq"]) > max(
+                self._durable_seq, known[0] if known else 0):
+            self._restore(*copy)
+        elif known is not None and known[0] > self._durable_seq:
+            self._regressed_from = known
+
+    def _restore(self, source: Path, end: int, last: dict[str, Any]) -> None:
+        """A copy of the journal unlinked while serving reaches further than the journal:
+        the journal becomes that copy again (what it held now is moved aside)."""
+        fd = self._fd
+        assert fd is not None
+        ended_at, moved = self._durable_seq, None
+        if self._durable_offset > 0:
+            moved = rescue(fd, self._durable_offset, self.path, "regressed", fsync=self._fsync)
+        restore(fd, source, end, fsync=self._fsync)
+        self._durable_offset = end
+        self._durable_seq = int(last["guardian"]["seq"])
+        self._durable_hash = str(last["guardian"]["hash"])
+        self._next_seq, self._prev_hash = self._durable_seq + 1, self._durable_hash
+        self._alarms.restored(ended_at, source, self._durable_seq, moved)
+
+    def _continue_after_regression(self, seq: int, hash_: str) -> None:
+        """The journal ends before an event the index acknowledged: move what it holds aside
+        and continue the chain from that event, with a signed checkpoint over it and an event
+        saying so; called with the lock held, right after opening."""
+        ended_at = self._durable_seq
+        self._regressed_from = None
+        fd = self._fd
+        assert fd is not None
+        moved: Path | None = None
+        if self._durable_offset > 0:
+            moved = rescue(fd, self._durable_offset, self.path, "regressed", fsync=self._fsync)
+            os.ftruncate(fd, 0)
+            self._durable_offset = 0
+        self._durable_seq, self._durable_hash = seq, hash_
+        self._next_seq, self._prev_hash = seq + 1, hash_
+        self._alarms.regressed(ended_at, seq, moved)
+        if self._checkpointer is not None:
+            self._queue_checkpoint(self._checkpointer)
+        self._submit([regression_event()])
+        self._wait_durable(self._next_seq - 1, self._generation)
+
+    def _close_quietly(self) -> None:
+        if self._fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(self._fd)
+            self._fd = None
+
+
+def _resolve(settled: list[tuple[asyncio.Future[None], bool]]) -> None:
+    for future, durable in settled:
+        if future.done():
+            continue
+        if durable:
+            future.set_result(None)
+        else:
+            future.set_exception(AuditUnavailable(_REFUSED))
+
+
+def read_events(path: Path) -> Iterator[tuple[int, bytes]]:
+    """Yield (line number, raw line) for each event line of a journal file, without parsing
+    (seal lines are skipped: they are not events)."""
+    with path.open("rb") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not is_seal_line(line):
+                yield number, line
