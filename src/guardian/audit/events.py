@@ -55,6 +55,7 @@ class AuditAction(StrEnum):
     POLICY_CHANGED = "policy.changed"
     REVIEW_REMEDIATION_REMOVED = "review.remediation_removed"
     REVIEW_REMEDIATION_FAILED = "review.remediation_failed"
+    REVIEW_ITEM_ESCALATED = "review.item_escalated"
 
 
 

@@ -22,6 +22,7 @@ from guardian.audit.events import AuditAction
 from guardian.errors import CampaignStateConflict, ItemNotFound, NotIndependent
 from guardian.governance.review_definitions import NoAnswer, ReviewDefinition
 from guardian.governance.review_eligibility import assign
+from guardian.governance.review_escalation import escalate
 from guardian.governance.review_model import (
     AccessKind,
     Campaign,
@@ -306,7 +307,7 @@ class ReviewClosing:
         checked. Returns the campaigns that changed. The scheduler calls this."""
         changed = []
         for campaign in self._d.store.list_campaigns(CampaignState.OPEN.value):
-            reminded = self._remind(campaign, now)
+            reminded = self._remind(self._escalate(campaign, now), now)
             if campaign.due_at <= now:
                 changed.append(self.close(SYSTEM, reminded.id))
             elif reminded is not campaign:
@@ -319,6 +320,13 @@ class ReviewClosing:
             if after.state is not campaign.state:
                 changed.append(after)
         return changed
+
+    def _escalate(self, campaign: Campaign, now: float) -> Campaign:
+        definition = self._d.definitions().get(campaign.definition)
+        if definition is None or campaign.due_at <= now:
+            return campaign  # past the deadline the stage closes instead
+        return escalate(self._d, self._notify, campaign,
+                        definition.stages[campaign.stage - 1], now)
 
     def _remind(self, campaign: Campaign, now: float) -> Campaign:
         """Tell every reviewer with pending items, once when the stage opens and once per
@@ -338,8 +346,12 @@ class ReviewClosing:
             if any(k == kind or k.startswith(f"reminder:{campaign.stage}:") for k in told):
                 return campaign
         pending: dict[str, list[ReviewItem]] = {}
+        since = campaign.due_at - min(due) * DAY_S if due else now
+        escalated_now = {n.reviewer for n in campaign.notifications  # their notice was this one
+                         if n.kind == f"escalation:{campaign.stage}" and n.at >= since}
         for item in self._d.store.campaign_items(campaign.id):
-            if item.decision is None and item.reviewer is not None:
+            if item.decision is None and item.reviewer is not None and \
+                    item.reviewer not in escalated_now:
                 pending.setdefault(item.reviewer, []).append(item)
         if not pending:
             return campaign  # never a reminder for an empty inbox

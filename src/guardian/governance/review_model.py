@@ -296,6 +296,8 @@ class Campaign:
     notifications: tuple[Notification, ...] = ()
     proposal: str | None = None
     """A permission review's policy change proposal (a unified diff of policy.csv)."""
+    escalated_stage: int = 0
+    """The last stage whose overdue items were escalated (each stage escalates once)."""
 
     def as_dict(self, counts: Counts | None = None) -> dict[str, Any]:
         out: dict[str, Any] = {
