@@ -45,7 +45,7 @@ def _escalatee(stage: Stage, item: ReviewItem, deps: ReviewDeps) -> tuple[str | 
                                                                            tuple[str, ...]]:
     """The first eligible person of ``escalate_to`` for ``item``, and who was passed over."""
     subject = item.subject.uid if item.subject.type in ("employee", "contractor") else None
-    skipped = []
+    skipped: list[str] = []
     for uid in stage.escalate_to:
         why = ineligibility(uid, subject, item.access, deps.directory)
         if why is None:
