@@ -61,23 +61,31 @@ def _assignment(d: dict[str, Any]) -> Assignment:
 
 
 def item_from_doc(d: dict[str, Any]) -> ReviewItem:
-    usage = dict(d["usage"])
-    for key in ("categories_used", "categories_permitted", "purposes_used"):
-        usage[key] = tuple(usage[key])
-    access = dict(d["access"])
-    access["kind"] = _KIND[access["kind"]]
+    """An item from its document: positional constructors and the current assignment taken
+    from the list of assignments it ends (an inbox page decodes hundreds at once)."""
+    u = d["usage"]
+    a = d["access"]
+    s = d["subject"]
     rem = d.get("remediation")
     reco = d["recommendation"]
+    assignments = tuple(_assignment(x) for x in d["assignments"])
+    current = d["assignment"]
+    assignment = assignments[-1] if assignments and d["assignments"][-1] == current \
+        else _assignment(current)
     return ReviewItem(
-        id=d["id"], campaign_id=d["campaign_id"], stage=d["stage"], subject=Subject(**d["subject"]),
-        access=Access(**access), usage=Usage(**usage),
-        recommendation=Recommendation(_VERDICT[reco["decision"]],
-                                      tuple(_RECO[r] for r in reco["reasons"])),
-        assignment=_assignment(d["assignment"]),
-        assignments=tuple(_assignment(a) for a in d["assignments"]),
-        decision=None if d["decision"] is None else _decision(d["decision"]),
-        history=tuple(_decision(h) for h in d["history"]), flagged=d["flagged"],
-        remediation=None if rem is None else Remediation(
+        d["id"], d["campaign_id"], d["stage"],
+        Subject(s["uid"], s["name"], s["type"], s["manager"], s["active"], s.get("supplier"),
+                s.get("contract_clause", False)),
+        Access(_KIND[a["kind"]], a["role"], a["source"], a.get("ref"), a.get("granted_by"),
+               a.get("granted_at"), a.get("sensitivity")),
+        Usage(u["window_days"], u["permits"], u["last_used_at"], u["ever_used"],
+              tuple(u["categories_used"]), tuple(u["categories_permitted"]),
+              tuple(u["purposes_used"]), u["customers"], u["denies"]),
+        Recommendation(_VERDICT[reco["decision"]], tuple(_RECO[r] for r in reco["reasons"])),
+        assignment, assignments,
+        None if d["decision"] is None else _decision(d["decision"]),
+        tuple(_decision(h) for h in d["history"]), d["flagged"],
+        None if rem is None else Remediation(
             RemediationState(rem["state"]), rem["at"], rem["updated_at"], rem["note"],
             rem["restored_by"], rem["restore_justification"]),
     )

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Column,
     Engine,
     Float,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -212,6 +213,8 @@ review_items = Table(
     Column("decision", String(16), nullable=True),
     Column("defaulted", Boolean, nullable=False),
     Column("doc", Text, nullable=False),
+    Index("ix_review_items_reviewer_id", "reviewer", "id"),
+    Index("ix_review_items_campaign_id_id", "campaign_id", "id"),
 )
 review_revocations = Table(
     "review_revocations", metadata,
