@@ -250,6 +250,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Guardian:
     views.load()
     views.follow(changes)
     revocations = RevocationView(SqlReviews(store.engine))
+    revocations.follow(changes)
     pipeline = DecisionPipeline(policy, directory, views.grant_view, follower.view, signer,
                                 journal, clock, freshness=people.synced,
                                 max_directory_age_s=settings.directory_max_age_s,
@@ -398,7 +399,8 @@ def build_reviews(settings: Settings, guardian: Guardian, revocations: Revocatio
                       lambda: pipeline.policy.definition, definitions, guardian.journal,
                       guardian.clock, UsageEvidence(guardian.audit.index), revocations,
                       grants=guardian.store,
-                      keys=guardian.views.keys if guardian.views is not None else None)
+                      keys=guardian.views.keys if guardian.views is not None else None,
+                      changes=guardian.changes)
     notifier = build_review_notifier(settings)
     closing = ReviewClosing(
         deps, revoke_grant=guardian.grants.revoke,

@@ -30,7 +30,8 @@ class ChangeKind(StrEnum):
     CONSENT = "consent"
     """A consent change stored; key: the customer id."""
     REVOCATION = "revocation"
-    """A standing role revoked or restored in an access review; key: the person's uid."""
+    """Standing roles revoked, restored or verified gone in an access review; key: the
+    campaign id (receivers re-read every active revocation: one message per close)."""
     DIRECTORY = "directory"
     """A new directory snapshot was saved; key: the source's name."""
     POLICY = "policy"

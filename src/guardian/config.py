@@ -75,9 +75,10 @@ class Settings(BaseSettings):
     whole: the net under a change-feed message missed (changes arrive within a second)."""
     changes_poll_interval_s: float = Field(default=0.15, gt=0, le=5)
     """Embedded (SQLite) store: how often a process reads the changes other processes made."""
-    reviews_refresh_interval_s: float = Field(default=1.0, gt=0, le=60)
-    """How often a process reads the access-review revocations other processes stored (a
-    revoked role stops counting elsewhere within this long; in the revoking process at once)."""
+    reviews_refresh_interval_s: float = Field(default=30.0, gt=0, le=3600)
+    """How often a process re-reads every access-review revocation other processes stored:
+    the net under a change-feed message missed (a ``revocation`` change arrives within a
+    second; in the revoking process a revocation counts at once)."""
 
     data_dir: Path = Path("var")
     database_url: str | None = None

@@ -193,6 +193,8 @@ class ReviewClosing:
                  for i in revoked if i.access.kind is AccessKind.ROLE]
         self._d.store.add_revocations(roles)
         self._d.revocations.add(roles)
+        if roles:
+            self._d.revocations_changed(campaign.id)
         reason = f"revoked in access review campaign {campaign.id}"
         for i in revoked:
             if i.access.kind is AccessKind.GRANT and self._revoke_grant and i.access.ref:
@@ -228,6 +230,7 @@ class ReviewClosing:
         for item in gone:
             self._d.store.end_revocation(item.id, now)
         self._d.revocations.remove(i.id for i in gone)
+        self._d.revocations_changed(gone[0].campaign_id)
         changed = {i.id: replace(i, remediation=replace(
             i.remediation, state=RemediationState.VERIFIED, updated_at=now,
             note="the directory no longer shows the membership")) for i in gone
@@ -271,6 +274,7 @@ class ReviewClosing:
             review={**item_ref(item), "remediation": RemediationState.RESTORED.value}))
         self._d.store.end_revocation(item.id, now)
         self._d.revocations.remove([item.id])
+        self._d.revocations_changed(item.campaign_id)
         restored = replace(item, remediation=replace(
             rem, state=RemediationState.RESTORED, updated_at=now, restored_by=officer,
             restore_justification=text))

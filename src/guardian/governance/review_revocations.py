@@ -1,18 +1,20 @@
 """Standing roles revoked in access reviews, held in memory for the decision path.
 
 The view is loaded from the store at start, updated at once in the process that revokes or
-restores (before the call returns), and refreshed in the background for the others, so a
-revocation counts on every worker and replica within the refresh interval. A look-up is one
+restores (before the call returns); the other workers and replicas re-read it when the change
+feed tells them (a ``revocation`` change, within a second), and a slow periodic refresh is the
+net under a message missed. A look-up is one
 dictionary access; the mapping is swapped whole, never changed in place.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Protocol
 
+from guardian.changes import Change, ChangeKind
 from guardian.governance.review_model import Revocation
 
 _EMPTY: Mapping[str, str] = MappingProxyType({})
@@ -20,6 +22,10 @@ _EMPTY: Mapping[str, str] = MappingProxyType({})
 
 class RevocationSource(Protocol):
     def active_revocations(self) -> list[Revocation]: ...
+
+
+class ChangeFeedSubscription(Protocol):
+    def subscribe(self, kind: ChangeKind, handler: Callable[[Change], None]) -> None: ...
 
 
 class RevocationView:
@@ -42,6 +48,14 @@ class RevocationView:
             return
         with self._lock:
             self._swap({r.item_id: r for r in self._source.active_revocations()})
+
+    def follow(self, feed: ChangeFeedSubscription) -> None:
+        """Re-read the revocations when another process says they changed (a ``revocation``
+        change, or a resync after the feed reconnected), in the feed's thread."""
+        feed.subscribe(ChangeKind.REVOCATION, self._changed)
+
+    def _changed(self, _change: Change) -> None:
+        self.refresh()
 
     def add(self, revocations: Sequence[Revocation]) -> None:
         with self._lock:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from guardian.audit.events import AuditAction, governance_event
+from guardian.changes import ChangeKind
 from guardian.errors import (
     CampaignNotFound,
     CampaignStateConflict,
@@ -58,6 +59,7 @@ from guardian.policy.vocabulary import AdminRole
 from guardian.ports import (
     ApiKeyRegistry,
     AuditJournal,
+    ChangeFeed,
     Clock,
     Directory,
     GrantRegistry,
@@ -92,6 +94,13 @@ class ReviewDeps:
     revocations: RevocationView
     grants: GrantRegistry | None = None
     keys: ApiKeyRegistry | None = None
+    changes: ChangeFeed | None = None
+    """Where other processes hear that revocations changed (they re-read them at once)."""
+
+    def revocations_changed(self, campaign_id: str) -> None:
+        """Tell the other workers and replicas (this process's view is already current)."""
+        if self.changes is not None:
+            self.changes.publish(ChangeKind.REVOCATION, campaign_id)
 
     def campaign(self, campaign_id: str) -> Campaign:
         campaign = self.store.get_campaign(campaign_id)
