@@ -69,6 +69,8 @@ from guardian.ports import (
 MAX_TEXT = 1024
 MAX_BULK = 5000
 """Most decisions one request may carry."""
+MAX_PAGE = 1000
+"""Largest inbox page."""
 JUSTIFICATION = JustificationRule(min_length=8)
 
 
@@ -193,9 +195,10 @@ class ReviewService:
 
     def inbox(self, reviewer: str, *, campaign_id: str | None = None, pending_only: bool = False,
               after_id: str | None = None, limit: int = 100) -> list[ReviewItem]:
-        """The reviewer's own items in live campaigns, by id (a page after ``after_id``)."""
-        if not 1 <= limit <= 1000:
-            raise InvalidRequest("limit must be 1 to 1000")
+        """The reviewer's own items in live campaigns, by id (a page after ``after_id``).
+        Up to one more than the largest page, so a caller can tell whether another follows."""
+        if not 1 <= limit <= MAX_PAGE + 1:
+            raise InvalidRequest(f"limit must be 1 to {MAX_PAGE}")
         return self._d.store.reviewer_items(reviewer, campaign_id=campaign_id,
                                             pending_only=pending_only, after_id=after_id,
                                             limit=limit)
