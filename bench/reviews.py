@@ -138,6 +138,9 @@ def main() -> None:
     parser.add_argument("--roles", type=int, default=3)
     parser.add_argument("--events", type=int, default=200_000)
     parser.add_argument("--opensearch", default=None)
+    parser.add_argument("--reuse-prefix", default=None,
+                        help="an OpenSearch index prefix a previous run loaded: no load")
+    parser.add_argument("--keep-index", action="store_true")
     parser.add_argument("--loaders", type=int, default=3,
                         help="bulk requests in flight while loading (OpenSearch)")
     args = parser.parse_args()
@@ -158,14 +161,20 @@ def main() -> None:
     population = people(args.people, args.roles)
     with tempfile.TemporaryDirectory(prefix="bench-reviews-") as tmp:
         folder = Path(tmp)
-        prefix = f"bench-reviews-{uuid.uuid4().hex[:8]}"
+        prefix = args.reuse_prefix or f"bench-reviews-{uuid.uuid4().hex[:8]}"
         index = open_index(args, folder, prefix)
         index.setup()
         started = time.perf_counter()
-        load(index, events(args.events, population, now), args.loaders)
+        if not args.reuse_prefix:
+            load(index, events(args.events, population, now), args.loaders)
         if args.opensearch:
-            index._client.indices.refresh(index=f"{prefix}-*")  # type: ignore[attr-defined]
-        print(f"loaded {args.events:,} events in {time.perf_counter() - started:.1f} s")
+            client = index._client  # type: ignore[attr-defined]
+            client.indices.refresh(index=f"{prefix}-*")
+            held = client.count(index=f"{prefix}-events-*")["count"]
+            print(f"index {prefix}: {held:,} events "
+                  f"(loaded in {time.perf_counter() - started:.1f} s)")
+        else:
+            print(f"loaded {args.events:,} events in {time.perf_counter() - started:.1f} s")
 
         engine = make_engine(f"sqlite:///{folder / 'store.db'}")
         upgrade(engine)
@@ -213,7 +222,7 @@ def main() -> None:
         print(f"close (no-answer rules, revocations): {closed_s:.1f} s; revoke -> first "
               f"access_revoked look-up {(time.perf_counter() - first) * 1e6:.0f} µs after "
               "the close returned")
-        if args.opensearch:  # the bench's own indices go with it
+        if args.opensearch and not args.keep_index:  # the bench's own indices go with it
             index._client.indices.delete(index=f"{prefix}-*")  # type: ignore[attr-defined]
         index.close()
 

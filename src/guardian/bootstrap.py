@@ -44,7 +44,7 @@ from guardian.audit.trail_reads import TrailReads
 from guardian.changes import ChangeKind
 from guardian.clock import SystemClock
 from guardian.config import Settings
-from guardian.errors import ConfigurationError
+from guardian.errors import ConfigurationError, PolicyLintError, PolicyTestsFailed
 from guardian.governance.api_keys import ApiKeyService
 from guardian.governance.consent import ConsentService
 from guardian.governance.consent_records import ConsentChange
@@ -407,11 +407,34 @@ def build_reviews(settings: Settings, guardian: Guardian, revocations: Revocatio
         revoke_key=lambda key_id, actor: guardian.api_keys.revoke(key_id, actor),
         policy_csv=lambda: (settings.policy_dir / "policy.csv").read_text("utf-8"),
         writer=build_membership_writer(settings, pipeline.policy.definition.roles),
-        notify=notifier.notify if notifier.wanted else None)
+        notify=notifier.notify if notifier.wanted else None,
+        check_policy=proposal_checker(settings, guardian.directory, guardian.clock))
     service = ReviewService(deps)
     return Reviews(service, closing, revocations,
                    CampaignEvidence(guardian.journal, guardian.audit.signer, guardian.clock),
                    ReviewClock(deps, service, closing))
+
+
+def proposal_checker(settings: Settings, directory: Directory, clock: Clock
+                     ) -> Callable[[str], list[str]]:
+    """What ``guardian policy apply`` would refuse in a proposed ``policy.csv`` (the other
+    policy files and the tests as they are in the policy folder): lint, then every test."""
+    from guardian.adapters.files.policy_candidates import FilePolicyCompiler
+
+    compiler = FilePolicyCompiler(
+        lambda candidate, paths: run_policy_tests(settings, directory, clock, candidate, paths))
+
+    def check(policy_csv: str) -> list[str]:
+        files = {**read_policy_files(settings.policy_dir), "policy.csv": policy_csv}
+        try:
+            compiler(files, read_test_files(settings.policy_dir))
+        except PolicyLintError as exc:
+            return [f"lint: {f}" for f in exc.findings]
+        except PolicyTestsFailed as exc:
+            return [f"test: {f}" for f in exc.failures]
+        return []
+
+    return check
 
 
 def build_review_notifier(settings: Settings) -> ReviewNotifier:

@@ -63,6 +63,9 @@ def _campaign(pair: tuple[Campaign, Counts]) -> dict[str, Any]:
     out = campaign.as_dict(counts)
     if campaign.proposal:
         out["proposal"] = campaign.proposal
+        if campaign.proposal_problems is not None:
+            out["proposal_check"] = {"passed": not campaign.proposal_problems,
+                                     "problems": list(campaign.proposal_problems)}
     return out
 
 

@@ -36,7 +36,7 @@ from guardian.governance.review_model import (
     Verdict,
 )
 from guardian.governance.review_opening import DAY_S, RoleFacts
-from guardian.governance.review_proposal import policy_proposal
+from guardian.governance.review_proposal import policy_proposal, proposed_csv
 from guardian.governance.review_remediation import remove_memberships
 from guardian.governance.reviews import ReviewDeps, check_text, item_ref, review_event
 from guardian.policy.vocabulary import AdminRole
@@ -48,6 +48,8 @@ RevokeGrant = Callable[[str, str, str], object]
 """(actor, grant id, reason): the grant service's revoke."""
 RevokeKey = Callable[[str, str], object]
 """(key id, actor): the key service's revoke."""
+CheckPolicy = Callable[[str], Sequence[str]]
+"""A proposed ``policy.csv`` → what lint and the policy tests find wrong with it (none: ok)."""
 Notify = Callable[[Campaign, str, Mapping[str, Sequence[ReviewItem]]], Mapping[str, str]]
 """(campaign, kind, reviewer → pending items) → reviewer → channels it went out on."""
 
@@ -56,8 +58,10 @@ class ReviewClosing:
     def __init__(self, deps: ReviewDeps, *, revoke_grant: RevokeGrant | None = None,
                  revoke_key: RevokeKey | None = None,
                  policy_csv: Callable[[], str] | None = None,
-                 writer: MembershipWriter | None = None, notify: Notify | None = None) -> None:
+                 writer: MembershipWriter | None = None, notify: Notify | None = None,
+                 check_policy: CheckPolicy | None = None) -> None:
         self._d = deps
+        self._check_policy = check_policy
         self._writer = writer
         self._notify = notify
         self._revoke_grant = revoke_grant
@@ -167,15 +171,19 @@ class ReviewClosing:
             self._d.journal.append_many(events)
         remediated = self._remediate(actor, campaign, decided, now)
         self._d.store.save_items(remediated)
-        proposal = None
-        rules = [i for i in remediated if i.access.kind is AccessKind.RULE
+        proposal, problems = None, None
+        rules = [i.access for i in remediated if i.access.kind is AccessKind.RULE
                  and i.decision is not None and i.decision.decision is Verdict.REVOKE]
         if rules and self._policy_csv is not None:
-            proposal = policy_proposal(self._policy_csv(), [i.access for i in rules])
+            csv = self._policy_csv()
+            proposal = policy_proposal(csv, rules)
+            if self._check_policy is not None:
+                problems = tuple(self._check_policy(proposed_csv(csv, rules)))
         waiting = any(i.remediation is not None and i.remediation.state in _WAITING
                       for i in remediated)
         state = CampaignState.REMEDIATING if waiting else CampaignState.AWAITING_SIGN_OFF
-        done = replace(campaign, state=state, closed_at=now, held=None, proposal=proposal)
+        done = replace(campaign, state=state, closed_at=now, held=None, proposal=proposal,
+                       proposal_problems=problems)
         self._d.store.save_campaign(done)
         return done
 

@@ -95,4 +95,6 @@ def campaign_from_doc(d: dict[str, Any]) -> Campaign:
     fields = dict(d)
     fields["state"] = CampaignState(fields["state"])
     fields["notifications"] = tuple(Notification(**n) for n in fields["notifications"])
+    if fields.get("proposal_problems") is not None:
+        fields["proposal_problems"] = tuple(fields["proposal_problems"])
     return Campaign(**fields)

@@ -296,6 +296,8 @@ class Campaign:
     notifications: tuple[Notification, ...] = ()
     proposal: str | None = None
     """A permission review's policy change proposal (a unified diff of policy.csv)."""
+    proposal_problems: tuple[str, ...] | None = None
+    """What lint and the policy tests found wrong with the proposal (``None``: not checked)."""
     escalated_stage: int = 0
     """The last stage whose overdue items were escalated (each stage escalates once)."""
 
