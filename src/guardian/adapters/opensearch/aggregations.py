@@ -18,6 +18,11 @@ Search = Callable[[dict[str, Any]], dict[str, Any]]
 PAGE = 1000
 PRECISION = 40_000
 """Distinct counts are exact up to about this many values (HyperLogLog++ beyond)."""
+PRECISION_PER_BUCKET = 3_000
+"""The same, under each bucket of a composite page: a cardinality reserves about 8 bytes per
+value of its threshold, so 1 000 buckets at 40 000 asked 320 MB and tripped a 512 MB node's
+circuit breaker (429) when a campaign over 100 000 people counted customers per person and
+role; at 3 000 a page reserves about 24 MB."""
 
 
 def _filters(since_ms: int, until_ms: int) -> list[dict[str, Any]]:
@@ -37,8 +42,9 @@ def aggregate_body(query: AggregateQuery, after: dict[str, Any] | None) -> dict[
     metrics: dict[str, Any] = {"first": {"min": {"field": "@timestamp"}},
                                "last": {"max": {"field": "@timestamp"}}}
     if query.distinct is not None:
-        metrics["distinct"] = {"cardinality": {"field": query.distinct.value,
-                                               "precision_threshold": PRECISION}}
+        metrics["distinct"] = {"cardinality": {
+            "field": query.distinct.value,
+            "precision_threshold": PRECISION_PER_BUCKET if sources else PRECISION}}
     aggs: dict[str, Any]
     if sources:
         composite: dict[str, Any] = {"size": PAGE, "sources": sources}
