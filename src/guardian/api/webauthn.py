@@ -23,8 +23,8 @@ from guardian.api.deps import GuardianDep, SessionDep
 from guardian.api.schemas import Identifier, StrictBody
 from guardian.api.sessions import (
     client_source,
-    counted_step_up,
     counted_sign_in,
+    counted_step_up,
     render_session,
     wait_for_throttle,
 )
