@@ -41,8 +41,9 @@ class Served:
             self.process.wait(timeout=30)
 
 
-def start(data_dir: Path, *, timeout_s: float = 120, **env_extra: str) -> Served:
-    port = free_port()
+def start(data_dir: Path, *, timeout_s: float = 120, port: int | None = None,
+          **env_extra: str) -> Served:
+    port = port or free_port()
     env = {**os.environ, "GUARDIAN_DATA_DIR": str(data_dir), **env_extra}
     proc = subprocess.Popen([GUARDIAN, "serve", "--port", str(port)], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)

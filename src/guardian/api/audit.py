@@ -51,8 +51,9 @@ async def audit_query(
 async def search_trail(guardian: Guardian, reader: str, query: AuditQuery,
                        note: str = "") -> AuditPage:
     """One search of the trail by ``reader`` (the API's and the console's): recorded in the
-    trail itself (with ``note``, e.g. an export) before anything is shown."""
-    return await anyio.to_thread.run_sync(guardian.trail.search, reader, query, note)
+    trail itself (with ``note``, e.g. an export) before anything is shown; the index is read
+    while that record becomes durable."""
+    return await guardian.trail.search_async(reader, query, anyio.to_thread.run_sync, note)
 
 
 @router.get("/audit/events", summary="Search the audit trail (auditors and the DPO)")

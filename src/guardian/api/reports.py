@@ -32,8 +32,8 @@ async def produce_access_report(
 ) -> CustomerAccessReport:
     """A customer's access report produced for ``reader`` (the API's and the console's):
     the service records it in the trail before it is built."""
-    return await anyio.to_thread.run_sync(
-        guardian.customer_reports.produce, reader, customer_id, period_from, period_to)
+    return await guardian.customer_reports.produce_async(
+        reader, customer_id, period_from, period_to, anyio.to_thread.run_sync)
 
 
 @router.get("/{customer_id}/access-report",

@@ -108,16 +108,23 @@ def _sign_in(guardian: Guardian, body: SignInBody, source: str) -> IssuedSession
     return issued
 
 
+def counted_step_up(guardian: Guardian, user: str, code: str | None = None) -> None:
+    """Count and log one step-up (``code``: the refusal's error code)."""
+    guardian.metrics.stepped_up(sign_in_outcome(code))
+    if code is None:
+        log.info("stepped up", user=user)
+    else:
+        log.info("step-up refused", user=user, code=code)
+
+
 def _step_up(guardian: Guardian, token: str, body: StepUpBody, source: str) -> IssuedSession:
     user = guardian.sessions.verify(token).sub
     try:
         issued = guardian.sign_in.step_up(token, body.otp, source=source)
     except AuthenticationError as exc:
-        guardian.metrics.stepped_up(sign_in_outcome(exc.code))
-        log.info("step-up refused", user=user, code=exc.code)
+        counted_step_up(guardian, user, exc.code)
         raise
-    guardian.metrics.stepped_up("success")
-    log.info("stepped up", user=issued.claims.sub)
+    counted_step_up(guardian, user)
     return issued
 
 

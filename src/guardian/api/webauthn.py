@@ -5,7 +5,9 @@ TOTP enrolment: the invitation's password-only session while the person has no s
 factor, else a fresh one); ``POST /v1/sessions/webauthn/options`` (the user id: options of the
 same shape for everyone, decoys for people without a key, so they tell nothing) then
 ``/v1/sessions/webauthn`` (password and the key's assertion, checked together) answers a session
-with ``amr`` ``["pwd", "hwk"]``. Challenges are kept server-side and serve once.
+with ``amr`` ``["pwd", "hwk"]``; ``POST /v1/sessions/step-up/webauthn/options`` then
+``/v1/sessions/step-up/webauthn`` (bearer session) step up with a key instead of a TOTP code.
+Challenges are kept server-side and serve once.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from guardian.api.schemas import Identifier, StrictBody
 from guardian.api.sessions import (
     client_source,
     counted_sign_in,
+    counted_step_up,
     render_session,
     wait_for_throttle,
 )
@@ -51,6 +54,19 @@ class KeySignInBody(StrictBody):
     user: Identifier
     password: Password
     credential: Credential
+
+
+def step_up_with_key(guardian: Guardian, token: str, credential: dict[str, Any],
+                     source: str) -> IssuedSession:
+    """Step up with a security key's answer, counted and logged like a TOTP step-up."""
+    user = guardian.sessions.verify(token).sub
+    try:
+        issued = guardian.sign_in.step_up_webauthn(token, credential, source=source)
+    except AuthenticationError as exc:
+        counted_step_up(guardian, user, exc.code)
+        raise
+    counted_step_up(guardian, user)
+    return issued
 
 
 def _sign_in(guardian: Guardian, body: KeySignInBody, source: str) -> IssuedSession:
@@ -91,4 +107,23 @@ async def sign_in(body: KeySignInBody, guardian: GuardianDep, request: Request) 
     source = client_source(request, guardian)
     await wait_for_throttle(guardian, body.user)
     issued = await anyio.to_thread.run_sync(_sign_in, guardian, body, source)
+    return JSONResponse(render_session(issued), status_code=201)
+
+
+@router.post("/sessions/step-up/webauthn/options",
+             summary="A key challenge for stepping up (bearer session)")
+async def step_up_options(guardian: GuardianDep, session: SessionDep) -> JSONResponse:
+    _token, claims = session
+    options = await anyio.to_thread.run_sync(guardian.sessions.webauthn_options, claims.sub)
+    return JSONResponse({"publicKey": options})
+
+
+@router.post("/sessions/step-up/webauthn", status_code=201,
+             summary="Step up with the key's answer instead of a TOTP code")
+async def step_up(body: RegisterBody, guardian: GuardianDep, session: SessionDep,
+                  request: Request) -> JSONResponse:
+    token, _claims = session
+    source = client_source(request, guardian)
+    issued = await anyio.to_thread.run_sync(step_up_with_key, guardian, token, body.credential,
+                                            source)
     return JSONResponse(render_session(issued), status_code=201)

@@ -20,10 +20,10 @@ from starlette.responses import RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 
 from guardian.api.errors import status_of
-from guardian.console import audit_pages, auth_pages, officer_pages, report_pages
+from guardian.console import audit_pages, auth_pages, key_pages, officer_pages, report_pages
 from guardian.console.render import page
 from guardian.console.security import PREFIX, ConsoleHeaders
-from guardian.console.session import SignInNeeded, StepUpNeeded, next_query
+from guardian.console.session import SIGNED_IN_COOKIE, SignInNeeded, StepUpNeeded, next_query
 from guardian.errors import GuardianError
 
 STATIC = Path(__file__).with_name("static")
@@ -34,6 +34,7 @@ def install_console(app: FastAPI) -> None:
     """Add the console to ``app`` (whose ``state.guardian`` it serves)."""
     for module in (auth_pages, officer_pages, audit_pages, report_pages):
         app.include_router(module.router)
+    app.include_router(key_pages.router)
     app.mount(f"{PREFIX}/static", StaticFiles(directory=STATIC), name="console-static")
     app.add_middleware(ConsoleHeaders)
     app.add_exception_handler(SignInNeeded, _to_sign_in)
@@ -50,6 +51,8 @@ async def _to_sign_in(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, SignInNeeded)
     target = "step-up" if isinstance(exc, StepUpNeeded) else "sign-in"
     location = f"{PREFIX}/{target}{next_query(exc.next_path)}"
+    if target == "sign-in" and request.cookies.get(SIGNED_IN_COOKIE):
+        location += "&expired=1"  # signed in before, the session is gone: say it ended
     if request.headers.get("hx-request") == "true":
         # htmx follows no redirect into a swap: make the whole page go there.
         return Response(status_code=204, headers={"HX-Redirect": location})

@@ -34,6 +34,9 @@ from guardian.errors import NotFound
 router = APIRouter(prefix="/console", include_in_schema=False)
 FILTERS = ("customer", "user", "database", "category", "purpose", "decision", "reason",
            "action", "from", "to")
+PAGE_ROWS = 100
+"""Rows of a customer report's tables on the page (rendering them is most of its time); the
+PDF and the API's JSON hold every one."""
 CSV_MAX = 10_000
 """Events in one CSV export at most (a larger result: narrow the search)."""
 CSV_COLUMNS = ("@timestamp", "seq", "action", "outcome", "user", "roles", "application",
@@ -159,7 +162,7 @@ async def customers(request: Request, customer: Customer = None,
         report = await produce_access_report(guardian, reader.uid, customer, from_, to)
     return page(request, guardian, "customers.html", title="Customer access report",
                 customer=customer or "", period_from=from_ or "", period_to=to or "",
-                report=report)
+                report=report, page_rows=PAGE_ROWS)
 
 
 @router.get("/customers/report.pdf")

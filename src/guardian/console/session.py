@@ -24,6 +24,8 @@ from guardian.identity.authorisation import Caller, mfa_is_fresh
 from guardian.identity.tokens import SessionClaims
 
 SESSION_COOKIE = "guardian_console_session"
+SIGNED_IN_COOKIE = "guardian_console_signed_in"
+"""A marker without the session's lifetime: present without a valid session, it ended."""
 
 
 @dataclass(frozen=True, slots=True)

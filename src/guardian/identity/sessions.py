@@ -152,8 +152,25 @@ class SessionService:
         step = self._check_otp(current.sub, otp, now)
         if step is None or not self._ledger.claim(current.sub, step, now):
             _fail()
+        return self._renew(current, attempt, AuthMethod.OTP, now)
+
+    def step_up_webauthn(self, token: str, credential: dict[str, object], *,
+                         source: str = LOCAL) -> IssuedSession:
+        """Check a security key's answer to :meth:`webauthn_options` of the person signed in
+        and issue a new token whose ``auth_time`` is now."""
+        now = self._clock.now()
+        current = self._signer.verify(token, now)
+        attempt = self.attempts.reserve(current.sub, source, now)
+        principal = self._directory.get(current.sub)
+        if principal is None or not principal.active or self._webauthn is None \
+                or not self._webauthn.authenticate(current.sub, credential, now):
+            _fail()
+        return self._renew(current, attempt, AuthMethod.HARDWARE_KEY, now)
+
+    def _renew(self, current: SessionClaims, attempt: Attempt, method: AuthMethod,
+               now: float) -> IssuedSession:
         self.attempts.succeeded(attempt)
-        amr = tuple(dict.fromkeys((*current.amr, AuthMethod.OTP)))
+        amr = tuple(dict.fromkeys((*current.amr, method)))
         remaining = max(0.0, current.exp - now)
         new_token, claims = self._signer.issue(
             current.sub, amr, auth_time=now, now=now, ttl_s=min(self._ttl_s, remaining)

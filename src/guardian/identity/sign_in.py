@@ -21,7 +21,8 @@ from guardian.ports import AuditJournal, Clock
 
 
 class SignInService:
-    """Sign-in (TOTP, recovery code, invitation or security key) and step-up, journalled."""
+    """Sign-in (TOTP, recovery code, invitation or security key) and step-up (TOTP or key),
+    journalled."""
 
     def __init__(self, sessions: SessionService, journal: AuditJournal, clock: Clock) -> None:
         self._sessions = sessions
@@ -46,16 +47,29 @@ class SignInService:
 
     def step_up(self, token: str, otp: str, *, source: str = LOCAL) -> IssuedSession:
         """A fresh TOTP code for a new token whose ``auth_time`` is now."""
+        return self._step_up(token, {}, lambda: self._sessions.step_up(
+            token, otp, source=source))
+
+    def step_up_webauthn(self, token: str, credential: dict[str, object], *,
+                         source: str = LOCAL) -> IssuedSession:
+        """A security key's answer for a new token whose ``auth_time`` is now."""
+        return self._step_up(token, {"factor": "webauthn"}, lambda: (
+            self._sessions.step_up_webauthn(token, credential, source=source)))
+
+    def _step_up(self, token: str, extra: dict[str, Any],
+                 check: Callable[[], IssuedSession]) -> IssuedSession:
         claims = self._sessions.verify(token)
         now = self._clock.now()
         try:
-            issued = self._sessions.step_up(token, otp, source=source)
+            issued = check()
         except AuthenticationError as exc:
             self._journal.append(session_event(
-                AuditAction.SESSION_FAILED, claims.sub, now, reason=exc.code, step_up=True))
+                AuditAction.SESSION_FAILED, claims.sub, now, reason=exc.code, step_up=True,
+                **extra))
             raise
         self._journal.append(session_event(
-            AuditAction.SESSION_STEPPED_UP, claims.sub, now, session_id=issued.claims.sid))
+            AuditAction.SESSION_STEPPED_UP, claims.sub, now, session_id=issued.claims.sid,
+            **extra))
         return issued
 
     def _attempt(self, uid: str, extra: dict[str, Any], check: Callable[[], IssuedSession],

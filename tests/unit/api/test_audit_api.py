@@ -182,7 +182,11 @@ def test_an_auditor_cannot_read_the_trail_when_reading_cannot_be_recorded(
     def refuse(event: object) -> object:
         raise AuditUnavailable("audit journal write failed; event not recorded")
 
+    async def refuse_async(events: object) -> object:
+        raise AuditUnavailable("audit journal write failed; event not recorded")
+
     monkeypatch.setattr(guardian.journal, "append", refuse)
+    monkeypatch.setattr(guardian.journal, "append_many_async", refuse_async)
     search = _get(client, "/v1/audit/events", judy, customer="C-1001")
     report = _get(client, "/v1/customers/C-1001/access-report", judy)
 

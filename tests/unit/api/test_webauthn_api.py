@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from guardian.bootstrap import Guardian, build
-from guardian.clock import ManualClock
+from guardian.clock import ManualClock, iso_utc
 from mfa_support import SoftAuthenticator, directory_with_newcomer
 from support import API_KEY, Signer, decision_body, demo_settings
 
@@ -217,3 +217,53 @@ def test_registration_and_key_sign_in_are_audited(
     journal = guardian.settings.journal_file.read_text()
     assert '"mfa.webauthn_registered"' in journal
     assert '"hwk"' in journal
+
+
+def _key_session(client: TestClient, key: SoftAuthenticator) -> str:
+    response = client.post("/v1/sessions/webauthn", json={
+        **PASSWORD, "credential": key.assertion(_options(client))})
+    assert response.status_code == 201, response.text
+    token: str = response.json()["token"]
+    return token
+
+
+def test_stepping_up_with_the_key_gives_a_fresh_token(
+    client: TestClient, registered: SoftAuthenticator, clock: ManualClock
+) -> None:
+    token = _key_session(client, registered)
+    clock.advance(3600)
+    options = client.post("/v1/sessions/step-up/webauthn/options", headers=_bearer(token))
+    assert options.status_code == 200, options.text
+
+    response = client.post("/v1/sessions/step-up/webauthn", headers=_bearer(token), json={
+        "credential": registered.assertion(options.json()["publicKey"])})
+
+    assert response.status_code == 201, response.text
+    assert response.json()["amr"] == ["pwd", "hwk"]
+    assert response.json()["token"] != token
+    assert response.json()["auth_time"] == iso_utc(clock.now())
+
+
+def test_stepping_up_with_another_key_or_a_replayed_answer_is_refused(
+    client: TestClient, registered: SoftAuthenticator
+) -> None:
+    token = _key_session(client, registered)
+    options = client.post("/v1/sessions/step-up/webauthn/options",
+                          headers=_bearer(token)).json()["publicKey"]
+    stranger = client.post("/v1/sessions/step-up/webauthn", headers=_bearer(token), json={
+        "credential": SoftAuthenticator().assertion(options)})
+    options = client.post("/v1/sessions/step-up/webauthn/options",
+                          headers=_bearer(token)).json()["publicKey"]
+    answer = registered.assertion(options)
+    first = client.post("/v1/sessions/step-up/webauthn", headers=_bearer(token),
+                        json={"credential": answer})
+    replayed = client.post("/v1/sessions/step-up/webauthn", headers=_bearer(token),
+                           json={"credential": answer})
+
+    assert (stranger.status_code, stranger.json()["error"]["code"]) == (
+        401, "invalid_credentials")
+    assert (first.status_code, replayed.status_code) == (201, 401)
+
+
+def test_stepping_up_with_a_key_needs_a_session(client: TestClient) -> None:
+    assert client.post("/v1/sessions/step-up/webauthn/options").status_code == 401
