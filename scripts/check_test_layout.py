@@ -7,7 +7,8 @@ whose tests are too many for one file splits them by aspect: ``test_<module>_<as
 (``journal/test_writer_seals.py``) also counts as its test file. Conversely every
 ``test_*.py`` under ``tests/unit`` must mirror a module that exists; support files
 (``conftest.py``, ``*_support.py``) are not tests. The few modules tested through another's
-test file are in :data:`ALLOWED`, each with its reason.
+test file are in :data:`ALLOWED`, each with its reason; :data:`PENDING` lists the modules that
+had no test file when this check came, and may only shrink.
 
 Exit 0 when the layout holds, 1 naming every module without its test file and every test file
 that mirrors no module.
@@ -32,6 +33,40 @@ ALLOWED: dict[str, str] = {
     "identity/vocabulary.py": "data only (the Role and Factor enums); used by every identity test",
     "identity/principal.py": "data only (the Principal record); used by every identity test",
 }
+
+
+PENDING: frozenset[str] = frozenset({
+    # Modules still without their own test file when the check was introduced (issue 8 item
+    # 7): most are tested through another module's tests (HTTP, CLI, services) today. The list
+    # only shrinks: a module listed here that gains its test file fails the check until it is
+    # taken off, and a module not listed must have its test file.
+    "adapters/casbin/reference.py", "adapters/files/applications.py", "adapters/files/keys.py",
+    "adapters/files/policy_candidates.py", "adapters/files/policy_tests.py",
+    "adapters/files/review_definitions.py", "adapters/http/server_client.py",
+    "adapters/http/signature.py", "adapters/ldap/connection.py", "adapters/memory/ports.py",
+    "adapters/memory/reviews.py", "adapters/opensearch/aggregations.py",
+    "adapters/opensearch/setup.py", "adapters/prometheus/decisions.py",
+    "adapters/prometheus/metrics.py", "adapters/prometheus/state.py", "adapters/render/pdf.py",
+    "adapters/render/qr.py", "adapters/sql/alembic_runner.py", "adapters/sql/api_keys.py",
+    "adapters/sql/consents.py", "adapters/sql/mfa.py", "adapters/sql/policy_versions.py",
+    "adapters/sql/reports.py", "adapters/sql/reviews.py", "adapters/sqlite/aggregations.py",
+    "adapters/sqlite/retention.py", "adapters/threads/background.py",
+    "adapters/threads/report_schedule.py", "adapters/webauthn/relying_party.py", "api/app.py",
+    "api/errors.py", "api/reports.py", "api/schemas.py", "api/server.py",
+    "audit/aggregations.py", "bootstrap.py", "cli/common.py", "cli/db_cmd.py",
+    "cli/login_cmd.py", "cli/mfa_cmd.py", "console/audit_pages.py", "console/forms.py",
+    "console/officer_pages.py", "console/report_pages.py", "console/session.py",
+    "governance/api_keys.py", "governance/consent_records.py", "governance/consent_view.py",
+    "governance/demo_script.py", "governance/followers.py", "governance/review_closing.py",
+    "governance/review_codec.py", "governance/review_model.py", "governance/review_notices.py",
+    "governance/review_opening.py", "governance/review_remediation.py",
+    "governance/review_revocations.py", "governance/review_usage.py", "identity/invitations.py",
+    "journal/files.py", "journal/recovery.py", "journal/shipper_stats.py", "journal/witness.py",
+    "logging.py", "policy/decision_events.py", "policy/definition.py", "policy/model.py",
+    "policy/recorded.py", "policy/vocabulary.py", "ports.py", "reports/archive.py",
+    "reports/charts.py", "reports/periodic_sections.py", "reports/periodic_service.py",
+    "reports/render.py", "reports/review_evidence.py", "reports/signing.py",
+})
 
 
 def _allowed(relative: str) -> bool:
@@ -72,19 +107,27 @@ def orphans() -> list[Path]:
 
 
 def main() -> int:
-    missing = [m for m in modules() if not tested(m) and not _allowed(m.as_posix())]
+    missing = [m for m in modules() if not tested(m) and not _allowed(m.as_posix())
+               and m.as_posix() not in PENDING]
     stray = orphans()
+    done = sorted(m for m in PENDING if (SOURCE / m).is_file() and tested(Path(m)))
+    gone = sorted(m for m in PENDING if not (SOURCE / m).is_file())
+    for module in done + gone:
+        print(f"src/guardian/{module}: {'has its test file' if module in done else 'is gone'};"
+              " take it off PENDING in scripts/check_test_layout.py")
     for module in missing:
         print(f"src/guardian/{module}: no tests/unit/{module.parent / ('test_' + module.name)}"
               .replace("/./", "/"))
     for test in stray:
         print(f"{test}: mirrors no module of src/guardian/{test.parent.relative_to('tests/unit')}"
               .replace("/.", ""))
-    if missing or stray:
+    if missing or stray or done or gone:
         print(f"check_test_layout: {len(missing)} module(s) without a test file, "
-              f"{len(stray)} test file(s) mirroring no module", file=sys.stderr)
+              f"{len(stray)} test file(s) mirroring no module, {len(done) + len(gone)} "
+              "stale PENDING entr(y/ies)", file=sys.stderr)
         return 1
-    print(f"check_test_layout: {len(modules())} modules, every one mirrored")
+    print(f"check_test_layout: {len(modules())} modules; all but {len(PENDING)} PENDING and "
+          f"the {len(ALLOWED)} ALLOWED entries have their test file")
     return 0
 
 
