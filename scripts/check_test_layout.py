@@ -58,7 +58,7 @@ PENDING: frozenset[str] = frozenset({
     "console/officer_pages.py", "console/report_pages.py", "console/session.py",
     "governance/api_keys.py", "governance/consent_records.py", "governance/consent_view.py",
     "governance/demo_script.py", "governance/followers.py", "governance/review_closing.py",
-    "governance/review_codec.py", "governance/review_model.py", "governance/review_notices.py",
+    "governance/review_model.py", "governance/review_notices.py",
     "governance/review_opening.py", "governance/review_remediation.py",
     "governance/review_revocations.py", "governance/review_usage.py", "identity/invitations.py",
     "journal/files.py", "journal/recovery.py", "journal/shipper_stats.py", "journal/witness.py",
