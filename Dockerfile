@@ -1,7 +1,7 @@
 # Guardian's container image, used by compose/docker-compose.yml (see compose/README.md).
 #
 # builder: builds the wheel exactly as `pip wheel --no-deps . -w …` does on a developer's
-#          machine (tests/unit/deploy/test_dockerfile.py builds the same wheel and checks that
+#          machine (tests/deploy/test_deploy_dockerfile.py builds the same wheel and checks that
 #          it carries the Alembic migrations and py.typed).
 # runtime: installs that wheel with its dependencies, adds the policy folder and the audit
 #          index design, and runs `guardian serve` as an unprivileged user outside demo mode.

@@ -25,6 +25,7 @@ test: $(STAMP)
 	$(BIN)/ruff check src tests bench scripts clients examples
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	$(BIN)/python scripts/check_test_layout.py
 	$(BIN)/guardian policy lint
 	$(BIN)/guardian policy test
 	scripts/run-tests.sh

@@ -32,12 +32,12 @@ from guardian.adapters.files.policy import load_policy
 from guardian.adapters.memory.ports import MemoryConsents, MemoryDirectory, MemoryGrants
 from guardian.audit.checkpoints import Checkpointer, CheckpointSigner
 from guardian.audit.records import AuditReceipt
-from guardian.audit.verifier import verify_lines
 from guardian.clock import SystemClock
 from guardian.identity.principal import Principal
 from guardian.identity.tokens import TokenSigner
 from guardian.identity.vocabulary import AuthMethod
-from guardian.journal.writer import FileJournal, read_events
+from guardian.journal.verification import verify_journal
+from guardian.journal.writer import FileJournal
 from guardian.policy.model import DecisionRequest
 from guardian.policy.pipeline import CompiledPolicy, DecisionPipeline
 from guardian.policy.vocabulary import Action
@@ -198,10 +198,10 @@ def main() -> None:
         })
         result["seal_us_per_group_commit"] = seal_cost_us(folder / "b.jsonl")
         start = time.perf_counter()
-        report = verify_lines(read_events(folder / "b.jsonl"))
+        report = verify_journal(folder / "b.jsonl", None, workers=1)
         result["verify_events_per_s"] = round(report.events / (time.perf_counter() - start))
         result["chains_ok"] = all(
-            verify_lines(read_events(folder / name)).ok
+            verify_journal(folder / name, None, workers=1).ok
             for name in ("b.jsonl", "t.jsonl", "a.jsonl", "p.jsonl"))
     for key, value in result.items():
         print(f"{key:34} {value:>12,}" if isinstance(value, int) and not isinstance(value, bool)

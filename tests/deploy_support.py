@@ -1,4 +1,4 @@
-"""Helpers of tests/unit/deploy/: read compose/, the Dockerfiles and the Dashboards objects the
+"""Helpers of tests/deploy/: read compose/, the Dockerfiles and the Dashboards objects the
 way Docker Compose, Docker and OpenSearch Dashboards would, without any of them.
 
 - ``interpolate``: Compose's variable substitution (``$$``, ``${VAR}``, ``${VAR:-default}``,

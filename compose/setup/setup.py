@@ -16,7 +16,7 @@ and into ``KEYS_DIR`` (default ``/var/lib/guardian-keys``) the Ed25519 checkpoin
 
 These are **demo** certificates: replace them (same file names) with your own PKI's for
 anything but a trial. The subjects below must match ``compose/opensearch/opensearch.yml``
-(``nodes_dn``, ``admin_dn``); ``tests/unit/deploy/test_compose_setup.py`` checks it.
+(``nodes_dn``, ``admin_dn``); ``tests/deploy/test_deploy_setup.py`` checks it.
 """
 
 from __future__ import annotations

@@ -39,7 +39,8 @@ machine-readable ``code``::
     │   ├── InvalidCredentials         invalid_credentials (no hint which factor was wrong)
     │   ├── AccountLocked              account_locked
     │   ├── InvalidToken               invalid_token
-    │   └── InvalidApiKey              invalid_api_key
+    │   ├── InvalidApiKey              invalid_api_key
+    │   └── NotSignedIn                not_signed_in       (a server runs: `guardian login` first)
     ├── PermissionDenied               forbidden
     │   ├── RoleRequired               role_required       (the caller lacks an admin role)
     │   ├── FreshMfaRequired           fresh_mfa_required  (step up first)
@@ -50,6 +51,7 @@ machine-readable ``code``::
     │   └── NotIndependent             not_independent     (sign-off by someone who reviewed)
     ├── StoreUnavailable               store_unavailable
     ├── DirectoryUnavailable           directory_unavailable
+    ├── DirectoryWriteFailed           directory_write_failed (LDAP refused a remediation)
     ├── AuditError                     audit_error
     │   ├── AuditUnavailable           audit_unavailable
     │   ├── AuditIndexUnavailable      audit_index_unavailable (search/shipping target down)
@@ -58,7 +60,6 @@ machine-readable ``code``::
     ├── ReportRendererUnavailable      report_renderer_unavailable (PDF renderer missing/failing)
     └── DeliveryFailed                 delivery_failed     (a mail or webhook was not accepted)
     (the command line as the server's client)
-    ├── NotSignedIn                    not_signed_in       (a server runs: `guardian login` first)
     ├── ServerUnreachable              server_unreachable  (no answer from GUARDIAN_URL)
     └── ServerRefused                  the server's code   (its {"error": {...}}, passed on)
 """

@@ -6,43 +6,14 @@ needs it; otherwise it is skipped with the reason.
 
 from __future__ import annotations
 
-import os
-import socket
 import uuid
 from collections.abc import Iterator
-from urllib.parse import urlsplit
 
 import pytest
+from service_support import service_url
 from sqlalchemy import make_url, text
 
 from guardian.adapters.sql.store import make_engine
-
-REQUIRED = os.environ.get("GUARDIAN_REQUIRE_SERVICES") == "1"
-
-
-def _reachable(url: str) -> bool:
-    parts = urlsplit(url)
-    host, port = parts.hostname or "127.0.0.1", parts.port
-    if port is None:
-        return False
-    try:
-        with socket.create_connection((host, port), timeout=2):
-            return True
-    except OSError:
-        return False
-
-
-def service_url(variable: str) -> str:
-    """The URL in ``variable`` if that service answers; else fail (CI) or skip."""
-    url = os.environ.get(variable, "")
-    first = url.split(",")[0]
-    if first and _reachable(first if "://" in first else f"tcp://{first}"):
-        return url
-    message = f"{variable} is {'unset' if not url else 'unreachable: ' + url}; " \
-              "run `scripts/services.sh start all` and `eval \"$(scripts/services.sh env)\"`"
-    if REQUIRED:
-        pytest.fail(message)
-    pytest.skip(message)
 
 
 @pytest.fixture(scope="session")

@@ -23,9 +23,9 @@ import httpx
 import pytest
 from opensearch_support import drop, opensearch_index, unique_prefix
 from opensearchpy import OpenSearch
+from service_support import REQUIRED, _reachable
 
 from audit_support import decision, journal, signer, verifier_for
-from conftest import REQUIRED, _reachable
 from guardian.adapters.files.keys import load_signer
 from guardian.bootstrap import build
 from guardian.journal.shipper import Shipper, ShipperConfig

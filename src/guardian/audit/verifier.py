@@ -370,19 +370,6 @@ def _report(
                        tuple(walk.key_uses.values()))
 
 
-def journal_items(lines: Iterable[tuple[int, bytes]]) -> Iterator[Item]:
-    """Items of a journal file's lines (see :func:`guardian.journal.writer.read_events`)."""
-    for number, raw in lines:
-        line = raw.rstrip(b"\n")
-        if is_seal_line(line):
-            continue  # a group commit's seal: not an event (checked when the journal opens)
-        try:
-            event = orjson.loads(line)
-        except orjson.JSONDecodeError:
-            event = None
-        yield f"line {number}", None, line, event
-
-
 def journal_file_items(
     path: Path, chunk: int = 4 * 1024 * 1024, *, start: int = 0, end: int | None = None
 ) -> Iterator[Item]:
@@ -409,22 +396,3 @@ def journal_file_items(
         if rest:
             yield f"line {number + 1}", None, rest, None
 
-
-def verify_lines(
-    lines: Iterable[tuple[int, bytes]], *, start_hash: str = GENESIS,
-    start_seq: int | None = None, progress: Callable[[int], None] | None = None,
-) -> ChainReport:
-    """The product's walk (:func:`verify_trail`) over raw journal lines (line number, bytes),
-    signatures unchecked: the bare chain. A trail not starting at event 1 must hang from
-    ``start_hash`` (and start at ``start_seq`` when given), else its first event is named."""
-    report = verify_trail(journal_items(lines), verifier=None, progress=progress)
-    first = report.first_seq
-    if first is None:
-        return report
-    if start_seq is not None and first != start_seq:
-        return ChainReport(0, first, None, start_hash, first, Break.SEQUENCE_GAP,
-                           f"event {first} where {start_seq} was expected")
-    if first != 1 and report.start_hash != start_hash:
-        return ChainReport(0, first, None, start_hash, first, Break.LINK_BROKEN,
-                           f"event {first} does not chain to the event before it")
-    return report

@@ -12,7 +12,7 @@ from guardian.adapters.memory.ports import (
     MemoryGrants,
     MemoryJournal,
 )
-from guardian.audit.verifier import verify_lines
+from guardian.audit.verifier import verify_trail
 from guardian.clock import ManualClock
 from guardian.identity.principal import Principal
 from guardian.identity.tokens import TokenSigner
@@ -178,8 +178,9 @@ def test_a_batch_is_decided_in_order_and_journalled_as_one_chain(world: World) -
     decisions = world.pipeline.decide_many(requests)
     assert [d.outcome for d in decisions] == [Outcome.PERMIT, Outcome.DENY, Outcome.DENY]
     assert [d.audit.seq for d in decisions if d.audit] == [1, 2, 3]
-    lines = [(i, orjson.dumps(e)) for i, e in enumerate(world.journal.events, 1)]
-    assert verify_lines(lines).ok
+    items = [(f"event {i}", None, orjson.dumps(e), e)
+             for i, e in enumerate(world.journal.events, 1)]
+    assert verify_trail(items, verifier=None).ok
 
 
 def test_decision_ids_are_unique(world: World) -> None:

@@ -10,7 +10,7 @@ import pytest
 from guardian.adapters.files.policy import load_policy, parse_duration, read_policy
 from guardian.errors import LintFinding, PolicyLintError
 
-POLICIES = Path(__file__).resolve().parents[3] / "policies"
+POLICIES = Path(__file__).resolve().parents[4] / "policies"
 BAD_LINE_AT = 7
 """Where a bad rule is inserted into policy.csv (1-based), between genuine rules."""
 

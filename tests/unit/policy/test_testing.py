@@ -32,7 +32,7 @@ def test_every_decidable_reason_code_has_a_policy_case() -> None:
     # audit_unavailable, internal_error and the dependency failures (directory_unavailable,
     # store_unavailable) cannot be provoked from a policy file; they are covered in
     # test_pipeline.py and test_failures.py. Nor can directory_stale (the age of a synced LDAP
-    # snapshot, not a policy matter): test_directory_freshness.py covers it. access_revoked comes
+    # snapshot, not a policy matter): test_pipeline_directory_freshness.py covers it. access_revoked comes
     # from an access review, not the policy: tests/unit/governance/test_reviews*.py cover it.
     decidable = {c.value for c in ReasonCode} - {
         "audit_unavailable", "internal_error", "directory_stale", "directory_unavailable",

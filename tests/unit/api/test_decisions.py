@@ -8,12 +8,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from guardian.api import create_app
-from guardian.audit.verifier import verify_lines
 from guardian.bootstrap import Guardian, build
 from guardian.clock import ManualClock
 from guardian.identity.totp import code_at
 from guardian.identity.vocabulary import AuthMethod
-from guardian.journal.writer import read_events
+from guardian.journal.verification import verify_journal
 from support import API_KEY, Signer, decision_body, demo_secret, demo_settings
 
 H = {"X-API-Key": API_KEY}
@@ -108,7 +107,7 @@ def test_every_decision_lands_in_a_verifiable_journal(
     token = signer.token("alice")
     for uid in ("alice", "mallory", "heidi"):
         client.post("/v1/decisions", json=decision_body(uid, token), headers=H)
-    report = verify_lines(read_events(guardian.settings.journal_file))
+    report = verify_journal(guardian.settings.journal_file, None)
     assert report.ok
     # one sign-in event plus three decisions
     assert report.events == 4

@@ -14,8 +14,8 @@ import pytest
 
 from guardian.audit.chain import GENESIS, recompute
 from guardian.audit.records import AuditReceipt
-from guardian.audit.verifier import verify_lines
 from guardian.errors import AuditUnavailable
+from guardian.journal.verification import verify_journal
 from guardian.journal.writer import FileJournal, read_events
 
 
@@ -95,7 +95,7 @@ def test_a_reopened_journal_continues_the_seq_and_the_chain(path: Path) -> None:
 
     assert (again.last_seq, receipt.seq) == (3, 3)
     assert _events(path)[-1]["guardian"]["prev_hash"] == last_hash
-    report = verify_lines(read_events(path))
+    report = verify_journal(path, None)
     assert (report.ok, report.events, report.last_seq) == (True, 3, 3)
 
 
@@ -112,7 +112,7 @@ def test_a_torn_last_line_is_cut_off_on_reopen_and_the_chain_continues(path: Pat
     assert path.stat().st_size == whole
     assert again.last_seq == 2
     assert again.append(_event(3)).seq == 3
-    report = verify_lines(read_events(path))
+    report = verify_journal(path, None)
     assert (report.ok, report.events, report.last_seq) == (True, 3, 3)
 
 
@@ -125,7 +125,7 @@ def test_a_journal_holding_only_a_torn_line_starts_from_genesis(path: Path) -> N
 
     assert receipt.seq == 1
     assert _events(path)[0]["guardian"]["prev_hash"] == GENESIS
-    assert verify_lines(read_events(path)).ok
+    assert verify_journal(path, None).ok
 
 
 def test_a_whole_but_unreadable_last_line_is_refused_not_cut(path: Path) -> None:
@@ -176,7 +176,7 @@ def test_concurrent_appends_form_a_gap_free_chain_with_grouped_fsyncs(
         assert [r.seq for r in rs] == sorted(r.seq for r in rs)
     by_seq = {e["guardian"]["seq"]: e for e in _events(path)}
     assert all(by_seq[r.seq]["guardian"]["hash"] == r.hash for r in all_receipts)
-    report = verify_lines(read_events(path))
+    report = verify_journal(path, None)
     assert (report.ok, report.events, report.last_seq) == (True, total, total)
     assert 0 < syncs["n"] < total
 
@@ -212,7 +212,7 @@ def test_a_failed_fsync_refuses_the_event_and_leaves_no_orphan_behind(
     events = _events(path)
     assert events[-1]["user"]["id"] == "u4"
     assert events[-1]["guardian"]["prev_hash"] == durable_hash
-    report = verify_lines(read_events(path))
+    report = verify_journal(path, None)
     assert (report.ok, report.events, report.last_seq) == (True, 3, 3)
 
 
@@ -238,7 +238,7 @@ def test_a_write_failing_half_way_is_cut_back_to_the_last_durable_event(
 
     assert path.stat().st_size == durable_size
     assert journal.append(_event(4)).seq == 2
-    report = verify_lines(read_events(path))
+    report = verify_journal(path, None)
     assert (report.ok, report.events) == (True, 2)
 
 
@@ -262,7 +262,7 @@ def test_a_closed_journal_reopens_on_the_next_append(path: Path) -> None:
     journal.close()
 
     assert journal.append(_event(2)).seq == 2
-    assert verify_lines(read_events(path)).events == 2
+    assert verify_journal(path, None).events == 2
 
 
 def test_an_unserialisable_batch_is_refused_whole_and_the_chain_goes_on(path: Path) -> None:
@@ -274,4 +274,4 @@ def test_an_unserialisable_batch_is_refused_whole_and_the_chain_goes_on(path: Pa
 
     assert receipt.seq == 1
     assert [e["user"]["id"] for e in _events(path)] == ["u2"]
-    assert verify_lines(read_events(path)).ok
+    assert verify_journal(path, None).ok

@@ -1,4 +1,4 @@
-"""``/v1/grants`` beyond the basics (tests/unit/api/test_admin_api.py): only roles that give
+"""``/v1/grants`` beyond the basics (tests/unit/api/test_deps.py): only roles that give
 data access are granted, no grant starts in the past, and ``DELETE /v1/grants/{id}`` ends a
 grant at once — journalled, stored, and out of the very next decision."""
 

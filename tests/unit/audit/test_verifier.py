@@ -1,8 +1,10 @@
 """Re-walking the chain names the first event modified, removed, inserted or reordered: the
-product's own walk (``verify_trail``, as ``guardian audit verify`` runs it) over bare lines."""
+product's own walk (``verify_trail`` over ``journal_file_items``, as ``guardian audit verify``
+runs it through ``verify_journal``) on journal files, signatures unchecked: the bare chain."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -10,11 +12,12 @@ import orjson
 import pytest
 
 from guardian.audit.chain import GENESIS, seal
-from guardian.audit.verdict import Break
-from guardian.audit.verifier import verify_lines
+from guardian.audit.verdict import Break, ChainReport
+from guardian.audit.verifier import Expectations, journal_file_items, verify_trail
 from guardian.journal.writer import FileJournal, read_events
 
 EVENTS = 6
+NOTHING_KNOWN = Expectations()
 
 
 @pytest.fixture
@@ -31,8 +34,19 @@ def _lines(path: Path) -> list[bytes]:
     return [raw for _, raw in read_events(path)]
 
 
-def _numbered(lines: list[bytes]) -> list[tuple[int, bytes]]:
-    return list(enumerate(lines, start=1))
+def _walk(path: Path, expect: Expectations = NOTHING_KNOWN,
+          progress: Callable[[int], None] | None = None) -> ChainReport:
+    """The product's walk of a journal file, as ``verify_journal`` runs it (no pinned keys)."""
+    return verify_trail(journal_file_items(path), verifier=None, expect=expect,
+                        progress=progress)
+
+
+def _walk_lines(folder: Path, lines: list[bytes], expect: Expectations = NOTHING_KNOWN,
+                progress: Callable[[int], None] | None = None) -> ChainReport:
+    """Write ``lines`` as a journal file of their own and walk it."""
+    path = folder / "edited.jsonl"
+    path.write_bytes(b"".join(lines))
+    return _walk(path, expect, progress)
 
 
 def _event(raw: bytes) -> dict[str, Any]:
@@ -47,7 +61,7 @@ def _line(event: dict[str, Any]) -> bytes:
 def test_a_clean_journal_verifies_with_its_count_and_last_event(journal_path: Path) -> None:
     last = _event(_lines(journal_path)[-1])
 
-    report = verify_lines(read_events(journal_path))
+    report = _walk(journal_path)
 
     assert report.ok
     assert (report.events, report.first_seq, report.last_seq) == (EVENTS, 1, EVENTS)
@@ -55,8 +69,8 @@ def test_a_clean_journal_verifies_with_its_count_and_last_event(journal_path: Pa
     assert report.broken_at is None
 
 
-def test_an_empty_journal_verifies_with_nothing_in_it() -> None:
-    report = verify_lines([])
+def test_an_empty_journal_verifies_with_nothing_in_it(tmp_path: Path) -> None:
+    report = _walk_lines(tmp_path, [])
 
     assert report.ok
     assert (report.events, report.first_seq, report.last_seq) == (0, None, None)
@@ -69,7 +83,7 @@ def test_a_modified_event_that_kept_its_hash_is_named(journal_path: Path) -> Non
     event["user"]["id"] = "someone-else"
     lines[2] = _line(event)
 
-    report = verify_lines(_numbered(lines))
+    report = _walk_lines(journal_path.parent, lines)
 
     assert (report.problem, report.broken_at) == (Break.MODIFIED, 3)
     assert (report.events, report.last_seq) == (2, 2)
@@ -82,7 +96,7 @@ def test_a_modified_seq_is_named_at_its_place(journal_path: Path) -> None:
     event["guardian"]["seq"] = 40
     lines[3] = _line(event)
 
-    report = verify_lines(_numbered(lines))
+    report = _walk_lines(journal_path.parent, lines)
 
     assert (report.problem, report.broken_at) == (Break.REORDERED, 4)
     assert "event 40" in report.detail
@@ -92,7 +106,7 @@ def test_a_removed_event_is_named(journal_path: Path) -> None:
     lines = _lines(journal_path)
     del lines[2]
 
-    report = verify_lines(_numbered(lines))
+    report = _walk_lines(journal_path.parent, lines)
 
     assert (report.problem, report.broken_at) == (Break.REMOVED, 3)
     assert report.last_seq == 2
@@ -104,7 +118,7 @@ def test_an_inserted_event_with_a_valid_own_hash_is_detected(journal_path: Path)
     forged, _ = seal({"user": {"id": "mallory"}}, 3, second["guardian"]["hash"])
     lines.insert(2, _line(forged))
 
-    report = verify_lines(_numbered(lines))
+    report = _walk_lines(journal_path.parent, lines)
 
     # The forgery chains to event 2 and hashes right; the genuine event 3 then repeats its seq.
     assert (report.problem, report.broken_at) == (Break.INSERTED, 3)
@@ -118,7 +132,7 @@ def test_two_swapped_events_are_detected_at_the_first_swapped_position(
     lines = _lines(journal_path)
     lines[2], lines[3] = lines[3], lines[2]
 
-    report = verify_lines(_numbered(lines))
+    report = _walk_lines(journal_path.parent, lines)
 
     assert (report.problem, report.broken_at) == (Break.REORDERED, 3)
     assert "event 3 comes after event 4 (line 3)" in report.detail
@@ -136,7 +150,7 @@ def test_an_unreadable_line_is_named_by_its_line_number(
     lines = _lines(journal_path)
     lines[3] = garbage
 
-    report = verify_lines(_numbered(lines))
+    report = _walk_lines(journal_path.parent, lines)
 
     assert (report.problem, report.broken_at) == (Break.UNREADABLE, 4)
     assert (report.events, report.last_seq) == (3, 3)
@@ -146,43 +160,49 @@ def test_a_truncated_tail_is_unreadable(journal_path: Path) -> None:
     lines = _lines(journal_path)
     lines[-1] = lines[-1][: len(lines[-1]) // 2]
 
-    report = verify_lines(_numbered(lines))
+    report = _walk_lines(journal_path.parent, lines)
 
     assert (report.problem, report.broken_at) == (Break.UNREADABLE, EVENTS)
     assert report.last_seq == EVENTS - 1
 
 
-def test_a_rechained_journal_that_skips_a_seq_names_the_missing_event() -> None:
+def test_a_rechained_journal_that_skips_a_seq_names_the_missing_event(tmp_path: Path) -> None:
     prev, lines = GENESIS, []
     for seq in (1, 2, 4):
         event, prev = seal({"n": seq}, seq, prev)
         lines.append(_line(event))
 
-    report = verify_lines(_numbered(lines))
+    report = _walk_lines(tmp_path, lines)
 
     assert (report.problem, report.broken_at) == (Break.REMOVED, 3)
     assert "from event 2 to event 4" in report.detail
 
 
-def test_a_trimmed_journal_verifies_from_a_known_start(journal_path: Path) -> None:
+def test_a_trimmed_journal_verifies_only_when_it_starts_with_a_checkpoint(
+    journal_path: Path,
+) -> None:
+    # What verify_journal expects of a journal: a trim always leaves a checkpoint at its head.
     lines = _lines(journal_path)
-    third = _event(lines[2])["guardian"]["hash"]
-    tail = _numbered(lines[3:])
+    tail = lines[3:]
 
-    assert verify_lines(tail, start_hash=third, start_seq=4).ok
-    assert verify_lines(tail).problem is Break.LINK_BROKEN
-    wrong_seq = verify_lines(tail, start_hash=third, start_seq=5)
-    assert (wrong_seq.problem, wrong_seq.broken_at) == (Break.SEQUENCE_GAP, 4)
+    anchored = _walk_lines(journal_path.parent, tail)
+    cut = _walk_lines(journal_path.parent, tail, Expectations(head_checkpoint=True))
+
+    assert anchored.ok and (anchored.first_seq, anchored.last_seq) == (4, EVENTS)
+    assert anchored.start_hash == _event(lines[2])["guardian"]["hash"]
+    assert any("the trail starts at event 4" in note for note in anchored.notes)
+    assert (cut.problem, cut.broken_at) == (Break.REMOVED, 1)
+    assert "starts at event 4 without a checkpoint" in cut.detail
 
 
-def test_progress_is_reported_every_ten_thousand_events() -> None:
+def test_progress_is_reported_every_ten_thousand_events(tmp_path: Path) -> None:
     prev, lines = GENESIS, []
     for seq in range(1, 20_001):
         event, prev = seal({}, seq, prev)
-        lines.append((seq, _line(event)))
+        lines.append(_line(event))
     seen: list[int] = []
 
-    report = verify_lines(lines, progress=seen.append)
+    report = _walk_lines(tmp_path, lines, progress=seen.append)
 
     assert report.ok
     assert seen == [10_000, 20_000]
@@ -193,7 +213,7 @@ def test_a_line_too_deeply_nested_to_rehash_is_reported_not_raised(journal_path:
     lines = _lines(journal_path)
     lines[1] = lines[1][:-2] + b',"x":' + b"[" * 300 + b"]" * 300 + b"}\n"
 
-    report = verify_lines(_numbered(lines))
+    report = _walk_lines(journal_path.parent, lines)
 
     assert (report.problem, report.broken_at) == (Break.UNREADABLE, 2)
     assert report.events == 1

@@ -1,6 +1,6 @@
 """The LDAP adapter without a server: URL and TLS plumbing, escaped filters, entry mapping.
 
-The real slapd is exercised in tests/integration/test_ldap_directory.py; here a fake ldap3
+The real slapd is exercised in tests/integration/adapters/ldap/test_directory.py; here a fake ldap3
 connection records the filters it is given and answers with prepared entries.
 """
 

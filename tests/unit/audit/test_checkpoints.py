@@ -13,7 +13,7 @@ from audit_support import Ticks, decision, journal, signer, verifier_for
 from guardian.audit.checkpoints import CheckpointVerifier, load_public_pem, public_pem
 from guardian.audit.records import is_checkpoint, is_seal_line
 from guardian.audit.verdict import Break
-from guardian.audit.verifier import journal_items, verify_lines
+from guardian.audit.verifier import journal_file_items
 from guardian.errors import ConfigurationError
 from guardian.journal.verification import verify_journal
 from guardian.journal.writer import read_events
@@ -43,7 +43,7 @@ def test_a_checkpoint_follows_every_n_events_and_signs_the_event_before_it(
         assert body["key_id"] == key.key_id
         point, why = verifier_for(key).check(cp)
         assert point is not None and why == ""
-    assert verify_lines(read_events(tmp_path / "j.jsonl")).ok  # still one plain chain
+    assert verify_journal(tmp_path / "j.jsonl", None).ok  # still one plain chain
 
 
 def test_a_batch_keeps_consecutive_numbers_and_is_followed_by_its_checkpoint(
@@ -155,7 +155,7 @@ def test_a_journal_verifies_with_every_signature_and_names_a_rewritten_stretch(
     path.write_bytes(b"".join(orjson.dumps(e, option=orjson.OPT_SORT_KEYS) + b"\n"
                               for e in events))
 
-    assert verify_lines(read_events(path)).ok  # the bare chain is fooled...
+    assert verify_journal(path, None).ok  # the bare chain is fooled...
     broken = verify_journal(path, verifier_for(key))  # ...the signatures are not
     assert (broken.problem, broken.broken_at) == (Break.CHECKPOINT_INVALID, 6)
     assert "events 1..5 were rewritten" in broken.detail
@@ -199,6 +199,8 @@ def test_journal_lines_moved_dropped_or_repeated_are_named(
         lines.insert(3, lines[2])
     from guardian.audit.verifier import verify_trail
 
-    report = verify_trail(journal_items(enumerate(lines, start=1)), verifier=verifier_for(key))
+    (tmp_path / "edited.jsonl").write_bytes(b"".join(lines))
+    report = verify_trail(journal_file_items(tmp_path / "edited.jsonl"),
+                          verifier=verifier_for(key))
 
     assert (report.problem, report.broken_at) == (problem, at), report.detail

@@ -45,5 +45,5 @@ def test_broken_files_are_yaml_errors(tmp_path: Path, text: str) -> None:
 
 
 def test_the_demo_directory_reads_alike() -> None:
-    path = Path(__file__).resolve().parents[3] / "policies" / "demo" / "directory.yaml"
+    path = Path(__file__).resolve().parents[4] / "policies" / "demo" / "directory.yaml"
     assert load_streamed(path) == load_plain(path)
