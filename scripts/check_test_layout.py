@@ -60,6 +60,7 @@ PENDING: frozenset[str] = frozenset({
     "governance/demo_script.py", "governance/followers.py", "governance/review_closing.py",
     "governance/review_model.py", "governance/review_notices.py",
     "governance/review_opening.py", "governance/review_remediation.py",
+    "governance/review_usage.py", "identity/invitations.py",
     "journal/files.py", "journal/recovery.py", "journal/shipper_stats.py", "journal/witness.py",
     "logging.py", "policy/definition.py",
     "ports.py",
