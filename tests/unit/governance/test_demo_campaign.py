@@ -5,6 +5,7 @@ page says how to sign in (demo mode only) and ``guardian demo totp`` prints the 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
@@ -17,14 +18,14 @@ from guardian.bootstrap import Guardian, build
 from guardian.cli.main import app
 from guardian.identity.demo_codes import demo_seed
 from guardian.identity.totp import matching_timestep
-from support import demo_settings, demo_secret
+from support import demo_secret, demo_settings
 
 
 @pytest.fixture(scope="module")
-def fresh(tmp_path_factory: pytest.TempPathFactory) -> Guardian:
+def fresh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Guardian]:
     tmp = tmp_path_factory.mktemp("demo")
     guardian = build(demo_settings(tmp, demo_history=True, journal_fsync=False))
-    yield guardian  # type: ignore[misc]
+    yield guardian
     guardian.close()
 
 
