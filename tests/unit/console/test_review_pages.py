@@ -164,3 +164,16 @@ def test_filters_choose_what_is_shown(console: Console) -> None:
     assert {uid for uid, _ in _rows(revoke)} >= {"grace", "heidi"}
     bad = console.client.get("/console/reviews?recommendation=<script>")
     assert bad.status_code == 422 and "<script>" not in bad.text
+
+
+def test_a_justification_with_markup_is_shown_escaped(console: Console) -> None:
+    _open(console)
+    console.sign_in("nina")
+    rows = _rows(console.client.get("/console/reviews").text)
+    item = rows[("alice", "customer-care")]
+    markup = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+    decided = console.post("/console/reviews", {"one": f"keep:{item}", f"j-{item}": markup})
+    assert decided.status_code == 200, decided.text
+    shown = console.client.get("/console/reviews?show=decided").text
+    assert "&lt;script&gt;alert(" in shown and "<script>alert(" not in shown
+    assert "<img src=x" not in shown
