@@ -49,12 +49,14 @@ from guardian.governance.api_keys import ApiKeyService
 from guardian.governance.consent import ConsentService
 from guardian.governance.consent_records import ConsentChange
 from guardian.governance.consent_view import ConsentFollower, ConsentView
+from guardian.governance.demo_campaign import demo_review_service
 from guardian.governance.followers import DecisionViews
 from guardian.governance.grants import GrantService
 from guardian.governance.review_clock import ReviewClock
 from guardian.governance.review_closing import ReviewClosing
 from guardian.governance.review_definitions import ReviewDefinition
 from guardian.governance.review_notices import NoticeConfig, ReviewNotifier
+from guardian.governance.review_reminders import ReviewReminders
 from guardian.governance.review_revocations import RevocationView
 from guardian.governance.review_usage import UsageEvidence
 from guardian.governance.reviews import ReviewDeps, ReviewService
@@ -304,7 +306,19 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Guardian:
                                                   leader=guardian.leader))
     if fresh and settings.demo and settings.demo_history:
         seed_demo_history(guardian, read_consents(settings))
+        open_demo_review(guardian)
     return guardian
+
+
+def open_demo_review(guardian: Guardian) -> None:
+    """A fresh demo's open crm-quarterly campaign (demo data), its evidence from the history
+    just journalled: shipped into the index first."""
+    from guardian.governance.demo_campaign import open_demo_campaign
+
+    if guardian.reviews is None or guardian.reviews.demo is None:
+        return
+    guardian.audit.shipper.drain(max_wait_s=120)
+    open_demo_campaign(guardian.reviews.demo)
 
 
 def build_leader(store: SqlStore) -> LeaderLock:
@@ -377,6 +391,10 @@ class Reviews:
     evidence: CampaignEvidence
     clock: ReviewClock | None = None
     """What time asks for (recurrence, reminders, deadlines, remediation retries)."""
+    reminders: ReviewReminders | None = None
+    """An officer's reminder, now, to the reviewers with pending items."""
+    demo: ReviewService | None = None
+    """Demo mode: the review service whose events are marked as demo data."""
 
 
 def build_reviews(settings: Settings, guardian: Guardian, revocations: RevocationView
@@ -412,7 +430,10 @@ def build_reviews(settings: Settings, guardian: Guardian, revocations: Revocatio
     service = ReviewService(deps)
     return Reviews(service, closing, revocations,
                    CampaignEvidence(guardian.journal, guardian.audit.signer, guardian.clock),
-                   ReviewClock(deps, service, closing))
+                   ReviewClock(deps, service, closing),
+                   reminders=ReviewReminders(
+                       deps, notifier.notify if notifier.wanted else None),
+                   demo=demo_review_service(deps) if settings.demo else None)
 
 
 def proposal_checker(settings: Settings, directory: Directory, clock: Clock

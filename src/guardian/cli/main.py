@@ -19,6 +19,7 @@ from guardian.cli import (
     audit_cmd,
     consent_cmd,
     db_cmd,
+    demo_cmd,
     directory_cmd,
     grants_cmd,
     keys_cmd,
@@ -46,6 +47,7 @@ app.add_typer(mfa_cmd.app, name="mfa")
 app.add_typer(report_cmd.app, name="report")
 app.add_typer(consent_cmd.app, name="consent")
 app.add_typer(review_cmd.app, name="review")
+app.add_typer(demo_cmd.app, name="demo")
 app.command()(login_cmd.login)
 app.command()(login_cmd.logout)
 console = Console(soft_wrap=True)
