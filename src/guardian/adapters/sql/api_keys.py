@@ -15,16 +15,17 @@ from typing import Any
 from sqlalchemy import Connection, Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from guardian.adapters.files.applications import FileApplications, FileKey
 from guardian.adapters.sql.store import _translated, api_keys, file_key_revocations
 from guardian.governance.model import (
     DEFAULT_SCOPES,
     ApiKeyRecord,
+    FileKey,
     KeyHolder,
     KeySource,
     format_scopes,
     parse_scopes,
 )
+from guardian.ports import FileKeys
 
 _RECORD_COLUMNS = (api_keys.c.id, api_keys.c.name, api_keys.c.created_at,
                    api_keys.c.created_by, api_keys.c.revoked_at, api_keys.c.scopes)
@@ -33,7 +34,7 @@ _RECORD_COLUMNS = (api_keys.c.id, api_keys.c.name, api_keys.c.created_at,
 class SqlApiKeys:
     """Implements ``ApiKeyRegistry`` (store keys and file keys)."""
 
-    def __init__(self, engine: Engine, file_keys: FileApplications | None = None) -> None:
+    def __init__(self, engine: Engine, file_keys: FileKeys | None = None) -> None:
         self.engine = engine
         self._file_keys = file_keys.keys() if file_keys is not None else []
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine, and_, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -24,26 +23,15 @@ from guardian.adapters.sql.store import (
     webauthn_credentials,
 )
 from guardian.identity.sealing import Sealer
+from guardian.identity.security_keys import WebAuthnCredential
 
 PENDING = "pending"
 ACTIVE = "active"
 
 
-@dataclass(frozen=True, slots=True)
-class WebAuthnCredential:
-    credential_id: str
-    """base64url, as the browser reports it."""
-    uid: str
-    public_key: str
-    """The COSE public key, base64url."""
-    sign_count: int
-    created_at: float
-    last_used_at: float | None = None
-
-
 class SqlMfaStore:
-    """Implements ``MfaSecrets``, ``TotpFactors``, ``RecoveryCodes`` and ``MfaInvitations``;
-    keeps WebAuthn state."""
+    """Implements ``MfaSecrets``, ``TotpFactors``, ``RecoveryCodes``, ``MfaInvitations`` and
+    ``SecurityKeyStore`` (WebAuthn keys and challenges)."""
 
     def __init__(self, engine: Engine, sealer: Sealer) -> None:
         self.engine = engine
