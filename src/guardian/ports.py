@@ -661,3 +661,24 @@ class MembershipWriter(Protocol):
     not an error. Called from background work only (closing a campaign, the review clock)."""
 
     def remove_member(self, uid: str, role: str) -> None: ...
+
+
+# -- the ports as the composition root hands them over (``guardian.bootstrap.Adapters``): one
+# adapter often implements several of the ports above, and is handed over once.
+
+
+class CoreStore(OtpLedger, GrantRegistry, Protocol):
+    """The store as sign-in (one-time codes, attempts) and temporary grants use it."""
+
+
+class FactorStore(MfaSecrets, TotpFactors, RecoveryCodes, MfaInvitations, SecurityKeyStore,
+                  Protocol):
+    """Where second factors are kept: sealed TOTP seeds, recovery codes, invitations, keys."""
+
+
+class ReportStore(ReportArchive, DeliveryLog, Protocol):
+    """The archive of periodic reports and the log of their deliveries."""
+
+
+class ServerJournal(AuditJournal, ShippableJournal, Protocol):
+    """The journal the server writes: appended to by services, read by its shipper."""

@@ -41,7 +41,7 @@ _BAD_INPUT = (WebAuthnException, ValueError, KeyError, TypeError, AttributeError
 
 
 class WebAuthnRelyingParty:
-    """Implements :class:`~guardian.ports.WebAuthnCeremonies` on a :class:`~guardian.ports.SecurityKeyStore`."""
+    """Implements :class:`~guardian.ports.WebAuthnCeremonies` on a ``SecurityKeyStore``."""
 
     def __init__(
         self, store: SecurityKeyStore, *, rp_id: str, rp_name: str, origin: str,
