@@ -89,13 +89,14 @@ from guardian.ports import Clock
 def build(settings: Settings, *, clock: Clock | None = None, prepare: bool = False,
           adapters: Adapters | None = None) -> Guardian:
     """A Guardian wired from ``adapters`` (default: those the settings choose). With
-    ``prepare`` the start-up steps run once around it: the store is migrated first, the demo
-    customers' consents seeded before the views load, the demo history (fresh data folder)
-    after; without it, neither the schema nor the seed is touched."""
+    ``prepare`` the start-up steps run once around it: the SQL store is migrated first (not
+    when ``adapters`` are handed in: those are the caller's), the demo customers' consents
+    seeded before the views load, the demo history (fresh data folder) after; without it,
+    neither the schema nor the seed is touched."""
     clock = clock or (adapters.clock if adapters is not None else SystemClock())
     fresh = is_fresh(settings)
-    if prepare:
-        upgrade(settings)
+    if prepare and adapters is None:
+        upgrade(settings)  # the SQL store the settings choose; adapters handed in are ready
     adapters = adapters if adapters is not None else build_adapters(settings, clock)
     if prepare:
         seed_customers(adapters)

@@ -143,13 +143,13 @@ def build_adapters(settings: Settings, clock: Clock) -> Adapters:
         witness=witness, compiler=FilePolicyCompiler,
         policy_files=lambda: (CompiledPolicy.of(load_policy(governance.policy_dir)),
                               read_policy_files(governance.policy_dir)),
-        test_cases=_load_cases, review_definitions=lambda policy, uids: _definitions(
+        test_cases=file_test_cases, review_definitions=lambda policy, uids: file_review_definitions(
             governance.policy_dir, policy, uids),
         policy_csv=lambda: (governance.policy_dir / "policy.csv").read_text("utf-8"),
         customer_consents=read_customer_consents(governance.customers_file),
         trusted_keys=_trusted_keys(audit.trust_file),
         membership_writer=lambda roles: build_membership_writer(settings.ldap, roles),
-        mailer=build_mailer(settings), webhook=_webhook, render_pdf=_html_to_pdf,
+        mailer=build_mailer(settings), webhook=http_webhook, render_pdf=weasyprint_pdf,
         qr_svg=svg_data_uri, release=engine.dispose,
     )
 
@@ -211,25 +211,25 @@ def _report_archive(engine: Engine) -> ReportStore:
     return SqlReportArchive(engine)
 
 
-def _webhook() -> WebhookSender:
+def http_webhook() -> WebhookSender:
     from guardian.adapters.http.webhooks import HttpWebhook
 
     return HttpWebhook()
 
 
-def _html_to_pdf(html: str) -> bytes:
+def weasyprint_pdf(html: str) -> bytes:
     from guardian.adapters.render.pdf import html_to_pdf
 
     return html_to_pdf(html)
 
 
-def _load_cases(paths: list[Path]) -> tuple[list[PolicyCase], list[LintFinding]]:
+def file_test_cases(paths: list[Path]) -> tuple[list[PolicyCase], list[LintFinding]]:
     from guardian.adapters.files.policy_tests import load_cases
 
     return load_cases(paths)
 
 
-def _definitions(root: Path, policy: PolicyDefinition, uids: Collection[str]
+def file_review_definitions(root: Path, policy: PolicyDefinition, uids: Collection[str]
                  ) -> Mapping[str, ReviewDefinition]:
     from guardian.adapters.files.review_definitions import load_review_definitions
 
