@@ -59,7 +59,7 @@ def make_history(data_dir: Path, days: int, per_day: int) -> int:
 
     os.environ["GUARDIAN_DATA_DIR"] = str(data_dir)
     clock = ManualClock(start=float(int((time.time() - days * 86400) // 30 * 30)))
-    guardian = build(Settings(), clock=clock)
+    guardian = build(Settings(), clock=clock, prepare=True)
     count = 0
     with TestClient(create_app(guardian)) as client:
         for day in range(days):

@@ -20,6 +20,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from guardian import config_groups as groups
+
 DEMO_SECRET_KEY = "guardian-demo-secret-key--not-for-production--0123456789"  # noqa: S105 - public demo key
 """Seals the demo organisation's TOTP seeds and signs demo session tokens. Public: demo only."""
 
@@ -371,6 +373,59 @@ class Settings(BaseSettings):
     @property
     def opensearch_url_list(self) -> list[str]:
         return [u.strip() for u in self.opensearch_urls.split(",") if u.strip()]
+
+    # -- the settings of each component, nested (``guardian.config_groups``): a component
+    # receives its own group only. Built from the flat fields above on each access (cheap, and
+    # never stale after ``model_copy``); the composition root reads each once.
+
+    @property
+    def people(self) -> groups.DirectorySettings:
+        """The directory group (``directory`` is the flat ``GUARDIAN_DIRECTORY`` itself)."""
+        return groups.directory_of(self)
+
+    @property
+    def ldap(self) -> groups.LdapSettings:
+        return groups.ldap_of(self)
+
+    @property
+    def store(self) -> groups.StoreSettings:
+        return groups.store_of(self)
+
+    @property
+    def audit(self) -> groups.AuditSettings:
+        return groups.audit_of(self)
+
+    @property
+    def opensearch(self) -> groups.OpenSearchSettings:
+        return groups.opensearch_of(self)
+
+    @property
+    def smtp(self) -> groups.SmtpSettings:
+        return groups.smtp_of(self)
+
+    @property
+    def reports(self) -> groups.ReportSettings:
+        return groups.reports_of(self)
+
+    @property
+    def reviews(self) -> groups.ReviewSettings:
+        return groups.reviews_of(self)
+
+    @property
+    def identity(self) -> groups.IdentitySettings:
+        return groups.identity_of(self)
+
+    @property
+    def views(self) -> groups.ViewSettings:
+        return groups.views_of(self)
+
+    @property
+    def cli(self) -> groups.CliSettings:
+        return groups.cli_of(self)
+
+    @property
+    def governance(self) -> groups.GovernanceSettings:
+        return groups.governance_of(self)
 
 
 def is_loopback(host: str) -> bool:

@@ -119,7 +119,7 @@ def test_100k_decisions_through_an_outage_all_arrive_exactly_once(
         tmp_path, audit_index="opensearch", opensearch_urls=spare_url,
         opensearch_index_prefix=prefix, opensearch_replicas=0, opensearch_timeout_s=5,
         audit_ship_batch_size=5000, audit_ship_interval_s=0.2, audit_ship_max_backoff_s=1.0)
-    guardian = build(settings)
+    guardian = build(settings, prepare=True)
     rng = random.Random(2024)
     acked: dict[int, str] = {}
     try:

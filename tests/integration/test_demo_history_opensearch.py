@@ -22,7 +22,7 @@ pytestmark = pytest.mark.integration
 def test_the_demo_history_indexes_into_opensearch_and_verifies(
         opensearch_url: str, tmp_path: Path) -> None:
     settings = demo_settings(tmp_path, demo_history=True, journal_fsync=False)
-    build(settings).close()
+    build(settings, prepare=True).close()
     lines = settings.journal_file.read_bytes().splitlines()
     records = [JournalRecord(int(event["guardian"]["seq"]), raw, event)
                for raw in lines if raw and not is_seal_line(raw)

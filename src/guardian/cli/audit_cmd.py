@@ -169,11 +169,11 @@ def verify(
     settings = settings_from()
     with _guardian_errors():
         verifier = _trusted(settings, trust, trust_demo_key)
-        path = journal or settings.journal_file
+        path = journal or settings.audit.journal_file
         shipped = load_state(state_path(path)) if state_path(path).exists() else None
         if source is Source.JOURNAL and not path.is_file():
             fail(f"no journal at {path}")
-        if source is Source.OPENSEARCH and settings.audit_index != "opensearch":
+        if source is Source.OPENSEARCH and settings.audit.index != "opensearch":
             fail("GUARDIAN_AUDIT_INDEX is not opensearch (use --source index)")
         copy = _witness_copy(settings, witness, verifier)
         with _progress(source is Source.JOURNAL and path.stat().st_size < 5_000_000) as tick:
@@ -198,7 +198,7 @@ def _trusted(
     from guardian.audit.checkpoints import CheckpointVerifier
     from guardian.bootstrap import build_checkpoint_signer, read_trust_files
 
-    files = list(trust or ([settings.audit_trust_file] if settings.audit_trust_file else []))
+    files = list(trust or ([settings.audit.trust_file] if settings.audit.trust_file else []))
     keys = read_trust_files(files) if files else []
     if demo_key:
         if not settings.demo:

@@ -87,7 +87,7 @@ def serve(
 
     settings = settings_from(host=host, port=port)
     configure_logging(settings.log_format, settings.log_level)
-    guardian = build(settings)
+    guardian = build(settings, prepare=True)  # the start-up steps, once
     _tune_for_serving()
     mode = "demo organisation, embedded defaults" if settings.demo else "production settings"
     console.print(f"[bold]Guardian[/] on http://{settings.host}:{settings.port} ({mode})")

@@ -115,7 +115,8 @@ def visitor_of(request: Request, guardian: Guardian) -> Visitor | None:
     principal = guardian.directory.get(claims.sub)
     if principal is None or not principal.active:
         return None
-    fresh = mfa_is_fresh(claims, guardian.clock.now(), guardian.settings.admin_mfa_max_age_s)
+    fresh = mfa_is_fresh(claims, guardian.clock.now(),
+                         guardian.settings.identity.admin_mfa_max_age_s)
     return Visitor(principal.uid, principal.name, principal.roles, claims, fresh)
 
 

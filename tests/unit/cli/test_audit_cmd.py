@@ -30,7 +30,7 @@ def data_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
 
 
 def _decide(count: int, customer: str = "C-1001") -> None:
-    guardian = build(Settings())
+    guardian = build(Settings(), prepare=True)
     try:
         guardian.pipeline.decide_many([
             DecisionRequest("alice", Action.READ, "crm", "contact", "customer-care",

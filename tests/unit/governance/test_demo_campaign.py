@@ -24,7 +24,7 @@ from support import demo_secret, demo_settings
 @pytest.fixture(scope="module")
 def fresh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Guardian]:
     tmp = tmp_path_factory.mktemp("demo")
-    guardian = build(demo_settings(tmp, demo_history=True, journal_fsync=False))
+    guardian = build(demo_settings(tmp, demo_history=True, journal_fsync=False), prepare=True)
     yield guardian
     guardian.close()
 
@@ -50,8 +50,8 @@ def test_its_opening_is_journalled_as_demo_data(fresh: Guardian) -> None:
 
 def test_a_second_start_opens_nothing_more(tmp_path: Path) -> None:
     settings = demo_settings(tmp_path, demo_history=True, journal_fsync=False)
-    build(settings).close()
-    again = build(settings)
+    build(settings, prepare=True).close()
+    again = build(settings, prepare=True)
     try:
         assert again.reviews is not None and len(again.reviews.service.campaigns()) == 1
     finally:

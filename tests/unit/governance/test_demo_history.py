@@ -30,7 +30,7 @@ DAYS = 90 * 86400
 def seeded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[dict[str, Any]]]:
     """A demo data folder after its first start, and the events of its journal."""
     tmp = tmp_path_factory.mktemp("demo")
-    build(demo_settings(tmp, demo_history=True, journal_fsync=False)).close()
+    build(demo_settings(tmp, demo_history=True, journal_fsync=False), prepare=True).close()
     return tmp / "var", journal_events(tmp / "var")
 
 
@@ -49,7 +49,7 @@ def decisions(events: list[dict[str, Any]], uid: str) -> list[dict[str, Any]]:
 
 def events_at(now: float, tmp: Path) -> list[dict[str, Any]]:
     """The history for ``now``, decided by the demo policy (nothing journalled)."""
-    guardian = build(demo_settings(tmp, journal_fsync=False))
+    guardian = build(demo_settings(tmp, journal_fsync=False), prepare=True)
     captured: list[dict[str, Any]] = []
 
     class Capture:
@@ -191,7 +191,7 @@ def test_a_fresh_demo_folder_is_seeded_once_through_the_journal_and_verifies(
 def test_the_history_grants_and_consent_changes_are_in_the_store(
         seeded: tuple[Path, list[dict[str, Any]]]) -> None:
     var, _ = seeded
-    guardian = build(demo_settings(var.parent, demo_history=True))
+    guardian = build(demo_settings(var.parent, demo_history=True), prepare=True)
     try:
         now = guardian.clock.now()
         grants = guardian.grants.list()
@@ -213,7 +213,7 @@ def test_the_history_grants_and_consent_changes_are_in_the_store(
 def test_a_folder_that_holds_anything_gets_no_history(tmp_path: Path) -> None:
     (tmp_path / "var").mkdir()
     (tmp_path / "var" / "notes.txt").write_text("mine\n")
-    build(demo_settings(tmp_path, demo_history=True)).close()
+    build(demo_settings(tmp_path, demo_history=True), prepare=True).close()
     assert journal_events(tmp_path / "var") == []
 
 
@@ -223,14 +223,14 @@ def test_no_history_outside_demo_mode(tmp_path: Path) -> None:
         tmp_path, demo=False, demo_history=True, secret_key=elsewhere.secret_key,
         audit_signing_key=elsewhere.audit_signing_key, directory_file=elsewhere.directory_file)
     assert not settings.data_dir.exists()
-    build(settings).close()
+    build(settings, prepare=True).close()
     assert journal_events(settings.data_dir) == []
 
 
 def test_guardian_demo_history_0_opts_out(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GUARDIAN_DEMO_HISTORY", "0")
     assert Settings().demo_history is False
-    build(demo_settings(tmp_path)).close()
+    build(demo_settings(tmp_path), prepare=True).close()
     assert journal_events(tmp_path / "var") == []
     monkeypatch.setenv("GUARDIAN_DEMO_HISTORY", "1")
     assert Settings().demo_history is True

@@ -18,12 +18,12 @@ from typing import Any
 
 import orjson
 from opensearchpy import OpenSearch
-from opensearchpy.exceptions import ConnectionError as OsConnectionError
 from opensearchpy.exceptions import NotFoundError, OpenSearchException, TransportError
 
 from guardian.adapters.opensearch import aggregations as opensearch_aggregations
 from guardian.adapters.opensearch import retention as opensearch_retention
 from guardian.adapters.opensearch.design import IndexDesign
+from guardian.adapters.opensearch.errors import VENDOR_ERRORS, translated, why
 from guardian.adapters.opensearch.setup import apply_design, ism_available
 from guardian.audit.aggregations import AggregateQuery, Bucket, Span
 from guardian.audit.queries import AuditPage, AuditQuery, cursor_of
@@ -84,8 +84,8 @@ class OpenSearchAuditIndex:
         """Find out (one request) whether ISM enforces retention, for health checks."""
         try:
             self._retention = self._retention_text(ism=ism_available(self._request))
-        except (TransportError, OpenSearchException) as exc:
-            raise AuditIndexUnavailable(f"OpenSearch: {_why(exc)}") from exc
+        except VENDOR_ERRORS as exc:
+            raise AuditIndexUnavailable(f"OpenSearch: {why(exc)}") from exc
 
     def _retention_text(self, *, ism: bool) -> str:
         if ism:
@@ -98,8 +98,8 @@ class OpenSearchAuditIndex:
     def retention_managed(self) -> bool:
         try:
             ism = ism_available(self._request)
-        except (TransportError, OpenSearchException) as exc:
-            raise AuditIndexUnavailable(f"OpenSearch: {_why(exc)}") from exc
+        except VENDOR_ERRORS as exc:
+            raise AuditIndexUnavailable(f"OpenSearch: {why(exc)}") from exc
         self._retention = self._retention_text(ism=ism)
         return ism
 
@@ -111,23 +111,19 @@ class OpenSearchAuditIndex:
         try:
             rolled = opensearch_retention.roll_over(self._client, self._names, now_ms,
                                                     max_age_ms, max_bytes, dry_run=dry_run)
-        except (TransportError, OpenSearchException) as exc:
-            raise AuditIndexUnavailable(f"OpenSearch rollover failed: {_why(exc)}") from exc
+        except VENDOR_ERRORS as exc:
+            raise AuditIndexUnavailable(f"OpenSearch rollover failed: {why(exc)}") from exc
         if rolled and not dry_run:
             self._uncertain = True  # the next batch also checks the index rolled over
         return rolled
 
     def expired(self, cutoff_ms: int) -> list[Removal]:
-        try:
+        with translated("OpenSearch"):
             return opensearch_retention.expired(self._client, self._names, cutoff_ms)
-        except (TransportError, OpenSearchException) as exc:
-            raise AuditIndexUnavailable(f"OpenSearch: {_why(exc)}") from exc
 
     def remove(self, removal: Removal) -> int:
-        try:
+        with translated("OpenSearch delete failed"):
             return opensearch_retention.remove(self._client, self._names, removal)
-        except (TransportError, OpenSearchException) as exc:
-            raise AuditIndexUnavailable(f"OpenSearch delete failed: {_why(exc)}") from exc
 
     def _request(self, method: str, path: str, **kwargs: Any) -> Any:
         return self._client.transport.perform_request(method, path, **kwargs)
@@ -143,9 +139,9 @@ class OpenSearchAuditIndex:
             known = self._in_previous_index(records) if self._uncertain else {}
             fresh = [r for r in records if r.seq not in known]
             outcomes = {**known, **self._bulk(self._names.events_alias, fresh, alias=True)}
-        except (TransportError, OpenSearchException) as exc:
+        except VENDOR_ERRORS as exc:
             self._uncertain = True
-            raise AuditIndexUnavailable(f"OpenSearch bulk failed: {_why(exc)}") from exc
+            raise AuditIndexUnavailable(f"OpenSearch bulk failed: {why(exc)}") from exc
         self._uncertain = False
         return [outcomes[r.seq] for r in records]
 
@@ -154,8 +150,8 @@ class OpenSearchAuditIndex:
             return []
         try:
             outcomes = self._bulk(self._names.checkpoints, records, alias=False)
-        except (TransportError, OpenSearchException) as exc:
-            raise AuditIndexUnavailable(f"OpenSearch bulk failed: {_why(exc)}") from exc
+        except VENDOR_ERRORS as exc:
+            raise AuditIndexUnavailable(f"OpenSearch bulk failed: {why(exc)}") from exc
         return [outcomes[r.seq] for r in records]
 
     def _bulk(
@@ -224,8 +220,8 @@ class OpenSearchAuditIndex:
     def count(self) -> int:
         try:
             return int(self._client.count(index=self._names.events_alias)["count"])
-        except (TransportError, OpenSearchException) as exc:
-            raise AuditIndexUnavailable(f"OpenSearch count failed: {_why(exc)}") from exc
+        except VENDOR_ERRORS as exc:
+            raise AuditIndexUnavailable(f"OpenSearch count failed: {why(exc)}") from exc
 
     def events_in_order(self, after_seq: int = 0) -> Iterator[StoredEvent]:
         query = {"range": {"guardian.seq": {"gt": after_seq}}}
@@ -240,9 +236,9 @@ class OpenSearchAuditIndex:
             pit = self._client.create_pit(index=index, params={"keep_alive": _KEEP_ALIVE})
         except NotFoundError:
             return
-        except (TransportError, OpenSearchException) as exc:
+        except VENDOR_ERRORS as exc:
             if not isinstance(exc, TransportError) or exc.status_code not in (400, 405):
-                raise AuditIndexUnavailable(f"OpenSearch: {_why(exc)}") from exc
+                raise AuditIndexUnavailable(f"OpenSearch: {why(exc)}") from exc
             pit = None  # no point in time on this cluster: search_after alone
         self.walk_mode = "point-in-time" if pit else "search_after"
         try:
@@ -264,8 +260,8 @@ class OpenSearchAuditIndex:
             try:
                 answer = (self._client.search(body=body) if pit_id
                           else self._client.search(index=index, body=body))
-            except (TransportError, OpenSearchException) as exc:
-                raise AuditIndexUnavailable(f"OpenSearch walk failed: {_why(exc)}") from exc
+            except VENDOR_ERRORS as exc:
+                raise AuditIndexUnavailable(f"OpenSearch walk failed: {why(exc)}") from exc
             hits = answer["hits"]["hits"]
             for hit in hits:
                 yield StoredEvent(hit["_id"], hit["_source"])
@@ -282,9 +278,9 @@ class OpenSearchAuditIndex:
         except TransportError as exc:
             if exc.status_code == 404:
                 return AuditPage([], None)
-            raise AuditIndexUnavailable(f"OpenSearch search failed: {_why(exc)}") from exc
+            raise AuditIndexUnavailable(f"OpenSearch search failed: {why(exc)}") from exc
         except OpenSearchException as exc:
-            raise AuditIndexUnavailable(f"OpenSearch search failed: {_why(exc)}") from exc
+            raise AuditIndexUnavailable(f"OpenSearch search failed: {why(exc)}") from exc
         events = [h["_source"] for h in answer["hits"]["hits"]]
         more = len(events) > query.size
         events = events[:query.size]
@@ -305,9 +301,9 @@ class OpenSearchAuditIndex:
         except TransportError as exc:
             if exc.status_code == 404:
                 return {"hits": {"total": {"value": 0}}, "aggregations": {}}
-            raise AuditIndexUnavailable(f"OpenSearch aggregation failed: {_why(exc)}") from exc
+            raise AuditIndexUnavailable(f"OpenSearch aggregation failed: {why(exc)}") from exc
         except OpenSearchException as exc:
-            raise AuditIndexUnavailable(f"OpenSearch aggregation failed: {_why(exc)}") from exc
+            raise AuditIndexUnavailable(f"OpenSearch aggregation failed: {why(exc)}") from exc
         return answer
 
 
@@ -343,17 +339,6 @@ def _failed(seq: int, status: int, error: Any) -> ItemOutcome:
     if status == 429 or status >= 500 or kind in _RETRY_TYPES:
         return ItemOutcome(seq, ItemStatus.RETRY, detail)
     return ItemOutcome(seq, ItemStatus.REJECTED, detail)
-
-
-def _why(exc: Exception) -> str:
-    if isinstance(exc, OsConnectionError):
-        return f"cannot connect ({exc.error})"
-    if isinstance(exc, TransportError):
-        info = exc.info if isinstance(exc.info, dict) else {}
-        error = info.get("error")
-        reason = error.get("reason") if isinstance(error, dict) else error
-        return f"{exc.status_code} {reason or exc.error}"
-    return type(exc).__name__
 
 
 def make_client(
