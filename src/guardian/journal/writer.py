@@ -60,6 +60,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from guardian.audit.chain import GENESIS, seal
 from guardian.audit.checkpoints import Checkpointer, CheckpointVerifier
 from guardian.audit.records import AuditReceipt, JournalRecord, is_checkpoint, is_seal_line
+from guardian.audit.writers import writer_of
 from guardian.errors import AuditUnavailable
 from guardian.journal.alarms import JournalAlarm, JournalAlarms, regression_event
 from guardian.journal.files import (
@@ -95,12 +96,17 @@ class FileJournal:
     def __init__(
         self, path: Path, *, fsync: bool = True, checkpointer: Checkpointer | None = None,
         known: tuple[int, str] | None = None, earlier_keys: Sequence[Ed25519PublicKey] = (),
+        writer: str = "",
     ) -> None:
         """``known``: the (seq, hash) of an event known to have been journalled (the last one
         the index acknowledged); a journal ending before it continues from it.
         ``earlier_keys``: public keys that signed this journal before the current one (a
-        rotated key), trusted when finding its last signature on opening."""
+        rotated key), trusted when finding its last signature on opening.
+        ``writer``: the writer id sealed into every event and checkpoint of a new chain
+        (:mod:`guardian.audit.writers`); a journal that holds events keeps the writer of its
+        chain (none for a journal from before writer ids)."""
         self.path = path
+        self.writer = writer
         self._fsync = fsync
         self._checkpointer = checkpointer
         self._signer = checkpointer.signer if checkpointer is not None else None
@@ -228,8 +234,8 @@ class FileJournal:
 
     def _queue_checkpoint(self, cp: Checkpointer) -> None:
         """Seal a checkpoint over the last event onto the chain; called with the lock held."""
-        sealed, digest = seal(cp.event(self._next_seq - 1, self._prev_hash), self._next_seq,
-                              self._prev_hash)
+        sealed, digest = seal(cp.event(self._next_seq - 1, self._prev_hash, self.writer),
+                              self._next_seq, self._prev_hash, self.writer)
         self._pending.append(orjson.dumps(sealed, option=orjson.OPT_SORT_KEYS) + b"\n")
         self._next_seq += 1
         self._prev_hash = digest
@@ -293,9 +299,10 @@ class FileJournal:
         seq, prev = self._next_seq, self._prev_hash
         lines: list[bytes] = []
         receipts: list[AuditReceipt] = []
+        writer = self.writer
         try:
             for event in events:
-                sealed, prev = seal(event, seq, prev)
+                sealed, prev = seal(event, seq, prev, writer)
                 lines.append(orjson.dumps(sealed, option=orjson.OPT_SORT_KEYS) + b"\n")
                 receipts.append(AuditReceipt(seq, prev))
                 seq += 1
@@ -478,6 +485,9 @@ class FileJournal:
         if recovered.quarantine is not None:
             self._alarms.quarantined(recovered.quarantine)
         if last is not None:
+            # A chain keeps the writer it was started with (one from before writer ids keeps
+            # none): a writer id changing mid-chain would split it in two.
+            self.writer = writer_of(last)
             self._durable_seq = int(last["guardian"]["seq"])
             self._durable_hash = str(last["guardian"]["hash"])
             if not is_checkpoint(last) and self._checkpointer is not None:
