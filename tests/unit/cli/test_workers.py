@@ -16,8 +16,12 @@ from support import demo_settings
 def test_a_dead_worker_is_started_again_and_sigterm_stops_them_all(tmp_path: Path) -> None:
     started: list[tuple[int, int]] = []
 
+    def sleeper() -> int:
+        time.sleep(60)
+        return 0
+
     def start(k: int) -> int:
-        pid = w.fork(lambda: (time.sleep(60), 0)[1])
+        pid = w.fork(sleeper)
         started.append((k, pid))
         return pid
 
