@@ -33,6 +33,7 @@ from guardian.bootstrap.audit_parts import (
     build_shipper,
     build_witness,
     open_journal,
+    writer_base,
 )
 from guardian.bootstrap.cli_support import (
     Client,
@@ -170,4 +171,5 @@ __all__ = [
     "terminal_qr",
     "upgrade",
     "wire",
+    "writer_base",
 ]

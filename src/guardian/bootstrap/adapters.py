@@ -32,6 +32,7 @@ from guardian.bootstrap.audit_parts import (
     build_checkpoint_signer,
     build_witness,
     open_journal,
+    writer_base,
 )
 from guardian.bootstrap.directory_parts import (
     People,
@@ -138,7 +139,8 @@ def build_adapters(settings: Settings, clock: Clock) -> Adapters:
                                       origin=identity.webauthn_origin),
         policy_versions=SqlPolicyVersions(engine), reviews=SqlReviews(engine),
         report_archive=_report_archive(engine), changes=build_change_feed(settings.store, engine),
-        leader=build_leader(engine), journal=open_journal(audit, signer, clock, witness),
+        leader=build_leader(engine, settings.data_dir),
+        journal=open_journal(audit, signer, clock, witness, writer=writer_base(settings)),
         index=audit_index_of(audit, settings.opensearch), checkpoint_signer=signer,
         witness=witness, compiler=FilePolicyCompiler,
         policy_files=lambda: (CompiledPolicy.of(load_policy(governance.policy_dir)),
@@ -154,13 +156,18 @@ def build_adapters(settings: Settings, clock: Clock) -> Adapters:
     )
 
 
-def build_leader(engine: Engine) -> LeaderLock:
+def build_leader(engine: Engine, data_dir: Path | None = None) -> LeaderLock:
     """The PostgreSQL advisory lock when the store is PostgreSQL (several replicas may share
-    it), else the in-process lock (the embedded default runs one process)."""
+    it), else a file lock in the data folder (the workers of one host share it), or the
+    in-process lock when no data folder is given."""
     if engine.dialect.name == "postgresql":
         from guardian.adapters.sql.leader_lock import PostgresLeaderLock
 
         return PostgresLeaderLock(engine)
+    if data_dir is not None:
+        from guardian.adapters.files.leader_lock import FileLeaderLock
+
+        return FileLeaderLock(data_dir / "leader")
     from guardian.adapters.threads.process_leader import ProcessLeaderLock
 
     return ProcessLeaderLock()

@@ -44,16 +44,25 @@ def build_witness(witness: WitnessSettings) -> WitnessSender | None:
 
 
 def open_journal(audit: AuditSettings, signer: CheckpointSigner, clock: Clock,
-                 witness: WitnessSender | None = None) -> FileJournal:
+                 witness: WitnessSender | None = None, *, writer: str = ""
+                 ) -> FileJournal:
     """The journal, sealing every group commit; it continues from the last event the index
     acknowledged (the shipper's state) if it ends before it (``chain_regressed``)."""
     shipped = load_state(state_path(audit.journal_file))
     journal = FileJournal(audit.journal_file, fsync=audit.fsync,
                           checkpointer=build_checkpointer(audit, signer, clock, witness),
-                          known=(shipped.seq, shipped.hash) if shipped.seq > 0 else None)
+                          known=(shipped.seq, shipped.hash) if shipped.seq > 0 else None,
+                          writer=writer)
     if witness is not None:
         witness.durable_seq = lambda: journal.last_seq
     return journal
+
+
+def writer_base(settings: Settings) -> str:
+    """This server's writer id: ``GUARDIAN_WRITER_ID``, else the one kept in the data folder."""
+    from guardian.adapters.files.writer_id import stable_writer_id
+
+    return settings.writer_id or stable_writer_id(settings.data_dir)
 
 
 def build_audit_index(settings: Settings) -> RetainedAuditIndex:

@@ -20,6 +20,7 @@ from guardian.bootstrap.audit_parts import (
     build_shipper,
     build_witness,
     open_journal,
+    writer_base,
 )
 from guardian.bootstrap.record import AuditTrail
 from guardian.clock import SystemClock
@@ -185,7 +186,7 @@ def build_shipping(settings: Settings, *, clock: Clock | None = None) -> Shippin
     witness = build_witness(audit.witness)
     if witness is not None:
         witness.start()
-    journal = open_journal(audit, signer, clock, witness)
+    journal = open_journal(audit, signer, clock, witness, writer=writer_base(settings))
     index = build_audit_index(settings)
     return Shipping(journal, AuditTrail(index, build_shipper(audit, journal, index, clock), signer,
                                         witness, retention=index))

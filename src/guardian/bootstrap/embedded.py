@@ -38,6 +38,7 @@ from guardian.bootstrap.audit_parts import (
     audit_index_of,
     build_checkpoint_signer,
     open_journal,
+    writer_base,
 )
 from guardian.bootstrap.directory_parts import build_directory
 from guardian.config import Settings
@@ -62,7 +63,8 @@ def memory_adapters(settings: Settings, clock: Clock) -> Adapters:
                                       origin=identity.webauthn_origin),
         policy_versions=MemoryPolicyVersions(), reviews=MemoryReviews(),
         report_archive=MemoryReportArchive(), changes=MemoryChangeFeed(),
-        leader=ProcessLeaderLock(), journal=open_journal(audit, signer, clock),
+        leader=ProcessLeaderLock(),
+        journal=open_journal(audit, signer, clock, writer=writer_base(settings)),
         index=audit_index_of(audit, settings.opensearch), checkpoint_signer=signer,
         witness=None, compiler=FilePolicyCompiler,
         policy_files=lambda: (CompiledPolicy.of(load_policy(root)), read_policy_files(root)),
