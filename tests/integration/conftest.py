@@ -6,43 +6,14 @@ needs it; otherwise it is skipped with the reason.
 
 from __future__ import annotations
 
-import os
-import socket
-import uuid
 from collections.abc import Iterator
-from urllib.parse import urlsplit
 
 import pytest
-from sqlalchemy import make_url, text
 
-from guardian.adapters.sql.store import make_engine
+from services_support import REQUIRED, fresh_schema, reachable, service_url
 
-REQUIRED = os.environ.get("GUARDIAN_REQUIRE_SERVICES") == "1"
-
-
-def _reachable(url: str) -> bool:
-    parts = urlsplit(url)
-    host, port = parts.hostname or "127.0.0.1", parts.port
-    if port is None:
-        return False
-    try:
-        with socket.create_connection((host, port), timeout=2):
-            return True
-    except OSError:
-        return False
-
-
-def service_url(variable: str) -> str:
-    """The URL in ``variable`` if that service answers; else fail (CI) or skip."""
-    url = os.environ.get(variable, "")
-    first = url.split(",")[0]
-    if first and _reachable(first if "://" in first else f"tcp://{first}"):
-        return url
-    message = f"{variable} is {'unset' if not url else 'unreachable: ' + url}; " \
-              "run `scripts/services.sh start all` and `eval \"$(scripts/services.sh env)\"`"
-    if REQUIRED:
-        pytest.fail(message)
-    pytest.skip(message)
+_reachable = reachable  # the reliability test's name for it
+__all__ = ["REQUIRED", "_reachable", "service_url"]
 
 
 @pytest.fixture(scope="session")
@@ -65,14 +36,5 @@ def opensearch_url() -> str:
 @pytest.fixture
 def schema_url(database_url: str) -> Iterator[str]:
     """A URL whose connections live in a fresh schema (``search_path``), dropped afterwards."""
-    schema = "guardian_test_" + uuid.uuid4().hex[:12]
-    admin = make_engine(database_url)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = make_url(database_url).update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with fresh_schema(database_url) as url:
+        yield url

@@ -21,7 +21,6 @@ from typing import Any
 
 import httpx
 import pytest
-from opensearch_support import drop, opensearch_index, unique_prefix
 from opensearchpy import OpenSearch
 
 from audit_support import decision, journal, signer, verifier_for
@@ -32,6 +31,7 @@ from guardian.journal.shipper import Shipper, ShipperConfig
 from guardian.journal.verification import verify_index
 from guardian.policy.model import DecisionRequest
 from guardian.policy.vocabulary import Action
+from opensearch_support import drop, opensearch_index, unique_prefix
 from support import API_KEY, ROOT, TEST_SECRET_KEY, decision_body, real_settings
 
 pytestmark = pytest.mark.integration
