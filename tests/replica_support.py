@@ -87,23 +87,26 @@ class Replica:
                     and shipper["shipped_seq"] == shipper["journal_seq"] > 0)
 
 
-def replica_env(folder: Path, writer: str, *, database_url: str, opensearch_urls: str,
-                prefix: str, opensearch_replicas: int = 1) -> dict[str, str]:
+def replica_env(folder: Path, writer: str, *, database_url: str, opensearch_urls: str | None,
+                prefix: str = "", opensearch_replicas: int = 1) -> dict[str, str]:
     """The environment of one replica: production settings (demo mode refuses PostgreSQL and
-    OpenSearch), its own audit signing key, whose public half goes to ``folder/trust.pem``."""
+    OpenSearch), its own audit signing key, whose public half goes to ``folder/trust.pem``;
+    the audit index on OpenSearch under ``prefix``, or (no URLs) its own embedded one."""
     real = real_settings(folder)  # writes the signing key and the resealed directory file
     assert real.audit_signing_key is not None
     key = real.audit_signing_key.get_secret_value()
     (folder / "trust.pem").write_text(trust_entry(load_signer(key, TEST_SECRET_KEY).public_key),
                                       encoding="ascii")
+    index = {"GUARDIAN_AUDIT_INDEX": "sqlite"} if not opensearch_urls else {
+        "GUARDIAN_AUDIT_INDEX": "opensearch", "GUARDIAN_OPENSEARCH_URLS": opensearch_urls,
+        "GUARDIAN_OPENSEARCH_INDEX_PREFIX": prefix,
+        "GUARDIAN_OPENSEARCH_REPLICAS": str(opensearch_replicas),
+        "GUARDIAN_OPENSEARCH_TIMEOUT_S": "5"}
     return {
         "GUARDIAN_DEMO": "false", "GUARDIAN_SECRET_KEY": TEST_SECRET_KEY,
         "GUARDIAN_AUDIT_SIGNING_KEY": key, "GUARDIAN_DIRECTORY_FILE": str(real.directory_file),
         "GUARDIAN_AUDIT_DIR": str(ROOT / "audit"), "GUARDIAN_DATABASE_URL": database_url,
-        "GUARDIAN_AUDIT_INDEX": "opensearch", "GUARDIAN_OPENSEARCH_URLS": opensearch_urls,
-        "GUARDIAN_OPENSEARCH_INDEX_PREFIX": prefix,
-        "GUARDIAN_OPENSEARCH_REPLICAS": str(opensearch_replicas),
-        "GUARDIAN_OPENSEARCH_TIMEOUT_S": "5", "GUARDIAN_AUDIT_SHIP_INTERVAL_S": "0.2",
+        **index, "GUARDIAN_AUDIT_SHIP_INTERVAL_S": "0.2",
         "GUARDIAN_AUDIT_SHIP_MAX_BACKOFF_S": "1", "GUARDIAN_METRICS_TOKEN": MONITORING,
         "GUARDIAN_WRITER_ID": writer, "GUARDIAN_LOG_LEVEL": "warning",
         "GUARDIAN_DEMO_HISTORY": "0",
