@@ -294,7 +294,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Guardian:
         witness.start()  # at once: the journal may sign its last run's tail on opening
     if settings.audit_ship:
         guardian.background.append(audit.shipper)
-    watch_metrics(guardian, add_schedules(guardian, build_leader(store)))
+    watch_metrics(guardian, add_schedules(guardian, build_leader(store, settings.data_dir)))
     if settings.reviews_schedule and guardian.reviews.clock is not None:
         from guardian.adapters.threads.review_schedule import ReviewSchedule
 
@@ -306,13 +306,18 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Guardian:
     return guardian
 
 
-def build_leader(store: SqlStore) -> LeaderLock:
+def build_leader(store: SqlStore, data_dir: Path | None = None) -> LeaderLock:
     """The PostgreSQL advisory lock when the store is PostgreSQL (several replicas may share
-    it), else the in-process lock (the embedded default runs one process)."""
+    it), else a file lock in the data folder (the workers of one host share it), or the
+    in-process lock when no data folder is given."""
     if store.engine.dialect.name == "postgresql":
         from guardian.adapters.sql.leader_lock import PostgresLeaderLock
 
         return PostgresLeaderLock(store.engine)
+    if data_dir is not None:
+        from guardian.adapters.files.leader_lock import FileLeaderLock
+
+        return FileLeaderLock(data_dir / "leader")
     from guardian.adapters.threads.process_leader import ProcessLeaderLock
 
     return ProcessLeaderLock()
@@ -615,7 +620,15 @@ def open_journal(
     shipped = load_state(state_path(settings.journal_file))
     return FileJournal(settings.journal_file, fsync=settings.journal_fsync,
                        checkpointer=build_checkpointer(settings, signer, clock, witness),
-                       known=(shipped.seq, shipped.hash) if shipped.seq > 0 else None)
+                       known=(shipped.seq, shipped.hash) if shipped.seq > 0 else None,
+                       writer=writer_base(settings))
+
+
+def writer_base(settings: Settings) -> str:
+    """This server's writer id: ``GUARDIAN_WRITER_ID``, else the one kept in the data folder."""
+    from guardian.adapters.files.writer_id import stable_writer_id
+
+    return settings.writer_id or stable_writer_id(settings.data_dir)
 
 
 def build_audit_index(settings: Settings) -> RetainedAuditIndex:

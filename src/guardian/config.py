@@ -231,6 +231,14 @@ class Settings(BaseSettings):
     """The LDAP account that removes memberships revoked by a review; unset: remediation list."""
     ldap_write_password: SecretStr | None = None
 
+    # -- workers and writers (DESIGN.md "Growing past one machine") -----------------------
+    writer_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+    """This server's writer id, in every event it journals and in the index ``_id``; default:
+    one made once and kept in ``data_dir/writer-id``. Worker k of ``serve --workers`` is
+    ``<id>-w<k>``."""
+    workers: int | None = Field(default=None, ge=1, le=64)
+    """``guardian serve`` worker processes (each its own journal and chain); default: cores."""
+
     @model_validator(mode="after")
     def _reviews_complete(self) -> Settings:
         if self.review_mail_domain and not self.smtp_host:

@@ -60,7 +60,8 @@ def retention_event(removal: Removal, cutoff_ms: int, retention_days: int,
             "first_seq": removal.first_seq, "last_seq": removal.last_seq,
             "oldest": timestamp(removal.oldest_ms / 1000),
             "newest": timestamp(removal.newest_ms / 1000),
-            "cutoff": timestamp(cutoff_ms / 1000), "retention_days": retention_days}},
+            "cutoff": timestamp(cutoff_ms / 1000), "retention_days": retention_days,
+            **({"writer": removal.writer} if removal.writer else {})}},
     }
 
 

@@ -1,13 +1,15 @@
 """The audit index on OpenSearch (opensearch-py): bulk create-only indexing, ordered walks, search.
 
-Events go to the write alias with ``op_type=create``, ``_id`` = sequence number and
+Events go to the write alias with ``op_type=create``, ``_id`` = ``"<writer>:<seq>"`` (``"<seq>"``
+for an event without a writer id, :mod:`guardian.audit.writers`) and
 ``require_alias`` (so a missing alias is an error, never an index with a guessed mapping). A
 ``409`` is answered by reading the stored document back: the same document is a retry
 (``duplicate``), another one a tamper signal (``conflict``). Because ``create`` only guards the
 current write index, after an uncertain failure (and on the first batch of a process) the
 previous backing index is also checked for the batch's ids, so a rollover between two attempts
 cannot duplicate an event. Walks use a point in time with ``search_after`` on
-``guardian.seq``; searches are bool queries of term and range clauses only.
+(``guardian.writer``, ``guardian.seq``), each writer's chain in one run, events without a writer
+first; searches are bool queries of term and range clauses only.
 """
 
 from __future__ import annotations
@@ -141,7 +143,7 @@ class OpenSearchAuditIndex:
             self.probe()  # once, for health checks: is retention enforced (ISM)?
         try:
             known = self._in_previous_index(records) if self._uncertain else {}
-            fresh = [r for r in records if r.seq not in known]
+            fresh = [r for r in records if r.seq not in known]  # one writer per batch
             outcomes = {**known, **self._bulk(self._names.events_alias, fresh, alias=True)}
         except (TransportError, OpenSearchException) as exc:
             self._uncertain = True
@@ -165,7 +167,7 @@ class OpenSearchAuditIndex:
             return {}
         lines: list[bytes] = []
         for r in records:
-            lines.append(b'{"create":{"_id":"%d"}}' % r.seq)
+            lines.append(b'{"create":{"_id":"%s"}}' % r.doc_id.encode("ascii"))
             lines.append(bytes(r.raw))
         body = b"\n".join(lines) + b"\n"
         params = {"filter_path": "errors,items.*.status,items.*._index,items.*.error"}
@@ -189,19 +191,20 @@ class OpenSearchAuditIndex:
 
     def _compare(self, index: str, records: Sequence[JournalRecord]) -> dict[int, ItemOutcome]:
         """Read back the documents already holding these ids and compare them with ours."""
-        answer = self._client.mget(index=index, body={"ids": [str(r.seq) for r in records]},
+        answer = self._client.mget(index=index, body={"ids": [r.doc_id for r in records]},
                                    params={"realtime": "true"})
         stored = {d["_id"]: d.get("_source") for d in answer["docs"] if d.get("found")}
         out: dict[int, ItemOutcome] = {}
         for r in records:
-            source = stored.get(str(r.seq))
+            source = stored.get(r.doc_id)
             if source is None:
                 out[r.seq] = ItemOutcome(r.seq, ItemStatus.RETRY, "conflict, then not found")
             elif source == r.event:
                 out[r.seq] = ItemOutcome(r.seq, ItemStatus.DUPLICATE)
             else:
                 out[r.seq] = ItemOutcome(r.seq, ItemStatus.CONFLICT,
-                                         f"{index} already holds a different document {r.seq}")
+                                         f"{index} already holds a different document "
+                                         f"{r.doc_id}")
         return out
 
     def _in_previous_index(self, records: Sequence[JournalRecord]) -> dict[int, ItemOutcome]:
@@ -257,7 +260,9 @@ class OpenSearchAuditIndex:
         self, index: str, query: Mapping[str, Any], pit_id: str | None
     ) -> Iterator[StoredEvent]:
         body: dict[str, Any] = {"size": _PAGE, "query": query, "track_total_hits": False,
-                                "sort": [{"guardian.seq": "asc"}, {"guardian.hash": "asc"}]}
+                                "sort": [{"guardian.writer": {"order": "asc", "missing": "_first",
+                                                              "unmapped_type": "keyword"}},
+                                         {"guardian.seq": "asc"}, {"guardian.hash": "asc"}]}
         if pit_id:
             body["pit"] = {"id": pit_id, "keep_alive": _KEEP_ALIVE}
         while True:
