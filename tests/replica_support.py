@@ -108,7 +108,7 @@ def replica_env(folder: Path, writer: str, *, database_url: str, opensearch_urls
         "GUARDIAN_AUDIT_DIR": str(ROOT / "audit"), "GUARDIAN_DATABASE_URL": database_url,
         **index, "GUARDIAN_AUDIT_SHIP_INTERVAL_S": "0.2",
         "GUARDIAN_AUDIT_SHIP_MAX_BACKOFF_S": "1", "GUARDIAN_METRICS_TOKEN": MONITORING,
-        "GUARDIAN_WRITER_ID": writer, "GUARDIAN_LOG_LEVEL": "warning",
+        "GUARDIAN_WRITER_ID": writer, "GUARDIAN_WORKERS": "1", "GUARDIAN_LOG_LEVEL": "warning",
         "GUARDIAN_DEMO_HISTORY": "0",
         # Only the change feed may deliver a change within the second measured: the periodic
         # re-reads of every view are set far beyond it.
