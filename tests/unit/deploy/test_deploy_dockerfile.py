@@ -105,7 +105,7 @@ def test_the_builder_stage_makes_a_wheel_with_the_migrations_and_py_typed(
     wheels = list(out.glob("guardian-*.whl"))
     assert len(wheels) == 1
     names = set(zipfile.ZipFile(wheels[0]).namelist())
-    migrations = ROOT / "src" / "guardian" / "adapters" / "migrations"
+    migrations = ROOT / "src" / "guardian" / "adapters" / "sql" / "migrations"
     expected = {"guardian/py.typed", "guardian/adapters/sql/migrations/env.py",
                 "guardian/adapters/sql/migrations/script.py.mako"}
     expected |= {f"guardian/adapters/sql/migrations/versions/{p.name}"
