@@ -237,7 +237,8 @@ class Settings(BaseSettings):
     one made once and kept in ``data_dir/writer-id``. Worker k of ``serve --workers`` is
     ``<id>-w<k>``."""
     workers: int | None = Field(default=None, ge=1, le=64)
-    """``guardian serve`` worker processes (each its own journal and chain); default: cores."""
+    """``guardian serve`` worker processes (each its own journal and chain); default 1: each
+    worker holds its own in-memory views, so N workers take N times the memory (README)."""
 
     @model_validator(mode="after")
     def _reviews_complete(self) -> Settings:

@@ -53,6 +53,9 @@ class Expectations:
     retention_explains_start: bool = False
     """A trail not starting at event 1 must hold a retention event that removed the events
     before its start (an index: nothing else deletes from it)."""
+    retained: tuple[tuple[int, str], ...] = ()
+    """(last seq removed, date) of retention events of this chain journalled in *another*
+    writer's chain (the leader's), read from the index; that chain is walked and checked too."""
 
 
 class _Problem(Exception):
@@ -323,12 +326,12 @@ def verify_trail(
     return _report(walk)
 
 
-def _check_start(walk: _Walk) -> None:
+def _check_start(walk: _Walk, retained: Iterable[tuple[int, str]] = ()) -> None:
     """A trail starting after event 1 in an index: retention must have removed the rest."""
     first = walk.first_seq
     if first is None or first == 1:
         return
-    covering = [day for last, day in walk.retention if last >= first - 1]
+    covering = [day for last, day in (*walk.retention, *retained) if last >= first - 1]
     if not covering:
         missing = "event 1" if first == 2 else f"events 1..{first - 1}"
         raise _Problem(Break.REMOVED, 1, f"{missing} removed: the trail starts at event "
@@ -341,7 +344,7 @@ def _check_start(walk: _Walk) -> None:
 
 def _check_ends(walk: _Walk, expect: Expectations) -> None:
     if expect.retention_explains_start:
-        _check_start(walk)
+        _check_start(walk, expect.retained)
     last = None if walk.expected is None else walk.expected - 1
     if expect.last_seq is not None and (last or 0) < expect.last_seq:
         raise _Problem(Break.TRUNCATED, (last or 0) + 1, f"the trail ends at event {last or 0} "

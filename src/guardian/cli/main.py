@@ -6,6 +6,7 @@ chain), 2 usage or configuration error.
 
 from __future__ import annotations
 
+import os
 import socket
 from importlib.metadata import version as package_version
 from pathlib import Path
@@ -128,19 +129,27 @@ def _serve_workers(settings: Settings, count: int) -> int:
     from guardian.bootstrap import build, serving_state, writer_base
     from guardian.cli import workers as w
 
-    if w.needs_preparing(settings):
-        def prepare() -> int:
-            guardian = build(settings)  # the demo's history, an earlier run's journal
-            try:
-                guardian.audit.shipper.drain(max_wait_s=60.0)
-            finally:
-                guardian.close()
-            return 0
+    def prepare(journal_settings: Settings) -> int:
+        guardian = build(journal_settings)  # the demo's history, an earlier run's journal
+        try:
+            guardian.audit.shipper.drain(max_wait_s=60.0)
+        finally:
+            guardian.close()
+        return 0
 
-        if w.wait_for(w.fork(prepare)) != 0:
-            console.print("[red]error:[/] preparing the journal failed")
-            return 2
+    if w.needs_preparing(settings) and w.wait_for(w.fork(lambda: prepare(settings))) != 0:
+        console.print("[red]error:[/] preparing the journal failed")
+        return 2
     base = writer_base(settings)
+    for left in w.left_over(settings, base, count):  # journals of workers no longer run
+        if w.wait_for(w.fork(lambda s=left: prepare(s))) != 0:  # type: ignore[misc]
+            console.print(f"[red]error:[/] shipping {left.journal_file} failed")
+            return 2
+    try:
+        held = w.hold_journal(settings.journal_file)
+    except OSError as exc:
+        console.print(f"[red]error:[/] {escape(str(exc.strerror or exc))}")
+        return 2
     sock = w.bind(settings.host, settings.port)
     bound = settings.model_copy(update={"port": int(sock.getsockname()[1])})
     mode = "demo organisation, embedded defaults" if settings.demo else "production settings"
@@ -154,8 +163,11 @@ def _serve_workers(settings: Settings, count: int) -> int:
 
         return w.fork(body)
 
-    with serving_state(bound):
-        return w.Supervisor(count, start).run()
+    try:
+        with serving_state(bound):
+            return w.Supervisor(count, start).run()
+    finally:
+        os.close(held)
 
 
 def _tune_for_serving() -> None:

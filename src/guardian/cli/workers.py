@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import socket
 import sys
@@ -28,7 +29,7 @@ from pathlib import Path
 
 from guardian.audit.writers import worker_writer
 from guardian.config import Settings
-from guardian.journal.files import worker_journal
+from guardian.journal.files import journals_of, lock_exclusively, worker_journal
 from guardian.journal.ship_state import load_state, state_path
 
 RESTART_DELAY_S = (0.2, 1.0, 5.0)
@@ -67,6 +68,19 @@ def needs_preparing(settings: Settings) -> bool:
     return load_state(state_path(journal)).seq < _last_seq(journal)
 
 
+def left_over(settings: Settings, base: str, count: int) -> list[Settings]:
+    """The settings of workers beyond ``count`` whose journals (from a run with more workers)
+    hold events the index has not acknowledged: shipped before the workers start."""
+    found = []
+    for path in journals_of(settings.journal_file):
+        match = re.fullmatch(re.escape(settings.journal_file.stem) + r"-w(\d+).*", path.name)
+        if match is None or int(match.group(1)) <= count or path.stat().st_size == 0:
+            continue
+        if load_state(state_path(path)).seq < _last_seq(path):
+            found.append(worker_settings(settings, base, int(match.group(1))))
+    return found
+
+
 def _last_seq(journal: Path) -> int:
     """The sequence number of a journal's last event (read from its tail)."""
     import orjson
@@ -82,6 +96,20 @@ def _last_seq(journal: Path) -> int:
             if isinstance(seq, int):
                 return seq
     return sys.maxsize  # unreadable tail: let the preparing process open and judge it
+
+
+def hold_journal(journal: Path) -> int:
+    """Lock the one-process journal for as long as the workers serve (the descriptor is kept
+    open), so that a command journalling on this host finds it held, as with one process,
+    and goes through the server instead of writing events nobody would ship."""
+    journal.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(journal, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o640)
+    try:
+        lock_exclusively(fd, journal)
+    except OSError:
+        os.close(fd)
+        raise
+    return fd
 
 
 @dataclass

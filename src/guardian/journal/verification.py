@@ -19,8 +19,15 @@ from pathlib import Path
 
 from guardian.audit.chains import verify_chains
 from guardian.audit.checkpoints import CheckpointVerifier
+from guardian.audit.queries import MAX_PAGE, AuditQuery
 from guardian.audit.verdict import Break, ChainReport, TrailVerdict
-from guardian.audit.verifier import Expectations, Item, journal_file_items, verify_trail
+from guardian.audit.verifier import (
+    RETENTION_ACTION,
+    Expectations,
+    Item,
+    journal_file_items,
+    verify_trail,
+)
 from guardian.audit.writers import label, writer_of
 from guardian.errors import ConfigurationError
 from guardian.journal.parallel_walk import verify_in_parallel
@@ -36,7 +43,7 @@ ExpectSeq = int | Mapping[str, int] | None
 
 def _expectations(
     shipped: ShipState | None, expect_seq: int | None, witness: WitnessCopy | None, *,
-    head_checkpoint: bool,
+    head_checkpoint: bool, retained: tuple[tuple[int, str], ...] = (),
 ) -> Expectations:
     last, source = None, ""
     points: dict[int, str] = {}
@@ -54,7 +61,7 @@ def _expectations(
     if expect_seq is not None and (last is None or expect_seq > last):
         last, source = expect_seq, "the auditor (--expect-seq)"
     return Expectations(last, source, points, sources, head_checkpoint,
-                        retention_explains_start=not head_checkpoint)
+                        retention_explains_start=not head_checkpoint, retained=retained)
 
 
 PARALLEL_BYTES = 32 * 1024 * 1024
@@ -125,6 +132,7 @@ def verify_index(
             yield stored.doc_id, stored.event
 
     states = [shipped] if isinstance(shipped, ShipState) else list(shipped or ())
+    retained = _retained(index)
     by_writer = {state.writer: state for state in states}
     per_writer = expect_seq if isinstance(expect_seq, Mapping) else {}
 
@@ -133,7 +141,7 @@ def verify_index(
         assert seq is None or isinstance(seq, int)
         return _expectations(by_writer.get(writer), seq,
                              witness.of(writer) if witness is not None else None,
-                             head_checkpoint=False)
+                             head_checkpoint=False, retained=tuple(retained.get(writer, ())))
 
     verdict = verify_chains(items(), verifier=verifier, expect_for=expect_for,
                             checkpoint_docs=copies, settle=lambda: time.sleep(settle_s),
@@ -141,6 +149,23 @@ def verify_index(
     return _with_missing_writers(verdict, verifier, expect_for, set(by_writer) | set(per_writer)
                                  | (witness.writers if witness is not None else set()),
                                  several_expected=isinstance(expect_seq, int))
+
+
+def _retained(index: AuditIndex) -> dict[str, list[tuple[int, str]]]:
+    """What retention events (of any chain) say they removed, per writer whose range it was:
+    the leader journals the removal of every writer's oldest events in its own chain."""
+    found: dict[str, list[tuple[int, str]]] = {}
+    query = AuditQuery(action=RETENTION_ACTION, size=MAX_PAGE)
+    while True:
+        page = index.search(query)
+        for event in page.events:
+            removed = event.get("guardian", {}).get("retention")
+            if isinstance(removed, Mapping) and isinstance(removed.get("last_seq"), int):
+                found.setdefault(str(removed.get("writer", "")), []).append(
+                    (int(removed["last_seq"]), str(event.get("@timestamp", ""))[:10]))
+        if page.next_cursor is None:
+            return found
+        query = replace(query, after=page.next_cursor)
 
 
 def _with_missing_writers(

@@ -71,3 +71,18 @@ def test_preparing_runs_for_a_fresh_demo_folder_or_an_unshipped_journal(tmp_path
     settings.journal_file.with_name("journal.jsonl.shipped").write_bytes(
         b'{"seq":3,"hash":"x","offset":0}')
     assert not w.needs_preparing(settings)
+
+
+def test_journals_of_workers_no_longer_run_are_shipped_first(tmp_path: Path) -> None:
+    settings = demo_settings(tmp_path / "var")
+    audit = settings.journal_file.parent
+    audit.mkdir(parents=True)
+    for k, shipped in ((1, None), (2, None), (3, 4), (4, None)):
+        (audit / f"journal-w{k}.jsonl").write_bytes(b'{"guardian":{"seq":4}}\n')
+        if shipped is not None:
+            (audit / f"journal-w{k}.jsonl.shipped").write_bytes(
+                b'{"seq":%d,"hash":"x","offset":0}' % shipped)
+
+    left = w.left_over(settings, "g-abc", 2)
+
+    assert [s.writer_id for s in left] == ["g-abc-w4"]  # w3 is shipped, w1 and w2 will run
