@@ -21,9 +21,7 @@ from typing import Any
 
 import httpx
 import pytest
-from opensearch_support import drop, opensearch_index, unique_prefix
 from opensearchpy import OpenSearch
-from service_support import REQUIRED, _reachable
 
 from audit_support import decision, journal, signer, verifier_for
 from guardian.adapters.files.keys import load_signer
@@ -32,6 +30,9 @@ from guardian.journal.shipper import Shipper, ShipperConfig
 from guardian.journal.verification import verify_index
 from guardian.policy.model import DecisionRequest
 from guardian.policy.vocabulary import Action
+from opensearch_support import drop, opensearch_index, unique_prefix
+from services_support import REQUIRED
+from services_support import reachable as _reachable
 from support import API_KEY, ROOT, TEST_SECRET_KEY, decision_body, real_settings
 
 pytestmark = pytest.mark.integration

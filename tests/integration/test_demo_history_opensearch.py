@@ -7,13 +7,13 @@ from pathlib import Path
 
 import orjson
 import pytest
-from opensearch_support import OpenSearchTamper, opensearch_index
 
 from guardian.audit.checkpoints import CheckpointVerifier
 from guardian.audit.queries import AuditQuery
 from guardian.audit.records import ItemStatus, JournalRecord, is_checkpoint, is_seal_line
 from guardian.bootstrap import build, build_checkpoint_signer
 from guardian.journal.verification import verify_index
+from opensearch_support import OpenSearchTamper, opensearch_index
 from support import demo_settings
 
 pytestmark = pytest.mark.integration
