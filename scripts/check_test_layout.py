@@ -76,7 +76,7 @@ PENDING: frozenset[str] = frozenset({
     "audit/aggregations.py", "cli/common.py", "cli/db_cmd.py",
     "cli/login_cmd.py", "cli/mfa_cmd.py", "console/audit_pages.py", "console/forms.py",
     "console/officer_pages.py", "console/report_pages.py", "console/session.py",
-    "governance/api_keys.py", "governance/consent_records.py", "governance/consent_view.py",
+    "governance/consent_records.py", "governance/consent_view.py",
     "governance/demo_script.py", "governance/followers.py", "governance/review_closing.py",
     "governance/review_model.py", "governance/review_notices.py",
     "governance/review_opening.py", "governance/review_remediation.py",
