@@ -167,11 +167,12 @@ def test_customer_report_html_and_pdf(console: Console, guardian: Guardian) -> N
 
 
 def test_a_long_customer_report_shows_its_first_rows_and_says_the_pdf_has_all(
-        console: Console) -> None:
+        console: Console, guardian: Guardian) -> None:
     bodies = [decision_body("alice", None, customers=["C-1002"]) for _ in range(PAGE_ROWS + 5)]
     answer = console.client.post("/v1/decisions:batch", headers={"X-API-Key": API_KEY},
                                  json={"requests": bodies})
     assert answer.status_code == 200
+    assert guardian.audit.shipper.drain(max_wait_s=10).caught_up  # the report reads the index
     console.sign_in("judy")
 
     page = console.client.get("/console/customers?customer=C-1002").text
