@@ -59,7 +59,7 @@ PENDING: frozenset[str] = frozenset({
     "governance/demo_script.py", "governance/review_closing.py",
     "governance/review_model.py",
     "governance/review_opening.py",
-    "journal/files.py", "journal/recovery.py", "journal/witness.py",
+    "journal/files.py", "journal/recovery.py",
     "policy/definition.py",
     "ports.py",
     "reports/charts.py", "reports/periodic_sections.py", "reports/periodic_service.py",
