@@ -60,7 +60,6 @@ PENDING: frozenset[str] = frozenset({
     "governance/review_model.py",
     "governance/review_opening.py",
     "journal/files.py", "journal/recovery.py",
-    "policy/definition.py",
     "ports.py",
     "reports/charts.py", "reports/periodic_sections.py", "reports/periodic_service.py",
     "reports/render.py", "reports/review_evidence.py",
