@@ -59,7 +59,7 @@ PENDING: frozenset[str] = frozenset({
     "governance/demo_script.py", "governance/review_closing.py",
     "governance/review_model.py",
     "governance/review_opening.py",
-    "journal/files.py", "journal/recovery.py",
+    "journal/recovery.py",
     "ports.py",
     "reports/periodic_sections.py", "reports/periodic_service.py",
     "reports/review_evidence.py",
