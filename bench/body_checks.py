@@ -89,7 +89,7 @@ def _asgi_request_us(requests: int) -> tuple[float, float]:
                             applications_file=root / "policies/demo/applications.yaml",
                             customers_file=root / "policies/demo/customers.yaml",
                             journal_fsync=False, audit_ship=False, demo_history=False)
-        guardian = build(settings)
+        guardian = build(settings, prepare=True)
         try:
             app = create_app(guardian)
             now = time.time()

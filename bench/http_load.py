@@ -43,12 +43,14 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(data_dir: Path, port: int, ship: bool) -> subprocess.Popen[bytes]:
+def start_server(data_dir: Path, port: int, ship: bool,
+                 workers: int = 1) -> subprocess.Popen[bytes]:
     guardian = str(Path(sys.executable).with_name("guardian"))
     env = {**os.environ, "GUARDIAN_DATA_DIR": str(data_dir), "GUARDIAN_LOG_LEVEL": "error",
            "GUARDIAN_AUDIT_SHIP": "true" if ship else "false",
            "GUARDIAN_METRICS_TOKEN": MONITORING, "GUARDIAN_DEMO_HISTORY": "0"}
-    proc = subprocess.Popen([guardian, "serve", "--port", str(port)], cwd=ROOT, env=env,
+    proc = subprocess.Popen([guardian, "serve", "--port", str(port), "--workers", str(workers)],
+                            cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120  # a loaded shared machine starts slowly
     while time.monotonic() < deadline:
@@ -105,6 +107,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--no-ship", action="store_true",
                         help="no in-process shipping to the audit index (journal only)")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="guardian serve --workers (each its own journal and chain)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
@@ -112,7 +116,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         port = free_port()
-        server = start_server(work / "var", port, ship=not args.no_ship)
+        server = start_server(work / "var", port, ship=not args.no_ship, workers=args.workers)
         try:
             base = f"http://127.0.0.1:{port}"
             token = httpx.post(f"{base}/v1/sessions", json={
@@ -132,10 +136,12 @@ def main() -> None:
         finally:
             server.terminate()
             server.wait(timeout=30)
-        verify = subprocess.run(
+        verify = subprocess.run(  # every journal of the data folder, one chain per worker
             [str(Path(sys.executable).with_name("guardian")), "audit", "verify",
-             "--trust-demo-key", "--journal", str(work / "var" / "audit" / "journal.jsonl")],
-            capture_output=True, text=True)
+             "--trust-demo-key"], capture_output=True, text=True,
+            env={**os.environ, "GUARDIAN_DATA_DIR": str(work / "var")}, cwd=ROOT)
+        events = re.findall(r"chain intact[^:]*: ([\d,]+) events", verify.stdout)
+        last_seq = sum(int(n.replace(",", "")) for n in events) or last_seq
     result = {
         "single_decisions_per_s": round(single["requests"] / single["seconds"]),
         "single_p50_ms": round(single["p50_ms"], 2), "single_p99_ms": round(single["p99_ms"], 2),
@@ -147,6 +153,7 @@ def main() -> None:
         "journal_events": last_seq, "chain_verified": verify.returncode == 0,
         "connections": args.connections, "batch_connections": args.batch_connections,
         "duration_s": args.duration, "in_process_shipping": not args.no_ship,
+        "workers": args.workers,
     }
     print(f"single : {result['single_decisions_per_s']:>7} decisions/s  p50 "
           f"{result['single_p50_ms']} ms  p99 {result['single_p99_ms']} ms  "

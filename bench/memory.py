@@ -97,7 +97,7 @@ def trace(env: Mapping[str, str], top: int) -> dict[str, Any]:
     gc.collect()
     tracemalloc.start(1)
     before = tracemalloc.take_snapshot()
-    guardian = build(Settings())
+    guardian = build(Settings(), prepare=True)
     app = create_app(guardian)
     gc.collect()
     snapshot = tracemalloc.take_snapshot()

@@ -58,10 +58,10 @@ def decision(n: int, *, customer: str = "C-1001", user: str = "alice",
 
 
 def journal(path: Path, key: CheckpointSigner, *, every: int = 10,
-            ticks: Ticks | None = None) -> FileJournal:
+            ticks: Ticks | None = None, writer: str = "") -> FileJournal:
     checkpointer = Checkpointer(key, lambda: 1_790_000_000.0, every_events=every,
                                 every_s=60.0, monotonic=ticks or Ticks())
-    return FileJournal(path, fsync=False, checkpointer=checkpointer)
+    return FileJournal(path, fsync=False, checkpointer=checkpointer, writer=writer)
 
 
 def sqlite_index(path: Path) -> SqliteAuditIndex:
@@ -135,13 +135,14 @@ class SqliteTamper:
     def put(self, doc_id: str, event: dict[str, Any], table: str = "events") -> None:
         doc = orjson.dumps(event, option=orjson.OPT_SORT_KEYS)
         seq = int(event["guardian"]["seq"])
+        writer = str(event["guardian"].get("writer", ""))
         with self._conn() as conn:
             if table == "events":
-                conn.execute("INSERT OR REPLACE INTO events (doc_id, seq, at_ms, doc) "
-                             "VALUES (?, ?, 0, ?)", (doc_id, seq, doc))
+                conn.execute("INSERT OR REPLACE INTO events (doc_id, seq, at_ms, doc, writer) "
+                             "VALUES (?, ?, 0, ?, ?)", (doc_id, seq, doc, writer))
             else:
-                conn.execute("INSERT OR REPLACE INTO checkpoints VALUES (?, ?, ?)",
-                             (doc_id, seq, doc))
+                conn.execute("INSERT OR REPLACE INTO checkpoints (doc_id, seq, doc, writer) "
+                             "VALUES (?, ?, ?, ?)", (doc_id, seq, doc, writer))
 
     def delete(self, doc_id: str, table: str = "events") -> None:
         with self._conn() as conn:

@@ -29,7 +29,7 @@ def clock() -> ManualClock:
 
 @pytest.fixture
 def guardian(tmp_path: Path, clock: ManualClock) -> Iterator[Guardian]:
-    g = build(demo_settings(tmp_path), clock=clock)
+    g = build(demo_settings(tmp_path), clock=clock, prepare=True)
     yield g
     g.close()
 

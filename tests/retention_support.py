@@ -61,15 +61,17 @@ def _block(trail: AgedTrail, first: int) -> list[int]:
 
 
 def aged_trail(tmp_path: Path, index: Any, *, retention_days: int = 365,
-               rollover_days: int = 30) -> AgedTrail:
+               rollover_days: int = 30, writer: str = "") -> AgedTrail:
     """Block A journalled at T0, block B 40 days later, both shipped; the clock then stands
     at T0 + 40 days (block B's time)."""
     key = signer()
     clock = FakeClock(T0)
     checkpointer = Checkpointer(key, clock.now, every_events=10, every_s=1e9,
                                 monotonic=Ticks())
-    journal = FileJournal(tmp_path / "journal.jsonl", fsync=False, checkpointer=checkpointer)
-    shipper = Shipper(journal, index, tmp_path / "journal.jsonl.shipped",
+    name = f"journal-{writer}.jsonl" if writer else "journal.jsonl"
+    journal = FileJournal(tmp_path / name, fsync=False, checkpointer=checkpointer,
+                          writer=writer)
+    shipper = Shipper(journal, index, tmp_path / f"{name}.shipped",
                       ShipperConfig(fsync=False), clock.now)
     job = RetentionJob(index, journal, clock,
                        RetentionPolicy(retention_days, rollover_days, 1 << 40))

@@ -42,22 +42,29 @@ class Served:
 
 
 def start(data_dir: Path, *, timeout_s: float = 120, port: int | None = None,
-          **env_extra: str) -> Served:
+          log: Path | None = None, **env_extra: str) -> Served:
+    """``guardian serve`` on ``port`` (default: a free one), its output into ``log`` if given
+    (a server that logs much must not fill a pipe nobody reads)."""
     port = port or free_port()
     env = {**os.environ, "GUARDIAN_DATA_DIR": str(data_dir), **env_extra}
+    out = log.open("ab") if log is not None else None
     proc = subprocess.Popen([GUARDIAN, "serve", "--port", str(port)], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                            stdout=out or subprocess.PIPE, stderr=subprocess.STDOUT)
+    if out is not None:
+        out.close()  # the child holds its own copy
     served = Served(f"http://127.0.0.1:{port}", proc)
     deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and proc.poll() is None:
         try:
             if httpx.get(f"{served.url}/v1/health", timeout=1).status_code == 200:
                 return served
         except httpx.TransportError:
             time.sleep(0.2)
     proc.kill()
-    out = proc.stdout.read().decode() if proc.stdout else ""
-    pytest.fail(f"guardian serve did not answer: {out}")
+    said = proc.stdout.read().decode() if proc.stdout else ""
+    if log is not None:
+        said = log.read_text(errors="replace")[-4000:]
+    pytest.fail(f"guardian serve did not answer: {said}")
 
 
 def code(uid: str, *, step_offset: int = 0) -> str:

@@ -20,7 +20,7 @@ from guardian.adapters.memory.ports import MemoryDirectory
 from guardian.adapters.sql import alembic_runner as sql_migrations
 from guardian.adapters.sql.api_keys import SqlApiKeys
 from guardian.adapters.sql.consents import SqlConsents
-from guardian.adapters.sql.mfa import SqlMfaStore, WebAuthnCredential
+from guardian.adapters.sql.mfa import SqlMfaStore
 from guardian.adapters.sql.store import (
     SqlStore,
     make_engine,
@@ -38,6 +38,7 @@ from guardian.governance.model import ApiKeyRecord, KeySource, TemporaryGrant
 from guardian.governance.views import GrantView, KeyView
 from guardian.identity.principal import Principal
 from guardian.identity.sealing import Sealer
+from guardian.identity.security_keys import WebAuthnCredential
 from guardian.identity.sessions import LockoutPolicy, SessionService
 from guardian.identity.tokens import TokenSigner
 from guardian.identity.totp import code_at

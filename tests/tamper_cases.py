@@ -336,3 +336,46 @@ JOURNAL_CASES = [
     JournalCase("journal_deleted_while_serving", deleted_while_serving,
                 ("journal_replaced", "chain_regressed")),
 ]
+
+
+WRITERS = ("srv-w1", "srv-w2")
+
+
+@dataclass
+class TwoWriters:
+    """Two workers' chains shipped into one index: 30 decisions each, checkpoints every 10."""
+
+    key: CheckpointSigner
+    shipped: list[ShipState]
+
+
+def ship_two_writers(tmp_path: Path, index: Any) -> TwoWriters:
+    key = signer()
+    states = []
+    for writer in WRITERS:
+        path = tmp_path / f"journal-{writer}.jsonl"
+        j = journal(path, key, every=EVERY, writer=writer)
+        for n in range(EVENTS // 2):
+            j.append(decision(n))
+        shipper = Shipper(j, index, path.with_name(path.name + ".shipped"),
+                          ShipperConfig(fsync=False), lambda: 1_790_000_000.0)
+        assert shipper.drain(max_wait_s=5).caught_up
+        j.close()
+        assert shipper.drain(max_wait_s=5).caught_up  # the closing checkpoint
+        states.append(shipper.state)
+    return TwoWriters(key, states)
+
+
+def remove_from_second_writer(t: Tamper) -> set[str]:
+    """Delete event 7 of the second writer; the break is in that writer's chain only."""
+    t.delete(f"{WRITERS[1]}:7")
+    t.refresh()
+    return {WRITERS[1]}
+
+
+def move_to_other_writer(t: Tamper) -> set[str]:
+    """Copy event 5 of the first writer over event 5 of the second (same seq, other chain):
+    the second writer's chain lost its event 5, the first one holds an intruder."""
+    t.put(f"{WRITERS[1]}:5", t.get(f"{WRITERS[0]}:5"))
+    t.refresh()
+    return set(WRITERS)

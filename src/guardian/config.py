@@ -20,6 +20,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from guardian import config_groups as groups
+
 DEMO_SECRET_KEY = "guardian-demo-secret-key--not-for-production--0123456789"  # noqa: S105 - public demo key
 """Seals the demo organisation's TOTP seeds and signs demo session tokens. Public: demo only."""
 
@@ -232,6 +234,15 @@ class Settings(BaseSettings):
     """The LDAP account that removes memberships revoked by a review; unset: remediation list."""
     ldap_write_password: SecretStr | None = None
 
+    # -- workers and writers (DESIGN.md "Growing past one machine") -----------------------
+    writer_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+    """This server's writer id, in every event it journals and in the index ``_id``; default:
+    one made once and kept in ``data_dir/writer-id``. Worker k of ``serve --workers`` is
+    ``<id>-w<k>``."""
+    workers: int | None = Field(default=None, ge=1, le=64)
+    """``guardian serve`` worker processes (each its own journal and chain); default 1: each
+    worker holds its own in-memory views, so N workers take N times the memory (README)."""
+
     @model_validator(mode="after")
     def _reviews_complete(self) -> Settings:
         if self.review_mail_domain and not self.smtp_host:
@@ -371,6 +382,59 @@ class Settings(BaseSettings):
     @property
     def opensearch_url_list(self) -> list[str]:
         return [u.strip() for u in self.opensearch_urls.split(",") if u.strip()]
+
+    # -- the settings of each component, nested (``guardian.config_groups``): a component
+    # receives its own group only. Built from the flat fields above on each access (cheap, and
+    # never stale after ``model_copy``); the composition root reads each once.
+
+    @property
+    def people(self) -> groups.DirectorySettings:
+        """The directory group (``directory`` is the flat ``GUARDIAN_DIRECTORY`` itself)."""
+        return groups.directory_of(self)
+
+    @property
+    def ldap(self) -> groups.LdapSettings:
+        return groups.ldap_of(self)
+
+    @property
+    def store(self) -> groups.StoreSettings:
+        return groups.store_of(self)
+
+    @property
+    def audit(self) -> groups.AuditSettings:
+        return groups.audit_of(self)
+
+    @property
+    def opensearch(self) -> groups.OpenSearchSettings:
+        return groups.opensearch_of(self)
+
+    @property
+    def smtp(self) -> groups.SmtpSettings:
+        return groups.smtp_of(self)
+
+    @property
+    def reports(self) -> groups.ReportSettings:
+        return groups.reports_of(self)
+
+    @property
+    def reviews(self) -> groups.ReviewSettings:
+        return groups.reviews_of(self)
+
+    @property
+    def identity(self) -> groups.IdentitySettings:
+        return groups.identity_of(self)
+
+    @property
+    def views(self) -> groups.ViewSettings:
+        return groups.views_of(self)
+
+    @property
+    def cli(self) -> groups.CliSettings:
+        return groups.cli_of(self)
+
+    @property
+    def governance(self) -> groups.GovernanceSettings:
+        return groups.governance_of(self)
 
 
 def is_loopback(host: str) -> bool:

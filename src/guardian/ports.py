@@ -24,11 +24,12 @@ from guardian.audit.records import (
 )
 from guardian.changes import ChangeKind, Handler
 from guardian.governance.consent_records import ConsentChange, ConsentState
-from guardian.governance.model import ApiKeyRecord, KeyHolder, TemporaryGrant
+from guardian.governance.model import ApiKeyRecord, FileKey, KeyHolder, TemporaryGrant
 from guardian.governance.review_model import Campaign, Counts, ReviewItem, Revocation
 from guardian.identity.directory_snapshot import DirectorySnapshot
 from guardian.identity.lockout import LockoutPolicy
 from guardian.identity.principal import Principal
+from guardian.identity.security_keys import WebAuthnCredential
 from guardian.reports.archive import ArchivedReport, DeliveryRecord
 
 # The policy's own record, for type checking only: the audit trail uses these ports, and never
@@ -195,6 +196,27 @@ class WebAuthnCeremonies(Protocol):
     def has_credentials(self, uid: str) -> bool: ...
 
 
+class SecurityKeyStore(Protocol):
+    """Where the WebAuthn relying party keeps registered keys and outstanding challenges.
+    Every call blocks on the store; each "once only" step is one conditional write."""
+
+    def put_challenge(self, uid: str, purpose: str, challenge: str, expires_at: float) -> None:
+        """Keep the one outstanding challenge of ``uid`` for ``purpose`` (replacing any)."""
+
+    def take_challenge(self, uid: str, purpose: str, at: float) -> str | None:
+        """The outstanding challenge, removed so that it serves once (``None``: none/expired)."""
+
+    def add_credential(self, credential: WebAuthnCredential) -> bool:
+        """Store a new key; ``False`` if a key with that id is already registered."""
+
+    def credentials(self, uid: str) -> list[WebAuthnCredential]: ...
+
+    def credential(self, credential_id: str) -> WebAuthnCredential | None: ...
+
+    def advance_sign_count(self, credential_id: str, seen: int, new: int, at: float) -> bool:
+        """Move the counter from ``seen`` to ``new`` unless another worker moved it first."""
+
+
 class ConsentRegistry(Protocol):
     def without_consent(self, customer_ids: Sequence[str], purpose: str) -> tuple[str, ...]:
         """The customers among ``customer_ids`` who have not consented to ``purpose``."""
@@ -278,6 +300,13 @@ class ApplicationRegistry(Protocol):
         """The application holding ``api_key``, the key's id and scopes, or ``None``; served
         from memory (it is on the decision path)."""
         ...
+
+
+class FileKeys(Protocol):
+    """The API keys an operator lists in a file beside the store's (read once, never written)."""
+
+    def keys(self) -> list[FileKey]:
+        """Every key of the file, in the file's order."""
 
 
 class ApiKeyRegistry(Protocol):
@@ -632,3 +661,24 @@ class MembershipWriter(Protocol):
     not an error. Called from background work only (closing a campaign, the review clock)."""
 
     def remove_member(self, uid: str, role: str) -> None: ...
+
+
+# -- the ports as the composition root hands them over (``guardian.bootstrap.Adapters``): one
+# adapter often implements several of the ports above, and is handed over once.
+
+
+class CoreStore(OtpLedger, GrantRegistry, Protocol):
+    """The store as sign-in (one-time codes, attempts) and temporary grants use it."""
+
+
+class FactorStore(MfaSecrets, TotpFactors, RecoveryCodes, MfaInvitations, SecurityKeyStore,
+                  Protocol):
+    """Where second factors are kept: sealed TOTP seeds, recovery codes, invitations, keys."""
+
+
+class ReportStore(ReportArchive, DeliveryLog, Protocol):
+    """The archive of periodic reports and the log of their deliveries."""
+
+
+class ServerJournal(AuditJournal, ShippableJournal, Protocol):
+    """The journal the server writes: appended to by services, read by its shipper."""

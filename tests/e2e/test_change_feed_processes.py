@@ -22,7 +22,7 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture
 def one(tmp_path: Path) -> Iterator[Guardian]:
-    guardian = build(demo_settings(tmp_path / "one"))
+    guardian = build(demo_settings(tmp_path / "one"), prepare=True)
     yield guardian
     guardian.close()
 

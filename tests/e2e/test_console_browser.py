@@ -9,6 +9,7 @@ critical axe-core violation, and fits a phone's width. Screenshots go to docs/sc
 from __future__ import annotations
 
 import csv
+import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -37,6 +38,7 @@ pytestmark = pytest.mark.e2e
 OFFICER = {"/console/grants", "/console/keys", "/console/invitations", "/console/policy"}
 TRAIL = {"/console/trail", "/console/customers"}
 REPORTS = {"/console/reports", "/console/integrity"}
+REVIEWS = {"/console/reviews", "/console/campaigns"}
 HAS_PEGGY = "\n- uid: peggy\n" in (ROOT / "policies/demo/directory.yaml").read_text()
 
 
@@ -109,10 +111,10 @@ def _http(served: Served, driver: WebDriver) -> httpx.Client:
     return httpx.Client(base_url=served.url, cookies=cookies, timeout=30)
 
 
-PEOPLE = [("ivan", OFFICER | REPORTS), ("judy", TRAIL | REPORTS), ("alice", set()),
-          ("mallory", set())]
+PEOPLE = [("ivan", OFFICER | REPORTS | REVIEWS), ("judy", TRAIL | REPORTS | REVIEWS),
+          ("nina", {"/console/reviews"}), ("alice", set()), ("mallory", set())]
 if HAS_PEGGY:
-    PEOPLE.append(("peggy", TRAIL | REPORTS))
+    PEOPLE.append(("peggy", TRAIL | REPORTS | REVIEWS))
 
 
 @pytest.mark.parametrize(("uid", "allowed"), PEOPLE)
@@ -120,7 +122,7 @@ def test_each_person_sees_only_what_their_role_allows(
         served: Served, driver: WebDriver, codes: Codes, uid: str, allowed: set[str]) -> None:
     sign_in(driver, served.url, uid, codes)
     assert _paths(driver) == allowed
-    for path in sorted(OFFICER | TRAIL | REPORTS):
+    for path in sorted(OFFICER | TRAIL | REPORTS | REVIEWS):
         driver.get(served.url + path)
         if path in allowed:
             assert driver.find_element(By.TAG_NAME, "h1").text != "Something went wrong", path
@@ -243,9 +245,108 @@ def test_a_form_without_its_csrf_token_is_refused(served: Served, driver: WebDri
     sign_out(driver)
 
 
+def _tick(driver: WebDriver, uid: str) -> None:
+    row = driver.find_element(By.CSS_SELECTOR, f"table.items tr[data-uid='{uid}']")
+    row.find_element(By.CSS_SELECTOR, "input[name='item']").click()
+
+
+def _notice(driver: WebDriver, words: str) -> str:
+    """The text of the notice an htmx swap brings, once it says ``words``."""
+    text = ""
+
+    def shown(d: WebDriver) -> bool:
+        nonlocal text
+        found = d.find_elements(By.CSS_SELECTOR, "#inbox .notice, #inbox .alert")
+        text = found[0].text if found else ""
+        return words in text or "Nothing was decided" in text
+
+    WebDriverWait(driver, 15, ignored_exceptions=(
+        StaleElementReferenceException, NoSuchElementException)).until(shown)
+    assert words in text, text
+    return text
+
+
+def _clean(driver: WebDriver, what: str) -> list[str]:
+    return [f"{what}: {p}" for p in [*console_errors(driver), *axe_violations(driver)]]
+
+
+def test_nina_decides_in_bulk_ivan_closes_and_downloads_the_evidence(
+        served: Served, driver: WebDriver, codes: Codes, downloads: Path) -> None:
+    problems: list[str] = []
+    sign_in(driver, served.url, "ivan", codes)
+    driver.get(f"{served.url}/console/campaigns")
+    Select(driver.find_element(By.ID, "definition")).select_by_value("crm-quarterly")
+    driver.find_element(By.ID, "open-campaign").click()
+    assert wait_for(driver, "#campaign-state").text == "open"
+    campaign_url = driver.current_url.split("?")[0]
+    campaign_id = campaign_url.rsplit("/", 1)[1]
+    sign_out(driver)
+
+    sign_in(driver, served.url, "nina", codes)
+    driver.find_element(By.LINK_TEXT, "Your reviews").click()
+    rows = driver.find_elements(By.CSS_SELECTOR, "table.items tbody tr")
+    assert {r.get_attribute("data-uid") for r in rows} == {
+        "alice", "bob", "dave", "frank", "grace", "heidi"}
+    assert "0 of 6" in driver.find_element(By.ID, "inbox").text
+    problems += _clean(driver, "inbox")
+    screenshot(driver, "review-inbox")
+    _tick(driver, "dave")
+    _tick(driver, "grace")
+    driver.find_element(By.ID, "revoke-selected").click()  # an htmx swap of the inbox
+    _notice(driver, "0 kept, 2 revoked")
+    driver.find_element(By.ID, "select-all").click()  # the static script ticks every row
+    driver.find_element(By.ID, "bulk-justification").send_keys("still serving customers daily")
+    driver.find_element(By.ID, "keep-selected").click()
+    _notice(driver, "4 kept, 0 revoked")
+    assert "6 of 6" in driver.find_element(By.ID, "inbox").text
+    problems += _clean(driver, "inbox after deciding")
+    sign_out(driver)
+
+    sign_in(driver, served.url, "ivan", codes)
+    driver.get(campaign_url)
+    problems += _clean(driver, "campaign page")
+    screenshot(driver, "review-campaign")
+    driver.find_element(By.ID, "close-campaign").click()
+    state = wait_for(driver, "#campaign-state")
+    if state.text == "closing":  # held at the brake: the officer confirms
+        driver.find_element(By.ID, "confirm-campaign").click()
+        state = wait_for(driver, "#campaign-state")
+    assert state.text in ("remediating", "awaiting-sign-off")
+    assert "dave" in driver.find_element(By.ID, "main").text  # on the remediation list
+    with httpx.Client(base_url=served.url, timeout=10) as http:
+        session = http.post("/v1/sessions", json={
+            "user": "dave", "password": "dave-demo-pass", "otp": codes.next("dave")})
+        assert session.status_code == 201, session.text
+        denied = http.post("/v1/decisions", headers={"X-API-Key": API_KEY}, json=decision_body(
+            "dave", session.json()["token"], purpose="marketing", customers=["C-1001"]))
+    assert denied.json()["decision"] == "deny"
+    assert denied.json()["reasons"][0]["code"] == "access_revoked"
+    driver.find_element(By.ID, "evidence-json").click()
+    evidence = downloads / f"guardian-campaign-{campaign_id}.json"
+    deadline = time.monotonic() + 15
+    while not evidence.exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    doc = json.loads(evidence.read_text(encoding="utf-8"))
+    assert doc["signature"] and doc["campaign"]["id"] == campaign_id
+    revoked = {(i["subject"]["uid"], i["decision"]["decision"]) for i in doc["items"]
+               if i["decision"]}
+    assert ("dave", "revoke") in revoked and ("alice", "keep") in revoked
+    with _http(served, driver) as http:
+        for fmt, magic in (("pdf", b"%PDF"), ("csv", b"PK"), ("html", b"<")):
+            got = http.get(f"/console/campaigns/{campaign_id}/report?format={fmt}")
+            assert got.status_code == 200 and got.content.lstrip().startswith(magic), fmt
+        listed = http.get(f"/console/campaigns/{campaign_id}/remediation?format=csv").text
+    assert "dave" in listed and "marketing" in listed
+    problems += _clean(driver, "campaign page after closing")
+    sign_out(driver)
+    assert not problems, "\n".join(problems)
+
+
 PAGES = {
     "ivan": ["/console/", "/console/grants", "/console/keys", "/console/invitations",
-             "/console/policy", "/console/reports", "/console/integrity"],
+             "/console/policy", "/console/reports", "/console/integrity",
+             "/console/campaigns"],
+    "nina": ["/console/reviews"],
     "judy": ["/console/trail", "/console/trail?search=1&user=alice",
              "/console/customers?customer=C-1001"],
 }

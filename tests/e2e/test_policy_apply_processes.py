@@ -24,7 +24,7 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture
 def one(tmp_path: Path) -> Iterator[Guardian]:
-    guardian = build(demo_settings(tmp_path / "one", changes_poll_interval_s=0.1))
+    guardian = build(demo_settings(tmp_path / "one", changes_poll_interval_s=0.1), prepare=True)
     assert guardian.changes is not None
     guardian.changes.start()
     yield guardian

@@ -6,14 +6,11 @@ needs it; otherwise it is skipped with the reason.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 
 import pytest
-from service_support import service_url
-from sqlalchemy import make_url, text
 
-from guardian.adapters.sql.store import make_engine
+from services_support import fresh_schema, service_url
 
 
 @pytest.fixture(scope="session")
@@ -36,14 +33,5 @@ def opensearch_url() -> str:
 @pytest.fixture
 def schema_url(database_url: str) -> Iterator[str]:
     """A URL whose connections live in a fresh schema (``search_path``), dropped afterwards."""
-    schema = "guardian_test_" + uuid.uuid4().hex[:12]
-    admin = make_engine(database_url)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = make_url(database_url).update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with fresh_schema(database_url) as url:
+        yield url

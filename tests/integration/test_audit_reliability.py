@@ -21,9 +21,7 @@ from typing import Any
 
 import httpx
 import pytest
-from opensearch_support import drop, opensearch_index, unique_prefix
 from opensearchpy import OpenSearch
-from service_support import REQUIRED, _reachable
 
 from audit_support import decision, journal, signer, verifier_for
 from guardian.adapters.files.keys import load_signer
@@ -32,6 +30,9 @@ from guardian.journal.shipper import Shipper, ShipperConfig
 from guardian.journal.verification import verify_index
 from guardian.policy.model import DecisionRequest
 from guardian.policy.vocabulary import Action
+from opensearch_support import drop, opensearch_index, unique_prefix
+from services_support import REQUIRED
+from services_support import reachable as _reachable
 from support import API_KEY, ROOT, TEST_SECRET_KEY, decision_body, real_settings
 
 pytestmark = pytest.mark.integration
@@ -119,7 +120,7 @@ def test_100k_decisions_through_an_outage_all_arrive_exactly_once(
         tmp_path, audit_index="opensearch", opensearch_urls=spare_url,
         opensearch_index_prefix=prefix, opensearch_replicas=0, opensearch_timeout_s=5,
         audit_ship_batch_size=5000, audit_ship_interval_s=0.2, audit_ship_max_backoff_s=1.0)
-    guardian = build(settings)
+    guardian = build(settings, prepare=True)
     rng = random.Random(2024)
     acked: dict[int, str] = {}
     try:

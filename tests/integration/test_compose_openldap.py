@@ -93,7 +93,7 @@ def test_guardian_reads_the_demo_organisation_from_the_compose_openldap(
         ldap_bind_password=SERVICE_PASSWORD)
     roles = frozenset(yaml.safe_load((ROOT / "policies" / "guardian.yaml").read_text(
         encoding="utf-8"))["roles"])
-    directory = build_ldap_source(settings, roles)
+    directory = build_ldap_source(settings.ldap, roles)
     try:
         people = {p.uid: p for p in directory.fetch()}
         assert len(people) == 14
@@ -114,7 +114,7 @@ def test_the_compose_openldap_refuses_a_client_that_does_not_trust_its_ca(
         ldap_ca_file=other / "ca.pem", ldap_bind_dn="cn=guardian-svc,dc=guardian,dc=test",
         ldap_base_dn="dc=guardian,dc=test", ldap_bind_password=SERVICE_PASSWORD,
         ldap_timeout_s=3)
-    directory = build_ldap_source(settings, frozenset({"customer-care"}))
+    directory = build_ldap_source(settings.ldap, frozenset({"customer-care"}))
     try:
         with pytest.raises(DirectoryUnavailable):
             directory.fetch()

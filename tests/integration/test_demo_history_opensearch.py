@@ -7,13 +7,13 @@ from pathlib import Path
 
 import orjson
 import pytest
-from opensearch_support import OpenSearchTamper, opensearch_index
 
 from guardian.audit.checkpoints import CheckpointVerifier
 from guardian.audit.queries import AuditQuery
 from guardian.audit.records import ItemStatus, JournalRecord, is_checkpoint, is_seal_line
 from guardian.bootstrap import build, build_checkpoint_signer
 from guardian.journal.verification import verify_index
+from opensearch_support import OpenSearchTamper, opensearch_index
 from support import demo_settings
 
 pytestmark = pytest.mark.integration
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.integration
 def test_the_demo_history_indexes_into_opensearch_and_verifies(
         opensearch_url: str, tmp_path: Path) -> None:
     settings = demo_settings(tmp_path, demo_history=True, journal_fsync=False)
-    build(settings).close()
+    build(settings, prepare=True).close()
     lines = settings.journal_file.read_bytes().splitlines()
     records = [JournalRecord(int(event["guardian"]["seq"]), raw, event)
                for raw in lines if raw and not is_seal_line(raw)

@@ -73,7 +73,7 @@ def closed_port() -> int:
 
 @pytest.fixture
 def guardian(sandbox: LdapSandbox, tmp_path: Path) -> Iterator[Guardian]:
-    g = build(sandbox.settings(tmp_path))
+    g = build(sandbox.settings(tmp_path), prepare=True)
     assert g.directory_sync is not None
     g.directory_sync.sync()
     yield g
@@ -132,7 +132,7 @@ def test_a_user_deleted_from_ldap_is_unknown_after_the_next_sync(
 def test_the_periodic_sync_brings_a_change_to_decisions_within_its_interval(
         sandbox: LdapSandbox, tmp_path: Path) -> None:
     disabled, removed = agent(sandbox), agent(sandbox)
-    g = build(sandbox.settings(tmp_path, directory_sync_interval_s=5))
+    g = build(sandbox.settings(tmp_path, directory_sync_interval_s=5), prepare=True)
     try:
         with TestClient(create_app(g)) as client:  # the lifespan starts the sync thread
             def outcome(uid: str) -> dict[str, object]:
@@ -168,14 +168,14 @@ def test_the_periodic_sync_brings_a_change_to_decisions_within_its_interval(
 def test_ldap_down_decides_on_the_snapshot_then_denies_once_it_is_too_old(
         sandbox: LdapSandbox, tmp_path: Path) -> None:
     uid = agent(sandbox)
-    first = build(sandbox.settings(tmp_path))
+    first = build(sandbox.settings(tmp_path), prepare=True)
     assert first.directory_sync is not None
     first.directory_sync.sync()
     first.close()
     # A restart with LDAP unreachable: same data folder, a port nothing listens on.
     clock = ManualClock(start=time.time())
     down = build(sandbox.settings(tmp_path, ldap_url=f"ldap://127.0.0.1:{closed_port()}",
-                                  directory_max_age_s=600, metrics_token=_TOKEN), clock=clock)
+                                  directory_max_age_s=600, metrics_token=_TOKEN), clock=clock, prepare=True)
     try:
         assert down.directory_sync is not None
         assert decide(down, uid).outcome is Outcome.PERMIT
@@ -238,7 +238,7 @@ def test_dry_run_shows_the_changes_and_applies_nothing_then_sync_applies(
     again = runner.invoke(cli, ["directory", "sync", "--dry-run"], terminal_width=200)
     assert "0 added, 0 removed, 0 changed" in again.output
     # What the CLI applied is what a server restarted while LDAP is down decides on.
-    offline = build(sandbox.settings(tmp_path, ldap_url=f"ldap://127.0.0.1:{closed_port()}"))
+    offline = build(sandbox.settings(tmp_path, ldap_url=f"ldap://127.0.0.1:{closed_port()}"), prepare=True)
     try:
         assert decide(offline, uid).reason_codes == (R.ACCOUNT_DISABLED,)
     finally:
@@ -248,7 +248,7 @@ def test_dry_run_shows_the_changes_and_applies_nothing_then_sync_applies(
 def test_people_sign_in_with_their_ldap_password_and_a_second_factor(
         ldap_url: str, tmp_path: Path) -> None:
     clock = ManualClock(start=float(int(time.time() // 30 * 30)))
-    g = build(demo_ldap_settings(ldap_url, tmp_path), clock=clock)
+    g = build(demo_ldap_settings(ldap_url, tmp_path), clock=clock, prepare=True)
     try:
         # Outside demo mode nobody inherits the demo file's seeds: the people enrolled theirs.
         for uid in ("alice", "heidi"):

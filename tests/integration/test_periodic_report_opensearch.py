@@ -6,13 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from opensearch_support import OpenSearchTamper, opensearch_index
-
 from audit_index_contract import records
 from audit_support import sqlite_index
 from guardian.audit.events import timestamp
 from guardian.audit.queries import iso_to_millis
 from guardian.reports.periodic import Period, ReportContext, build_periodic
+from opensearch_support import OpenSearchTamper, opensearch_index
 from report_trail import CONTEXT, generated, generated_people
 
 START = iso_to_millis("2026-11-01T00:00:00Z") / 1000

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from opensearch_support import OpenSearchTamper, opensearch_index
 
 from audit_index_contract import records
 from audit_support import sqlite_index
@@ -22,6 +21,7 @@ from guardian.policy.impact import Replay
 from guardian.policy.pipeline import CompiledPolicy
 from guardian.policy.recorded import recorded_decisions
 from guardian.ports import AuditIndex
+from opensearch_support import OpenSearchTamper, opensearch_index
 from policy_support import ADDED, DEMO, REMOVED, changed_policy, expected_flips, recorded_trail
 from support import demo_settings
 

@@ -59,7 +59,7 @@ def test_two_schedulers_one_leader_each_reminder_sent_once_each_deadline_applied
         tmp_path / name, database_url=schema_url, reports_schedule="off",
         audit_retention_schedule="off", smtp_host="127.0.0.1", smtp_port=smtp_inbox.port,
         review_mail_domain="example.com", review_webhook_url=webhook_receiver.url,
-        review_webhook_secret=SECRET), clock=clock) for name in ("a", "b")]
+        review_webhook_secret=SECRET), clock=clock, prepare=True) for name in ("a", "b")]
     schedules = [next(t for t in g.background if isinstance(t, ReviewSchedule)) for g in apps]
     try:
         assert apps[0].reviews is not None and apps[1].reviews is not None

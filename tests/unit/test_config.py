@@ -63,7 +63,7 @@ def test_outside_demo_mode_the_signing_key_is_never_derived_from_the_secret_key(
     with pytest.raises(ConfigurationError, match="GUARDIAN_AUDIT_SIGNING_KEY must be set"):
         build_checkpoint_signer(settings)
     with pytest.raises(ConfigurationError, match="guardian keys init"):
-        build(settings)
+        build(settings, prepare=True)
     own = build_checkpoint_signer(real_settings(tmp_path))
     demo = build_checkpoint_signer(demo_settings(tmp_path))
     assert (own.source, demo.source) == ("file", "derived")
@@ -86,7 +86,7 @@ def test_a_checkpoint_signed_with_the_demo_key_does_not_verify_for_a_real_deploy
 def test_a_hand_made_session_token_with_the_demo_key_is_refused_by_a_real_deployment(
     tmp_path: Path,
 ) -> None:
-    guardian = build(real_settings(tmp_path))
+    guardian = build(real_settings(tmp_path), prepare=True)
     try:
         now = guardian.clock.now()
         token, _ = session_signer(demo_settings(tmp_path)).issue(

@@ -91,7 +91,8 @@ def create_app(guardian: Guardian, *, close_on_shutdown: bool = False) -> FastAP
     app.include_router(reviews.campaigns)
     app.include_router(reviews.reviews)
     app.include_router(policy.router)
-    openapi.install(app, customer_id_pattern=guardian.settings.customer_id_pattern.pattern)
+    openapi.install(app,
+                    customer_id_pattern=guardian.settings.governance.customer_id_pattern.pattern)
     from guardian.console import install_console
 
     install_console(app)

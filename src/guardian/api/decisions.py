@@ -62,7 +62,7 @@ class RulesCache:
         definition = self._guardian.pipeline.policy.definition
         if definition is not self._for:
             self._rules = RequestRules(
-                customer_id_pattern=self._guardian.settings.customer_id_pattern,
+                customer_id_pattern=self._guardian.settings.governance.customer_id_pattern,
                 bulk_purposes=frozenset(p.name for p in definition.purposes.values() if p.bulk))
             self._for = definition
         return self._rules

@@ -92,7 +92,7 @@ def caller_of(guardian: Guardian, claims: SessionClaims, roles: frozenset[str]) 
     ``roles`` in the directory, with a second factor at most ``admin_mfa_max_age_s`` old;
     else :class:`~guardian.errors.FreshMfaRequired` or :class:`~guardian.errors.RoleRequired`."""
     return authorise(guardian.directory.get(claims.sub), claims, roles,
-                     guardian.clock.now(), guardian.settings.admin_mfa_max_age_s)
+                     guardian.clock.now(), guardian.settings.identity.admin_mfa_max_age_s)
 
 
 def require_roles(*roles: str) -> Callable[..., Awaitable[Caller]]:

@@ -41,7 +41,7 @@ def monitoring_caller(guardian: Guardian, authorization: str | None) -> str | No
         return "monitoring"
     claims = guardian.sessions.verify(token)
     caller = authorise(guardian.directory.get(claims.sub), claims, MONITORING_ROLES,
-                       guardian.clock.now(), guardian.settings.admin_mfa_max_age_s)
+                       guardian.clock.now(), guardian.settings.identity.admin_mfa_max_age_s)
     return caller.uid
 
 
@@ -106,8 +106,8 @@ def audit_health(guardian: Guardian) -> dict[str, Any]:
             "key_id": signer.key_id,
             "signing_key": "derived from the demo secret key (demo mode only)"
             if signer.source == "derived" else signer.source,
-            "every_events": guardian.settings.audit_checkpoint_every_events,
-            "every_s": guardian.settings.audit_checkpoint_every_s,
+            "every_events": guardian.settings.audit.checkpoint_every_events,
+            "every_s": guardian.settings.audit.checkpoint_every_s,
         },
         "witness": witness if witness is not None else {"target": None},
     }

@@ -42,11 +42,14 @@ from guardian.policy.vocabulary import AdminRole
 campaigns = APIRouter(prefix="/v1/campaigns", tags=["reviews"])
 reviews = APIRouter(prefix="/v1/reviews", tags=["reviews"])
 
-ReaderDep = Annotated[Caller, Depends(require_roles(
-    AdminRole.SECURITY_OFFICER, AdminRole.AUDITOR, AdminRole.DPO))]
-SignerDep = Annotated[Caller, Depends(require_roles(AdminRole.SECURITY_OFFICER, AdminRole.DPO))]
-ReviewerDep = Annotated[Caller, Depends(require_roles(
-    AdminRole.REVIEWER, AdminRole.SECURITY_OFFICER, AdminRole.DPO, AdminRole.AUDITOR))]
+CAMPAIGN_READERS = frozenset({AdminRole.SECURITY_OFFICER, AdminRole.AUDITOR, AdminRole.DPO})
+CAMPAIGN_SIGNERS = frozenset({AdminRole.SECURITY_OFFICER, AdminRole.DPO})
+INBOX_ROLES = frozenset({AdminRole.REVIEWER, AdminRole.SECURITY_OFFICER, AdminRole.DPO,
+                         AdminRole.AUDITOR})
+"""Who may have review items (and so an inbox): the console's gates are these too."""
+ReaderDep = Annotated[Caller, Depends(require_roles(*CAMPAIGN_READERS))]
+SignerDep = Annotated[Caller, Depends(require_roles(*CAMPAIGN_SIGNERS))]
+ReviewerDep = Annotated[Caller, Depends(require_roles(*INBOX_ROLES))]
 Id = Annotated[str, Path(min_length=1, max_length=32, pattern=r"^[0-9A-Za-z]+$")]
 QueryId = Annotated[str, StringConstraints(min_length=1, max_length=32, pattern=r"^[0-9A-Za-z]+$")]
 _NO_STORE = {"Cache-Control": "no-store"}

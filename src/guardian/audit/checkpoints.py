@@ -7,8 +7,11 @@ whole chain from some point on (they are unkeyed); a signature can: without the 
 nobody can produce a checkpoint that verifies. A checkpoint is also where a trimmed journal
 starts: its signed (seq, hash) anchors the rest of the chain.
 
-The signed message is ``guardian-checkpoint:v1:<seq>:<hash>``; the key id is the first 16 hex
-digits of the SHA-256 of the raw public key. The private key is never logged or rendered.
+The signed message is ``guardian-checkpoint:v1:<seq>:<hash>``, or
+``guardian-checkpoint:v2:<writer>:<seq>:<hash>`` on a chain with a writer id
+(:mod:`guardian.audit.writers`, also in ``guardian.checkpoint.writer``); the key id is the
+first 16 hex digits of the SHA-256 of the raw public key. The private key is never logged or
+rendered.
 
 Verifiers trust only the public keys the auditors pinned in a *trust file*: PEM public keys
 (``-----BEGIN PUBLIC KEY-----``), one after the other for rotated keys, each optionally preceded
@@ -45,7 +48,11 @@ from guardian.audit.records import CHECKPOINT_ACTION
 from guardian.errors import ConfigurationError
 
 
-def message(seq: int, hash_: str) -> bytes:
+def message(seq: int, hash_: str, writer: str = "") -> bytes:
+    """What a checkpoint signs: ``v1`` for a chain without a writer id, ``v2`` naming the
+    writer, so a checkpoint of one writer's chain cannot pass for another's."""
+    if writer:
+        return f"guardian-checkpoint:v2:{writer}:{seq}:{hash_}".encode("ascii")
     return f"guardian-checkpoint:v1:{seq}:{hash_}".encode("ascii")
 
 
@@ -122,8 +129,8 @@ class CheckpointSigner:
     def __repr__(self) -> str:
         return f"CheckpointSigner(key_id={self.key_id!r}, source={self.source!r})"
 
-    def sign(self, seq: int, hash_: str) -> str:
-        return base64.b64encode(self._key.sign(message(seq, hash_))).decode("ascii")
+    def sign(self, seq: int, hash_: str, writer: str = "") -> str:
+        return base64.b64encode(self._key.sign(message(seq, hash_, writer))).decode("ascii")
 
     def sign_report(self, sha256: str) -> str:
         """Sign a report (periodic, campaign evidence) by its SHA-256, with the audit key."""
@@ -136,23 +143,30 @@ class CheckpointSigner:
                                       "signature": signature}}) + b"\n"
 
 
-def checkpoint_event(signer: CheckpointSigner, seq: int, hash_: str, at: float) -> dict[str, Any]:
-    """The (unsealed) checkpoint event signing event ``seq`` whose hash is ``hash_``."""
+def checkpoint_event(
+    signer: CheckpointSigner, seq: int, hash_: str, at: float, writer: str = ""
+) -> dict[str, Any]:
+    """The (unsealed) checkpoint event signing event ``seq`` of ``writer``'s chain whose hash
+    is ``hash_``."""
+    checkpoint: dict[str, Any] = {"seq": seq, "hash": hash_, "key_id": signer.key_id,
+                                  "signature": signer.sign(seq, hash_, writer)}
+    if writer:
+        checkpoint["writer"] = writer
     return {
         "@timestamp": timestamp(at),
         "event": {"kind": "event", "category": ["configuration"],
                   "action": CHECKPOINT_ACTION, "outcome": "success"},
-        "guardian": {"checkpoint": {"seq": seq, "hash": hash_, "key_id": signer.key_id,
-                                    "signature": signer.sign(seq, hash_)}},
+        "guardian": {"checkpoint": checkpoint},
     }
 
 
 @dataclass(frozen=True, slots=True)
 class SignedPoint:
-    """What a checkpoint vouches for: event ``seq`` had hash ``hash``."""
+    """What a checkpoint vouches for: event ``seq`` of ``writer``'s chain had hash ``hash``."""
 
     seq: int
     hash: str
+    writer: str = ""
 
 
 class CheckpointVerifier:
@@ -188,7 +202,7 @@ class CheckpointVerifier:
         """The point a checkpoint event vouches for, or ``None`` and why it does not verify."""
         try:
             cp = event["guardian"]["checkpoint"]
-            point = SignedPoint(int(cp["seq"]), str(cp["hash"]))
+            point = SignedPoint(int(cp["seq"]), str(cp["hash"]), str(cp.get("writer", "")))
             kid, signature = str(cp["key_id"]), base64.b64decode(str(cp["signature"]),
                                                                  validate=True)
         except (KeyError, TypeError, ValueError, binascii.Error):
@@ -198,7 +212,7 @@ class CheckpointVerifier:
             return None, (f"the checkpoint is signed with key {kid[:16]!r}, not a trusted key "
                           "(not in the trust file)")
         try:
-            key.verify(signature, message(point.seq, point.hash))
+            key.verify(signature, message(point.seq, point.hash, point.writer))
         except InvalidSignature:
             return None, "the checkpoint's signature does not verify"
         return point, ""
@@ -231,9 +245,9 @@ class Checkpointer:
     def due_by_time(self, since: int) -> bool:
         return since > 0 and self._monotonic() - self._last_at >= self.every_s
 
-    def event(self, seq: int, hash_: str) -> dict[str, Any]:
+    def event(self, seq: int, hash_: str, writer: str = "") -> dict[str, Any]:
         self._last_at = self._monotonic()
-        event = checkpoint_event(self.signer, seq, hash_, self._now())
+        event = checkpoint_event(self.signer, seq, hash_, self._now(), writer)
         if self.witness is not None:
             self.witness(event)
         return event

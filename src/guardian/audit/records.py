@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from guardian.audit.writers import event_doc_id
+
 CHECKPOINT_ACTION = "audit.checkpoint"
 SEAL_PREFIX = b'{"seal":'
 """How a seal line starts. An event never does: it always has a ``guardian`` key, which sorts
@@ -55,6 +57,11 @@ class JournalRecord:
     @property
     def is_checkpoint(self) -> bool:
         return is_checkpoint(self.event)
+
+    @property
+    def doc_id(self) -> str:
+        """The index document id: ``"<writer>:<seq>"`` (``"<seq>"`` for a legacy event)."""
+        return event_doc_id(self.event, self.seq)
 
 
 def is_checkpoint(event: Mapping[str, Any]) -> bool:
@@ -144,3 +151,6 @@ class Removal:
     last_seq: int
     oldest_ms: int
     newest_ms: int
+    writer: str = ""
+    """Whose chain ``first_seq..last_seq`` counts in (rows of the embedded index are removed
+    per writer; a whole OpenSearch index holds every writer's events of its dates)."""

@@ -13,6 +13,7 @@ retention from one left by an intruder (:mod:`guardian.audit.verifier`).
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,7 +61,8 @@ def retention_event(removal: Removal, cutoff_ms: int, retention_days: int,
             "first_seq": removal.first_seq, "last_seq": removal.last_seq,
             "oldest": timestamp(removal.oldest_ms / 1000),
             "newest": timestamp(removal.newest_ms / 1000),
-            "cutoff": timestamp(cutoff_ms / 1000), "retention_days": retention_days}},
+            "cutoff": timestamp(cutoff_ms / 1000), "retention_days": retention_days,
+            **({"writer": removal.writer} if removal.writer else {})}},
     }
 
 
@@ -88,11 +90,15 @@ class RetentionJob:
             return RetentionResult(None, dry_run, cutoff, planned, removals)
         self._index.prepare()  # the index accepts the retention events before any is written
         rolled = self._index.roll_over(*limits)
-        done = []
-        for removal in self._index.expired(cutoff_ms):
-            self._journal.append(retention_event(removal, cutoff_ms,
-                                                 self._policy.retention_days,
-                                                 self._clock.now()))
-            self._index.remove(removal)
-            done.append(removal)
+        done: list[Removal] = []
+        # One removal per writer's range; those of one target (an OpenSearch index holding
+        # several writers' events) are all journalled before it is deleted.
+        for _target, same in itertools.groupby(self._index.expired(cutoff_ms),
+                                               key=lambda r: (r.kind, r.target)):
+            group = list(same)
+            self._journal.append_many([retention_event(r, cutoff_ms, self._policy.retention_days,
+                                                       self._clock.now()) for r in group])
+            for removal in group:
+                self._index.remove(removal)
+            done.extend(group)
         return RetentionResult(None, False, cutoff, rolled, tuple(done))

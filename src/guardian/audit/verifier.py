@@ -26,6 +26,9 @@ from guardian.audit.chain import GENESIS, recompute
 from guardian.audit.checkpoints import CheckpointVerifier
 from guardian.audit.records import CHECKPOINT_ACTION, is_checkpoint, is_seal_line
 from guardian.audit.verdict import Break, ChainReport, KeyUse
+from guardian.audit.writers import doc_id as doc_id_of
+from guardian.audit.writers import label as writer_label
+from guardian.audit.writers import writer_of
 
 RETENTION_ACTION = "audit.retention_applied"
 NOT_CHECKED = "checkpoint signatures were not checked against pinned public keys"
@@ -50,6 +53,9 @@ class Expectations:
     retention_explains_start: bool = False
     """A trail not starting at event 1 must hold a retention event that removed the events
     before its start (an index: nothing else deletes from it)."""
+    retained: tuple[tuple[int, str], ...] = ()
+    """(last seq removed, date) of retention events of this chain journalled in *another*
+    writer's chain (the leader's), read from the index; that chain is walked and checked too."""
 
 
 class _Problem(Exception):
@@ -59,9 +65,12 @@ class _Problem(Exception):
 
 
 class _Walk:
-    def __init__(self, verifier: CheckpointVerifier | None, head_checkpoint: bool) -> None:
+    def __init__(self, verifier: CheckpointVerifier | None, head_checkpoint: bool,
+                 writer: str | None = None) -> None:
         self.verifier = verifier
         self.head_checkpoint = head_checkpoint
+        self.writer = writer
+        """Whose chain this is (``None``: the writer of its first event)."""
         self.expected: int | None = None
         self.prev_hash = GENESIS
         self.first_seq: int | None = None
@@ -89,6 +98,10 @@ class _Walk:
         if self.expected is None:
             self._start(seq, prev, event)
         assert self.expected is not None
+        if writer_of(event) != self.writer:
+            raise _Problem(Break.INSERTED, seq, f"event {seq} ({label}) names writer "
+                           f"{writer_label(writer_of(event))} in the chain of writer "
+                           f"{writer_label(self.writer or '')}", doc_id)
         if seq != self.expected:
             self._misplaced(seq, stored, label, doc_id, following)
         kind = event.get("event")
@@ -109,7 +122,7 @@ class _Walk:
             raise _Problem(Break.MODIFIED, seq - 1, f"event {seq - 1} was rewritten with a new "
                            f"hash: event {seq} ({label}) no longer chains to it",
                            self.last_doc[0] if self.last_doc else None)
-        if doc_id is not None and doc_id != str(seq):
+        if doc_id is not None and doc_id != doc_id_of(self.writer or "", seq):
             raise _Problem(Break.REORDERED, seq, f"event {seq} is stored as document "
                            f"{doc_id!r}: documents were swapped or moved", doc_id)
         if seq in points and points[seq] != stored:
@@ -128,6 +141,8 @@ class _Walk:
         self.count += 1
 
     def _start(self, seq: int, prev: str, event: Any) -> None:
+        if self.writer is None:
+            self.writer = writer_of(event)
         self.first_seq = self.expected = seq
         self.start_hash = prev
         if seq == 1:
@@ -147,6 +162,8 @@ class _Walk:
             last = int(removed["last_seq"])
         except (KeyError, TypeError, ValueError):
             return  # not a removal this verifier can account for
+        if str(removed.get("writer", "")) != (self.writer or ""):
+            return  # it removed events of another writer's chain
         self.retention.append((last, str(event.get("@timestamp", ""))[:10]))
 
     def _misplaced(
@@ -188,6 +205,10 @@ class _Walk:
         if point is None:
             raise _Problem(Break.CHECKPOINT_INVALID, seq, f"checkpoint {seq} ({label}): {why}",
                            doc_id)
+        if point.writer != self.writer:
+            raise _Problem(Break.CHECKPOINT_INVALID, seq, f"checkpoint {seq} ({label}) signs "
+                           f"the chain of writer {writer_label(point.writer)}, not of "
+                           f"{writer_label(self.writer or '')}: it was moved", doc_id)
         if (point.seq, point.hash) != (seq - 1, self.prev_hash):
             since = (self.last_checkpoint or (self.first_seq or 1) - 1) + 1
             raise _Problem(Break.CHECKPOINT_INVALID, seq, f"checkpoint {seq} ({label}) does "
@@ -235,7 +256,7 @@ def _plain_step(walk: _Walk, item: Item, points: Mapping[int, str], sha256: Any)
     seq, stored = g.get("seq"), g.get("hash")
     if (seq is None or seq != walk.expected or type(stored) is not str
             or g.get("prev_hash") != walk.prev_hash or seq in points or "checkpoint" in g
-            or "retention" in g
+            or "retention" in g or g.get("writer", "") != walk.writer
             or event.get("event", {}).get("action") in (CHECKPOINT_ACTION, RETENTION_ACTION)):
         return False
     needle = b'"hash":"' + stored.encode("ascii", "replace") + b'",'
@@ -267,16 +288,17 @@ def verify_trail(
     expect: Expectations = Expectations(),
     checkpoint_docs: Callable[[], Iterable[tuple[str, Any]]] | None = None,
     settle: Callable[[], None] | None = None,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int], None] | None = None, writer: str | None = None,
 ) -> ChainReport:
-    """Walk ``items`` (in sequence order) and report the first problem, or what was verified.
+    """Walk ``items`` (in sequence order, one writer's chain) and report the first problem,
+    or what was verified. ``writer``: whose chain it is (default: the first event's writer).
 
     ``checkpoint_docs`` reads the checkpoint index (after the walk, so that checkpoints the
     shipper added meanwhile are there); each must verify and match the chain. A checkpoint of
     the chain missing from it is looked for once more after ``settle()`` (an index that makes
     new documents visible only after a refresh), before it is called removed.
     """
-    walk = _Walk(verifier, expect.head_checkpoint)
+    walk = _Walk(verifier, expect.head_checkpoint, writer)
     walk.point_sources = expect.point_sources
     iterator = iter(items)
     points = expect.points
@@ -304,12 +326,12 @@ def verify_trail(
     return _report(walk)
 
 
-def _check_start(walk: _Walk) -> None:
+def _check_start(walk: _Walk, retained: Iterable[tuple[int, str]] = ()) -> None:
     """A trail starting after event 1 in an index: retention must have removed the rest."""
     first = walk.first_seq
     if first is None or first == 1:
         return
-    covering = [day for last, day in walk.retention if last >= first - 1]
+    covering = [day for last, day in (*walk.retention, *retained) if last >= first - 1]
     if not covering:
         missing = "event 1" if first == 2 else f"events 1..{first - 1}"
         raise _Problem(Break.REMOVED, 1, f"{missing} removed: the trail starts at event "
@@ -322,7 +344,7 @@ def _check_start(walk: _Walk) -> None:
 
 def _check_ends(walk: _Walk, expect: Expectations) -> None:
     if expect.retention_explains_start:
-        _check_start(walk)
+        _check_start(walk, expect.retained)
     last = None if walk.expected is None else walk.expected - 1
     if expect.last_seq is not None and (last or 0) < expect.last_seq:
         raise _Problem(Break.TRUNCATED, (last or 0) + 1, f"the trail ends at event {last or 0} "
@@ -347,7 +369,8 @@ def _check_copies(walk: _Walk, docs: Iterable[tuple[str, Any]]) -> list[int]:
                            f"trail ends at event {last or 0}: its tail was cut", doc_id)
         if walk.first_seq is not None and seq < walk.first_seq:
             continue  # its events were trimmed or deleted by retention
-        if walk.chain_checkpoints.get(seq) != stored or doc_id != str(seq):
+        if walk.chain_checkpoints.get(seq) != stored or doc_id != doc_id_of(walk.writer or "",
+                                                                            seq):
             raise _Problem(Break.CHECKPOINT_INVALID, seq, f"checkpoint document {doc_id!r} "
                            f"is not the checkpoint the chain holds at {seq} (replaced)", doc_id)
         seen.add(seq)
@@ -367,7 +390,7 @@ def _report(
         notes.append(f"{unsigned} event(s) after the last checkpoint are not signed yet")
     return ChainReport(walk.count, walk.first_seq, last, walk.prev_hash, at, problem, detail,
                        walk.signed, walk.last_checkpoint, doc_id, tuple(notes), walk.start_hash,
-                       tuple(walk.key_uses.values()))
+                       tuple(walk.key_uses.values()), walk.writer or "")
 
 
 def journal_file_items(

@@ -23,7 +23,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from guardian.audit.verdict import ChainReport
+from guardian.audit.verdict import ChainReport, TrailVerdict
+from guardian.audit.writers import label
 from guardian.cli.common import err, fail, settings_from
 from guardian.cli.output import Column, Output, OutputOption, Page, render
 from guardian.config import Settings
@@ -32,6 +33,7 @@ from guardian.errors import GuardianError
 if TYPE_CHECKING:
     from guardian.audit.checkpoints import CheckpointVerifier
     from guardian.journal.ship_state import ShipState
+    from guardian.journal.verification import ExpectSeq
     from guardian.journal.witness import WitnessCopy
 
 app = typer.Typer(no_args_is_help=True, help="Set up, ship, verify and search the audit trail.")
@@ -156,38 +158,80 @@ def verify(
     witness: Annotated[str | None, typer.Option(
         help="Compare with a witness: a JSON Lines file of the checkpoints it received, or "
         "`index` for the index's checkpoint stream")] = None,
-    expect_seq: Annotated[int | None, typer.Option(
-        help="The trail must reach this event (e.g. the last one you verified)")] = None,
+    expect_seq: Annotated[list[str] | None, typer.Option(
+        help="The trail must reach this event (e.g. the last one you verified): SEQ for a "
+        "trail of one chain, WRITER=SEQ per writer otherwise; repeatable")] = None,
 ) -> None:
     """Check every event's hash, link and place, and every checkpoint's signature against the
     pinned keys; name the first event modified, removed, inserted or reordered, a replaced
     checkpoint or a cut tail. Exit 0: intact and signed with pinned keys; 1: broken; 3: the
     chain holds but no signature was checked against a pinned key."""
+    from guardian.journal.files import journals_of
     from guardian.journal.ship_state import load_state, state_path
-    from guardian.journal.verification import verify_journal
 
     settings = settings_from()
     with _guardian_errors():
         verifier = _trusted(settings, trust, trust_demo_key)
-        path = journal or settings.journal_file
-        shipped = load_state(state_path(path)) if state_path(path).exists() else None
-        if source is Source.JOURNAL and not path.is_file():
-            fail(f"no journal at {path}")
-        if source is Source.OPENSEARCH and settings.audit_index != "opensearch":
+        expected = _expected_seqs(expect_seq or [])
+        paths = [journal] if journal is not None else journals_of(settings.audit.journal_file)
+        shipped = [load_state(state_path(p)) for p in paths if state_path(p).exists()]
+        if source is Source.JOURNAL and not any(p.is_file() for p in paths):
+            fail(f"no journal at {paths[0] if paths else settings.audit.journal_file}")
+        if source is Source.OPENSEARCH and settings.audit.index != "opensearch":
             fail("GUARDIAN_AUDIT_INDEX is not opensearch (use --source index)")
         copy = _witness_copy(settings, witness, verifier)
-        with _progress(source is Source.JOURNAL and path.stat().st_size < 5_000_000) as tick:
+        small = sum(p.stat().st_size for p in paths if p.is_file()) < 5_000_000
+        with _progress(source is Source.JOURNAL and small) as tick:
             if source is Source.JOURNAL:
-                report = verify_journal(path, verifier, shipped=shipped, expect_seq=expect_seq,
-                                        witness=copy, progress=tick)
+                report = _verify_journals(paths, verifier, expected, copy, tick)
             else:
-                report = _verify_index(settings, verifier, shipped, expect_seq, copy, tick)
+                report = _verify_index(settings, verifier, shipped, expected, copy, tick)
     if copy is not None:
         for note in copy.notes:
             console.print(f"[dim]note: {escape(note)}[/]")
-    _print_report(report, trusted=verifier is not None)
+    _print_verdict(report, trusted=verifier is not None)
     if verifier is None:
         raise typer.Exit(UNVERIFIED_EXIT)
+
+
+def _expected_seqs(given: list[str]) -> ExpectSeq:
+    """``--expect-seq``: one bare SEQ, or WRITER=SEQ per writer."""
+    if not given:
+        return None
+    per_writer: dict[str, int] = {}
+    for item in given:
+        writer, _, seq = item.rpartition("=")
+        if not seq.isdigit() or (not writer and len(given) > 1):
+            fail(f"--expect-seq {item!r}: give SEQ, or WRITER=SEQ for each writer")
+        if not writer:
+            return int(seq)
+        per_writer[writer] = int(seq)
+    return per_writer
+
+
+def _verify_journals(
+    paths: list[Path], verifier: CheckpointVerifier | None, expected: ExpectSeq,
+    copy: WitnessCopy | None, tick: Callable[[int], None],
+) -> TrailVerdict:
+    """Each journal (one writer's chain each) walked on its own."""
+    from guardian.journal.ship_state import load_state, state_path
+    from guardian.journal.verification import journal_writer, verify_journal
+
+    reports: list[ChainReport] = []
+    for path in paths:
+        writer = journal_writer(path)
+        seq: int | None = None
+        if isinstance(expected, Mapping):
+            seq = expected.get(writer)
+        elif expected is not None:
+            if len(paths) > 1:
+                fail("several journals (one per worker): give --expect-seq as WRITER=SEQ")
+            seq = expected
+        state = state_path(path)
+        reports.append(verify_journal(path, verifier, shipped=load_state(state)
+                                      if state.exists() else None, expect_seq=seq,
+                                      witness=copy, progress=tick))
+    return TrailVerdict(tuple(reports))
 
 
 def _trusted(
@@ -198,7 +242,7 @@ def _trusted(
     from guardian.audit.checkpoints import CheckpointVerifier
     from guardian.bootstrap import build_checkpoint_signer, read_trust_files
 
-    files = list(trust or ([settings.audit_trust_file] if settings.audit_trust_file else []))
+    files = list(trust or ([settings.audit.trust_file] if settings.audit.trust_file else []))
     keys = read_trust_files(files) if files else []
     if demo_key:
         if not settings.demo:
@@ -240,9 +284,9 @@ def _witness_copy(
 
 
 def _verify_index(
-    settings: Settings, verifier: CheckpointVerifier | None, shipped: ShipState | None,
-    expect_seq: int | None, copy: WitnessCopy | None, tick: Callable[[int], None],
-) -> ChainReport:
+    settings: Settings, verifier: CheckpointVerifier | None, shipped: list[ShipState],
+    expect_seq: ExpectSeq, copy: WitnessCopy | None, tick: Callable[[int], None],
+) -> TrailVerdict:
     from guardian.bootstrap import build_audit_index
     from guardian.journal.verification import verify_index
 
@@ -267,28 +311,48 @@ def _progress(quiet: bool) -> Iterator[Callable[[int], None]]:
         yield lambda n: progress.update(task, completed=n)
 
 
-def _print_report(report: ChainReport, *, trusted: bool) -> None:
+def _print_verdict(verdict: TrailVerdict, *, trusted: bool) -> None:
+    """Every writer's chain, one after the other; exit 1 naming the writer of any break."""
+    broken = 0
+    for report in verdict.chains:
+        try:
+            _print_report(report, trusted=trusted, named=len(verdict.chains) > 1
+                          or bool(report.writer))
+        except typer.Exit:
+            broken += 1
+    if not verdict.chains:
+        console.print("[yellow]the trail holds no event[/]")
+    if len(verdict.chains) > 1:
+        console.print(f"{len(verdict.chains)} chains (one per writer), "
+                      f"{verdict.events:,} events, {broken} broken")
+    if broken:
+        raise typer.Exit(1)
+
+
+def _print_report(report: ChainReport, *, trusted: bool, named: bool = False) -> None:
+    who = f"writer {escape(label(report.writer))}: " if named else ""
     for note in report.notes:
-        console.print(f"[dim]note: {escape(note)}[/]")
+        console.print(f"[dim]note: {who}{escape(note)}[/]")
     for use in report.keys:
-        console.print(f"checkpoint key {escape(use.key_id)}: {use.checkpoints:,} checkpoint(s), "
-                      f"seq {use.first_seq}..{use.last_seq}")
+        console.print(f"{who}checkpoint key {escape(use.key_id)}: {use.checkpoints:,} "
+                      f"checkpoint(s), seq {use.first_seq}..{use.last_seq}")
     if report.ok:
         last = report.last_seq if report.last_seq is not None else 0
         if not trusted:
-            console.print(f"[yellow]chain holds together, NOT authenticated[/]: "
+            console.print(f"{who}[yellow]chain holds together, NOT authenticated[/]: "
                           f"{report.events:,} events, seq {report.first_seq or 0}..{last}; "
                           "signatures were not checked against pinned keys (give --trust)")
             return
-        console.print(f"[green]chain intact[/]: {report.events:,} events, seq "
+        console.print(f"{who}[green]chain intact[/]: {report.events:,} events, seq "
                       f"{report.first_seq or 0}..{last}, {report.checkpoints:,} checkpoint "
                       f"signature(s) verified with pinned keys, last hash "
                       f"{report.last_hash[:16]}…")
         return
     assert report.problem is not None
     where = f" (document {escape(report.doc_id)})" if report.doc_id else ""
-    console.print(f"[red]chain broken[/] at {report.broken_at}: {report.problem.value}{where} — "
-                  + escape(report.detail))
+    writer = f" in the chain of writer {escape(label(report.writer))}" if named else ""
+    console.print(f"{who}[red]chain broken[/] at {report.broken_at}: {report.problem.value}"
+                  f"{where}{writer} — " + escape(report.detail))
     console.print(f"{report.events:,} events verified before it.")
     raise typer.Exit(1)
 

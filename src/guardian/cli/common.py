@@ -38,7 +38,7 @@ def built() -> Iterator[Guardian]:
 
     guardian = None
     try:
-        guardian = build(settings_from())
+        guardian = build(settings_from(), prepare=True)  # migrate and seed, as ever
         yield guardian
     except GuardianError as exc:
         fail(f"{exc.code}: {exc.message}")

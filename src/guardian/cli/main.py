@@ -6,6 +6,8 @@ chain), 2 usage or configuration error.
 
 from __future__ import annotations
 
+import os
+import socket
 from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import Annotated
@@ -19,6 +21,7 @@ from guardian.cli import (
     audit_cmd,
     consent_cmd,
     db_cmd,
+    demo_cmd,
     directory_cmd,
     grants_cmd,
     keys_cmd,
@@ -30,6 +33,7 @@ from guardian.cli import (
 )
 from guardian.cli.common import fail, settings_from
 from guardian.cli.output import Column, Output, OutputOption, render
+from guardian.config import Settings
 from guardian.errors import GuardianError
 
 app = typer.Typer(
@@ -46,6 +50,7 @@ app.add_typer(mfa_cmd.app, name="mfa")
 app.add_typer(report_cmd.app, name="report")
 app.add_typer(consent_cmd.app, name="consent")
 app.add_typer(review_cmd.app, name="review")
+app.add_typer(demo_cmd.app, name="demo")
 app.command()(login_cmd.login)
 app.command()(login_cmd.logout)
 console = Console(soft_wrap=True)
@@ -74,8 +79,20 @@ def _root(
 def serve(
     host: Annotated[str | None, typer.Option(help="Listen address (demo: loopback only)")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on")] = None,
+    workers: Annotated[int | None, typer.Option(
+        help="Worker processes, each its own journal and chain (default: GUARDIAN_WORKERS, "
+        "else 1)", min=1, max=64)] = None,
 ) -> None:
     """Start the HTTP API."""
+    settings = settings_from(host=host, port=port, workers=workers)
+    count = settings.workers or 1
+    if count > 1:
+        raise typer.Exit(_serve_workers(settings, count))
+    _serve_one(settings)
+
+
+def _serve_one(settings: Settings, sock: socket.socket | None = None) -> None:
+    """One process serving: on its own port, or on ``sock`` as a worker."""
     import uvicorn
 
     from guardian.api import create_app
@@ -83,9 +100,19 @@ def serve(
     from guardian.bootstrap import build, serving_state
     from guardian.logging import configure_logging
 
-    settings = settings_from(host=host, port=port)
     configure_logging(settings.log_format, settings.log_level)
-    guardian = build(settings)
+    guardian = build(settings, prepare=True)  # the start-up steps, once
+    if sock is not None:
+        _tune_for_serving()
+        config = uvicorn.Config(
+            create_app(guardian, close_on_shutdown=True), log_level="warning",
+            access_log=False, http=DeadlineHttpToolsProtocol.with_timeouts(
+                settings.request_head_timeout_s, settings.request_body_timeout_s))
+        try:
+            uvicorn.Server(config).run(sockets=[sock])
+        finally:
+            guardian.close()
+        return
     _tune_for_serving()
     mode = "demo organisation, embedded defaults" if settings.demo else "production settings"
     console.print(f"[bold]Guardian[/] on http://{settings.host}:{settings.port} ({mode})")
@@ -97,6 +124,53 @@ def serve(
                             settings.request_head_timeout_s, settings.request_body_timeout_s))
     finally:
         guardian.close()
+
+
+def _serve_workers(settings: Settings, count: int) -> int:
+    """The supervisor of ``serve --workers`` (see :mod:`guardian.cli.workers`)."""
+    from guardian.bootstrap import build, serving_state, writer_base
+    from guardian.cli import workers as w
+
+    def prepare(journal_settings: Settings) -> int:
+        # the demo's history, an earlier run's journal
+        guardian = build(journal_settings, prepare=True)
+        try:
+            guardian.audit.shipper.drain(max_wait_s=60.0)
+        finally:
+            guardian.close()
+        return 0
+
+    if w.needs_preparing(settings) and w.wait_for(w.fork(lambda: prepare(settings))) != 0:
+        console.print("[red]error:[/] preparing the journal failed")
+        return 2
+    base = writer_base(settings)
+    for left in w.left_over(settings, base, count):  # journals of workers no longer run
+        if w.wait_for(w.fork(lambda s=left: prepare(s))) != 0:  # type: ignore[misc]
+            console.print(f"[red]error:[/] shipping {left.journal_file} failed")
+            return 2
+    try:
+        held = w.hold_journal(settings.journal_file)
+    except OSError as exc:
+        console.print(f"[red]error:[/] {escape(str(exc.strerror or exc))}")
+        return 2
+    sock = w.bind(settings.host, settings.port)
+    bound = settings.model_copy(update={"port": int(sock.getsockname()[1])})
+    mode = "demo organisation, embedded defaults" if settings.demo else "production settings"
+    console.print(f"[bold]Guardian[/] on http://{settings.host}:{bound.port} ({mode}), "
+                  f"{count} workers")
+
+    def start(k: int) -> int:
+        def body() -> int:
+            _serve_one(w.worker_settings(bound, base, k), sock)
+            return 0
+
+        return w.fork(body)
+
+    try:
+        with serving_state(bound):
+            return w.Supervisor(count, start).run()
+    finally:
+        os.close(held)
 
 
 def _tune_for_serving() -> None:

@@ -20,7 +20,15 @@ from starlette.responses import RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 
 from guardian.api.errors import status_of
-from guardian.console import audit_pages, auth_pages, key_pages, officer_pages, report_pages
+from guardian.console import (
+    audit_pages,
+    auth_pages,
+    campaign_pages,
+    key_pages,
+    officer_pages,
+    report_pages,
+    review_pages,
+)
 from guardian.console.render import page
 from guardian.console.security import PREFIX, ConsoleHeaders
 from guardian.console.session import SIGNED_IN_COOKIE, SignInNeeded, StepUpNeeded, next_query
@@ -32,7 +40,8 @@ Handler = Callable[[Request, Exception], Awaitable[Response]]
 
 def install_console(app: FastAPI) -> None:
     """Add the console to ``app`` (whose ``state.guardian`` it serves)."""
-    for module in (auth_pages, officer_pages, audit_pages, report_pages):
+    for module in (auth_pages, officer_pages, audit_pages, report_pages, review_pages,
+                   campaign_pages):
         app.include_router(module.router)
     app.include_router(key_pages.router)
     app.mount(f"{PREFIX}/static", StaticFiles(directory=STATIC), name="console-static")

@@ -110,7 +110,7 @@ async def home(request: Request) -> Response:
     if visitor.enrolment_only:
         return RedirectResponse("/console/enrol/totp", status_code=303)
     return page(request, guardian, "home.html", title="Home", visitor=visitor,
-                max_age_s=guardian.settings.admin_mfa_max_age_s)
+                max_age_s=guardian.settings.identity.admin_mfa_max_age_s)
 
 
 @router.get("")

@@ -17,26 +17,27 @@ M = TypeVar("M", bound=BaseModel)
 MAX_FORM_BYTES = 64 * 1024
 
 
-async def read_form(request: Request) -> dict[str, str]:
-    """The form's fields (the last of repeated names; see :func:`read_multi`), CSRF-checked."""
-    fields = dict(await _pairs(request))
+async def read_form(request: Request, *, max_fields: int = 200) -> dict[str, str]:
+    """The form's fields (the last of repeated names; see :func:`read_multi`), CSRF-checked;
+    ``max_fields`` raised for a form with a field per row (the reviewer's inbox)."""
+    fields = dict(await _pairs(request, max_fields))
     check_csrf(request, fields)
     fields.pop(CSRF_FIELD, None)
     return fields
 
 
-async def read_multi(request: Request, name: str) -> list[str]:
+async def read_multi(request: Request, name: str, *, max_fields: int = 200) -> list[str]:
     """Every value of a repeated field (checkboxes); call after :func:`read_form`."""
-    return [v for k, v in await _pairs(request) if k == name]
+    return [v for k, v in await _pairs(request, max_fields) if k == name]
 
 
-async def _pairs(request: Request) -> list[tuple[str, str]]:
+async def _pairs(request: Request, max_fields: int = 200) -> list[tuple[str, str]]:
     body = await request.body()
-    if len(body) > MAX_FORM_BYTES:
+    if len(body) > MAX_FORM_BYTES * max(1, max_fields // 200):
         raise InvalidRequest("this form is too large")
     try:
         return parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False,
-                         max_num_fields=200)
+                         max_num_fields=max_fields)
     except (UnicodeDecodeError, ValueError) as exc:
         raise InvalidRequest("this form could not be read") from exc
 

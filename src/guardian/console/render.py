@@ -47,6 +47,7 @@ def page(
     context = {
         "title": title, "visitor": who, "nav": navigation(who), "csrf": csrf_token(request),
         "path": request.url.path, "fragment": fragment, "now": guardian.clock.now(),
+        "demo": guardian.settings.demo,
         **values,
     }
     html = environment().get_template(template).render(context)

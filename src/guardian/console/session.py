@@ -18,6 +18,7 @@ from urllib.parse import quote
 from starlette.requests import Request
 
 from guardian.api.deps import OFFICER_ROLES, REPORT_ROLES, TRAIL_ROLES, caller_of
+from guardian.api.reviews import CAMPAIGN_READERS, INBOX_ROLES
 from guardian.bootstrap import Guardian
 from guardian.errors import AuthenticationError, FreshMfaRequired, RoleRequired
 from guardian.identity.authorisation import Caller, mfa_is_fresh
@@ -56,7 +57,8 @@ class NavItem:
 
 
 NAV: tuple[NavItem, ...] = (
-    # Access reviews (the reviewer's inbox, campaigns) slot in here once they exist.
+    NavItem("Your reviews", "/console/reviews", INBOX_ROLES),
+    NavItem("Campaigns", "/console/campaigns", CAMPAIGN_READERS),
     NavItem("Grants", "/console/grants", OFFICER_ROLES),
     NavItem("Application keys", "/console/keys", OFFICER_ROLES),
     NavItem("Invitations", "/console/invitations", OFFICER_ROLES),
@@ -113,7 +115,8 @@ def visitor_of(request: Request, guardian: Guardian) -> Visitor | None:
     principal = guardian.directory.get(claims.sub)
     if principal is None or not principal.active:
         return None
-    fresh = mfa_is_fresh(claims, guardian.clock.now(), guardian.settings.admin_mfa_max_age_s)
+    fresh = mfa_is_fresh(claims, guardian.clock.now(),
+                         guardian.settings.identity.admin_mfa_max_age_s)
     return Visitor(principal.uid, principal.name, principal.roles, claims, fresh)
 
 

@@ -72,6 +72,15 @@ class KeyHolder:
     scopes: frozenset[Scope]
 
 
+@dataclass(frozen=True, slots=True)
+class FileKey:
+    """A key of the applications file: its listed id, its application, its SHA-256 digest."""
+
+    id: str
+    name: str
+    key_sha256: str
+
+
 class KeySource(StrEnum):
     """Where an API key is kept: Guardian's store, or the applications file (read-only)."""
 

@@ -15,6 +15,7 @@ import contextlib
 import errno
 import fcntl
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -204,3 +205,18 @@ def recover_tail(fd: int) -> tuple[int, dict[str, Any] | None]:
     last: dict[str, Any] = orjson.loads(body[prev_nl + 1:])
     int(last["guardian"]["seq"])
     return end, last
+
+
+def worker_journal(journal: Path, worker: int) -> Path:
+    """The journal of worker ``worker`` of ``serve --workers``: ``journal-w<k>.jsonl`` beside
+    ``journal.jsonl`` (each worker its own file, its own chain)."""
+    return journal.with_name(f"{journal.stem}-w{worker}{journal.suffix}")
+
+
+def journals_of(journal: Path) -> list[Path]:
+    """The journal and every worker journal beside it, in worker order."""
+    found = [journal] if journal.is_file() else []
+    pattern = re.compile(re.escape(journal.stem) + r"-w(\d+)" + re.escape(journal.suffix))
+    workers = [(int(m.group(1)), p) for p in journal.parent.glob(f"{journal.stem}-w*")
+               if (m := pattern.fullmatch(p.name)) is not None and p.is_file()]
+    return found + [p for _k, p in sorted(workers)]

@@ -94,4 +94,4 @@ def verify_in_parallel(
                        last.last_hash, checkpoints=sum(r.checkpoints for r in reports),
                        last_checkpoint_seq=last_checkpoint, notes=tuple(notes),
                        start_hash=first.start_hash,
-                       keys=merge_key_uses(r.keys for r in reports))
+                       keys=merge_key_uses(r.keys for r in reports), writer=first.writer)

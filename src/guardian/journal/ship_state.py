@@ -32,6 +32,8 @@ class ShipState:
     offset: int = 0
     """Byte offset in the journal of the event after ``seq`` (a hint)."""
     conflicts: tuple[Conflict, ...] = field(default=())
+    writer: str = ""
+    """Whose chain ``seq`` counts in (the journal's writer id; empty: no writer id)."""
 
 
 def state_path(journal: Path) -> Path:
@@ -45,6 +47,7 @@ def load_state(path: Path) -> ShipState:
         return ShipState(
             int(raw["seq"]), str(raw["hash"]), int(raw["offset"]),
             tuple(Conflict(int(c["seq"]), str(c["detail"])) for c in raw.get("conflicts", ())),
+            str(raw.get("writer", "")),
         )
     except (OSError, ValueError, KeyError, TypeError):
         return ShipState()
@@ -54,6 +57,7 @@ def save_state(path: Path, state: ShipState, *, fsync: bool = True) -> None:
     body = orjson.dumps({
         "seq": state.seq, "hash": state.hash, "offset": state.offset,
         "conflicts": [{"seq": c.seq, "detail": c.detail} for c in state.conflicts],
+        **({"writer": state.writer} if state.writer else {}),
     })
     tmp = path.with_name(path.name + ".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o640)

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from guardian.audit.queries import event_millis
 from guardian.audit.records import ItemOutcome, ItemStatus, JournalRecord
+from guardian.audit.writers import writer_of
 from guardian.errors import AuditIndexUnavailable, GuardianError
 from guardian.journal.ship_state import Conflict, ShipState, load_state, save_state
 from guardian.journal.shipper_stats import LAG_BUCKETS, ShipperStats
@@ -119,7 +120,8 @@ class Shipper:
                 self._checkpoint_at = (record.offset, record.seq)
         if done:
             last = done[-1]
-            self._state = ShipState(last.seq, last.hash, last.end, tuple(conflicts))
+            self._state = ShipState(last.seq, last.hash, last.end, tuple(conflicts),
+                                    writer_of(last.event))
             self._offset = last.end
             save_state(self._state_file, self._state, fsync=self._config.fsync)
             self._stats.acknowledged(done, outcomes, self._now(), _lags(done, self._now()))

@@ -13,13 +13,23 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
+from guardian.audit.chains import verify_chains
 from guardian.audit.checkpoints import CheckpointVerifier
-from guardian.audit.verdict import Break, ChainReport
-from guardian.audit.verifier import Expectations, Item, journal_file_items, verify_trail
+from guardian.audit.queries import MAX_PAGE, AuditQuery
+from guardian.audit.verdict import Break, ChainReport, TrailVerdict
+from guardian.audit.verifier import (
+    RETENTION_ACTION,
+    Expectations,
+    Item,
+    journal_file_items,
+    verify_trail,
+)
+from guardian.audit.writers import label, writer_of
+from guardian.errors import ConfigurationError
 from guardian.journal.parallel_walk import verify_in_parallel
 from guardian.journal.recovery import quarantined, unsigned_tail
 from guardian.journal.ship_state import ShipState
@@ -27,11 +37,13 @@ from guardian.journal.witness import WitnessCopy, witness_points
 from guardian.ports import AuditIndex
 
 Progress = Callable[[int], None]
+ExpectSeq = int | Mapping[str, int] | None
+"""``--expect-seq``: a number (the trail's only chain must reach it), or one per writer."""
 
 
 def _expectations(
     shipped: ShipState | None, expect_seq: int | None, witness: WitnessCopy | None, *,
-    head_checkpoint: bool,
+    head_checkpoint: bool, retained: tuple[tuple[int, str], ...] = (),
 ) -> Expectations:
     last, source = None, ""
     points: dict[int, str] = {}
@@ -49,7 +61,7 @@ def _expectations(
     if expect_seq is not None and (last is None or expect_seq > last):
         last, source = expect_seq, "the auditor (--expect-seq)"
     return Expectations(last, source, points, sources, head_checkpoint,
-                        retention_explains_start=not head_checkpoint)
+                        retention_explains_start=not head_checkpoint, retained=retained)
 
 
 PARALLEL_BYTES = 32 * 1024 * 1024
@@ -61,6 +73,8 @@ def verify_journal(
     expect_seq: int | None = None, witness: WitnessCopy | None = None,
     progress: Progress | None = None, workers: int | None = None,
 ) -> ChainReport:
+    if witness is not None:
+        witness = witness.of(journal_writer(path))
     expect = _expectations(shipped, expect_seq, witness, head_checkpoint=True)
     workers = workers if workers is not None else (os.cpu_count() or 1)
     report: ChainReport | None = None
@@ -71,6 +85,14 @@ def verify_journal(
         report = verify_trail(journal_file_items(path), verifier=verifier, expect=expect,
                               progress=progress)
     return _with_seals(path, verifier, report)
+
+
+def journal_writer(path: Path) -> str:
+    """The writer of a journal's chain: the writer its first event names."""
+    for _label, _doc, _raw, event in journal_file_items(path, chunk=64 * 1024):
+        if event is not None:
+            return writer_of(event)
+    return ""
 
 
 def _with_seals(
@@ -93,11 +115,13 @@ def _with_seals(
 
 def verify_index(
     index: AuditIndex, verifier: CheckpointVerifier | None, *,
-    shipped: ShipState | None = None, expect_seq: int | None = None,
+    shipped: ShipState | Sequence[ShipState] | None = None, expect_seq: ExpectSeq = None,
     witness: WitnessCopy | None = None, progress: Progress | None = None,
     settle_s: float = 2.0,
-) -> ChainReport:
-    """Walk the index; ``settle_s``: how long new documents may take to become searchable."""
+) -> TrailVerdict:
+    """Walk every writer's chain in the index; ``shipped``: what the shippers of the journals
+    here saw acknowledged (each for its writer); ``settle_s``: how long new documents may take
+    to become searchable."""
 
     def items() -> Iterator[Item]:
         for stored in index.events_in_order():
@@ -107,9 +131,62 @@ def verify_index(
         for stored in index.checkpoints():
             yield stored.doc_id, stored.event
 
-    expect = _expectations(shipped, expect_seq, witness, head_checkpoint=False)
-    return verify_trail(items(), verifier=verifier, expect=expect, checkpoint_docs=copies,
-                        settle=lambda: time.sleep(settle_s), progress=progress)
+    states = [shipped] if isinstance(shipped, ShipState) else list(shipped or ())
+    retained = _retained(index)
+    by_writer = {state.writer: state for state in states}
+    per_writer = expect_seq if isinstance(expect_seq, Mapping) else {}
+
+    def expect_for(writer: str) -> Expectations:
+        seq = per_writer.get(writer) if per_writer else expect_seq
+        assert seq is None or isinstance(seq, int)
+        return _expectations(by_writer.get(writer), seq,
+                             witness.of(writer) if witness is not None else None,
+                             head_checkpoint=False, retained=tuple(retained.get(writer, ())))
+
+    verdict = verify_chains(items(), verifier=verifier, expect_for=expect_for,
+                            checkpoint_docs=copies, settle=lambda: time.sleep(settle_s),
+                            progress=progress)
+    return _with_missing_writers(verdict, verifier, expect_for, set(by_writer) | set(per_writer)
+                                 | (witness.writers if witness is not None else set()),
+                                 several_expected=isinstance(expect_seq, int))
+
+
+def _retained(index: AuditIndex) -> dict[str, list[tuple[int, str]]]:
+    """What retention events (of any chain) say they removed, per writer whose range it was:
+    the leader journals the removal of every writer's oldest events in its own chain."""
+    found: dict[str, list[tuple[int, str]]] = {}
+    query = AuditQuery(action=RETENTION_ACTION, size=MAX_PAGE)
+    while True:
+        page = index.search(query)
+        for event in page.events:
+            removed = event.get("guardian", {}).get("retention")
+            if isinstance(removed, Mapping) and isinstance(removed.get("last_seq"), int):
+                found.setdefault(str(removed.get("writer", "")), []).append(
+                    (int(removed["last_seq"]), str(event.get("@timestamp", ""))[:10]))
+        if page.next_cursor is None:
+            return found
+        query = replace(query, after=page.next_cursor)
+
+
+def _with_missing_writers(
+    verdict: TrailVerdict, verifier: CheckpointVerifier | None,
+    expect_for: Callable[[str], Expectations], known: set[str], *, several_expected: bool,
+) -> TrailVerdict:
+    """A writer known elsewhere (a shipper, the auditor, the witness) with no event in the
+    index lost its whole chain; a bare ``--expect-seq`` must name the writer when the trail
+    holds several chains."""
+    if several_expected and len(verdict.chains) > 1:
+        writers = ", ".join(label(c.writer) for c in verdict.chains)
+        raise ConfigurationError(f"the trail holds the chains of several writers ({writers}): "
+                                 "give --expect-seq as WRITER=SEQ")
+    walked = {c.writer for c in verdict.chains}
+    if not walked and not known:
+        known = {""}  # an empty trail is still held to what is expected of it
+    missing = [verify_trail((), verifier=verifier, expect=expect_for(w), writer=w)
+               for w in sorted(known - walked)]
+    if not missing:
+        return verdict
+    return TrailVerdict(tuple(sorted((*verdict.chains, *missing), key=lambda c: c.writer)))
 
 
 def index_witness(index: AuditIndex, verifier: CheckpointVerifier | None) -> WitnessCopy:

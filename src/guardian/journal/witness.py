@@ -31,11 +31,13 @@ from guardian.ports import WitnessTransport
 
 @dataclass(frozen=True, slots=True)
 class WitnessPoint:
-    """What a witnessed checkpoint vouches for: event ``seq`` had hash ``hash``."""
+    """What a witnessed checkpoint vouches for: event ``seq`` of ``writer``'s chain had hash
+    ``hash``."""
 
     seq: int
     hash: str
     key_id: str
+    writer: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +51,15 @@ class WitnessCopy:
     @property
     def last(self) -> WitnessPoint | None:
         return max(self.points, key=lambda p: p.seq, default=None)
+
+    @property
+    def writers(self) -> set[str]:
+        return {p.writer for p in self.points}
+
+    def of(self, writer: str) -> WitnessCopy:
+        """The points of one writer's chain (each writer has a checkpoint stream of its own)."""
+        return WitnessCopy(tuple(p for p in self.points if p.writer == writer), self.source,
+                           self.notes)
 
 
 def witness_points(
@@ -64,7 +75,8 @@ def witness_points(
     for event in events:
         try:
             cp = event["guardian"]["checkpoint"]
-            point = WitnessPoint(int(cp["seq"]), str(cp["hash"]), str(cp["key_id"]))
+            point = WitnessPoint(int(cp["seq"]), str(cp["hash"]), str(cp["key_id"]),
+                                 str(cp.get("writer", "")))
         except (KeyError, TypeError, ValueError):
             unreadable += 1
             continue

@@ -50,33 +50,26 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import orjson
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from guardian.audit.chain import GENESIS, seal
-from guardian.audit.checkpoints import Checkpointer, CheckpointVerifier
-from guardian.audit.records import AuditReceipt, JournalRecord, is_checkpoint, is_seal_line
+from guardian.audit.chain import seal
+from guardian.audit.checkpoints import Checkpointer
+from guardian.audit.records import AuditReceipt, is_seal_line
 from guardian.errors import AuditUnavailable
-from guardian.journal.alarms import JournalAlarm, JournalAlarms, regression_event
+from guardian.journal.alarms import regression_event
 from guardian.journal.files import (
-    JournalReader,
     copy_tail,
     fsync_dir,
-    identity_problem,
-    lock_exclusively,
     starts_with_checkpoint,
 )
-from guardian.journal.recovery import Quarantine, best_rescue, recover, rescue, restore
+from guardian.journal.opening import JournalFile, Replaced
+from guardian.journal.recovery import rescue
 
 _REFUSED = "audit journal write failed; event not recorded"
-
-
-class _Replaced(OSError):
-    """The journal's path no longer names the open file."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,46 +82,33 @@ class _Waiter:
     loop: asyncio.AbstractEventLoop
 
 
-class FileJournal:
+class FileJournal(JournalFile):
     """A :class:`guardian.ports.AuditJournal` on a local file."""
 
     def __init__(
         self, path: Path, *, fsync: bool = True, checkpointer: Checkpointer | None = None,
         known: tuple[int, str] | None = None, earlier_keys: Sequence[Ed25519PublicKey] = (),
+        writer: str = "",
     ) -> None:
         """``known``: the (seq, hash) of an event known to have been journalled (the last one
         the index acknowledged); a journal ending before it continues from it.
         ``earlier_keys``: public keys that signed this journal before the current one (a
-        rotated key), trusted when finding its last signature on opening."""
-        self.path = path
-        self._fsync = fsync
-        self._checkpointer = checkpointer
-        self._signer = checkpointer.signer if checkpointer is not None else None
-        self._verifier = CheckpointVerifier([self._signer.public_key, *earlier_keys]) \
-            if self._signer is not None else None
-        self._known = known
-        self._alarms = JournalAlarms(path)
-        self._since_checkpoint = 0
-        self._reader = JournalReader(path)
+        rotated key), trusted when finding its last signature on opening.
+        ``writer``: the writer id sealed into every event and checkpoint of a new chain
+        (:mod:`guardian.audit.writers`); a journal that holds events keeps the writer of its
+        chain (none for a journal from before writer ids)."""
+        super().__init__(path, fsync=fsync, checkpointer=checkpointer, known=known,
+                         earlier_keys=earlier_keys, writer=writer)
         self._cond = threading.Condition(threading.Lock())
-        self._fd: int | None = None
         self._pending: list[bytes] = []
         self.on_commit: Callable[[int, float], None] | None = None
         """Told (events, seconds) after each group commit is durable (metrics), lock held."""
         self._flushing = False
         self._generation = 0
         self._durable_at_failure: dict[int, int] = {}
-        self._truncate_to: int | None = None
-        self._next_seq = 1
-        self._prev_hash = GENESIS
-        self._durable_seq = 0
-        self._durable_hash = GENESIS
-        self._durable_offset = 0
-        self._open_error: str | None = None
         self._waiters: list[_Waiter] = []
         self._flusher: threading.Thread | None = None
         self._stopping = False
-        self._regressed_from: tuple[int, str] | None = None
         try:
             self._open()
         except OSError as exc:
@@ -137,47 +117,6 @@ class FileJournal:
         if self._regressed_from is not None and self._open_error is None:
             with self._cond, contextlib.suppress(AuditUnavailable):  # then appends refuse
                 self._continue_after_regression(*self._regressed_from)
-
-    # -- public -------------------------------------------------------------------------
-
-    @property
-    def last_seq(self) -> int:
-        return self._durable_seq
-
-    @property
-    def last_hash(self) -> str:
-        return self._durable_hash
-
-    @property
-    def durable_offset(self) -> int:
-        return self._durable_offset
-
-    @property
-    def checkpointer(self) -> Checkpointer | None:
-        return self._checkpointer
-
-    @property
-    def alarms(self) -> tuple[JournalAlarm, ...]:
-        return self._alarms.current(self._open_error)
-
-    @property
-    def quarantine(self) -> Quarantine | None:
-        """What opening set aside after the journal's last signature."""
-        return self._alarms.quarantine
-
-    def health(self) -> dict[str, Any]:
-        """The journal's part of ``/v1/health``: its end, its alarms, what was quarantined."""
-        return self._alarms.health(self._durable_seq, sealed=self._signer is not None,
-                                   open_error=self._open_error)
-
-    # -- reading and trimming (the shipper) ---------------------------------------------
-
-    def read_records(self, offset: int, max_events: int) -> list[JournalRecord]:
-        """Up to ``max_events`` durable events from byte ``offset`` on."""
-        return self._reader.read(offset, self._durable_offset, max_events)
-
-    def offset_of(self, seq: int) -> int | None:
-        return self._reader.offset_of(seq, self._durable_offset)
 
     def trim_before(self, offset: int) -> int:
         """Drop the bytes before ``offset``, which must start a checkpoint event's line.
@@ -228,8 +167,8 @@ class FileJournal:
 
     def _queue_checkpoint(self, cp: Checkpointer) -> None:
         """Seal a checkpoint over the last event onto the chain; called with the lock held."""
-        sealed, digest = seal(cp.event(self._next_seq - 1, self._prev_hash), self._next_seq,
-                              self._prev_hash)
+        sealed, digest = seal(cp.event(self._next_seq - 1, self._prev_hash, self.writer),
+                              self._next_seq, self._prev_hash, self.writer)
         self._pending.append(orjson.dumps(sealed, option=orjson.OPT_SORT_KEYS) + b"\n")
         self._next_seq += 1
         self._prev_hash = digest
@@ -293,9 +232,10 @@ class FileJournal:
         seq, prev = self._next_seq, self._prev_hash
         lines: list[bytes] = []
         receipts: list[AuditReceipt] = []
+        writer = self.writer
         try:
             for event in events:
-                sealed, prev = seal(event, seq, prev)
+                sealed, prev = seal(event, seq, prev, writer)
                 lines.append(orjson.dumps(sealed, option=orjson.OPT_SORT_KEYS) + b"\n")
                 receipts.append(AuditReceipt(seq, prev))
                 seq += 1
@@ -399,13 +339,8 @@ class FileJournal:
             with contextlib.suppress(RuntimeError):  # that loop is closed: nobody waits
                 loop.call_soon_threadsafe(_resolve, settled)
 
-    def _check_identity(self, fd: int) -> None:
-        problem = identity_problem(fd, self.path)
-        if problem is not None:
-            raise _Replaced(0, problem)
-
     def _roll_back(self, error: OSError) -> None:
-        if isinstance(error, _Replaced):
+        if isinstance(error, Replaced):
             self._on_replaced(str(error.strerror))
         self._durable_at_failure[self._generation] = self._durable_seq
         self._generation += 1
@@ -423,90 +358,6 @@ class FileJournal:
             self._close_quietly()
         self._open_error = f"audit journal {self.path} write failed: {error.strerror}"
         self._alarms.write_failed(error.strerror, self._durable_seq)
-
-    def _on_replaced(self, problem: str) -> None:
-        """The journal was unlinked or replaced under us: refuse every append from now on (a
-        new file at the path would restart or fork the chain), keep what the old one held."""
-        rescued: Path | None = None
-        failed: str | None = None
-        if self._fd is not None and self._durable_offset > 0:
-            try:
-                rescued = rescue(self._fd, self._durable_offset, self.path, "unlinked",
-                                 fsync=self._fsync)
-            except OSError as exc:
-                failed = str(exc.strerror)
-        self._alarms.replaced_under_us(problem, self._durable_seq, rescued, failed)
-
-    # -- opening and recovery -----------------------------------------------------------
-
-    def _ensure_open(self) -> None:
-        if self._alarms.replaced is not None:
-            raise AuditUnavailable(f"audit journal {self._alarms.replaced}")
-        if self._open_error is None and self._fd is not None:
-            return
-        self._close_quietly()
-        try:
-            self._open()
-        except OSError as exc:
-            self._open_error = f"audit journal {self.path} cannot be opened: {exc.strerror}"
-            raise AuditUnavailable(self._open_error) from exc
-        self._open_error = None
-
-    def _open(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        existed = self.path.exists()
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o640)
-        try:
-            lock_exclusively(fd, self.path)
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(self.path.with_name(self.path.name + ".trim"))  # an unfinished trim
-            if self._truncate_to is not None:
-                os.ftruncate(fd, self._truncate_to)
-                self._truncate_to = None
-            recovered = recover(fd, self.path, self._verifier, fsync=self._fsync,
-                                now=datetime.now(UTC))
-            if not existed and self._fsync:
-                fsync_dir(self.path.parent)
-        except (OSError, ValueError, KeyError) as exc:
-            os.close(fd)
-            if isinstance(exc, OSError):
-                raise
-            raise OSError(0, "last event is unreadable; run `guardian audit verify`") from exc
-        self._fd = fd
-        self._durable_offset = recovered.end
-        last = recovered.last
-        if recovered.quarantine is not None:
-            self._alarms.quarantined(recovered.quarantine)
-        if last is not None:
-            self._durable_seq = int(last["guardian"]["seq"])
-            self._durable_hash = str(last["guardian"]["hash"])
-            if not is_checkpoint(last) and self._checkpointer is not None:
-                self._since_checkpoint = max(self._since_checkpoint, 1)
-                self._checkpointer.make_due()  # sign the tail left by the last run soon
-        self._next_seq = self._durable_seq + 1
-        self._prev_hash = self._durable_hash
-        known, self._known = self._known, None  # checked on the first opening only
-        copy = best_rescue(self.path, self._verifier)
-        if copy is not None and int(copy[2]["guardian"]["seq"]) > max(
-                self._durable_seq, known[0] if known else 0):
-            self._restore(*copy)
-        elif known is not None and known[0] > self._durable_seq:
-            self._regressed_from = known
-
-    def _restore(self, source: Path, end: int, last: dict[str, Any]) -> None:
-        """A copy of the journal unlinked while serving reaches further than the journal:
-        the journal becomes that copy again (what it held now is moved aside)."""
-        fd = self._fd
-        assert fd is not None
-        ended_at, moved = self._durable_seq, None
-        if self._durable_offset > 0:
-            moved = rescue(fd, self._durable_offset, self.path, "regressed", fsync=self._fsync)
-        restore(fd, source, end, fsync=self._fsync)
-        self._durable_offset = end
-        self._durable_seq = int(last["guardian"]["seq"])
-        self._durable_hash = str(last["guardian"]["hash"])
-        self._next_seq, self._prev_hash = self._durable_seq + 1, self._durable_hash
-        self._alarms.restored(ended_at, source, self._durable_seq, moved)
 
     def _continue_after_regression(self, seq: int, hash_: str) -> None:
         """The journal ends before an event the index acknowledged: move what it holds aside
@@ -528,13 +379,6 @@ class FileJournal:
             self._queue_checkpoint(self._checkpointer)
         self._submit([regression_event()])
         self._wait_durable(self._next_seq - 1, self._generation)
-
-    def _close_quietly(self) -> None:
-        if self._fd is not None:
-            with contextlib.suppress(OSError):
-                os.close(self._fd)
-            self._fd = None
-
 
 def _resolve(settled: list[tuple[asyncio.Future[None], bool]]) -> None:
     for future, durable in settled:

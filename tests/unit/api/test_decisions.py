@@ -127,7 +127,7 @@ def test_no_decision_without_a_valid_application_key(
 def test_an_unwritable_journal_denies_with_audit_unavailable(
     tmp_path: Path, clock: ManualClock
 ) -> None:
-    guardian = build(demo_settings(tmp_path, journal_path=Path("/dev/full")), clock=clock)
+    guardian = build(demo_settings(tmp_path, journal_path=Path("/dev/full")), clock=clock, prepare=True)
     with TestClient(create_app(guardian)) as client:
         token, _ = guardian.signer.issue("alice", MFA, clock.now(), clock.now(), 60)
         response = client.post("/v1/decisions", json=decision_body("alice", token), headers=H)

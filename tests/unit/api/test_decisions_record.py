@@ -101,7 +101,7 @@ def test_an_organisation_pattern_refuses_what_it_does_not_allow(
     from guardian.bootstrap import build
     from support import demo_settings
 
-    g = build(demo_settings(tmp_path, customer_id_pattern=re.compile(r"C-\d{4}")), clock=clock)
+    g = build(demo_settings(tmp_path, customer_id_pattern=re.compile(r"C-\d{4}")), clock=clock, prepare=True)
     try:
         with TestClient(create_app(g), raise_server_exceptions=False) as c:
             ok = decision_body("alice", _token(g, clock), customers=["C-1005"])

@@ -1,19 +1,25 @@
 """``/v1/grants`` beyond the basics (tests/unit/api/test_deps.py): only roles that give
 data access are granted, no grant starts in the past, and ``DELETE /v1/grants/{id}`` ends a
-grant at once — journalled, stored, and out of the very next decision."""
+grant at once — journalled, stored, and out of the very next decision.
+
+Wired on in-memory stores (``guardian.bootstrap.embedded``): no SQLite store, no Alembic; the
+same HTTP behaviour is asserted as on the SQL store the other API tests use."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
 from fastapi.testclient import TestClient
 
-from guardian.bootstrap import Guardian
+from guardian.bootstrap import Guardian, build
+from guardian.bootstrap.embedded import memory_adapters
 from guardian.clock import ManualClock
-from support import API_KEY, Signer, decision_body
+from support import API_KEY, Signer, decision_body, demo_settings
 
 
 def _bearer(token: str) -> dict[str, str]:
@@ -42,6 +48,16 @@ def _revoke(client: TestClient, headers: dict[str, str], grant_id: str,
             reason: str | None = "fraud wave over") -> Any:
     body = {} if reason is None else {"reason": reason}
     return client.request("DELETE", f"/v1/grants/{grant_id}", headers=headers, json=body)
+
+
+@pytest.fixture
+def guardian(tmp_path: Path, clock: ManualClock) -> Iterator[Guardian]:
+    """The shared fixture's Guardian, its stores in memory instead of SQLite."""
+    settings = demo_settings(tmp_path)
+    g = build(settings, clock=clock, prepare=True, adapters=memory_adapters(settings, clock))
+    yield g
+    g.close()
+    assert not settings.store.default_file.exists()  # nothing reached for the SQL store
 
 
 @pytest.fixture

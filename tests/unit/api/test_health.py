@@ -23,7 +23,7 @@ MFA = (AuthMethod.PASSWORD, AuthMethod.OTP)
 
 @pytest.fixture
 def watched(tmp_path: Path, clock: ManualClock) -> Iterator[tuple[Guardian, TestClient]]:
-    g = build(demo_settings(tmp_path, metrics_token=TOKEN), clock=clock)
+    g = build(demo_settings(tmp_path, metrics_token=TOKEN), clock=clock, prepare=True)
     try:
         with TestClient(create_app(g), raise_server_exceptions=False) as c:
             yield g, c
@@ -85,7 +85,7 @@ def test_documentation_is_served_in_demo_mode_and_off_when_turned_off(
 ) -> None:
     assert client.get("/openapi.json").status_code == 200
     assert client.get("/docs").status_code == 200
-    g = build(demo_settings(tmp_path / "off", api_docs=False), clock=clock)
+    g = build(demo_settings(tmp_path / "off", api_docs=False), clock=clock, prepare=True)
     try:
         with TestClient(create_app(g), raise_server_exceptions=False) as closed:
             for path in ("/openapi.json", "/docs", "/redoc"):

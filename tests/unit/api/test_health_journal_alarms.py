@@ -32,7 +32,7 @@ def settings(tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def served(settings: Settings, clock: ManualClock) -> Iterator[tuple[Guardian, TestClient]]:
-    g = build(settings, clock=clock)
+    g = build(settings, clock=clock, prepare=True)
     with TestClient(create_app(g), raise_server_exceptions=False) as c:
         yield g, c
     g.close()
@@ -70,13 +70,13 @@ def _forge_permit(path: Path, customer: str) -> None:
 def test_a_permit_appended_while_stopped_is_quarantined_and_in_no_access_report(
     settings: Settings, clock: ManualClock
 ) -> None:
-    g = build(settings, clock=clock)
+    g = build(settings, clock=clock, prepare=True)
     with TestClient(create_app(g), raise_server_exceptions=False) as client:
         _decide(client, Signer(client, clock), customer="C-1002")
     g.close()
     _forge_permit(settings.journal_file, "C-1005")
 
-    g = build(settings, clock=clock)
+    g = build(settings, clock=clock, prepare=True)
     with TestClient(create_app(g), raise_server_exceptions=False) as client:
         signer = Signer(client, clock)
         judy = {"Authorization": f"Bearer {signer.token('judy')}"}
@@ -124,7 +124,7 @@ def test_a_journal_deleted_while_serving_turns_decisions_into_audit_unavailable(
 def test_a_journal_cut_back_while_stopped_never_restarts_at_seq_1_and_keeps_shipping(
     settings: Settings, clock: ManualClock
 ) -> None:
-    g = build(settings, clock=clock)
+    g = build(settings, clock=clock, prepare=True)
     with TestClient(create_app(g), raise_server_exceptions=False) as client:
         signer = Signer(client, clock)
         for _ in range(3):
@@ -134,7 +134,7 @@ def test_a_journal_cut_back_while_stopped_never_restarts_at_seq_1_and_keeps_ship
     g.close()
     settings.journal_file.unlink()  # deleted while stopped; the shipper's state stays
 
-    g = build(settings, clock=clock)
+    g = build(settings, clock=clock, prepare=True)
     with TestClient(create_app(g), raise_server_exceptions=False) as client:
         after = _decide(client, Signer(client, clock))
         health = client.get("/v1/health", headers=MONITORING).json()

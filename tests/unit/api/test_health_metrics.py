@@ -46,7 +46,7 @@ def moved(before: Samples, after: Samples, name: str, **labels: str) -> float:
 @pytest.fixture
 def guardian(tmp_path: Path, clock: ManualClock) -> Iterator[Guardian]:
     """The shared fixture's Guardian, with a metrics token to scrape with."""
-    g = build(demo_settings(tmp_path, metrics_token=MONITORING_TOKEN), clock=clock)
+    g = build(demo_settings(tmp_path, metrics_token=MONITORING_TOKEN), clock=clock, prepare=True)
     yield g
     g.close()
 
@@ -56,7 +56,7 @@ def locking(tmp_path: Path, clock: ManualClock) -> Iterator[Guardian]:
     """Two failures lock a user out, without the throttling wait."""
     g = build(demo_settings(tmp_path, metrics_token=MONITORING_TOKEN, lockout_max_failures=2,
                             lockout_user_delay_max_s=0),
-              clock=clock)
+              clock=clock, prepare=True)
     yield g
     g.close()
 
@@ -131,7 +131,7 @@ def test_a_step_up_is_counted_by_outcome(client: TestClient, signer: Signer) -> 
 
 def test_metrics_are_also_served_on_their_own_address(tmp_path: Path) -> None:
     guardian = build(demo_settings(tmp_path, metrics_token=MONITORING_TOKEN,
-                                   metrics_address="127.0.0.1:0"))
+                                   metrics_address="127.0.0.1:0"), prepare=True)
     try:
         server = next(b for b in guardian.background if isinstance(b, MetricsServer))
         with TestClient(create_app(guardian)) as client:
@@ -149,8 +149,8 @@ def test_metrics_are_also_served_on_their_own_address(tmp_path: Path) -> None:
 
 
 def test_two_guardians_in_one_process_count_apart(tmp_path: Path) -> None:
-    first, second = (build(demo_settings(tmp_path / "a", metrics_token=MONITORING_TOKEN)),
-                     build(demo_settings(tmp_path / "b", metrics_token=MONITORING_TOKEN)))
+    first, second = (build(demo_settings(tmp_path / "a", metrics_token=MONITORING_TOKEN), prepare=True),
+                     build(demo_settings(tmp_path / "b", metrics_token=MONITORING_TOKEN), prepare=True))
     try:
         with TestClient(create_app(first)) as a, TestClient(create_app(second)) as b:
             a.post("/v1/decisions", json=decision_body("mallory", None), headers=H)

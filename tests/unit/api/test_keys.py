@@ -71,7 +71,7 @@ def test_a_revoked_file_key_is_refused_on_the_next_request_and_after_a_restart(
         "key_id": DEMO_KEY_ID, "application": "demo-app", "source": "file"}
     assert (ROOT / "policies/demo/applications.yaml").read_bytes() == applications
     guardian.close()
-    restarted = build(demo_settings(tmp_path), clock=clock)
+    restarted = build(demo_settings(tmp_path), clock=clock, prepare=True)
     try:
         with TestClient(create_app(restarted), raise_server_exceptions=False) as c:
             again = c.post("/v1/decisions", headers={"X-API-Key": API_KEY}, json=body)

@@ -31,7 +31,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
     """One Guardian on non-demo settings (documents served), and who calls it."""
     clock = ManualClock(start=1_800_000_000.0)
     guardian = build(real_settings(tmp_path_factory.mktemp("openapi"), api_docs=True),
-                     clock=clock)
+                     clock=clock, prepare=True)
     app = create_app(guardian)
     with TestClient(app, raise_server_exceptions=False) as client:
         signer = Signer(client, clock)

@@ -196,7 +196,7 @@ def test_a_trust_file_without_the_server_s_key_says_the_trail_does_not_verify(
     trust = tmp_path / "trust.pem"
     trust.write_text(trust_entry(other.public_key), encoding="ascii")
     guardian = build(demo_settings(tmp_path, audit_trust_file=trust,
-                                    audit_checkpoint_every_events=1), clock=clock)
+                                    audit_checkpoint_every_events=1), clock=clock, prepare=True)
     try:
         with TestClient(create_app(guardian), raise_server_exceptions=False) as client:
             signer = Signer(client, clock)
@@ -270,7 +270,7 @@ def trail_of_pinned(tmp_path: Path, clock: ManualClock
     trust = tmp_path / "trust.pem"
     trust.write_text(trust_entry(build_checkpoint_signer(settings).public_key), encoding="ascii")
     guardian = build(demo_settings(tmp_path, audit_trust_file=trust,
-                                    audit_checkpoint_every_events=1), clock=clock)
+                                    audit_checkpoint_every_events=1), clock=clock, prepare=True)
     try:
         with TestClient(create_app(guardian), raise_server_exceptions=False) as client:
             signer = Signer(client, clock)

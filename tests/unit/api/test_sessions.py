@@ -101,7 +101,7 @@ def test_an_attacker_locking_ivan_from_one_address_does_not_stop_ivan_elsewhere(
 ) -> None:
     # Finding 6: 5 wrong passwords from anywhere locked the security officer for a minute,
     # doubling up to an hour.
-    guardian = build(demo_settings(tmp_path, lockout_user_delay_max_s=0.0), clock=clock)
+    guardian = build(demo_settings(tmp_path, lockout_user_delay_max_s=0.0), clock=clock, prepare=True)
     try:
         attacker, ivan = _from(guardian, "203.0.113.66"), _from(guardian, "198.51.100.7")
         statuses = {_sign_in(attacker, "ivan", "guess", "000000")[0] for _ in range(100)}
@@ -120,7 +120,7 @@ def test_an_attacker_locking_ivan_from_one_address_does_not_stop_ivan_elsewhere(
 def test_behind_a_trusted_proxy_the_forwarded_address_is_the_source(
     tmp_path: Path, clock: ManualClock
 ) -> None:
-    guardian = build(demo_settings(tmp_path, trusted_proxies="127.0.0.0/8"), clock=clock)
+    guardian = build(demo_settings(tmp_path, trusted_proxies="127.0.0.0/8"), clock=clock, prepare=True)
     try:
         proxy = _from(guardian, "127.0.0.1")
         for _ in range(5):

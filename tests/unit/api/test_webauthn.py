@@ -22,7 +22,7 @@ PASSWORD = {"user": "otto", "password": "otto-demo-pass"}
 @pytest.fixture
 def guardian(tmp_path: Path, clock: ManualClock) -> Iterator[Guardian]:
     settings = demo_settings(tmp_path, directory_file=directory_with_newcomer(tmp_path))
-    g = build(settings, clock=clock)
+    g = build(settings, clock=clock, prepare=True)
     yield g
     g.close()
 

@@ -141,3 +141,20 @@ def test_the_job_does_nothing_where_the_index_enforces_retention(tmp_path: Path)
 
     assert result.managed_by == "ism" and result.removals == ()
     trail.close()
+
+
+def test_one_writer_journals_the_removal_of_anothers_oldest_events(tmp_path: Path) -> None:
+    index = sqlite_index(tmp_path / "index.db")
+    leader = aged_trail(tmp_path, index, writer="srv-w1")
+    other = aged_trail(tmp_path, index, writer="srv-w2")
+    leader.clock.t = T0 + 380 * DAY_S
+    result = leader.job.apply()  # the leader (w1) removes both writers' oldest rows
+    leader.ship()
+
+    assert sorted(r.writer for r in result.removals) == ["srv-w1", "srv-w2"]
+    report = verify_index(index, verifier_for(leader.key, other.key),
+                          shipped=[leader.shipper.state, other.shipper.state], settle_s=0)
+    assert report.ok, report.chains
+    assert [c.first_seq for c in report.chains] == [leader.young_seqs[0], other.young_seqs[0]]
+    leader.close()
+    other.close()

@@ -30,7 +30,7 @@ def data_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
 
 
 def _decide(count: int, customer: str = "C-1001") -> None:
-    guardian = build(Settings())
+    guardian = build(Settings(), prepare=True)
     try:
         guardian.pipeline.decide_many([
             DecisionRequest("alice", Action.READ, "crm", "contact", "customer-care",
@@ -69,7 +69,7 @@ def test_verify_names_a_tampered_index_and_fails(data_dir: Path) -> None:
     _decide(5)
     runner.invoke(app, ["audit", "ship"])
     with sqlite3.connect(data_dir / "audit" / "index.db") as conn:
-        conn.execute("DELETE FROM events WHERE doc_id = '3'")
+        conn.execute("DELETE FROM events WHERE seq = 3")
 
     result = runner.invoke(app, ["audit", "verify", "--source", "index"], terminal_width=200)
 

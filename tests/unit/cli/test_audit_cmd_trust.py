@@ -42,7 +42,7 @@ def deployment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Settings:
 
 
 def _decide(count: int) -> None:
-    guardian = build(Settings())
+    guardian = build(Settings(), prepare=True)
     try:
         for _ in range(count):
             guardian.pipeline.decide_many([DecisionRequest(

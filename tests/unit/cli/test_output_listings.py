@@ -84,7 +84,7 @@ def test_users_in_each_format_is_the_directory() -> None:
 def test_keys_list_in_each_format_is_the_store_and_the_applications_file() -> None:
     created = _run(["keys", "create", "crm-web", "--actor", "ivan"])
     assert created.exit_code == 0
-    guardian = build(Settings())
+    guardian = build(Settings(), prepare=True)
     try:
         expected = [k.as_dict() for k in guardian.api_keys.list()]
     finally:
@@ -114,7 +114,7 @@ def test_grants_list_keeps_a_justification_with_commas_quotes_and_newlines() -> 
 
 
 def _decide(count: int, customer: str) -> None:
-    guardian = build(Settings())
+    guardian = build(Settings(), prepare=True)
     try:
         guardian.pipeline.decide_many([
             DecisionRequest("alice", Action.READ, "crm", "contact", "customer-care",
@@ -148,7 +148,7 @@ def test_report_list_in_each_format_is_the_archive(_in_repo: Path) -> None:
         made = _run(["report", "periodic", "--from", f"2026-{month}-01", "--to",
                      f"2026-{int(month) + 1}-01", "--out", str(_in_repo / f"r{month}.json")])
         assert made.exit_code == 0, made.output
-    guardian = build(Settings())
+    guardian = build(Settings(), prepare=True)
     try:
         archive = [r.summary() for r in guardian.reports.list(None, 10)]
     finally:

@@ -30,7 +30,7 @@ def settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Settings:
     monkeypatch.setenv("GUARDIAN_DATA_DIR", str(tmp_path / "var"))
     monkeypatch.setenv("GUARDIAN_JOURNAL_FSYNC", "false")
     settings = Settings()
-    guardian = build(settings)
+    guardian = build(settings, prepare=True)
     try:  # a trail of demo decisions, shipped into the embedded index
         guardian.pipeline.decide_many(requests(settings, time.time()))
         guardian.audit.shipper.ship_once()
@@ -83,7 +83,7 @@ def test_apply_shows_the_change_asks_and_journals_it(settings: Settings, tmp_pat
     assert applied.exit_code == 0, applied.output
     [event] = _events(settings, "policy.changed")
     assert event["guardian"]["policy_change"]["rules_added"] == [ADDED]
-    guardian = build(settings)
+    guardian = build(settings, prepare=True)
     try:
         assert guardian.pipeline.policy.index.permits(
             ["customer-care"], "crm", "location", "read", "customer-care")

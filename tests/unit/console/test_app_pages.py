@@ -18,6 +18,7 @@ from support import API_KEY, decision_body
 OFFICER_PAGES = ("/console/grants", "/console/keys", "/console/invitations", "/console/policy")
 TRAIL_PAGES = ("/console/trail", "/console/customers")
 REPORT_PAGES = ("/console/reports", "/console/integrity")
+REVIEW_PAGES = ("/console/reviews", "/console/campaigns")
 
 
 def _events(guardian: Guardian, action: str) -> list[dict[str, Any]]:
@@ -32,8 +33,9 @@ def _nav(html: str) -> set[str]:
 
 
 @pytest.mark.parametrize(("uid", "allowed"), [
-    ("ivan", OFFICER_PAGES + REPORT_PAGES),
-    ("judy", TRAIL_PAGES + REPORT_PAGES),
+    ("ivan", OFFICER_PAGES + REPORT_PAGES + REVIEW_PAGES),
+    ("judy", TRAIL_PAGES + REPORT_PAGES + REVIEW_PAGES),
+    ("nina", ("/console/reviews",)),
     ("alice", ()),
 ])
 def test_each_person_sees_and_opens_only_what_their_roles_allow(
@@ -42,7 +44,7 @@ def test_each_person_sees_and_opens_only_what_their_roles_allow(
     home = console.client.get("/console/")
     assert home.status_code == 200
     assert _nav(home.text) == set(allowed)
-    for path in OFFICER_PAGES + TRAIL_PAGES + REPORT_PAGES:
+    for path in OFFICER_PAGES + TRAIL_PAGES + REPORT_PAGES + REVIEW_PAGES:
         status = console.client.get(path).status_code
         assert status == (200 if path in allowed else 403), path
 

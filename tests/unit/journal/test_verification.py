@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -15,14 +16,18 @@ from tamper_cases import (
     CASES,
     FORGED_CUSTOMER,
     JOURNAL_CASES,
+    WRITERS,
     Case,
     JournalCase,
     cut_back_index,
     cut_back_journal,
+    move_to_other_writer,
+    remove_from_second_writer,
     resign_index,
     resign_journal,
     secret_derived_key,
     ship_trail,
+    ship_two_writers,
     witnessed,
 )
 
@@ -182,3 +187,31 @@ def test_tampering_with_the_journal_never_reaches_the_index(
     assert trail.shipped.seq == report.last_seq
     assert forged == [] and "mallory" not in users
     assert set(case.alarms) <= set(trail.alarms)
+
+
+def test_two_writers_chains_verify_side_by_side_in_one_index(tmp_path: Path) -> None:
+    index = sqlite_index(tmp_path / "index.db")
+    trail = ship_two_writers(tmp_path, index)
+
+    report = verify_index(index, verifier_for(trail.key), shipped=trail.shipped)
+
+    assert report.ok, report.detail
+    assert [c.writer for c in report.chains] == list(WRITERS)
+    assert all(c.first_seq == 1 and c.checkpoints >= 3 for c in report.chains)
+    assert {d.doc_id for d in index.events_in_order()} >= {f"{WRITERS[0]}:1", f"{WRITERS[1]}:1"}
+
+
+@pytest.mark.parametrize("tamper", [remove_from_second_writer, move_to_other_writer],
+                         ids=["removed", "moved_between_writers"])
+def test_a_break_in_one_writers_chain_names_that_writer(
+    tmp_path: Path, tamper: Callable[[SqliteTamper], set[str]]
+) -> None:
+    index = sqlite_index(tmp_path / "index.db")
+    trail = ship_two_writers(tmp_path, index)
+    broken = tamper(SqliteTamper(tmp_path / "index.db"))
+
+    report = verify_index(index, verifier_for(trail.key), shipped=trail.shipped, settle_s=0)
+
+    assert not report.ok and report.writer in broken, report.chains
+    assert {c.writer for c in report.chains if not c.ok} == broken
+    assert {c.writer for c in report.chains} == set(WRITERS)

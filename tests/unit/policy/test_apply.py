@@ -65,7 +65,7 @@ def test_applying_journals_the_diff_stores_swaps_and_publishes(
     tmp_path: Path, clock: ManualClock
 ) -> None:
     changes = LocalChanges()
-    guardian = build(demo_settings(tmp_path), clock=clock)
+    guardian = build(demo_settings(tmp_path), clock=clock, prepare=True)
     try:
         service = _service(guardian)
         service._changes = changes
@@ -87,7 +87,7 @@ def test_applying_journals_the_diff_stores_swaps_and_publishes(
             _apply(guardian, tmp_path / "p")
     finally:
         guardian.close()
-    restarted = build(demo_settings(tmp_path), clock=clock)
+    restarted = build(demo_settings(tmp_path), clock=clock, prepare=True)
     try:
         assert restarted.pipeline.policy.definition.version == new
         assert _service(restarted).in_force().applied_by == "ivan"
@@ -105,7 +105,7 @@ def _beside(first: Guardian, swapped: list[Any], in_force: PolicyVersion) -> Pol
 def test_another_process_picks_up_the_applied_version_and_a_stale_one_conflicts(
     tmp_path: Path, clock: ManualClock
 ) -> None:
-    first = build(demo_settings(tmp_path), clock=clock)
+    first = build(demo_settings(tmp_path), clock=clock, prepare=True)
     try:
         swapped: list[Any] = []
         other = _beside(first, swapped, _service(first).in_force())

@@ -39,7 +39,7 @@ def delivering(tmp_path: Path, clock: ManualClock, smtp_inbox: Inbox,  # noqa: F
         tmp_path, reports_schedule="monthly", smtp_host="127.0.0.1", smtp_port=smtp_inbox.port,
         smtp_from="guardian@bank.test", report_recipients="judy@bank.test, dpo@bank.test",
         report_webhook_url=webhook_receiver.url, report_webhook_secret=SECRET,
-        report_delivery_attempts=3, report_delivery_backoff_s=0), clock=clock)
+        report_delivery_attempts=3, report_delivery_backoff_s=0), clock=clock, prepare=True)
     yield g
     g.close()
 

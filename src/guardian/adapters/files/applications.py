@@ -10,22 +10,14 @@ never rewritten.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 from guardian.adapters.files.yaml_lines import load_plain
 from guardian.errors import ConfigurationError
 from guardian.governance.api_keys import key_digest
-from guardian.governance.model import DEFAULT_SCOPES, KeyHolder
+from guardian.governance.model import DEFAULT_SCOPES, FileKey, KeyHolder
 
 FILE_KEY_PREFIX = "file-"
-
-
-@dataclass(frozen=True, slots=True)
-class FileKey:
-    id: str
-    name: str
-    key_sha256: str
 
 
 def file_key_id(key_sha256: str) -> str:
@@ -34,7 +26,8 @@ def file_key_id(key_sha256: str) -> str:
 
 
 class FileApplications:
-    """Implements :class:`~guardian.ports.ApplicationRegistry`; lists its keys for the store."""
+    """Implements :class:`~guardian.ports.ApplicationRegistry` and ``FileKeys`` (its keys, for
+    the store)."""
 
     def __init__(self, path: Path) -> None:
         try:

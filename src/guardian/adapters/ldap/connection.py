@@ -34,6 +34,7 @@ from ldap3.core.exceptions import (
     LDAPStartTLSError,
 )
 
+from guardian.adapters.ldap.errors import unavailable
 from guardian.config import is_loopback
 from guardian.errors import ConfigurationError, DirectoryUnavailable
 
@@ -210,17 +211,6 @@ def _start_tls(conn: Connection) -> None:
     except LDAPException as exc:
         detail = getattr(exc, "description", None) or type(exc).__name__
         raise LDAPStartTLSError(f"startTLS failed - {detail}") from exc
-
-
-def unavailable(exc: LDAPException, doing: str) -> DirectoryUnavailable:
-    """A typed error that names the failure without leaking credentials."""
-    if isinstance(exc, LDAPStartTLSError):
-        return DirectoryUnavailable(f"LDAP unavailable while {doing}: StartTLS refused or "
-                                    f"failed ({str(exc).removeprefix('startTLS failed - ')})")
-    kind = type(exc).__name__.removeprefix("LDAP")
-    detail = getattr(exc, "description", None) or ""
-    return DirectoryUnavailable(f"LDAP unavailable while {doing}: {kind}"
-                                + (f" ({detail})" if detail else ""))
 
 
 def _unbind(conn: Any) -> None:

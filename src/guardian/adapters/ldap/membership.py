@@ -18,6 +18,7 @@ from ldap3.utils.dn import escape_rdn
 
 from guardian.adapters.ldap.connection import LdapConnections
 from guardian.adapters.ldap.directory import LdapLayout
+from guardian.adapters.ldap.errors import write_failed
 from guardian.errors import DirectoryUnavailable, DirectoryWriteFailed
 
 
@@ -51,9 +52,7 @@ class LdapMembershipWriter:
             except LDAPNoSuchAttributeResult:
                 return  # not (or no longer) a member
             except LDAPException as exc:
-                raise DirectoryWriteFailed(
-                    f"the directory refused to remove {uid} from {group}: "
-                    f"{type(exc).__name__}") from exc
+                raise write_failed(exc, uid, group) from exc
 
         try:
             self._connections.run(remove)

@@ -34,6 +34,13 @@ class MemoryDirectory:
         self._by_uid[principal.uid] = principal
 
 
+class NoSeeds:
+    """``MfaSecrets`` holding no seed: beneath the store, people have what they enrolled."""
+
+    def totp_secret(self, uid: str) -> str | None:
+        return None
+
+
 class MemoryConsents:
     def __init__(self, consents: Iterable[tuple[str, str]] = ()) -> None:
         self._given = set(consents)

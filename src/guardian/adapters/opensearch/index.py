@@ -1,13 +1,15 @@
 """The audit index on OpenSearch (opensearch-py): bulk create-only indexing, ordered walks, search.
 
-Events go to the write alias with ``op_type=create``, ``_id`` = sequence number and
+Events go to the write alias with ``op_type=create``, ``_id`` = ``"<writer>:<seq>"`` (``"<seq>"``
+for an event without a writer id, :mod:`guardian.audit.writers`) and
 ``require_alias`` (so a missing alias is an error, never an index with a guessed mapping). A
 ``409`` is answered by reading the stored document back: the same document is a retry
 (``duplicate``), another one a tamper signal (``conflict``). Because ``create`` only guards the
 current write index, after an uncertain failure (and on the first batch of a process) the
 previous backing index is also checked for the batch's ids, so a rollover between two attempts
 cannot duplicate an event. Walks use a point in time with ``search_after`` on
-``guardian.seq``; searches are bool queries of term and range clauses only.
+(``guardian.writer``, ``guardian.seq``), each writer's chain in one run, events without a writer
+first; searches are bool queries of term and range clauses only.
 """
 
 from __future__ import annotations
@@ -18,12 +20,12 @@ from typing import Any
 
 import orjson
 from opensearchpy import OpenSearch
-from opensearchpy.exceptions import ConnectionError as OsConnectionError
 from opensearchpy.exceptions import NotFoundError, OpenSearchException, TransportError
 
 from guardian.adapters.opensearch import aggregations as opensearch_aggregations
 from guardian.adapters.opensearch import retention as opensearch_retention
 from guardian.adapters.opensearch.design import IndexDesign
+from guardian.adapters.opensearch.errors import VENDOR_ERRORS, translated, why
 from guardian.adapters.opensearch.setup import apply_design, ism_available
 from guardian.audit.aggregations import AggregateQuery, Bucket, Span
 from guardian.audit.queries import AuditPage, AuditQuery, cursor_of
@@ -84,8 +86,8 @@ class OpenSearchAuditIndex:
         """Find out (one request) whether ISM enforces retention, for health checks."""
         try:
             self._retention = self._retention_text(ism=ism_available(self._request))
-        except (TransportError, OpenSearchException) as exc:
-            raise AuditIndexUnavailable(f"OpenSearch: {_why(exc)}") from exc
+        except VENDOR_ERRORS as exc:
+            raise AuditIndexUnavailable(f"OpenSearch: {why(exc)}") from exc
 
     def _retention_text(self, *, ism: bool) -> str:
         if ism:
@@ -98,8 +100,8 @@ class OpenSearchAuditIndex:
     def retention_managed(self) -> bool:
         try:
             ism = ism_available(self._request)
-        except (TransportError, OpenSearchException) as exc:
-            raise AuditIndexUnavailable(f"OpenSearch: {_why(exc)}") from exc
+        except VENDOR_ERRORS as exc:
+            raise AuditIndexUnavailable(f"OpenSearch: {why(exc)}") from exc
         self._retention = self._retention_text(ism=ism)
         return ism
 
@@ -111,23 +113,19 @@ class OpenSearchAuditIndex:
         try:
             rolled = opensearch_retention.roll_over(self._client, self._names, now_ms,
                                                     max_age_ms, max_bytes, dry_run=dry_run)
-        except (TransportError, OpenSearchException) as exc:
-            raise AuditIndexUnavailable(f"OpenSearch rollover failed: {_why(exc)}") from exc
+        except VENDOR_ERRORS as exc:
+            raise AuditIndexUnavailable(f"OpenSearch rollover failed: {why(exc)}") from exc
         if rolled and not dry_run:
             self._uncertain = True  # the next batch also checks the index rolled over
         return rolled
 
     def expired(self, cutoff_ms: int) -> list[Removal]:
-        try:
+        with translated("OpenSearch"):
             return opensearch_retention.expired(self._client, self._names, cutoff_ms)
-        except (TransportError, OpenSearchException) as exc:
-            raise AuditIndexUnavailable(f"OpenSearch: {_why(exc)}") from exc
 
     def remove(self, removal: Removal) -> int:
-        try:
+        with translated("OpenSearch delete failed"):
             return opensearch_retention.remove(self._client, self._names, removal)
-        except (TransportError, OpenSearchException) as exc:
-            raise AuditIndexUnavailable(f"OpenSearch delete failed: {_why(exc)}") from exc
 
     def _request(self, method: str, path: str, **kwargs: Any) -> Any:
         return self._client.transport.perform_request(method, path, **kwargs)
@@ -141,11 +139,11 @@ class OpenSearchAuditIndex:
             self.probe()  # once, for health checks: is retention enforced (ISM)?
         try:
             known = self._in_previous_index(records) if self._uncertain else {}
-            fresh = [r for r in records if r.seq not in known]
+            fresh = [r for r in records if r.seq not in known]  # one writer per batch
             outcomes = {**known, **self._bulk(self._names.events_alias, fresh, alias=True)}
-        except (TransportError, OpenSearchException) as exc:
+        except VENDOR_ERRORS as exc:
             self._uncertain = True
-            raise AuditIndexUnavailable(f"OpenSearch bulk failed: {_why(exc)}") from exc
+            raise AuditIndexUnavailable(f"OpenSearch bulk failed: {why(exc)}") from exc
         self._uncertain = False
         return [outcomes[r.seq] for r in records]
 
@@ -154,8 +152,8 @@ class OpenSearchAuditIndex:
             return []
         try:
             outcomes = self._bulk(self._names.checkpoints, records, alias=False)
-        except (TransportError, OpenSearchException) as exc:
-            raise AuditIndexUnavailable(f"OpenSearch bulk failed: {_why(exc)}") from exc
+        except VENDOR_ERRORS as exc:
+            raise AuditIndexUnavailable(f"OpenSearch bulk failed: {why(exc)}") from exc
         return [outcomes[r.seq] for r in records]
 
     def _bulk(
@@ -165,7 +163,7 @@ class OpenSearchAuditIndex:
             return {}
         lines: list[bytes] = []
         for r in records:
-            lines.append(b'{"create":{"_id":"%d"}}' % r.seq)
+            lines.append(b'{"create":{"_id":"%s"}}' % r.doc_id.encode("ascii"))
             lines.append(bytes(r.raw))
         body = b"\n".join(lines) + b"\n"
         params = {"filter_path": "errors,items.*.status,items.*._index,items.*.error"}
@@ -189,19 +187,20 @@ class OpenSearchAuditIndex:
 
     def _compare(self, index: str, records: Sequence[JournalRecord]) -> dict[int, ItemOutcome]:
         """Read back the documents already holding these ids and compare them with ours."""
-        answer = self._client.mget(index=index, body={"ids": [str(r.seq) for r in records]},
+        answer = self._client.mget(index=index, body={"ids": [r.doc_id for r in records]},
                                    params={"realtime": "true"})
         stored = {d["_id"]: d.get("_source") for d in answer["docs"] if d.get("found")}
         out: dict[int, ItemOutcome] = {}
         for r in records:
-            source = stored.get(str(r.seq))
+            source = stored.get(r.doc_id)
             if source is None:
                 out[r.seq] = ItemOutcome(r.seq, ItemStatus.RETRY, "conflict, then not found")
             elif source == r.event:
                 out[r.seq] = ItemOutcome(r.seq, ItemStatus.DUPLICATE)
             else:
                 out[r.seq] = ItemOutcome(r.seq, ItemStatus.CONFLICT,
-                                         f"{index} already holds a different document {r.seq}")
+                                         f"{index} already holds a different document "
+                                         f"{r.doc_id}")
         return out
 
     def _in_previous_index(self, records: Sequence[JournalRecord]) -> dict[int, ItemOutcome]:
@@ -224,8 +223,8 @@ class OpenSearchAuditIndex:
     def count(self) -> int:
         try:
             return int(self._client.count(index=self._names.events_alias)["count"])
-        except (TransportError, OpenSearchException) as exc:
-            raise AuditIndexUnavailable(f"OpenSearch count failed: {_why(exc)}") from exc
+        except VENDOR_ERRORS as exc:
+            raise AuditIndexUnavailable(f"OpenSearch count failed: {why(exc)}") from exc
 
     def events_in_order(self, after_seq: int = 0) -> Iterator[StoredEvent]:
         query = {"range": {"guardian.seq": {"gt": after_seq}}}
@@ -240,9 +239,9 @@ class OpenSearchAuditIndex:
             pit = self._client.create_pit(index=index, params={"keep_alive": _KEEP_ALIVE})
         except NotFoundError:
             return
-        except (TransportError, OpenSearchException) as exc:
+        except VENDOR_ERRORS as exc:
             if not isinstance(exc, TransportError) or exc.status_code not in (400, 405):
-                raise AuditIndexUnavailable(f"OpenSearch: {_why(exc)}") from exc
+                raise AuditIndexUnavailable(f"OpenSearch: {why(exc)}") from exc
             pit = None  # no point in time on this cluster: search_after alone
         self.walk_mode = "point-in-time" if pit else "search_after"
         try:
@@ -257,15 +256,17 @@ class OpenSearchAuditIndex:
         self, index: str, query: Mapping[str, Any], pit_id: str | None
     ) -> Iterator[StoredEvent]:
         body: dict[str, Any] = {"size": _PAGE, "query": query, "track_total_hits": False,
-                                "sort": [{"guardian.seq": "asc"}, {"guardian.hash": "asc"}]}
+                                "sort": [{"guardian.writer": {"order": "asc", "missing": "_first",
+                                                              "unmapped_type": "keyword"}},
+                                         {"guardian.seq": "asc"}, {"guardian.hash": "asc"}]}
         if pit_id:
             body["pit"] = {"id": pit_id, "keep_alive": _KEEP_ALIVE}
         while True:
             try:
                 answer = (self._client.search(body=body) if pit_id
                           else self._client.search(index=index, body=body))
-            except (TransportError, OpenSearchException) as exc:
-                raise AuditIndexUnavailable(f"OpenSearch walk failed: {_why(exc)}") from exc
+            except VENDOR_ERRORS as exc:
+                raise AuditIndexUnavailable(f"OpenSearch walk failed: {why(exc)}") from exc
             hits = answer["hits"]["hits"]
             for hit in hits:
                 yield StoredEvent(hit["_id"], hit["_source"])
@@ -282,9 +283,9 @@ class OpenSearchAuditIndex:
         except TransportError as exc:
             if exc.status_code == 404:
                 return AuditPage([], None)
-            raise AuditIndexUnavailable(f"OpenSearch search failed: {_why(exc)}") from exc
+            raise AuditIndexUnavailable(f"OpenSearch search failed: {why(exc)}") from exc
         except OpenSearchException as exc:
-            raise AuditIndexUnavailable(f"OpenSearch search failed: {_why(exc)}") from exc
+            raise AuditIndexUnavailable(f"OpenSearch search failed: {why(exc)}") from exc
         events = [h["_source"] for h in answer["hits"]["hits"]]
         more = len(events) > query.size
         events = events[:query.size]
@@ -305,9 +306,9 @@ class OpenSearchAuditIndex:
         except TransportError as exc:
             if exc.status_code == 404:
                 return {"hits": {"total": {"value": 0}}, "aggregations": {}}
-            raise AuditIndexUnavailable(f"OpenSearch aggregation failed: {_why(exc)}") from exc
+            raise AuditIndexUnavailable(f"OpenSearch aggregation failed: {why(exc)}") from exc
         except OpenSearchException as exc:
-            raise AuditIndexUnavailable(f"OpenSearch aggregation failed: {_why(exc)}") from exc
+            raise AuditIndexUnavailable(f"OpenSearch aggregation failed: {why(exc)}") from exc
         return answer
 
 
@@ -343,17 +344,6 @@ def _failed(seq: int, status: int, error: Any) -> ItemOutcome:
     if status == 429 or status >= 500 or kind in _RETRY_TYPES:
         return ItemOutcome(seq, ItemStatus.RETRY, detail)
     return ItemOutcome(seq, ItemStatus.REJECTED, detail)
-
-
-def _why(exc: Exception) -> str:
-    if isinstance(exc, OsConnectionError):
-        return f"cannot connect ({exc.error})"
-    if isinstance(exc, TransportError):
-        info = exc.info if isinstance(exc.info, dict) else {}
-        error = info.get("error")
-        reason = error.get("reason") if isinstance(error, dict) else error
-        return f"{exc.status_code} {reason or exc.error}"
-    return type(exc).__name__
 
 
 def make_client(

@@ -19,9 +19,12 @@ from opensearchpy.exceptions import NotFoundError
 from guardian.adapters.opensearch.design import IndexNames
 from guardian.audit.records import Removal
 
+_SEQS = {"first": {"min": {"field": "guardian.seq"}}, "last": {"max": {"field": "guardian.seq"}}}
 _STATS = {"size": 0, "track_total_hits": True, "aggs": {
     "oldest": {"min": {"field": "@timestamp"}}, "newest": {"max": {"field": "@timestamp"}},
-    "first": {"min": {"field": "guardian.seq"}}, "last": {"max": {"field": "guardian.seq"}}}}
+    **_SEQS,
+    "writers": {"terms": {"field": "guardian.writer", "size": 1000, "missing": ""},
+                "aggs": _SEQS}}}
 
 
 def backing_indices(client: OpenSearch, names: IndexNames) -> tuple[list[str], str | None]:
@@ -40,9 +43,12 @@ def _stats(client: OpenSearch, index: str) -> dict[str, Any] | None:
     if not int(answer["hits"]["total"]["value"]):
         return None
     aggs = answer["aggregations"]
+    writers = [(str(b["key"]), int(b["doc_count"]), int(b["first"]["value"]),
+                int(b["last"]["value"])) for b in aggs["writers"]["buckets"]]
     return {"events": int(answer["hits"]["total"]["value"]),
             "oldest": int(aggs["oldest"]["value"]), "newest": int(aggs["newest"]["value"]),
-            "first": int(aggs["first"]["value"]), "last": int(aggs["last"]["value"])}
+            "first": int(aggs["first"]["value"]), "last": int(aggs["last"]["value"]),
+            "writers": sorted(writers)}
 
 
 def roll_over(client: OpenSearch, names: IndexNames, now_ms: int, max_age_ms: int,
@@ -74,8 +80,12 @@ def expired(client: OpenSearch, names: IndexNames, cutoff_ms: int) -> list[Remov
             continue  # an empty index holds nothing to keep
         if stats["newest"] >= cutoff_ms:
             break  # kept, and so is everything after it
-        out.append(Removal("index", index, stats["events"], stats["first"], stats["last"],
-                           stats["oldest"], stats["newest"]))
+        # One removal per writer whose chain the index holds a range of (each journalled, so
+        # each writer's chain explains its own start); the index is deleted with the first.
+        ranges = stats["writers"] or [("", stats["events"], stats["first"], stats["last"])]
+        for writer, events, first, last in ranges:
+            out.append(Removal("index", index, events, first, last, stats["oldest"],
+                               stats["newest"], writer))
     return out
 
 

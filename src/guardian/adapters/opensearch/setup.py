@@ -16,9 +16,10 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import orjson
-from opensearchpy.exceptions import NotFoundError, OpenSearchException, TransportError
+from opensearchpy.exceptions import NotFoundError, TransportError
 
 from guardian.adapters.opensearch.design import IndexDesign
+from guardian.adapters.opensearch.errors import VENDOR_ERRORS, why
 from guardian.audit.records import SetupReport, SetupStep, StepOutcome
 from guardian.errors import AuditIndexUnavailable
 
@@ -70,8 +71,8 @@ def apply_design(request: Request, design: IndexDesign) -> SetupReport:
         ]
         if ism:
             steps.append(_attach_policy(request, design))
-    except (TransportError, OpenSearchException) as exc:
-        raise AuditIndexUnavailable(f"OpenSearch refused the index setup: {_why(exc)}") from exc
+    except VENDOR_ERRORS as exc:
+        raise AuditIndexUnavailable(f"OpenSearch refused the index setup: {why(exc)}") from exc
     notes = () if ism else (
         "ISM absent: Guardian's retention job enforces rollover and retention (daily in "
         "`guardian serve`, or `guardian audit retention`); with the "
@@ -194,12 +195,3 @@ def _leaves(properties: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[s
             yield from _leaves(spec["properties"], f"{prefix}{name}.")
         else:
             yield f"{prefix}{name}", str(spec.get("type", "object"))
-
-
-def _why(exc: Exception) -> str:
-    if isinstance(exc, TransportError):
-        info = exc.info if isinstance(exc.info, dict) else {}
-        reason = info.get("error", {}).get("reason") if isinstance(info.get("error"), dict) \
-            else info.get("error")
-        return f"{exc.status_code} {reason or exc.error}"
-    return type(exc).__name__

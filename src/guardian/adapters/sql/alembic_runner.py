@@ -17,7 +17,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, inspect, text
 
-from guardian.adapters.sql.store import _translated
+from guardian.adapters.sql.errors import translated
 
 SCRIPT_LOCATION = Path(__file__).resolve().parent / "migrations"
 FIRST_REVISION = "0001"
@@ -40,13 +40,13 @@ def head() -> str:
 
 def current(engine: Engine) -> str | None:
     """The revision the database is at, ``None`` for a database never migrated."""
-    with _translated(), engine.connect() as conn:
+    with translated(), engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
 
 
 def upgrade(engine: Engine, revision: str = "head") -> str | None:
     """Apply every migration up to ``revision``; return the revision reached."""
-    with _translated(), engine.begin() as conn:
+    with translated(), engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
         config = _config(conn)

@@ -15,16 +15,18 @@ from typing import Any
 from sqlalchemy import Connection, Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from guardian.adapters.files.applications import FileApplications, FileKey
-from guardian.adapters.sql.store import _translated, api_keys, file_key_revocations
+from guardian.adapters.sql.errors import translated
+from guardian.adapters.sql.store import api_keys, file_key_revocations
 from guardian.governance.model import (
     DEFAULT_SCOPES,
     ApiKeyRecord,
+    FileKey,
     KeyHolder,
     KeySource,
     format_scopes,
     parse_scopes,
 )
+from guardian.ports import FileKeys
 
 _RECORD_COLUMNS = (api_keys.c.id, api_keys.c.name, api_keys.c.created_at,
                    api_keys.c.created_by, api_keys.c.revoked_at, api_keys.c.scopes)
@@ -33,12 +35,12 @@ _RECORD_COLUMNS = (api_keys.c.id, api_keys.c.name, api_keys.c.created_at,
 class SqlApiKeys:
     """Implements ``ApiKeyRegistry`` (store keys and file keys)."""
 
-    def __init__(self, engine: Engine, file_keys: FileApplications | None = None) -> None:
+    def __init__(self, engine: Engine, file_keys: FileKeys | None = None) -> None:
         self.engine = engine
         self._file_keys = file_keys.keys() if file_keys is not None else []
 
     def add_key(self, record: ApiKeyRecord, key_sha256: str) -> None:
-        with _translated(), self.engine.begin() as conn:
+        with translated(), self.engine.begin() as conn:
             conn.execute(insert(api_keys).values(
                 id=record.id, name=record.name, key_sha256=key_sha256,
                 created_at=record.created_at, created_by=record.created_by,
@@ -46,7 +48,7 @@ class SqlApiKeys:
 
     def list_keys(self) -> list[ApiKeyRecord]:
         query = select(*_RECORD_COLUMNS).order_by(api_keys.c.created_at, api_keys.c.id)
-        with _translated(), self.engine.connect() as conn:
+        with translated(), self.engine.connect() as conn:
             stored = [_record(row) for row in conn.execute(query).mappings()]
             revoked = self._file_revocations(conn)
         from_file = [ApiKeyRecord(k.id, k.name, None, None, revoked.get(k.key_sha256),
@@ -59,12 +61,12 @@ class SqlApiKeys:
             return self._revoke_file_key(file_key, at)
         change = (update(api_keys).where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))
                   .values(revoked_at=at).returning(*_RECORD_COLUMNS, api_keys.c.key_sha256))
-        with _translated(), self.engine.begin() as conn:
+        with translated(), self.engine.begin() as conn:
             row = conn.execute(change).mappings().first()
         return None if row is None else _record(row)
 
     def _revoke_file_key(self, key: FileKey, at: float) -> ApiKeyRecord | None:
-        with _translated(), self.engine.begin() as conn:
+        with translated(), self.engine.begin() as conn:
             try:
                 with conn.begin_nested():
                     conn.execute(insert(file_key_revocations).values(
@@ -76,7 +78,7 @@ class SqlApiKeys:
     def active_keys(self) -> list[tuple[str, KeyHolder]]:
         query = select(api_keys.c.key_sha256, api_keys.c.name, api_keys.c.id,
                        api_keys.c.scopes).where(api_keys.c.revoked_at.is_(None))
-        with _translated(), self.engine.connect() as conn:
+        with translated(), self.engine.connect() as conn:
             found = [(str(d), KeyHolder(str(n), str(i), parse_scopes(str(s))))
                      for d, n, i, s in conn.execute(query)]
             revoked = self._file_revocations(conn)

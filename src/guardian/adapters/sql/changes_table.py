@@ -14,7 +14,8 @@ import uuid
 
 from sqlalchemy import Engine, delete, func, insert, select
 
-from guardian.adapters.sql.store import _translated, changes
+from guardian.adapters.sql.errors import translated
+from guardian.adapters.sql.store import changes
 from guardian.adapters.threads.background import Every
 from guardian.changes import MAX_KEY, ChangeKind, Handler, Subscribers, parse
 from guardian.errors import StoreUnavailable
@@ -39,7 +40,7 @@ class SqliteChangeFeed:
     def publish(self, kind: ChangeKind, key: str) -> None:
         now = time.time()
         try:
-            with _translated(), self.engine.begin() as conn:
+            with translated(), self.engine.begin() as conn:
                 conn.execute(insert(changes).values(kind=kind.value, key=key[:MAX_KEY],
                                                     origin=self.origin, at=now))
                 if now - self._pruned_at > self._keep_s / 10:
@@ -55,7 +56,7 @@ class SqliteChangeFeed:
     def mark(self) -> None:
         """Start reading after the changes stored so far (call before loading the views, so a
         change stored while they load is delivered, not missed)."""
-        with _translated(), self.engine.connect() as conn:
+        with translated(), self.engine.connect() as conn:
             self._cursor = int(conn.execute(select(func.max(changes.c.id))).scalar() or 0)
 
     def start(self) -> None:
@@ -73,7 +74,7 @@ class SqliteChangeFeed:
             return 0
 
     def _poll(self) -> int:
-        with _translated(), self.engine.connect() as conn:
+        with translated(), self.engine.connect() as conn:
             if self._cursor is None:  # first poll: start from now
                 self._cursor = int(conn.execute(select(func.max(changes.c.id))).scalar() or 0)
                 return 0

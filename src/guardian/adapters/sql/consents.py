@@ -13,9 +13,9 @@ from typing import Any
 
 from sqlalchemy import Engine, and_, func, insert, or_, select
 
+from guardian.adapters.sql.errors import translated
 from guardian.adapters.sql.store import (
     _dialect_insert,
-    _translated,
     consent_changes,
     consent_states,
 )
@@ -35,7 +35,7 @@ class SqlConsents:
         row = {"customer_id": change.customer_id, "purpose": change.purpose,
                "granted": change.granted, "at": change.at, "recorded_at": change.recorded_at,
                "source": change.source, "actor": change.actor, "key_id": change.key_id}
-        with _translated(), self.engine.begin() as conn:
+        with translated(), self.engine.begin() as conn:
             change_id = int(conn.execute(insert(consent_changes).values(**row)
                                          .returning(consent_changes.c.id)).scalar_one())
             upsert = _dialect_insert(self.engine)(consent_states).values(
@@ -54,18 +54,18 @@ class SqlConsents:
     def history(self, customer_id: str) -> list[ConsentChange]:
         query = (select(*_CHANGE_COLUMNS).where(consent_changes.c.customer_id == customer_id)
                  .order_by(consent_changes.c.id))
-        with _translated(), self.engine.connect() as conn:
+        with translated(), self.engine.connect() as conn:
             return [_change(r) for r in conn.execute(query).mappings()]
 
     def consent_states(self) -> list[ConsentState]:
         s = consent_states.c
         query = select(s.customer_id, s.purpose, s.granted, s.at, s.change_id)
-        with _translated(), self.engine.connect() as conn:
+        with translated(), self.engine.connect() as conn:
             return [ConsentState(str(c), str(p), bool(g), float(a), int(i))
                     for c, p, g, a, i in conn.execute(query)]
 
     def last_change_id(self) -> int:
-        with _translated(), self.engine.connect() as conn:
+        with translated(), self.engine.connect() as conn:
             found = conn.execute(select(func.max(consent_changes.c.id))).scalar()
         return int(found or 0)
 
@@ -75,11 +75,11 @@ class SqlConsents:
         if also:
             wanted = or_(wanted, consent_changes.c.id.in_(list(also)))
         query = select(*_CHANGE_COLUMNS).where(wanted).order_by(consent_changes.c.id).limit(limit)
-        with _translated(), self.engine.connect() as conn:
+        with translated(), self.engine.connect() as conn:
             return [_change(r) for r in conn.execute(query).mappings()]
 
     def has_consents(self) -> bool:
-        with _translated(), self.engine.connect() as conn:
+        with translated(), self.engine.connect() as conn:
             return conn.execute(select(consent_changes.c.id).limit(1)).first() is not None
 
 

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine, and_, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from guardian.adapters.sql.errors import translated
 from guardian.adapters.sql.store import (
-    _translated,
     mfa_invitations,
     recovery_codes,
     totp_enrolments,
@@ -24,26 +23,15 @@ from guardian.adapters.sql.store import (
     webauthn_credentials,
 )
 from guardian.identity.sealing import Sealer
+from guardian.identity.security_keys import WebAuthnCredential
 
 PENDING = "pending"
 ACTIVE = "active"
 
 
-@dataclass(frozen=True, slots=True)
-class WebAuthnCredential:
-    credential_id: str
-    """base64url, as the browser reports it."""
-    uid: str
-    public_key: str
-    """The COSE public key, base64url."""
-    sign_count: int
-    created_at: float
-    last_used_at: float | None = None
-
-
 class SqlMfaStore:
-    """Implements ``MfaSecrets``, ``TotpFactors``, ``RecoveryCodes`` and ``MfaInvitations``;
-    keeps WebAuthn state."""
+    """Implements ``MfaSecrets``, ``TotpFactors``, ``RecoveryCodes``, ``MfaInvitations`` and
+    ``SecurityKeyStore`` (WebAuthn keys and challenges)."""
 
     def __init__(self, engine: Engine, sealer: Sealer) -> None:
         self.engine = engine
@@ -63,7 +51,7 @@ class SqlMfaStore:
                    at: float) -> None:
         enrolment_id = secrets.token_hex(12)
         sealed = self._sealer.seal(secret, context=f"totp:{uid}")
-        with _translated(), self.engine.begin() as conn:
+        with translated(), self.engine.begin() as conn:
             _drop_enrolments(conn, uid, PENDING)
             conn.execute(insert(totp_enrolments).values(
                 id=enrolment_id, uid=uid, sealed_seed=sealed, state=PENDING, created_at=at))
@@ -73,7 +61,7 @@ class SqlMfaStore:
                     for d in recovery_digests])
 
     def activate_totp(self, uid: str, at: float) -> bool:
-        with _translated(), self.engine.begin() as conn:
+        with translated(), self.engine.begin() as conn:
             pending = conn.execute(select(totp_enrolments.c.id).where(
                 totp_enrolments.c.uid == uid, totp_enrolments.c.state == PENDING)).first()
             if pending is None:
@@ -88,7 +76,7 @@ class SqlMfaStore:
         return self._seed(uid, ACTIVE) is not None
 
     def _seed(self, uid: str, state: str) -> str | None:
-        with _translated(), self.engine.connect() as conn:
+        with translated(), self.engine.connect() as conn:
             row = conn.execute(select(totp_enrolments.c.sealed_seed).where(
                 totp_enrolments.c.uid == uid, totp_enrolments.c.state == state)).first()
         return None if row is None else str(row[0])
@@ -98,7 +86,7 @@ class SqlMfaStore:
     def use_recovery_code(self, uid: str, digest: str, at: float) -> bool:
         active = select(totp_enrolments.c.id).where(
             totp_enrolments.c.uid == uid, totp_enrolments.c.state == ACTIVE).scalar_subquery()
-        with _translated(), self.engine.begin() as conn:
+        with translated(), self.engine.begin() as conn:
             done = conn.execute(update(recovery_codes).where(
                 recovery_codes.c.uid == uid, recovery_codes.c.digest == digest,
                 recovery_codes.c.used_at.is_(None), recovery_codes.c.enrolment_id == active,
@@ -110,14 +98,14 @@ class SqlMfaStore:
             totp_enrolments, and_(totp_enrolments.c.id == recovery_codes.c.enrolment_id,
                                   totp_enrolments.c.state == ACTIVE),
         ).where(recovery_codes.c.uid == uid, recovery_codes.c.used_at.is_(None))
-        with _translated(), self.engine.connect() as conn:
+        with translated(), self.engine.connect() as conn:
             return len(conn.execute(query).all())
 
     # -- invitations to enrol ----------------------------------------------------------
 
     def add_invitation(self, uid: str, digest: str, created_by: str, at: float,
                        expires_at: float) -> None:
-        with _translated(), self.engine.begin() as conn:
+        with translated(), self.engine.begin() as conn:
             conn.execute(delete(mfa_invitations).where(
                 mfa_invitations.c.uid == uid, mfa_invitations.c.used_at.is_(None)))
             conn.execute(delete(mfa_invitations).where(mfa_invitations.c.expires_at <= at))
@@ -126,7 +114,7 @@ class SqlMfaStore:
                 expires_at=expires_at))
 
     def use_invitation(self, uid: str, digest: str, at: float) -> bool:
-        with _translated(), self.engine.begin() as conn:
+        with translated(), self.engine.begin() as conn:
             done = conn.execute(update(mfa_invitations).where(
                 mfa_invitations.c.digest == digest, mfa_invitations.c.uid == uid,
                 mfa_invitations.c.used_at.is_(None), mfa_invitations.c.expires_at > at,
@@ -138,7 +126,7 @@ class SqlMfaStore:
     def put_challenge(self, uid: str, purpose: str, challenge: str, expires_at: float) -> None:
         """Keep the one outstanding challenge of ``uid`` for ``purpose`` (replacing any)."""
         where = (webauthn_challenges.c.uid == uid, webauthn_challenges.c.purpose == purpose)
-        with _translated(), self.engine.begin() as conn:
+        with translated(), self.engine.begin() as conn:
             conn.execute(delete(webauthn_challenges).where(*where))
             # Decoy challenges of unknown users go too once expired: nothing stays for good.
             conn.execute(delete(webauthn_challenges).where(
@@ -150,7 +138,7 @@ class SqlMfaStore:
         """The outstanding challenge, removed so that it serves once; ``None`` if there is none
         or it expired."""
         where = (webauthn_challenges.c.uid == uid, webauthn_challenges.c.purpose == purpose)
-        with _translated(), self.engine.begin() as conn:
+        with translated(), self.engine.begin() as conn:
             row = conn.execute(select(webauthn_challenges.c.challenge,
                                       webauthn_challenges.c.expires_at).where(*where)).first()
             if row is None:
@@ -163,7 +151,7 @@ class SqlMfaStore:
 
     def add_credential(self, credential: WebAuthnCredential) -> bool:
         """Store a new key; ``False`` if a key with that id is already registered."""
-        with _translated(), self.engine.begin() as conn:
+        with translated(), self.engine.begin() as conn:
             try:
                 with conn.begin_nested():
                     conn.execute(insert(webauthn_credentials).values(
@@ -177,19 +165,19 @@ class SqlMfaStore:
     def credentials(self, uid: str) -> list[WebAuthnCredential]:
         query = select(webauthn_credentials).where(webauthn_credentials.c.uid == uid) \
             .order_by(webauthn_credentials.c.created_at)
-        with _translated(), self.engine.connect() as conn:
+        with translated(), self.engine.connect() as conn:
             return [WebAuthnCredential(**row) for row in conn.execute(query).mappings()]
 
     def credential(self, credential_id: str) -> WebAuthnCredential | None:
         query = select(webauthn_credentials).where(
             webauthn_credentials.c.credential_id == credential_id)
-        with _translated(), self.engine.connect() as conn:
+        with translated(), self.engine.connect() as conn:
             row = conn.execute(query).mappings().first()
         return None if row is None else WebAuthnCredential(**row)
 
     def advance_sign_count(self, credential_id: str, seen: int, new: int, at: float) -> bool:
         """Move the counter from ``seen`` to ``new`` unless another worker moved it first."""
-        with _translated(), self.engine.begin() as conn:
+        with translated(), self.engine.begin() as conn:
             done = conn.execute(update(webauthn_credentials).where(
                 webauthn_credentials.c.credential_id == credential_id,
                 webauthn_credentials.c.sign_count == seen,

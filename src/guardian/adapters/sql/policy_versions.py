@@ -11,7 +11,8 @@ from __future__ import annotations
 from sqlalchemy import Connection, Engine, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from guardian.adapters.sql.store import _translated, policy_versions
+from guardian.adapters.sql.errors import translated
+from guardian.adapters.sql.store import policy_versions
 from guardian.errors import PolicyConflict
 from guardian.policy.versions import MODEL_FILE, RULES_FILE, SETTINGS_FILE, PolicyVersion
 
@@ -27,11 +28,11 @@ class SqlPolicyVersions:
         self.engine = engine
 
     def latest_policy(self) -> PolicyVersion | None:
-        with _translated(), self.engine.connect() as conn:
+        with translated(), self.engine.connect() as conn:
             return _latest(conn)
 
     def add_policy(self, version: PolicyVersion) -> None:
-        with _translated():
+        with translated():
             try:
                 with self.engine.begin() as conn:
                     latest = _latest(conn, lock=True)
@@ -48,7 +49,7 @@ class SqlPolicyVersions:
 
     def history(self, limit: int = 20) -> list[PolicyVersion]:
         """The versions applied, newest first."""
-        with _translated(), self.engine.connect() as conn:
+        with translated(), self.engine.connect() as conn:
             rows = conn.execute(select(*_COLUMNS).order_by(_T.c.id.desc()).limit(limit))
             return [_version(tuple(r)) for r in rows]
 

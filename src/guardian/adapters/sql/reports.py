@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from sqlalchemy import Engine, insert, select
 
-from guardian.adapters.sql.store import _translated, report_deliveries, reports
+from guardian.adapters.sql.errors import translated
+from guardian.adapters.sql.store import report_deliveries, reports
 from guardian.reports.archive import ArchivedReport, DeliveryRecord
 
 _COLUMNS = (reports.c.id, reports.c.kind, reports.c.period_from, reports.c.period_to,
@@ -23,7 +24,7 @@ class SqlReportArchive:
         self.engine = engine
 
     def add_report(self, report: ArchivedReport) -> None:
-        with _translated(), self.engine.begin() as conn:
+        with translated(), self.engine.begin() as conn:
             conn.execute(insert(reports).values(
                 id=report.id, kind=report.kind, period_from=report.period_from,
                 period_to=report.period_to, created_at=report.created_at,
@@ -31,7 +32,7 @@ class SqlReportArchive:
                 signature=report.signature, body=report.body))
 
     def get_report(self, report_id: str) -> ArchivedReport | None:
-        with _translated(), self.engine.connect() as conn:
+        with translated(), self.engine.connect() as conn:
             row = conn.execute(select(*_COLUMNS).where(reports.c.id == report_id)).first()
         return None if row is None else _report(tuple(row))
 
@@ -39,11 +40,11 @@ class SqlReportArchive:
         query = select(*_COLUMNS).order_by(reports.c.id.desc()).limit(limit)
         if after_id is not None:
             query = query.where(reports.c.id < after_id)
-        with _translated(), self.engine.connect() as conn:
+        with translated(), self.engine.connect() as conn:
             return [_report(tuple(r)) for r in conn.execute(query)]
 
     def add_delivery(self, delivery: DeliveryRecord) -> None:
-        with _translated(), self.engine.begin() as conn:
+        with translated(), self.engine.begin() as conn:
             conn.execute(insert(report_deliveries).values(
                 report_id=delivery.report_id, channel=delivery.channel,
                 recipients=delivery.recipients, attempts=delivery.attempts, at=delivery.at,
@@ -53,7 +54,7 @@ class SqlReportArchive:
         d = report_deliveries.c
         query = select(d.report_id, d.channel, d.recipients, d.attempts, d.at, d.error).where(
             d.report_id == report_id).order_by(d.id)
-        with _translated(), self.engine.connect() as conn:
+        with translated(), self.engine.connect() as conn:
             rows = [tuple(r) for r in conn.execute(query)]
         return [DeliveryRecord(str(r[0]), str(r[1]), int(str(r[2])), int(str(r[3])),
                                float(str(r[4])), None if r[5] is None else str(r[5]))

@@ -13,8 +13,8 @@ from typing import Any
 import orjson
 from sqlalchemy import Engine, bindparam, func, insert, select, update
 
+from guardian.adapters.sql.errors import translated
 from guardian.adapters.sql.store import (
-    _translated,
     review_campaigns,
     review_items,
     review_revocations,
@@ -44,20 +44,20 @@ class SqlReviews:
 
     def add_campaign(self, campaign: Campaign, items: Sequence[ReviewItem]) -> None:
         rows = [_item_row(i) for i in items]
-        with _translated(), self.engine.begin() as conn:
+        with translated(), self.engine.begin() as conn:
             conn.execute(insert(review_campaigns).values(**_campaign_row(campaign)))
             for start in range(0, len(rows), _CHUNK):
                 conn.execute(insert(review_items), rows[start:start + _CHUNK])
 
     def save_campaign(self, campaign: Campaign) -> None:
         row = _campaign_row(campaign)
-        with _translated(), self.engine.begin() as conn:
+        with translated(), self.engine.begin() as conn:
             conn.execute(update(review_campaigns).where(review_campaigns.c.id == campaign.id)
                          .values(state=row["state"], doc=row["doc"]))
 
     def get_campaign(self, campaign_id: str) -> Campaign | None:
         query = select(review_campaigns.c.doc).where(review_campaigns.c.id == campaign_id)
-        with _translated(), self.engine.connect() as conn:
+        with translated(), self.engine.connect() as conn:
             doc = conn.execute(query).scalar()
         return None if doc is None else campaign_from_doc(orjson.loads(doc))
 
@@ -66,7 +66,7 @@ class SqlReviews:
                                                         review_campaigns.c.id.desc())
         if state is not None:
             query = query.where(review_campaigns.c.state == state)
-        with _translated(), self.engine.connect() as conn:
+        with translated(), self.engine.connect() as conn:
             return [campaign_from_doc(orjson.loads(d)) for d in conn.execute(query).scalars()]
 
     def save_items(self, items: Sequence[ReviewItem]) -> None:
@@ -76,14 +76,14 @@ class SqlReviews:
         statement = (update(review_items).where(review_items.c.id == bindparam("b_id"))
                      .values(reviewer=bindparam("reviewer"), decision=bindparam("decision"),
                              defaulted=bindparam("defaulted"), doc=bindparam("doc")))
-        with _translated(), self.engine.begin() as conn:
+        with translated(), self.engine.begin() as conn:
             for start in range(0, len(rows), _CHUNK):
                 conn.execute(statement, rows[start:start + _CHUNK])
 
     def get_items(self, item_ids: Sequence[str]) -> list[ReviewItem]:
         out: list[ReviewItem] = []
         ids = list(dict.fromkeys(item_ids))
-        with _translated(), self.engine.connect() as conn:
+        with translated(), self.engine.connect() as conn:
             for start in range(0, len(ids), _CHUNK):
                 query = select(review_items.c.doc).where(
                     review_items.c.id.in_(ids[start:start + _CHUNK]))
@@ -93,7 +93,7 @@ class SqlReviews:
     def campaign_items(self, campaign_id: str) -> list[ReviewItem]:
         query = (select(review_items.c.doc).where(review_items.c.campaign_id == campaign_id)
                  .order_by(review_items.c.id))
-        with _translated(), self.engine.connect() as conn:
+        with translated(), self.engine.connect() as conn:
             return [item_from_doc(orjson.loads(d)) for d in conn.execute(query).scalars()]
 
     def reviewer_items(self, reviewer: str, *, campaign_id: str | None = None,
@@ -110,7 +110,7 @@ class SqlReviews:
             query = query.where(review_items.c.decision.is_(None))
         if after_id is not None:
             query = query.where(review_items.c.id > after_id)
-        with _translated(), self.engine.connect() as conn:
+        with translated(), self.engine.connect() as conn:
             return [item_from_doc(orjson.loads(d)) for d in conn.execute(query).scalars()]
 
     def counts(self, campaign_id: str) -> Counts:
@@ -118,7 +118,7 @@ class SqlReviews:
         query = (select(c.decision, c.defaulted, func.count())
                  .where(c.campaign_id == campaign_id).group_by(c.decision, c.defaulted))
         tally = {"items": 0, "pending": 0, "keep": 0, "revoke": 0, "defaulted": 0}
-        with _translated(), self.engine.connect() as conn:
+        with translated(), self.engine.connect() as conn:
             for decision, defaulted, n in conn.execute(query):
                 tally["items"] += n
                 tally["pending" if decision is None else str(decision)] += n
@@ -132,11 +132,11 @@ class SqlReviews:
         rows = [{"item_id": r.item_id, "uid": r.uid, "role": r.role,
                  "campaign_id": r.campaign_id, "at": r.at, "ended_at": None}
                 for r in revocations]
-        with _translated(), self.engine.begin() as conn:
+        with translated(), self.engine.begin() as conn:
             conn.execute(insert(review_revocations), rows)
 
     def end_revocation(self, item_id: str, at: float) -> None:
-        with _translated(), self.engine.begin() as conn:
+        with translated(), self.engine.begin() as conn:
             conn.execute(update(review_revocations)
                          .where(review_revocations.c.item_id == item_id,
                                 review_revocations.c.ended_at.is_(None))
@@ -146,6 +146,6 @@ class SqlReviews:
         r = review_revocations.c
         query = (select(r.uid, r.role, r.campaign_id, r.item_id, r.at)
                  .where(r.ended_at.is_(None)).order_by(r.at, r.item_id))
-        with _translated(), self.engine.connect() as conn:
+        with translated(), self.engine.connect() as conn:
             return [Revocation(str(u), str(role), str(c), str(i), float(at))
                     for u, role, c, i, at in conn.execute(query)]

@@ -36,9 +36,9 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError
 
-from guardian.errors import StoreUnavailable
+from guardian.adapters.sql.errors import translated
 from guardian.governance.model import TemporaryGrant
 from guardian.identity.lockout import LockoutPolicy
 
@@ -264,7 +264,7 @@ class SqlStore:
     # -- OtpLedger ----------------------------------------------------------------------
 
     def claim(self, uid: str, timestep: int, at: float) -> bool:
-        with _translated(), self.engine.begin() as conn:
+        with translated(), self.engine.begin() as conn:
             conn.execute(otp_claims.delete().where(otp_claims.c.used_at < at - _CLAIM_RETENTION_S))
             try:
                 with conn.begin_nested():
@@ -288,12 +288,12 @@ class SqlStore:
             set_={"attempts": case((forgotten, 1), else_=row.attempts + 1), "last_at": at},
             where=or_(row.attempts < policy.max_failures, row.last_at + lock <= at, forgotten),
         ).returning(row.attempts)
-        with _translated(), self.engine.begin() as conn:
+        with translated(), self.engine.begin() as conn:
             counted = conn.execute(statement).first()
         return None if counted is None else int(counted[0])
 
     def attempts(self, key: str, at: float, policy: LockoutPolicy) -> int:
-        with _translated(), self.engine.connect() as conn:
+        with translated(), self.engine.connect() as conn:
             row = conn.execute(select(auth_attempts.c.attempts, auth_attempts.c.last_at)
                                .where(auth_attempts.c.attempt_key == key)).first()
         if row is None or float(row[1]) + policy.forget_after_s <= at:
@@ -301,40 +301,40 @@ class SqlStore:
         return int(row[0])
 
     def release_attempts(self, key: str) -> None:
-        with _translated(), self.engine.begin() as conn:
+        with translated(), self.engine.begin() as conn:
             conn.execute(auth_attempts.delete().where(auth_attempts.c.attempt_key == key))
 
     def refund_attempt(self, key: str) -> None:
-        with _translated(), self.engine.begin() as conn:
+        with translated(), self.engine.begin() as conn:
             conn.execute(update(auth_attempts).where(
                 auth_attempts.c.attempt_key == key, auth_attempts.c.attempts > 0,
             ).values(attempts=auth_attempts.c.attempts - 1))
 
     def purge_attempts(self, before: float) -> int:
-        with _translated(), self.engine.begin() as conn:
+        with translated(), self.engine.begin() as conn:
             done = conn.execute(auth_attempts.delete().where(auth_attempts.c.last_at < before))
         return int(done.rowcount or 0)
 
     # -- GrantRegistry ------------------------------------------------------------------
 
     def add_grant(self, grant: TemporaryGrant) -> None:
-        with _translated(), self.engine.begin() as conn:
+        with translated(), self.engine.begin() as conn:
             conn.execute(insert(grants).values(**_grant_row(grant)))
 
     def active_grants(self) -> list[TemporaryGrant]:
         query = select(grants).where(grants.c.revoked_at.is_(None))
-        with _translated(), self.engine.connect() as conn:
+        with translated(), self.engine.connect() as conn:
             return [TemporaryGrant(**row) for row in conn.execute(query).mappings()]
 
     def list_grants(self, uid: str | None = None) -> list[TemporaryGrant]:
         query = select(grants).order_by(grants.c.starts_at, grants.c.id)
         if uid is not None:
             query = query.where(grants.c.uid == uid)
-        with _translated(), self.engine.connect() as conn:
+        with translated(), self.engine.connect() as conn:
             return [TemporaryGrant(**row) for row in conn.execute(query).mappings()]
 
     def get_grant(self, grant_id: str) -> TemporaryGrant | None:
-        with _translated(), self.engine.connect() as conn:
+        with translated(), self.engine.connect() as conn:
             row = conn.execute(select(grants).where(grants.c.id == grant_id)).mappings().first()
         return None if row is None else TemporaryGrant(**row)
 
@@ -344,24 +344,13 @@ class SqlStore:
         change = (update(grants).where(grants.c.id == grant_id, grants.c.revoked_at.is_(None))
                   .values(revoked_at=at, revoked_by=by, revoke_reason=reason)
                   .returning(*grants.c))
-        with _translated(), self.engine.begin() as conn:
+        with translated(), self.engine.begin() as conn:
             row = conn.execute(change).mappings().first()
         return None if row is None else TemporaryGrant(**row)
 
 
 def _grant_row(grant: TemporaryGrant) -> dict[str, Any]:
     return {f: getattr(grant, f) for f in TemporaryGrant.__dataclass_fields__}
-
-
-class _translated:
-    """Turn SQLAlchemy errors into ``StoreUnavailable`` at the adapter boundary."""
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, exc_type: Any, exc: BaseException | None, _tb: Any) -> None:
-        if isinstance(exc, SQLAlchemyError):
-            raise StoreUnavailable(f"store error: {type(exc).__name__}") from exc
 
 
 policy_versions = Table(

@@ -1,7 +1,8 @@
 """The embedded audit index: a SQLite file with the same contract as the OpenSearch one.
 
 Documents are stored as the journal wrote them (canonical JSON), keyed like OpenSearch
-documents by ``doc_id`` (the sequence number), with the searched fields copied into indexed
+documents by ``doc_id`` (``"<writer>:<seq>"``, or the sequence number for an event without a
+writer id) with the writer in a column of its own, with the searched fields copied into indexed
 columns and customers and reason codes into side tables. Indexing is create-only: a document
 already there is compared, never replaced. Events that do not fit the strict mapping of
 ``audit/opensearch/mappings.json`` are rejected, as OpenSearch would.
@@ -35,6 +36,7 @@ from guardian.audit.records import (
     StoredEvent,
 )
 from guardian.audit.schema import mapping_problems
+from guardian.audit.writers import writer_of
 from guardian.errors import AuditIndexUnavailable
 
 RETENTION_TEXT = ("guardian: rows past GUARDIAN_AUDIT_RETENTION_DAYS deleted by the retention job "
@@ -156,14 +158,14 @@ class SqliteAuditIndex:
         self, conn: sqlite3.Connection, table: str, records: Sequence[JournalRecord], *,
         events: bool,
     ) -> list[ItemOutcome]:
-        existing = _existing(conn, table, [str(r.seq) for r in records])
+        existing = _existing(conn, table, [r.doc_id for r in records])
         outcomes: list[ItemOutcome] = []
         rows: list[tuple[Any, ...]] = []
         customers: list[tuple[str, str, int, int]] = []
         reasons: list[tuple[str, str, int, int]] = []
         lists: list[tuple[str, str, str, int]] = []
         for record in records:
-            doc_id = str(record.seq)
+            doc_id = record.doc_id
             if doc_id in existing:
                 outcomes.append(_compare(record, existing[doc_id]))
                 continue
@@ -174,7 +176,7 @@ class SqliteAuditIndex:
             existing[doc_id] = record.raw
             outcomes.append(ItemOutcome(record.seq, ItemStatus.CREATED))
             if not events:
-                rows.append((doc_id, record.seq, record.raw))
+                rows.append((doc_id, record.seq, record.raw, writer_of(record.event)))
                 continue
             row, cust, why = _event_row(doc_id, record)
             rows.append(row)
@@ -187,7 +189,8 @@ class SqliteAuditIndex:
             conn.executemany("INSERT INTO event_reasons VALUES (?,?,?,?)", reasons)
             conn.executemany("INSERT INTO event_lists VALUES (?,?,?,?)", lists)
         else:
-            conn.executemany("INSERT INTO checkpoints VALUES (?,?,?)", rows)
+            conn.executemany("INSERT INTO checkpoints (doc_id, seq, doc, writer) "
+                             "VALUES (?,?,?,?)", rows)
         return outcomes
 
     # -- reading ------------------------------------------------------------------------
@@ -207,12 +210,13 @@ class SqliteAuditIndex:
             conn.close()
 
     def events_in_order(self, after_seq: int = 0) -> Iterator[StoredEvent]:
-        sql = "SELECT doc_id, doc FROM events WHERE seq > ? ORDER BY seq, doc_id"
+        sql = "SELECT doc_id, doc FROM events WHERE seq > ? ORDER BY writer, seq, doc_id"
         for doc_id, doc in self._read(sql, (after_seq,)):
             yield StoredEvent(doc_id, orjson.loads(doc))
 
     def checkpoints(self) -> Iterator[StoredEvent]:
-        for doc_id, doc in self._read("SELECT doc_id, doc FROM checkpoints ORDER BY seq", ()):
+        sql = "SELECT doc_id, doc FROM checkpoints ORDER BY writer, seq"
+        for doc_id, doc in self._read(sql, ()):
             yield StoredEvent(doc_id, orjson.loads(doc))
 
     def count(self) -> int:
@@ -249,7 +253,7 @@ def _compare(record: JournalRecord, stored: bytes) -> ItemOutcome:
     if stored == record.raw or orjson.loads(stored) == record.event:
         return ItemOutcome(record.seq, ItemStatus.DUPLICATE)
     return ItemOutcome(record.seq, ItemStatus.CONFLICT,
-                       f"another document already holds seq {record.seq}")
+                       f"another document already holds {record.doc_id}")
 
 
 def _event_row(
@@ -260,7 +264,8 @@ def _event_row(
     at_ms = event_millis(event)
     row = (doc_id, record.seq, at_ms, event.get("event", {}).get("action"),
            event.get("user", {}).get("id"), g.get("database"), g.get("category"),
-           g.get("purpose"), g.get("decision"), record.raw, *added_values(event))
+           g.get("purpose"), g.get("decision"), record.raw, *added_values(event),
+           writer_of(event))
     # Each value once per event, so a search joining these tables never repeats an event.
     customers = [(c, doc_id, at_ms, record.seq)
                  for c in dict.fromkeys(str(c) for c in g.get("customer_ids", ()))]

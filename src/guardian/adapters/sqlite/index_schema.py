@@ -8,7 +8,9 @@ month from the index alone, without reading the (large) rows that hold the docum
 
 The schema version is SQLite's ``user_version``. Version 1 (before these columns) is migrated
 in place: the columns are added, filled from the stored documents once, and the side table is
-built; a new file is created at the current version directly.
+built; a new file is created at the current version directly. Version 3 adds the ``writer``
+column to ``events`` and ``checkpoints`` (empty for events without a writer id, whose
+``doc_id`` stays their seq): each writer's chain is keyed and walked by (writer, seq).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from typing import Any
 
 from guardian.audit.aggregations import Field
 
-VERSION = 2
+VERSION = 3
 
 # Column of ``events`` per single-valued field (the order of the first ten is version 1's).
 COLUMNS: Mapping[Field, str] = {
@@ -33,7 +35,7 @@ V1_COLUMNS = ("doc_id", "seq", "at_ms", "action", "user_id", "db", "category", "
               "decision", "doc")
 ADDED = ("outcome", "application", "access", "policy_version", "reason", "factor", "role",
          "grantee")
-EVENT_COLUMNS = V1_COLUMNS + ADDED
+EVENT_COLUMNS = (*V1_COLUMNS, *ADDED, "writer")
 LISTS = (Field.ROLES, Field.AMR)
 """List fields kept in ``event_lists`` (reason codes have ``event_reasons``)."""
 
@@ -41,7 +43,7 @@ TABLES = (
     ("events", "CREATE TABLE IF NOT EXISTS events (doc_id TEXT PRIMARY KEY, "
      "seq INTEGER NOT NULL, at_ms INTEGER NOT NULL, action TEXT, user_id TEXT, db TEXT, "
      "category TEXT, purpose TEXT, decision TEXT, doc BLOB NOT NULL, "
-     + ", ".join(f"{c} TEXT" for c in ADDED) + ")"),
+     + ", ".join(f"{c} TEXT" for c in ADDED) + ", writer TEXT NOT NULL DEFAULT '')"),
     ("event_customers", """CREATE TABLE IF NOT EXISTS event_customers (
         customer_id TEXT NOT NULL, doc_id TEXT NOT NULL, at_ms INTEGER NOT NULL,
         seq INTEGER NOT NULL)"""),
@@ -52,7 +54,8 @@ TABLES = (
         field TEXT NOT NULL, value TEXT NOT NULL, doc_id TEXT NOT NULL,
         at_ms INTEGER NOT NULL)"""),
     ("checkpoints", """CREATE TABLE IF NOT EXISTS checkpoints (
-        doc_id TEXT PRIMARY KEY, seq INTEGER NOT NULL, doc BLOB NOT NULL)"""),
+        doc_id TEXT PRIMARY KEY, seq INTEGER NOT NULL, doc BLOB NOT NULL,
+        writer TEXT NOT NULL DEFAULT '')"""),
 )
 INDEXES = (
     "CREATE INDEX IF NOT EXISTS events_seq ON events (seq)",
@@ -67,6 +70,8 @@ INDEXES = (
     "CREATE INDEX IF NOT EXISTS reasons_by_doc ON event_reasons (doc_id, reason)",
     "CREATE INDEX IF NOT EXISTS lists_by_doc ON event_lists (doc_id, field, value)",
     "CREATE INDEX IF NOT EXISTS customers_by_doc ON event_customers (doc_id)",
+    # Version 3: one chain per writer.
+    "CREATE INDEX IF NOT EXISTS events_chain ON events (writer, seq)",
 )
 INSERT_EVENT = (f"INSERT INTO events ({', '.join(EVENT_COLUMNS)}) "  # noqa: S608 - fixed names
                 f"VALUES ({', '.join('?' * len(EVENT_COLUMNS))})")
@@ -81,6 +86,9 @@ def create(conn: sqlite3.Connection) -> None:
             conn.execute(ddl)
         if old:
             _migrate_v1(conn)
+        for table in ("events", "checkpoints"):
+            if "writer" not in _columns(conn, table):
+                conn.execute(f"ALTER TABLE {table} ADD COLUMN writer TEXT NOT NULL DEFAULT ''")
         for ddl in INDEXES:
             conn.execute(ddl)
         conn.execute(f"PRAGMA user_version = {VERSION}")

@@ -30,8 +30,9 @@ from webauthn.helpers.structs import (
     UserVerificationRequirement,
 )
 
-from guardian.adapters.sql.mfa import SqlMfaStore, WebAuthnCredential
 from guardian.errors import InvalidWebAuthn
+from guardian.identity.security_keys import WebAuthnCredential
+from guardian.ports import SecurityKeyStore
 
 REGISTER = "register"
 AUTHENTICATE = "authenticate"
@@ -40,10 +41,10 @@ _BAD_INPUT = (WebAuthnException, ValueError, KeyError, TypeError, AttributeError
 
 
 class WebAuthnRelyingParty:
-    """Implements :class:`~guardian.ports.WebAuthnCeremonies` on the store's WebAuthn tables."""
+    """Implements :class:`~guardian.ports.WebAuthnCeremonies` on a ``SecurityKeyStore``."""
 
     def __init__(
-        self, store: SqlMfaStore, *, rp_id: str, rp_name: str, origin: str,
+        self, store: SecurityKeyStore, *, rp_id: str, rp_name: str, origin: str,
         challenge_ttl_s: float = 300.0,
     ) -> None:
         self._store = store

@@ -32,7 +32,7 @@ INJECTIONS = ["*", "*)(uid=*", "alice)(|(uid=*", "alice)(uid=*", "al*", "*alice*
 
 
 def source(tmp_path: Path, url: str, **overrides: object) -> LdapDirectory:
-    return build_ldap_source(demo_ldap_settings(url, tmp_path, **overrides), ROLES)
+    return build_ldap_source(demo_ldap_settings(url, tmp_path, **overrides).ldap, ROLES)
 
 
 @pytest.fixture(scope="module")

@@ -99,7 +99,7 @@ def test_a_revoked_membership_is_removed_by_the_write_account_and_verified_by_th
             pytest.skip("slapd runs without the write-account ACL of scripts/services.sh "
                         "(restart slapd to load it)")
     g = build(box.settings(tmp_path, ldap_write_bind_dn=dn, ldap_write_password=password,
-                           reports_schedule="off"), clock=ManualClock(1_796_000_000.0))
+                           reports_schedule="off"), clock=ManualClock(1_796_000_000.0), prepare=True)
     try:
         dave = _revoke_daves_marketing(g)
 
@@ -126,7 +126,7 @@ def test_a_write_account_without_rights_fails_then_a_sync_showing_it_gone_verifi
     box.add_user("no-rights", password=WRITER_PASSWORD)  # reads, may not write
     g = build(box.settings(tmp_path, ldap_write_bind_dn=box.user_dn("no-rights"),
                            ldap_write_password=WRITER_PASSWORD, reports_schedule="off"),
-              clock=ManualClock(1_796_000_000.0))
+              clock=ManualClock(1_796_000_000.0), prepare=True)
     try:
         dave = _revoke_daves_marketing(g)
         assert _state(g, dave) is RemediationState.FAILED
@@ -150,7 +150,7 @@ def test_without_a_write_account_the_item_waits_blocked_until_a_sync_shows_it_go
     box: LdapSandbox, tmp_path: Path
 ) -> None:
     g = build(box.settings(tmp_path, reports_schedule="off"),
-              clock=ManualClock(1_796_000_000.0))
+              clock=ManualClock(1_796_000_000.0), prepare=True)
     try:
         dave = _revoke_daves_marketing(g)
         assert _state(g, dave) is RemediationState.BLOCKED

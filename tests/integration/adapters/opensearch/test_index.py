@@ -10,7 +10,6 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from opensearch_support import OpenSearchTamper, opensearch_index
 
 from audit_index_contract import *  # noqa: F403 - the shared contract tests
 from audit_support import verifier_for
@@ -19,6 +18,7 @@ from guardian.audit.records import StepOutcome
 from guardian.audit.verdict import Break
 from guardian.journal.verification import verify_index, verify_journal
 from guardian.journal.witness import witness_points
+from opensearch_support import OpenSearchTamper, opensearch_index
 from tamper_cases import (
     CASES,
     FORGED_CUSTOMER,

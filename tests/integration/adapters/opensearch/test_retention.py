@@ -7,13 +7,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from opensearch_support import OpenSearchTamper, opensearch_index
 
 from audit_support import verifier_for
 from guardian.audit.records import is_checkpoint
 from guardian.audit.verdict import Break
 from guardian.audit.verifier import RETENTION_ACTION
 from guardian.journal.verification import verify_index
+from opensearch_support import OpenSearchTamper, opensearch_index
 from retention_support import DAY_S, T0, aged_trail
 
 pytestmark = pytest.mark.integration

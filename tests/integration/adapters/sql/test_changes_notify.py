@@ -28,7 +28,7 @@ pytestmark = pytest.mark.integration
 def test_a_grant_a_revoked_key_and_a_withdrawal_reach_the_other_replica_within_a_second(
         schema_url: str, tmp_path: Path) -> None:
     apps = [build(real_settings(tmp_path / name, database_url=schema_url,
-                                consent_refresh_interval_s=60, views_refresh_interval_s=3600))
+                                consent_refresh_interval_s=60, views_refresh_interval_s=3600), prepare=True)
             for name in ("replica-1", "replica-2")]
     try:
         with TestClient(create_app(apps[1])) as two:

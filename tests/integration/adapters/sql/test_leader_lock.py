@@ -76,7 +76,7 @@ def test_two_schedulers_on_one_database_make_each_report_once(
     clock = ManualClock(start=1_764_633_600.0)  # 2025-12-02: November's report is due
     apps = [build(real_settings(tmp_path / name, database_url=schema_url,
                                 reports_schedule="monthly", audit_retention_schedule="off"),
-                  clock=clock) for name in ("a", "b")]
+                  clock=clock, prepare=True) for name in ("a", "b")]
     schedules = [next(t for t in g.background if isinstance(t, ReportSchedule)) for g in apps]
     barrier = threading.Barrier(len(schedules))
 

@@ -59,7 +59,7 @@ def test_two_guardians_on_one_database_share_replay_refusal_and_lockout(
     schema_url: str, tmp_path: Path
 ) -> None:
     clock = ManualClock(start=1_790_000_010.0)
-    apps = [build(real_settings(tmp_path / name, database_url=schema_url), clock=clock)
+    apps = [build(real_settings(tmp_path / name, database_url=schema_url), clock=clock, prepare=True)
             for name in ("worker-1", "worker-2")]
     try:
         with TestClient(create_app(apps[0])) as one, TestClient(create_app(apps[1])) as two:
@@ -95,7 +95,7 @@ def test_a_withdrawal_on_one_replica_denies_on_the_other_within_its_refresh_inte
 
     clock = ManualClock(start=1_790_000_010.0)
     apps = [build(real_settings(tmp_path / name, database_url=schema_url,
-                                consent_refresh_interval_s=0.2), clock=clock)
+                                consent_refresh_interval_s=0.2), clock=clock, prepare=True)
             for name in ("replica-1", "replica-2")]
     request = DecisionRequest(subject_id="dave", action=Action.READ, database="crm",
                               category="contact", purpose="marketing",

@@ -65,7 +65,7 @@ def test_a_broken_file_keeps_the_last_good_directory(tmp_path: Path, copy: Path)
 def served(tmp_path: Path, copy: Path) -> Iterator[tuple[Guardian, TestClient, ManualClock]]:
     clock = ManualClock(start=float(int(time.time())))
     g = build(demo_settings(tmp_path, directory_file=copy, directory_reload_interval_s=0.1,
-                            metrics_token="t" * 32), clock=clock)
+                            metrics_token="t" * 32), clock=clock, prepare=True)
     try:
         with TestClient(create_app(g), raise_server_exceptions=False) as c:  # starts the watcher
             yield g, c, clock

@@ -118,7 +118,7 @@ def test_every_checkpoint_of_a_running_guardian_reaches_the_witness(tmp_path: Pa
     with witness_server(tmp_path / "w.jsonl") as server:
         guardian = build(demo_settings(
             tmp_path, audit_witness_url=server.url, audit_witness_secret=WITNESS_SECRET,
-            audit_checkpoint_every_events=10, journal_fsync=False, metrics_token=MONITORING))
+            audit_checkpoint_every_events=10, journal_fsync=False, metrics_token=MONITORING), prepare=True)
         try:
             for batch in (25, 3):
                 guardian.pipeline.decide_many([
