@@ -214,7 +214,8 @@ def main() -> None:
                          "eval \"$(scripts/services.sh env)\"")
     with tempfile.TemporaryDirectory() as tmp, fresh_schema(args.database_url) as schema:
         work = Path(tmp)
-        build(real_settings(work / "setup", database_url=schema)).close()  # migrate, seed
+        # migrate and seed once, before three processes would race for it
+        build(real_settings(work / "setup", database_url=schema), prepare=True).close()
         prefix = f"zz-bench-replicas-{os.getpid()}"
         replicas = [Replica(f"replica-{n}", work / f"replica-{n}", replica_env(
             work / f"replica-{n}", f"replica-{n}", database_url=schema,

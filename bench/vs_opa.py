@@ -335,7 +335,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                "GUARDIAN_POLICY_DIR": str(work / "policies"),
                "GUARDIAN_DIRECTORY_FILE": str(work / "directory.yaml"),
                "GUARDIAN_LOG_LEVEL": "error", "GUARDIAN_AUDIT_SHIP": "false",
-               "GUARDIAN_DEMO_HISTORY": "0"}
+               "GUARDIAN_DEMO_HISTORY": "0", "GUARDIAN_WORKERS": str(args.workers)}
         sample_users = sorted({u for u, *_ in requests(world, 4000, random.Random(args.seed))})
         tokens = mint_tokens(sample_users)
         bodies = guardian_bodies(world, 4000, tokens, random.Random(args.seed))
@@ -388,12 +388,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                           f"p99 {single['p99_ms']:6.2f} ms | batch "
                           f"{BATCH * batch['requests'] / batch['seconds']:8.0f}/s "
                           f"p99 {batch['p99_ms']:6.2f} ms", flush=True)
-            last_seq = _journal_last_seq(work / "var" / "audit" / "journal.jsonl")
+            last_seq = sum(_journal_last_seq(path) for path in
+                           sorted((work / "var" / "audit").glob("journal*.jsonl")))
     result: dict[str, Any] = {
         "rules": args.rules, "users": args.rules, "rounds": args.rounds,
         "duration_s": args.duration, "connections": args.connections,
         "batch_connections": args.batch_connections, "opa_version": opa_version(opa),
         "agreement": agree, "guardian_journal_events": last_seq, "cores": os.cpu_count(),
+        "guardian_workers": args.workers,
     }
     for key, value in runs.items():
         result[key] = summarise(value, BATCH if key.endswith("_batch") else 1)
@@ -444,6 +446,8 @@ def main() -> int:
     parser.add_argument("--batch-connections", type=int, default=8)
     parser.add_argument("--check", type=int, default=500, help="requests compared")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--workers", type=int, default=1,
+                        help="guardian serve --workers (each its own journal and chain)")
     parser.add_argument("--opa", help="the opa binary (default: PATH, then GOPATH/bin)")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--profile", metavar="DIR",

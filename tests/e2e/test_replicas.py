@@ -85,7 +85,7 @@ def index(cluster: str) -> Iterator[OpenSearchAuditIndex]:
 def replicas(tmp_path: Path, schema: str, index: OpenSearchAuditIndex, cluster: str
              ) -> Iterator[list[Replica]]:
     # The schema is migrated and seeded once, before three processes would race for it.
-    build(real_settings(tmp_path / "setup", database_url=schema)).close()
+    build(real_settings(tmp_path / "setup", database_url=schema), prepare=True).close()
     prefix = index.design.names.prefix
     replicas = [Replica(f"replica-{n}", tmp_path / f"replica-{n}",
                         replica_env(tmp_path / f"replica-{n}", f"replica-{n}",

@@ -103,12 +103,16 @@ def _exactly_once(
     assert report.ok, report.detail
     assert (report.first_seq, report.last_seq) == (1, last_seq)
     seqs = sorted(acked)
+    # One writer here: its events are stored under "<writer>:<seq>" (a legacy chain: "<seq>").
+    first = index.client.search(index=names.first_events_index, body={"size": 1})
+    writer = first["hits"]["hits"][0]["_source"]["guardian"].get("writer")
+    prefix = f"{writer}:" if writer else ""
     found: dict[int, str | None] = {}
     for start in range(0, len(seqs), 5000):
-        answer = index.client.mget(index=index.design.names.first_events_index, body={
-            "ids": [str(s) for s in seqs[start:start + 5000]]})
-        found.update({int(d["_id"]): d["_source"]["guardian"].get("decision_id")
-                      for d in answer["docs"] if d.get("found")})
+        answer = index.client.mget(index=names.first_events_index, body={
+            "ids": [f"{prefix}{s}" for s in seqs[start:start + 5000]]})
+        found.update({int(d["_id"].rpartition(":")[2]): d["_source"]["guardian"]
+                      .get("decision_id") for d in answer["docs"] if d.get("found")})
     assert found == acked
 
 
