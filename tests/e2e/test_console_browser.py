@@ -19,6 +19,7 @@ import pytest
 from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from browser_support import (
@@ -270,6 +271,15 @@ def _clean(driver: WebDriver, what: str) -> list[str]:
     return [f"{what}: {p}" for p in [*console_errors(driver), *axe_violations(driver)]]
 
 
+def _state_after(driver: WebDriver, button: str) -> str:
+    """The campaign's state on the page that answers a click on ``button`` (the old page's
+    elements go stale when the new one comes, so wait for that before reading)."""
+    before = driver.find_element(By.ID, "campaign-state")
+    driver.find_element(By.ID, button).click()
+    WebDriverWait(driver, 30).until(staleness_of(before))
+    return str(wait_for(driver, "#campaign-state").text)
+
+
 def test_nina_decides_in_bulk_ivan_closes_and_downloads_the_evidence(
         served: Served, driver: WebDriver, codes: Codes, downloads: Path) -> None:
     problems: list[str] = []
@@ -306,12 +316,10 @@ def test_nina_decides_in_bulk_ivan_closes_and_downloads_the_evidence(
     driver.get(campaign_url)
     problems += _clean(driver, "campaign page")
     screenshot(driver, "review-campaign")
-    driver.find_element(By.ID, "close-campaign").click()
-    state = wait_for(driver, "#campaign-state")
-    if state.text == "closing":  # held at the brake: the officer confirms
-        driver.find_element(By.ID, "confirm-campaign").click()
-        state = wait_for(driver, "#campaign-state")
-    assert state.text in ("remediating", "awaiting-sign-off")
+    state = _state_after(driver, "close-campaign")
+    if state == "closing":  # held at the brake: the officer confirms
+        state = _state_after(driver, "confirm-campaign")
+    assert state in ("remediating", "awaiting-sign-off")
     assert "dave" in driver.find_element(By.ID, "main").text  # on the remediation list
     with httpx.Client(base_url=served.url, timeout=10) as http:
         session = http.post("/v1/sessions", json={
