@@ -287,7 +287,8 @@ def py_spy(folder: str | None, tag: str, pid: int, seconds: int) -> Iterator[Non
         return
     Path(folder).mkdir(parents=True, exist_ok=True)
     spy = subprocess.Popen(
-        ["py-spy", "record", "--pid", str(pid), "--duration", str(seconds), "--rate", "250",
+        ["py-spy", "record", "--pid", str(pid), "--subprocesses", "--duration", str(seconds),
+         "--rate", "250",
          "--format", "raw", "--nonblocking", "-o", str(Path(folder) / f"{tag}.txt")],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:

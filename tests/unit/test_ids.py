@@ -30,3 +30,22 @@ def test_ulids_sort_by_creation_time_and_never_repeat() -> None:
 
     assert len(set(earlier)) == 500
     assert all(e < later for e in earlier)
+
+
+def test_a_forked_process_does_not_repeat_its_parents_identifiers() -> None:
+    import os
+
+    new_ulid()  # the parent's pool now holds bytes it has not handed out yet
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report the identifiers it would hand out next
+        os.write(write, ",".join(new_ulid(1.0) for _ in range(50)).encode())
+        os._exit(0)
+    os.close(write)
+    os.waitpid(pid, 0)
+    child = set(os.read(read, 1 << 16).decode().split(","))
+    os.close(read)
+    parent = {new_ulid(1.0) for _ in range(50)}
+
+    assert len(child) == 50
+    assert not child & parent
