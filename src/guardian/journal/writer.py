@@ -24,12 +24,19 @@ What it guarantees (with a signing key, as Guardian always runs it):
 
 An append returns only once its event is on disk (``fsync``). Concurrent appenders share one
 ``fsync`` (group commit): the first to find no flush in progress writes everything pending and
-syncs it, the others wait for it. Asynchronous callers (the HTTP API) never block their event
-loop: their events are sealed at once, a flusher thread writes them, and their future resolves
-when the group they were in is durable. If a write or sync fails, every event not yet durable is
-refused with :class:`~guardian.errors.AuditUnavailable`, the file is cut back to its last durable
-byte and the chain resumes from the last durable event: an acknowledged event is never lost,
-and an event whose write failed is not left behind to fork the chain.
+syncs it, the others wait for it. Asynchronous callers (the HTTP API) are sealed at once and
+their future resolves when the group they were in is durable. Who writes that group depends on
+the disk: while recent commits took less than :data:`INLINE_COMMIT_S` (a local SSD: 0.2–0.4 ms),
+the event loop writes it itself, once per loop iteration, after every request that arrived in
+that iteration has been sealed; on a slower disk a flusher thread writes it and the loop never
+waits for the disk. Handing each group to a thread and back cost more CPU than a fast fsync
+(the thread's wake-ups and the GIL passing between it and the loop; measured in
+docs/benchmarks.md), and writing once per iteration makes the groups larger.
+
+If a write or sync fails, every event not yet durable is refused with
+:class:`~guardian.errors.AuditUnavailable`, the file is cut back to its last durable byte and
+the chain resumes from the last durable event: an acknowledged event is never lost, and an
+event whose write failed is not left behind to fork the chain.
 
 Without a signing key (tests, tools) there are no seals: on opening only a torn last line
 (a crash mid-write; never acknowledged) is cut off.
@@ -71,6 +78,11 @@ from guardian.journal.recovery import rescue
 
 _REFUSED = "audit journal write failed; event not recorded"
 
+INLINE_COMMIT_S = 0.002
+"""While the disk's write and fsync of a group take less than this (moving average), the event
+loop commits its appends itself; above it, the flusher thread does."""
+_EWMA_WEIGHT = 0.2
+
 
 @dataclass(frozen=True, slots=True)
 class _Waiter:
@@ -109,6 +121,12 @@ class FileJournal(JournalFile):
         self._waiters: list[_Waiter] = []
         self._flusher: threading.Thread | None = None
         self._stopping = False
+        self._commit_s = 0.0
+        """Moving average of the disk's time (write and fsync) for a group commit."""
+        self._flusher_asked = False
+        """Pending events wait for the flusher thread (not for a loop's own commit)."""
+        self._inline_due: set[asyncio.AbstractEventLoop] = set()
+        """Loops that have an inline commit scheduled for their next iteration."""
         try:
             self._open()
         except OSError as exc:
@@ -196,13 +214,36 @@ class FileJournal(JournalFile):
         with self._cond:
             receipts, generation = self._submit(events)
             self._waiters.append(_Waiter(receipts[-1].seq, generation, future, loop))
-            if self._flusher is None:
-                self._flusher = threading.Thread(
-                    target=self._flush_forever, name="journal-flusher", daemon=True)
-                self._flusher.start()
-            self._cond.notify_all()
+            if self._commit_s < INLINE_COMMIT_S:
+                if loop not in self._inline_due:
+                    self._inline_due.add(loop)
+                    loop.call_soon(self._commit_inline, loop)
+            else:
+                self._wake_flusher()
         await future
         return receipts
+
+    def _wake_flusher(self) -> None:
+        """Start or wake the flusher thread; called with the lock held."""
+        self._flusher_asked = True
+        if self._flusher is None:
+            self._flusher = threading.Thread(
+                target=self._flush_forever, name="journal-flusher", daemon=True)
+            self._flusher.start()
+        self._cond.notify_all()
+
+    def _commit_inline(self, loop: asyncio.AbstractEventLoop) -> None:
+        """The loop's own group commit: everything sealed since the last one, in one write and
+        fsync. If another thread is committing right now, the flusher thread takes the rest
+        (the loop never waits for somebody else's commit)."""
+        with self._cond:
+            self._inline_due.discard(loop)
+            if not self._pending:
+                return
+            if self._flushing:
+                self._wake_flusher()
+                return
+            self._flush_pending()
 
     def close(self) -> None:
         with self._cond:
@@ -281,6 +322,7 @@ class FileJournal(JournalFile):
         self._cond.release()
         error: OSError | None = None
         data = b""
+        disk_s = 0.0
         try:
             if self._signer is not None:
                 # The seal travels in the same write and fsync as the events it covers.
@@ -290,11 +332,13 @@ class FileJournal(JournalFile):
                 raise OSError(9, "journal file is closed")
             self._check_identity(fd)
             view = memoryview(data)
+            disk_started = time.perf_counter()
             while view:
                 written = os.write(fd, view)
                 view = view[written:]
             if self._fsync:
                 os.fsync(fd)
+            disk_s = time.perf_counter() - disk_started
             self._check_identity(fd)  # replaced meanwhile: what was written there is lost
         except OSError as exc:
             error = exc
@@ -302,22 +346,25 @@ class FileJournal(JournalFile):
             self._cond.acquire()
             self._flushing = False
         if error is None:
+            elapsed = time.perf_counter() - started
+            self._commit_s += _EWMA_WEIGHT * (disk_s - self._commit_s)
             events = last_seq - self._durable_seq
             self._durable_seq, self._durable_hash = last_seq, last_hash
             self._durable_offset += len(data)
             if self.on_commit is not None:
                 with contextlib.suppress(Exception):  # counting never fails a commit
-                    self.on_commit(events, time.perf_counter() - started)
+                    self.on_commit(events, elapsed)
         else:
             self._roll_back(error)
         self._settle_waiters()
         self._cond.notify_all()
 
     def _flush_forever(self) -> None:
-        """The flusher thread: writes whatever asynchronous appenders queued."""
+        """The flusher thread: writes what asynchronous appenders handed to it."""
         with self._cond:
             while not self._stopping:
-                if self._pending and not self._flushing:
+                if self._flusher_asked and self._pending and not self._flushing:
+                    self._flusher_asked = False  # asked again by whoever seals meanwhile
                     self._flush_pending()
                 else:
                     self._cond.wait()
@@ -335,7 +382,11 @@ class FileJournal(JournalFile):
             else:
                 by_loop.setdefault(w.loop, []).append((w.future, bool(outcome)))
         self._waiters = waiting
+        running = _running_loop()
         for loop, settled in by_loop.items():
+            if loop is running:
+                loop.call_soon(_resolve, settled)  # no wake-up needed: we are that loop
+                continue
             with contextlib.suppress(RuntimeError):  # that loop is closed: nobody waits
                 loop.call_soon_threadsafe(_resolve, settled)
 
@@ -379,6 +430,13 @@ class FileJournal(JournalFile):
             self._queue_checkpoint(self._checkpointer)
         self._submit([regression_event()])
         self._wait_durable(self._next_seq - 1, self._generation)
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
 
 def _resolve(settled: list[tuple[asyncio.Future[None], bool]]) -> None:
     for future, durable in settled:
