@@ -69,15 +69,22 @@ class RoleFacts:
                         lineage.add(parent)
                         todo.append(parent)
             self._rules[role] = [r for r in policy.rules if r.role in lineage]
+        # Asked once per holding (300 000 at a large opening) of a handful of roles.
+        self._categories: dict[str, tuple[str, ...]] = {}
+        self._sensitivity: dict[str, str | None] = {}
 
     def rules(self, role: str) -> list[Rule]:
         return self._rules.get(role, [])
 
     def categories(self, role: str) -> tuple[str, ...]:
-        out: set[str] = set()
-        for r in self.rules(role):
-            out |= set(self.policy.categories(r.database)) if r.category == "*" else {r.category}
-        return tuple(sorted(out))
+        known = self._categories.get(role)
+        if known is None:
+            out: set[str] = set()
+            for r in self.rules(role):
+                out |= (set(self.policy.categories(r.database)) if r.category == "*"
+                        else {r.category})
+            known = self._categories[role] = tuple(sorted(out))
+        return known
 
     def sensitivity_of_rule(self, rule: Rule) -> str | None:
         cats = self.policy.categories(rule.database) if rule.category == "*" else [rule.category]
@@ -85,8 +92,11 @@ class RoleFacts:
         return max(levels, key=lambda s: self.ranks.get(s, -1), default=None)
 
     def sensitivity(self, role: str) -> str | None:
-        levels = [s for r in self.rules(role) if (s := self.sensitivity_of_rule(r))]
-        return max(levels, key=lambda s: self.ranks.get(s, -1), default=None)
+        if role not in self._sensitivity:
+            levels = [s for r in self.rules(role) if (s := self.sensitivity_of_rule(r))]
+            self._sensitivity[role] = max(levels, key=lambda s: self.ranks.get(s, -1),
+                                          default=None)
+        return self._sensitivity[role]
 
     @property
     def highest(self) -> frozenset[str]:
@@ -119,11 +129,14 @@ def holdings(definition: ReviewDefinition, facts: RoleFacts, directory: Director
     """The population of a membership review."""
     scope = definition.scope
     people = {p.uid: p for p in directory.principals()}
+    scoped: dict[str, bool] = {}
     for p in sorted(people.values(), key=lambda p: p.uid):
         if scope.contractors_only and not p.is_contractor:
             continue
         for role in sorted(p.roles):
-            if facts.in_scope(definition, role) and role not in revoked.get(p.uid, {}):
+            if role not in scoped:
+                scoped[role] = facts.in_scope(definition, role)
+            if scoped[role] and role not in revoked.get(p.uid, {}):
                 yield Holding(subject_of(p), p, Access(
                     AccessKind.ROLE, role, "directory", sensitivity=facts.sensitivity(role)))
     if scope.grants:
