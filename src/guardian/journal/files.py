@@ -51,13 +51,15 @@ class JournalReader:
         return self._fd
 
     def read(self, offset: int, end: int, max_events: int) -> list[JournalRecord]:
-        """Whole events between byte ``offset`` and ``end`` (a durable line boundary)."""
+        """Whole events between byte ``offset`` and ``end`` (a durable line boundary; bytes
+        after the last newline before ``end`` are not a whole event and are not returned)."""
         fd = self._handle()
         records: list[JournalRecord] = []
         position = offset
         chunk_size = _CHUNK
         while position < end and len(records) < max_events:
-            data = os.pread(fd, min(chunk_size, end - position), position)
+            requested = min(chunk_size, end - position)
+            data = os.pread(fd, requested, position)
             if not data:
                 break
             start = 0
@@ -70,6 +72,8 @@ class JournalReader:
                     records.append(_record(raw, position + start, position + newline + 1))
                 start = newline + 1
             if start == 0:
+                if len(data) < requested or requested == end - position:
+                    break  # no whole line before ``end`` (or the file's end): nothing more
                 chunk_size *= 2  # one line longer than the chunk: read more at once
                 continue
             position += start

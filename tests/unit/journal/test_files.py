@@ -57,6 +57,33 @@ def test_a_line_longer_than_the_chunk_is_read(journal: Path, monkeypatch: pytest
     assert [r.seq for r in reader.read(0, journal.stat().st_size, 100)] == [1, 2, 3, 4]
 
 
+def _read_in_thread(reader: JournalReader, offset: int, end: int) -> list[int] | None:
+    """The seqs read, or None if the read did not return within 5 s (it looped)."""
+    import threading
+
+    out: list[int] = []
+    worker = threading.Thread(
+        target=lambda: out.extend(r.seq for r in reader.read(offset, end, 100)), daemon=True)
+    worker.start()
+    worker.join(5)
+    return None if worker.is_alive() else out
+
+
+@pytest.mark.parametrize("chunk", [16, 1 << 16])
+def test_bytes_after_the_last_whole_line_before_the_end_are_not_read_and_the_read_returns(
+    journal: Path, monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
+    monkeypatch.setattr(files, "_CHUNK", chunk)
+    whole = journal.stat().st_size
+    with journal.open("ab") as out:
+        out.write(_line(4)[:-9])  # a torn line: no newline before the end
+    reader = JournalReader(journal)
+
+    assert _read_in_thread(reader, 0, journal.stat().st_size) == [1, 2, 3]
+    assert _read_in_thread(reader, whole, journal.stat().st_size) == []
+    assert _read_in_thread(reader, 0, whole + 10 ** 6) == [1, 2, 3]  # end past the file
+
+
 def test_an_unreadable_line_breaks_the_chain(tmp_path: Path) -> None:
     path = tmp_path / "audit.jsonl"
     path.write_bytes(_line(1) + b"not json\n")
