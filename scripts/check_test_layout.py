@@ -64,7 +64,7 @@ PENDING: frozenset[str] = frozenset({
     "adapters/files/policy_candidates.py", "adapters/files/policy_tests.py",
     "adapters/files/review_definitions.py", "adapters/http/server_client.py",
     "adapters/http/signature.py", "adapters/ldap/connection.py", "adapters/memory/ports.py",
-    "adapters/memory/reviews.py", "adapters/opensearch/aggregations.py",
+    "adapters/memory/reviews.py",
     "adapters/opensearch/setup.py", "adapters/prometheus/decisions.py",
     "adapters/prometheus/metrics.py", "adapters/prometheus/state.py", "adapters/render/pdf.py",
     "adapters/render/qr.py", "adapters/sql/alembic_runner.py", "adapters/sql/api_keys.py",
