@@ -69,11 +69,19 @@ class RoleFacts:
                         lineage.add(parent)
                         todo.append(parent)
             self._rules[role] = [r for r in policy.rules if r.role in lineage]
+        # Asked once per holding (300 000 at a campaign's scale), answered once per role.
+        self._categories: dict[str, tuple[str, ...]] = {}
+        self._sensitivity: dict[str, str | None] = {}
 
     def rules(self, role: str) -> list[Rule]:
         return self._rules.get(role, [])
 
     def categories(self, role: str) -> tuple[str, ...]:
+        if role not in self._categories:
+            self._categories[role] = self._categories_of(role)
+        return self._categories[role]
+
+    def _categories_of(self, role: str) -> tuple[str, ...]:
         out: set[str] = set()
         for r in self.rules(role):
             out |= set(self.policy.categories(r.database)) if r.category == "*" else {r.category}
@@ -85,6 +93,11 @@ class RoleFacts:
         return max(levels, key=lambda s: self.ranks.get(s, -1), default=None)
 
     def sensitivity(self, role: str) -> str | None:
+        if role not in self._sensitivity:
+            self._sensitivity[role] = self._sensitivity_of(role)
+        return self._sensitivity[role]
+
+    def _sensitivity_of(self, role: str) -> str | None:
         levels = [s for r in self.rules(role) if (s := self.sensitivity_of_rule(r))]
         return max(levels, key=lambda s: self.ranks.get(s, -1), default=None)
 
@@ -183,7 +196,8 @@ def build_items(ctx: OpeningContext, population: Sequence[Holding]) -> list[Revi
     window_start = ctx.now - ctx.definition.usage_window_days * DAY_S
     window = Window(int(window_start * 1000), int(ctx.now * 1000) + 1)
     permission = ctx.definition.kind is ReviewKind.PERMISSION
-    by_person = {} if permission else ctx.evidence.by_person_and_role(window)
+    by_person = {} if permission else ctx.evidence.by_person_and_role(
+        window, ctx.definition.scope.roles)
     by_rule = ctx.evidence.by_rule(window) if permission else {}
     by_app = ctx.evidence.by_application(window) if ctx.definition.scope.keys else {}
     stage = ctx.definition.stages[0]
