@@ -10,11 +10,14 @@ and range clauses only; ``size: 0``, so no document leaves the cluster.
 Every page re-runs the query over the whole period (the index is not sorted by the grouped
 fields, so a page cannot start where the last one ended), so the number of pages is the cost:
 pages are large (:data:`PAGE`), and a page the node refuses as too big (its circuit breaker, or
-``search.max_buckets``) is asked again at half the size, down to :data:`MIN_PAGE`.
+``search.max_buckets``) is asked again at half the size, down to :data:`MIN_PAGE`, after a
+pause (the parent breaker counts the heap's real use: garbage not yet collected trips it too,
+and asking again at once only trips it again).
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -28,6 +31,8 @@ scans of the period instead of 150 at 1 000 (``docs/benchmarks.md``)."""
 DISTINCT_PAGE = 4_000
 """The page when each bucket also counts distinct customers (see PRECISION_PER_BUCKET)."""
 MIN_PAGE = 250
+RETRY_PAUSE_S = 0.5
+"""Pause before asking a smaller page, times the refusals so far."""
 PRECISION = 40_000
 """Distinct counts are exact up to about this many values (HyperLogLog++ beyond)."""
 PRECISION_PER_BUCKET = 3_000
@@ -82,7 +87,8 @@ def aggregate_body(query: AggregateQuery, after: dict[str, Any] | None,
             "aggs": aggs}
 
 
-def aggregate(search: Search, query: AggregateQuery) -> list[Bucket]:
+def aggregate(search: Search, query: AggregateQuery,
+              pause: Callable[[float], None] = time.sleep) -> list[Bucket]:
     if not query.group_by and not query.by_day:
         answer = search(aggregate_body(query, None))
         total = int(answer["hits"]["total"]["value"])
@@ -91,13 +97,15 @@ def aggregate(search: Search, query: AggregateQuery) -> list[Bucket]:
                        _distinct(aggs), _values(query, aggs))] if total else []
     out: list[Bucket] = []
     after: dict[str, Any] | None = None
-    size = page_size(query)
+    size, refused = page_size(query), 0
     while True:
         try:
             answer = search(aggregate_body(query, after, size))
         except PageTooBig:
             if size <= MIN_PAGE:
                 raise
+            refused += 1
+            pause(RETRY_PAUSE_S * refused)
             size = max(MIN_PAGE, size // 2)
             continue
         groups = answer.get("aggregations", {}).get("groups", {})

@@ -57,9 +57,11 @@ def test_a_page_refused_as_too_big_is_asked_again_at_half_the_size() -> None:
             raise aggs.PageTooBig("429 [parent] Data too large")
         return _answer(body, aggs.PAGE)
 
-    buckets = aggs.aggregate(search, _query())
+    pauses: list[float] = []
+    buckets = aggs.aggregate(search, _query(), pauses.append)
     assert [b.key[0] for b in buckets] == [f"u{n:04d}" for n in range(aggs.PAGE)]
     assert sizes[:3] == [aggs.PAGE, aggs.PAGE // 2, aggs.PAGE // 4]
+    assert pauses == [aggs.RETRY_PAUSE_S, 2 * aggs.RETRY_PAUSE_S]  # the heap may be collected
     assert set(sizes[2:]) == {aggs.PAGE // 4}  # the smaller size stays for the next pages
 
 
@@ -67,5 +69,7 @@ def test_a_page_too_big_even_at_the_floor_leaves_as_unavailable() -> None:
     def search(body: dict[str, Any]) -> dict[str, Any]:
         raise aggs.PageTooBig("429 [parent] Data too large")
 
+    pauses: list[float] = []
     with pytest.raises(AuditIndexUnavailable):
-        aggs.aggregate(search, _query())
+        aggs.aggregate(search, _query(), pauses.append)
+    assert len(pauses) == 6  # 10 000, 5 000, 2 500, 1 250, 625, 312, then 250 refused too
