@@ -77,7 +77,6 @@ PENDING: frozenset[str] = frozenset({
     "cli/login_cmd.py", "cli/mfa_cmd.py", "console/audit_pages.py", "console/forms.py",
     "console/officer_pages.py", "console/report_pages.py", "console/session.py",
     "governance/demo_script.py", "governance/review_closing.py",
-    "governance/review_opening.py",
     "journal/recovery.py",
     "ports.py",
     "reports/periodic_sections.py", "reports/periodic_service.py",
