@@ -182,6 +182,27 @@ def test_contract_aggregations_count_what_the_hand_built_month_holds(audit_index
     assert _counts(index, F.CATEGORY, where=((F.PURPOSE, "nobody-uses-this"),)) == {}
 
 
+def test_contract_buckets_list_the_distinct_values_of_the_fields_asked(
+        audit_index: Any) -> None:
+    from guardian.audit.aggregations import AggregateQuery
+    from guardian.audit.aggregations import Field as F
+    from report_trail import FROM, TO
+
+    _load_month(audit_index)
+    query = AggregateQuery(iso_to_millis(FROM), iso_to_millis(TO), (F.DECISION,),
+                           ((F.ACTION, "access.decision"),), values=(F.APPLICATION, F.REASON))
+    buckets = {b.key: b for b in audit_index.index.aggregate(query)}
+    plain = {b.key: b.count for b in audit_index.index.aggregate(
+        AggregateQuery(query.since_ms, query.until_ms, query.group_by, query.where))}
+
+    assert {k: b.count for k, b in buckets.items()} == plain  # listing values changes no count
+    assert buckets[("permit",)].values == (("billing-app", "crm-web", "legal-app"), ())
+    assert buckets[("deny",)].values[0] == ("crm-web",)
+    whole = audit_index.index.aggregate(AggregateQuery(
+        query.since_ms, query.until_ms, (), query.where, values=(F.DECISION,)))
+    assert [b.values for b in whole] == [(("deny", "permit"),)]
+
+
 def test_contract_aggregation_buckets_carry_first_and_last_times(audit_index: Any) -> None:
     from guardian.audit.aggregations import AggregateQuery
     from guardian.audit.aggregations import Field as F
@@ -254,11 +275,15 @@ def test_contract_usage_evidence_per_person_and_role_in_a_few_aggregations(
     assert (alice.permits, alice.customers, alice.denies, alice.ever) == (2, 3, 1, True)
     assert alice.last_ms == iso_to_millis("2026-11-03T09:00:00Z")
     assert alice.categories == {"contact", "identification"}
-    assert alice.purposes == {"customer-care"}
+    assert alice.purposes == {"customer-care"}  # listed by the permits' one aggregation
     bob = usage[("bob", "billing")]
     assert (bob.permits, bob.ever) == (0, True)  # used, but not in the window
     assert usage[("dave", "marketing")].purposes == {"marketing"}
     assert ("alice", "reviewer") in usage and usage[("alice", "reviewer")].permits == 0
+    scoped = UsageEvidence(audit_index.index).by_person_and_role(
+        window, ("customer-care", "billing"))
+    assert scoped[("alice", "customer-care")] == alice and scoped[("bob", "billing")] == bob
+    assert ("dave", "marketing") not in scoped  # asked role by role: only the roles given
     rules = UsageEvidence(audit_index.index).by_rule(window)
     assert rules[("customer-care", "contact", "read", "customer-care")].permits == 1
     assert rules[("billing", "contact", "read", "billing")].permits == 0

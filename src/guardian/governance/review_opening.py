@@ -10,7 +10,7 @@ the snapshot hash the campaign journals; the evidence report recomputes it from 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import orjson
@@ -69,7 +69,7 @@ class RoleFacts:
                         lineage.add(parent)
                         todo.append(parent)
             self._rules[role] = [r for r in policy.rules if r.role in lineage]
-        # Asked once per holding (300 000 at a large opening) of a handful of roles.
+        # Asked once per holding (300 000 at a campaign's scale), answered once per role.
         self._categories: dict[str, tuple[str, ...]] = {}
         self._sensitivity: dict[str, str | None] = {}
 
@@ -77,14 +77,15 @@ class RoleFacts:
         return self._rules.get(role, [])
 
     def categories(self, role: str) -> tuple[str, ...]:
-        known = self._categories.get(role)
-        if known is None:
-            out: set[str] = set()
-            for r in self.rules(role):
-                out |= (set(self.policy.categories(r.database)) if r.category == "*"
-                        else {r.category})
-            known = self._categories[role] = tuple(sorted(out))
-        return known
+        if role not in self._categories:
+            self._categories[role] = self._categories_of(role)
+        return self._categories[role]
+
+    def _categories_of(self, role: str) -> tuple[str, ...]:
+        out: set[str] = set()
+        for r in self.rules(role):
+            out |= set(self.policy.categories(r.database)) if r.category == "*" else {r.category}
+        return tuple(sorted(out))
 
     def sensitivity_of_rule(self, rule: Rule) -> str | None:
         cats = self.policy.categories(rule.database) if rule.category == "*" else [rule.category]
@@ -93,10 +94,12 @@ class RoleFacts:
 
     def sensitivity(self, role: str) -> str | None:
         if role not in self._sensitivity:
-            levels = [s for r in self.rules(role) if (s := self.sensitivity_of_rule(r))]
-            self._sensitivity[role] = max(levels, key=lambda s: self.ranks.get(s, -1),
-                                          default=None)
+            self._sensitivity[role] = self._sensitivity_of(role)
         return self._sensitivity[role]
+
+    def _sensitivity_of(self, role: str) -> str | None:
+        levels = [s for r in self.rules(role) if (s := self.sensitivity_of_rule(r))]
+        return max(levels, key=lambda s: self.ranks.get(s, -1), default=None)
 
     @property
     def highest(self) -> frozenset[str]:
@@ -129,14 +132,11 @@ def holdings(definition: ReviewDefinition, facts: RoleFacts, directory: Director
     """The population of a membership review."""
     scope = definition.scope
     people = {p.uid: p for p in directory.principals()}
-    scoped: dict[str, bool] = {}
     for p in sorted(people.values(), key=lambda p: p.uid):
         if scope.contractors_only and not p.is_contractor:
             continue
         for role in sorted(p.roles):
-            if role not in scoped:
-                scoped[role] = facts.in_scope(definition, role)
-            if scoped[role] and role not in revoked.get(p.uid, {}):
+            if facts.in_scope(definition, role) and role not in revoked.get(p.uid, {}):
                 yield Holding(subject_of(p), p, Access(
                     AccessKind.ROLE, role, "directory", sensitivity=facts.sensitivity(role)))
     if scope.grants:
@@ -191,33 +191,59 @@ class OpeningContext:
     now: float
 
 
-def build_items(ctx: OpeningContext, population: Sequence[Holding]) -> list[ReviewItem]:
-    """Every holding with its evidence, recommendation and first-stage reviewer."""
-    window_start = ctx.now - ctx.definition.usage_window_days * DAY_S
-    window = Window(int(window_start * 1000), int(ctx.now * 1000) + 1)
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """What the trail shows for a campaign: per person and role, per rule, per application."""
+
+    by_person: Mapping[tuple[str, str], Tally]
+    by_rule: Mapping[tuple[str, str, str, str], Tally]
+    by_app: Mapping[str, Tally]
+
+
+def _window_start(ctx: OpeningContext) -> float:
+    return ctx.now - ctx.definition.usage_window_days * DAY_S
+
+
+def gather_evidence(ctx: OpeningContext) -> Evidence:
+    """The usage aggregations a campaign needs (most of an opening's wall time on a large trail:
+    :func:`build_items` does what needs no evidence while they run)."""
+    window = Window(int(_window_start(ctx) * 1000), int(ctx.now * 1000) + 1)
     permission = ctx.definition.kind is ReviewKind.PERMISSION
-    by_person = {} if permission else ctx.evidence.by_person_and_role(window)
+    by_person = {} if permission else ctx.evidence.by_person_and_role(
+        window, ctx.definition.scope.roles)
     by_rule = ctx.evidence.by_rule(window) if permission else {}
     by_app = ctx.evidence.by_application(window) if ctx.definition.scope.keys else {}
+    return Evidence(by_person, by_rule, by_app)
+
+
+def build_items(ctx: OpeningContext, population: Sequence[Holding],
+                evidence: Callable[[], Evidence] | None = None) -> list[ReviewItem]:
+    """Every holding with its evidence, recommendation and first-stage reviewer. ``evidence``:
+    waits for the evidence gathered elsewhere (a thread started before the population was
+    built); reviewers and ids are worked out before it is asked for."""
+    window_start = _window_start(ctx)
     stage = ctx.definition.stages[0]
     owners = ctx.facts.policy.role_owners
+    assigned = [(new_ulid(ctx.now), assign(stage, 1, h.principal, h.access, ctx.directory,
+                                           owners, ctx.dpos, ctx.now)) for h in population]
+    found = evidence() if evidence is not None else gather_evidence(ctx)
+    by_person, by_rule, by_app = found.by_person, found.by_rule, found.by_app
+    days = ctx.definition.usage_window_days
     items = []
-    for h in population:
+    for h, (item_id, assignment) in zip(population, assigned, strict=True):
         a = h.access
         if a.kind is AccessKind.RULE:
             _db, cat, act, purpose = (a.ref or "///").split("/")
             tally = by_rule.get((a.role or "", cat, act, purpose))
-            usage = _usage(ctx.definition.usage_window_days, tally, (cat,))
+            usage = _usage(days, tally, (cat,))
         elif a.kind is AccessKind.KEY:
-            usage = _usage(ctx.definition.usage_window_days, by_app.get(h.subject.uid), ())
+            usage = _usage(days, by_app.get(h.subject.uid), ())
         else:
-            usage = _usage(ctx.definition.usage_window_days,
-                           by_person.get((h.subject.uid, a.role or "")),
+            usage = _usage(days, by_person.get((h.subject.uid, a.role or "")),
                            ctx.facts.categories(a.role or ""))
         subject = h.subject if h.principal is not None else None
-        assignment = assign(stage, 1, h.principal, a, ctx.directory, owners, ctx.dpos, ctx.now)
         items.append(ReviewItem(
-            id=new_ulid(ctx.now), campaign_id=ctx.campaign_id, stage=1, subject=h.subject,
+            id=item_id, campaign_id=ctx.campaign_id, stage=1, subject=h.subject,
             access=a, usage=usage, recommendation=recommend(subject, a, usage, window_start),
             assignment=assignment, assignments=(assignment,)))
     return items

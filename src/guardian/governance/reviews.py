@@ -13,6 +13,7 @@ sign-off are in :mod:`guardian.governance.review_closing`.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -46,6 +47,7 @@ from guardian.governance.review_opening import (
     OpeningContext,
     RoleFacts,
     build_items,
+    gather_evidence,
     holdings,
     rule_holdings,
     snapshot_hash,
@@ -153,18 +155,23 @@ class ReviewService:
         now = d.clock.now()
         facts = RoleFacts(d.policy())
         campaign_id = new_ulid(now)
-        if definition.kind is ReviewKind.PERMISSION:
-            population = list(rule_holdings(definition, facts))
-        else:
-            grants = d.grants.list_grants() if d.grants and definition.scope.grants else []
-            keys = d.keys.list_keys() if d.keys and definition.scope.keys else []
-            revoked = {r.uid: {r.role: r.campaign_id} for r in d.store.active_revocations()}
-            population = list(holdings(definition, facts, d.directory, grants, keys, revoked,
-                                       now))
         dpos = tuple(sorted(p.uid for p in d.directory.principals()
                             if AdminRole.DPO.value in p.roles and p.active))
-        items = build_items(OpeningContext(definition, facts, d.directory, d.evidence, dpos,
-                                           campaign_id, now), population)
+        ctx = OpeningContext(definition, facts, d.directory, d.evidence, dpos, campaign_id, now)
+        # The usage aggregations (the index's time) run while the population is built and its
+        # reviewers assigned (this process's time).
+        with ThreadPoolExecutor(1, thread_name_prefix="review-evidence") as pool:
+            evidence = pool.submit(gather_evidence, ctx)
+            if definition.kind is ReviewKind.PERMISSION:
+                population = list(rule_holdings(definition, facts))
+            else:
+                grants = d.grants.list_grants() if d.grants and definition.scope.grants else []
+                keys = d.keys.list_keys() if d.keys and definition.scope.keys else []
+                revoked = {r.uid: {r.role: r.campaign_id}
+                           for r in d.store.active_revocations()}
+                population = list(holdings(definition, facts, d.directory, grants, keys,
+                                           revoked, now))
+            items = build_items(ctx, population, evidence.result)
         stage = definition.stages[0]
         campaign = Campaign(
             id=campaign_id, name=f"{definition.title} — opened {_day(now)}",

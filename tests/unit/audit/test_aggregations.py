@@ -59,6 +59,18 @@ def test_a_filter_needs_a_known_field_and_a_value(where: tuple[tuple[Field, str]
         AggregateQuery(SINCE, SINCE + 1, where=where)
 
 
+@pytest.mark.parametrize("values", [
+    (Field.ROLES,), (Field.CUSTOMERS,), (Field.USER,), (Field.PURPOSE, Field.PURPOSE),
+    (Field.ACTION, Field.OUTCOME, Field.DECISION, Field.PURPOSE, Field.CATEGORY),
+])
+def test_values_are_listed_only_of_single_valued_fields_not_grouped_by(
+        values: tuple[Field, ...]) -> None:
+    with pytest.raises(InvalidRequest, match="single-valued"):
+        AggregateQuery(SINCE, SINCE + 1, (Field.USER,), values=values)
+    ok = AggregateQuery(SINCE, SINCE + 1, (Field.USER,), values=(Field.CATEGORY, Field.PURPOSE))
+    assert ok.values == (Field.CATEGORY, Field.PURPOSE)
+
+
 def test_list_fields_are_the_ones_an_event_may_hold_several_of() -> None:
     assert {f for f in Field if f.many} == {Field.ROLES, Field.REASONS, Field.AMR,
                                               Field.CUSTOMERS}

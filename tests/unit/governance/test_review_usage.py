@@ -40,15 +40,12 @@ def _person_and_role(query: AggregateQuery) -> list[Bucket]:
     decision, window = _decision(query), query.since_ms == SINCE
     if query.group_by == (Field.USER, Field.ROLE) and window:
         assert query.distinct is Field.CUSTOMERS and decision == "permit"
-        return [Bucket(("alice", "billing"), 12, SINCE + 5, UNTIL - 5, distinct=4)]
+        assert query.values == (Field.CATEGORY, Field.PURPOSE)
+        return [Bucket(("alice", "billing"), 12, SINCE + 5, UNTIL - 5, distinct=4,
+                       values=(("billing", "contact"), ("invoicing",)))]
     if query.group_by == (Field.USER, Field.ROLE):  # before the window
-        assert query.since_ms == 0 and query.until_ms == SINCE
+        assert query.since_ms == 0 and query.until_ms == SINCE and not query.values
         return [Bucket(("bob", "billing"), 1, 10, 20)]
-    if query.group_by[-1] is Field.CATEGORY:
-        return [Bucket(("alice", "billing", "billing"), 10, 1, 2),
-                Bucket(("alice", "billing", "contact"), 2, 1, 2)]
-    if query.group_by[-1] is Field.PURPOSE:
-        return [Bucket(("alice", "billing", "invoicing"), 12, 1, 2)]
     assert query.group_by == (Field.USER, Field.ROLES) and decision == "deny"
     return [Bucket(("alice", "billing"), 3, 1, 2), Bucket(("carol", "billing"), 2, 1, 2)]
 
@@ -56,13 +53,34 @@ def _person_and_role(query: AggregateQuery) -> list[Bucket]:
 def test_per_person_and_role_permits_categories_purposes_denies_and_earlier_use() -> None:
     index = Index(_person_and_role)
     tallies = _evidence(index).by_person_and_role(Window(SINCE, UNTIL))
-    assert len(index.asked) == 5
+    assert len(index.asked) == 3  # permits with categories and purposes, denies, earlier use
     alice = tallies[("alice", "billing")]
     assert (alice.permits, alice.last_ms, alice.customers, alice.denies, alice.ever) == (
         12, UNTIL - 5, 4, 3, True)
     assert alice.categories == {"billing", "contact"} and alice.purposes == {"invoicing"}
     assert tallies[("bob", "billing")] == Tally(ever=True)
     assert tallies[("carol", "billing")] == Tally(denies=2)
+
+
+def test_given_the_campaigns_roles_permits_and_earlier_use_are_asked_role_by_role() -> None:
+    def answer(query: AggregateQuery) -> list[Bucket]:
+        role = dict(query.where).get(Field.ROLE)
+        if query.group_by == (Field.USER, Field.ROLES):
+            assert role is None  # denies: one query, the denied events carry no role
+            return [Bucket(("alice", "billing"), 3, 1, 2)]
+        assert role in ("billing", "fraud-analyst")
+        if query.since_ms == 0:
+            return [Bucket(("bob", role), 1, 10, 20)]
+        return [Bucket(("alice", role), 2, SINCE, SINCE + 9, distinct=1,
+                       values=(("billing",), ("invoicing",)))]
+
+    index = Index(answer)
+    tallies = _evidence(index).by_person_and_role(Window(SINCE, UNTIL),
+                                                  ["fraud-analyst", "billing", "billing"])
+    assert len(index.asked) == 5  # two roles × (window, before it), and the denies
+    assert (tallies[("alice", "billing")].permits, tallies[("alice", "billing")].denies) == (2, 3)
+    assert tallies[("alice", "fraud-analyst")].purposes == {"invoicing"}
+    assert tallies[("bob", "fraud-analyst")] == Tally(ever=True)
 
 
 def test_per_rule_groups_by_role_category_action_and_purpose() -> None:

@@ -306,10 +306,18 @@ class OpenSearchAuditIndex:
         except TransportError as exc:
             if exc.status_code == 404:
                 return {"hits": {"total": {"value": 0}}, "aggregations": {}}
+            if _too_big(exc):
+                raise opensearch_aggregations.PageTooBig(why(exc)) from exc
             raise AuditIndexUnavailable(f"OpenSearch aggregation failed: {why(exc)}") from exc
         except OpenSearchException as exc:
             raise AuditIndexUnavailable(f"OpenSearch aggregation failed: {why(exc)}") from exc
         return answer
+
+
+def _too_big(exc: TransportError) -> bool:
+    """Whether the node refused an aggregation for its size (circuit breaker, max buckets)."""
+    text = orjson.dumps(exc.info).decode() if isinstance(exc.info, dict) else str(exc.info)
+    return "circuit_breaking_exception" in text or "too_many_buckets_exception" in text
 
 
 def search_body(query: AuditQuery) -> dict[str, Any]:

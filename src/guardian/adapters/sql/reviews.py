@@ -23,6 +23,10 @@ from guardian.governance.review_codec import campaign_from_doc, item_from_doc, t
 from guardian.governance.review_model import Campaign, CampaignState, Counts, ReviewItem, Revocation
 
 _CHUNK = 500
+"""Ids per ``IN (...)`` of a read."""
+_WRITE_CHUNK = 5000
+"""Rows per ``executemany`` of a write: each call compiles the statement again (600 calls took
+1.6 s of opening a campaign of 300 000 items at 500 a call)."""
 _LIVE = (CampaignState.OPEN.value, CampaignState.CLOSING.value)
 
 
@@ -31,6 +35,13 @@ def _item_row(item: ReviewItem) -> dict[str, Any]:
             "decision": None if item.decision is None else item.decision.decision.value,
             "defaulted": bool(item.decision is not None and item.decision.defaulted),
             "doc": to_json(item).decode()}
+
+
+def _update_row(item: ReviewItem) -> dict[str, Any]:
+    row = _item_row(item)
+    row["b_id"] = row.pop("id")
+    del row["campaign_id"]
+    return row
 
 
 def _campaign_row(campaign: Campaign) -> dict[str, Any]:
@@ -43,11 +54,12 @@ class SqlReviews:
         self.engine = engine
 
     def add_campaign(self, campaign: Campaign, items: Sequence[ReviewItem]) -> None:
-        rows = [_item_row(i) for i in items]
+        # Rows a chunk at a time: 300 000 items' documents at once held about 400 MB.
         with translated(), self.engine.begin() as conn:
             conn.execute(insert(review_campaigns).values(**_campaign_row(campaign)))
-            for start in range(0, len(rows), _CHUNK):
-                conn.execute(insert(review_items), rows[start:start + _CHUNK])
+            for start in range(0, len(items), _WRITE_CHUNK):
+                conn.execute(insert(review_items),
+                             [_item_row(i) for i in items[start:start + _WRITE_CHUNK]])
 
     def save_campaign(self, campaign: Campaign) -> None:
         row = _campaign_row(campaign)
@@ -70,15 +82,13 @@ class SqlReviews:
             return [campaign_from_doc(orjson.loads(d)) for d in conn.execute(query).scalars()]
 
     def save_items(self, items: Sequence[ReviewItem]) -> None:
-        rows = [{"b_id": r.pop("id"), **r} for r in (_item_row(i) for i in items)]
-        for row in rows:
-            row.pop("campaign_id")
         statement = (update(review_items).where(review_items.c.id == bindparam("b_id"))
                      .values(reviewer=bindparam("reviewer"), decision=bindparam("decision"),
                              defaulted=bindparam("defaulted"), doc=bindparam("doc")))
         with translated(), self.engine.begin() as conn:
-            for start in range(0, len(rows), _CHUNK):
-                conn.execute(statement, rows[start:start + _CHUNK])
+            for start in range(0, len(items), _WRITE_CHUNK):
+                conn.execute(statement, [_update_row(i)
+                                         for i in items[start:start + _WRITE_CHUNK]])
 
     def get_items(self, item_ids: Sequence[str]) -> list[ReviewItem]:
         out: list[ReviewItem] = []

@@ -12,8 +12,18 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
+import orjson
+
 from guardian.adapters.sqlite.index_schema import COLUMNS
-from guardian.audit.aggregations import DAY_MS, AggregateQuery, Bucket, Field, Span, day_of
+from guardian.audit.aggregations import (
+    DAY_MS,
+    MAX_VALUES,
+    AggregateQuery,
+    Bucket,
+    Field,
+    Span,
+    day_of,
+)
 
 Read = Callable[[str, Sequence[Any]], Iterator[tuple[Any, ...]]]
 
@@ -57,6 +67,8 @@ def aggregate_sql(query: AggregateQuery) -> tuple[str, list[Any]]:
         # One row per customer named: count events once, and the customers apart.
         joins += " LEFT JOIN event_customers dc ON dc.doc_id = e.doc_id"
         count = "count(DISTINCT e.doc_id), count(DISTINCT dc.customer_id)"
+    for field in query.values:  # single-valued fields only (AggregateQuery checks): columns
+        count += f", json_group_array(DISTINCT e.{COLUMNS[field]})"
     group = " GROUP BY " + ", ".join(f"k{i}" for i in range(len(keys))) if keys else ""
     sql = ("SELECT " + (selected + ", " if selected else "")  # noqa: S608 - fixed fragments
            + count + ", min(e.at_ms), max(e.at_ms) FROM events e" + joins
@@ -68,6 +80,8 @@ def aggregate(read: Read, query: AggregateQuery) -> list[Bucket]:
     sql, params = aggregate_sql(query)
     width = len(query.group_by) + (1 if query.by_day else 0)
     extra = 1 if query.distinct is not None else 0
+    lists = width + 1 + extra  # the values' JSON arrays follow the counts
+    tail = lists + len(query.values)
     out = []
     for row in read(sql, params):
         count = int(row[width])
@@ -76,10 +90,15 @@ def aggregate(read: Read, query: AggregateQuery) -> list[Bucket]:
         key = [str(v) for v in row[:width]]
         if query.by_day:
             key[0] = day_of(int(row[0]) * DAY_MS)
-        out.append(Bucket(tuple(key), count, int(row[width + 1 + extra]),
-                          int(row[width + 2 + extra]),
-                          int(row[width + 1]) if extra else 0))
+        out.append(Bucket(tuple(key), count, int(row[tail]), int(row[tail + 1]),
+                          int(row[width + 1]) if extra else 0,
+                          tuple(_values(raw) for raw in row[lists:tail])))
     return sorted(out, key=lambda b: b.key)
+
+
+def _values(raw: Any) -> tuple[str, ...]:
+    """A bucket's distinct values of one field, from ``json_group_array``: sorted, no nulls."""
+    return tuple(sorted(str(v) for v in orjson.loads(raw) if v is not None)[:MAX_VALUES])
 
 
 def span(read: Read, since_ms: int, until_ms: int) -> Span:
