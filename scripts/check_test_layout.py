@@ -38,10 +38,7 @@ ALLOWED: dict[str, str] = {
 PENDING: frozenset[str] = frozenset({
     "adapters/files/customers.py",
     "adapters/files/writer_id.py",
-    "adapters/ldap/errors.py",
     "adapters/memory/stores.py",
-    "adapters/opensearch/errors.py",
-    "adapters/sql/errors.py",
     "audit/chains.py",
     "bootstrap/adapters.py",
     "bootstrap/audit_parts.py",
