@@ -37,7 +37,6 @@ ALLOWED: dict[str, str] = {
 
 PENDING: frozenset[str] = frozenset({
     "adapters/memory/stores.py",
-    "audit/chains.py",
     "bootstrap/adapters.py",
     "bootstrap/audit_parts.py",
     "bootstrap/cli_support.py",
