@@ -431,6 +431,7 @@ class FileJournal(JournalFile):
         self._submit([regression_event()])
         self._wait_durable(self._next_seq - 1, self._generation)
 
+
 def _running_loop() -> asyncio.AbstractEventLoop | None:
     try:
         return asyncio.get_running_loop()
