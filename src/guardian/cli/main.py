@@ -153,15 +153,19 @@ def _serve_workers(settings: Settings, count: int) -> int:
     except OSError as exc:
         console.print(f"[red]error:[/] {escape(str(exc.strerror or exc))}")
         return 2
-    sock = w.bind(settings.host, settings.port)
-    bound = settings.model_copy(update={"port": int(sock.getsockname()[1])})
+    sockets = w.bind(settings.host, settings.port, count)
+    bound = settings.model_copy(update={"port": int(sockets[0].getsockname()[1])})
     mode = "demo organisation, embedded defaults" if settings.demo else "production settings"
     console.print(f"[bold]Guardian[/] on http://{settings.host}:{bound.port} ({mode}), "
                   f"{count} workers")
 
     def start(k: int) -> int:
         def body() -> int:
-            _serve_one(w.worker_settings(bound, base, k), sock)
+            own = w.socket_of(sockets, k)
+            for other in sockets:
+                if other is not own:
+                    other.close()
+            _serve_one(w.worker_settings(bound, base, k), own)
             return 0
 
         return w.fork(body)

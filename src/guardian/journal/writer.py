@@ -75,13 +75,9 @@ from guardian.journal.files import (
 )
 from guardian.journal.opening import JournalFile, Replaced
 from guardian.journal.recovery import rescue
+from guardian.journal.syncer import Syncer, new_syncer
 
 _REFUSED = "audit journal write failed; event not recorded"
-
-INLINE_COMMIT_S = 0.002
-"""While the disk's write and fsync of a group take less than this (moving average), the event
-loop commits its appends itself; above it, the flusher thread does."""
-_EWMA_WEIGHT = 0.2
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +88,17 @@ class _Waiter:
     generation: int
     future: asyncio.Future[None]
     loop: asyncio.AbstractEventLoop
+
+
+@dataclass(frozen=True, slots=True)
+class _Flight:
+    """A group written by an event loop whose ``fsync`` is running on the syncer."""
+
+    fd: int
+    last_seq: int
+    last_hash: str
+    size: int
+    started: float
 
 
 class FileJournal(JournalFile):
@@ -119,14 +126,12 @@ class FileJournal(JournalFile):
         self._generation = 0
         self._durable_at_failure: dict[int, int] = {}
         self._waiters: list[_Waiter] = []
-        self._flusher: threading.Thread | None = None
-        self._stopping = False
-        self._commit_s = 0.0
-        """Moving average of the disk's time (write and fsync) for a group commit."""
-        self._flusher_asked = False
-        """Pending events wait for the flusher thread (not for a loop's own commit)."""
         self._inline_due: set[asyncio.AbstractEventLoop] = set()
         """Loops that have an inline commit scheduled for their next iteration."""
+        self._syncer: Syncer | None = None
+        self._flight: _Flight | None = None
+        self._watching: set[asyncio.AbstractEventLoop] = set()
+        """Loops watching the syncer's descriptor."""
         try:
             self._open()
         except OSError as exc:
@@ -144,7 +149,7 @@ class FileJournal(JournalFile):
         """
         with self._cond:
             while self._flushing:
-                self._cond.wait()
+                self._wait_flush()
             self._ensure_open()
             fd, end = self._fd, self._durable_offset
             assert fd is not None
@@ -206,7 +211,11 @@ class FileJournal(JournalFile):
     async def append_many_async(
         self, events: Sequence[Mapping[str, Any]]
     ) -> list[AuditReceipt]:
-        """Like :meth:`append_many`, awaiting durability instead of blocking the loop."""
+        """Like :meth:`append_many`, awaiting durability instead of blocking the loop.
+
+        Everything sealed in one iteration of the loop is written in one group at the end of
+        it (:meth:`_commit_inline`), and its ``fsync`` runs on the syncer while the loop goes
+        on; groups sealed meanwhile are written as soon as that sync has ended."""
         if not events:
             return []
         loop = asyncio.get_running_loop()
@@ -214,47 +223,121 @@ class FileJournal(JournalFile):
         with self._cond:
             receipts, generation = self._submit(events)
             self._waiters.append(_Waiter(receipts[-1].seq, generation, future, loop))
-            if self._commit_s < INLINE_COMMIT_S:
-                if loop not in self._inline_due:
-                    self._inline_due.add(loop)
-                    loop.call_soon(self._commit_inline, loop)
-            else:
-                self._wake_flusher()
+            if loop not in self._inline_due:
+                self._inline_due.add(loop)
+                loop.call_soon(self._commit_inline, loop)
         await future
         return receipts
 
-    def _wake_flusher(self) -> None:
-        """Start or wake the flusher thread; called with the lock held."""
-        self._flusher_asked = True
-        if self._flusher is None:
-            self._flusher = threading.Thread(
-                target=self._flush_forever, name="journal-flusher", daemon=True)
-            self._flusher.start()
-        self._cond.notify_all()
-
     def _commit_inline(self, loop: asyncio.AbstractEventLoop) -> None:
-        """The loop's own group commit: everything sealed since the last one, in one write and
-        fsync. If another thread is committing right now, the flusher thread takes the rest
-        (the loop never waits for somebody else's commit)."""
+        """The loop's group commit: everything sealed since the last one. While another
+        commit is in progress (the loop's own sync, or another thread's), it waits for it:
+        whoever ends that commit starts the next."""
         with self._cond:
             self._inline_due.discard(loop)
-            if not self._pending:
-                return
-            if self._flushing:
-                self._wake_flusher()
-                return
-            self._flush_pending()
+            if self._pending and not self._flushing:
+                self._write_group(loop)
+
+    def _write_group(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Write what is pending in one write, then hand its ``fsync`` to the syncer (the
+        loop does not wait for the disk); called on ``loop`` with the lock held."""
+        started = time.perf_counter()
+        batch, self._pending = self._pending, []
+        last_seq, last_hash = self._next_seq - 1, self._prev_hash
+        fd = self._fd
+        try:
+            if self._signer is not None:
+                batch.append(self._signer.seal_line(last_seq, last_hash))
+            data = b"".join(batch)
+            if fd is None:
+                raise OSError(9, "journal file is closed")
+            self._check_identity(fd)
+            _write_all(fd, data)
+        except OSError as exc:
+            self._roll_back(exc)
+            self._settle_waiters()
+            self._cond.notify_all()
+            return
+        flight = _Flight(fd, last_seq, last_hash, len(data), started)
+        if not self._fsync:
+            self._durable(flight)
+            return
+        syncer = self._syncer
+        if syncer is None:
+            syncer = self._syncer = new_syncer()
+        if loop not in self._watching:
+            loop.add_reader(syncer.fileno(), self._on_synced)
+            self._watching.add(loop)
+        self._flushing = True
+        self._flight = flight
+        syncer.request(fd)
+
+    def _on_synced(self) -> None:
+        """The loop's reader callback: the syncer has an outcome."""
+        with self._cond:
+            self._end_flight()
+
+    def _end_flight(self) -> None:
+        """Acknowledge (or roll back) the group whose sync finished; then, on a loop, write
+        the next group. Called with the lock held; nothing to do if no sync has finished."""
+        flight, syncer = self._flight, self._syncer
+        if flight is None or syncer is None:
+            return
+        outcome = syncer.result()
+        if outcome is None:
+            return
+        self._flight = None
+        self._flushing = False
+        error: OSError | None = OSError(outcome, os.strerror(outcome)) if outcome else None
+        if error is None:
+            try:
+                self._check_identity(flight.fd)  # replaced meanwhile: what was written is lost
+            except OSError as exc:
+                error = exc
+        if error is None:
+            self._durable(flight)
+        else:
+            self._roll_back(error)
+            self._settle_waiters()
+            self._cond.notify_all()
+        if self._pending and not self._flushing:
+            loop = _running_loop()
+            if loop is not None and loop in self._watching:
+                self._write_group(loop)
+            else:
+                self._restart_loops()
+
+    def _durable(self, flight: _Flight) -> None:
+        """``flight``'s group is on disk: acknowledge it; called with the lock held."""
+        events = flight.last_seq - self._durable_seq
+        self._durable_seq, self._durable_hash = flight.last_seq, flight.last_hash
+        self._durable_offset += flight.size
+        if self.on_commit is not None:
+            with contextlib.suppress(Exception):  # counting never fails a commit
+                self.on_commit(events, time.perf_counter() - flight.started)
+        self._settle_waiters()
+        self._cond.notify_all()
+
+    def _wait_flush(self) -> None:
+        """Wait for the commit in progress, with the lock held (released meanwhile). A sync
+        handed to the syncer is waited for here and ended by this thread, so that a blocking
+        caller never depends on the loop that started it (it may be this very thread, or
+        stopped)."""
+        syncer = self._syncer
+        if self._flight is None or syncer is None:
+            self._cond.wait()
+            return
+        self._cond.release()
+        try:
+            syncer.wait()
+        finally:
+            self._cond.acquire()
+        self._end_flight()
 
     def close(self) -> None:
         with self._cond:
-            self._stopping = True
-            self._cond.notify_all()
-            flusher, self._flusher = self._flusher, None
-        if flusher is not None:
-            flusher.join()
-        with self._cond:
             while self._flushing:
-                self._cond.wait()
+                self._wait_flush()
             if (self._checkpointer is not None and self._since_checkpoint > 0
                     and self._fd is not None and self._open_error is None):
                 self._queue_checkpoint(self._checkpointer)  # a clean stop leaves a signed tail
@@ -263,7 +346,17 @@ class FileJournal(JournalFile):
             self._settle_waiters(closing=True)
             self._close_quietly()
             self._reader.close()
-            self._stopping = False
+            syncer, self._syncer = self._syncer, None
+            watching, self._watching = self._watching, set()
+        if syncer is not None:
+            running = _running_loop()
+            for loop in watching:
+                with contextlib.suppress(RuntimeError, ValueError):
+                    if loop is running:
+                        loop.remove_reader(syncer.fileno())
+                    elif not loop.is_closed():
+                        loop.call_soon_threadsafe(loop.remove_reader, syncer.fileno())
+            syncer.close()
 
     def _submit(self, events: Sequence[Mapping[str, Any]]) -> tuple[list[AuditReceipt], int]:
         """Seal ``events`` onto the chain and queue them; called with the lock held."""
@@ -308,12 +401,13 @@ class FileJournal(JournalFile):
                     raise AuditUnavailable(_REFUSED)
                 return
             if self._flushing:
-                self._cond.wait()
+                self._wait_flush()
                 continue
             self._flush_pending()
 
     def _flush_pending(self) -> None:
-        """Write and sync everything pending; called with the lock held, releases it meanwhile."""
+        """Write and sync everything pending on this thread (a blocking caller); called with
+        the lock held, released meanwhile."""
         started = time.perf_counter()
         batch, self._pending = self._pending, []
         last_seq, last_hash = self._next_seq - 1, self._prev_hash
@@ -322,7 +416,6 @@ class FileJournal(JournalFile):
         self._cond.release()
         error: OSError | None = None
         data = b""
-        disk_s = 0.0
         try:
             if self._signer is not None:
                 # The seal travels in the same write and fsync as the events it covers.
@@ -331,14 +424,9 @@ class FileJournal(JournalFile):
             if fd is None:
                 raise OSError(9, "journal file is closed")
             self._check_identity(fd)
-            view = memoryview(data)
-            disk_started = time.perf_counter()
-            while view:
-                written = os.write(fd, view)
-                view = view[written:]
+            _write_all(fd, data)
             if self._fsync:
                 os.fsync(fd)
-            disk_s = time.perf_counter() - disk_started
             self._check_identity(fd)  # replaced meanwhile: what was written there is lost
         except OSError as exc:
             error = exc
@@ -346,28 +434,28 @@ class FileJournal(JournalFile):
             self._cond.acquire()
             self._flushing = False
         if error is None:
-            elapsed = time.perf_counter() - started
-            self._commit_s += _EWMA_WEIGHT * (disk_s - self._commit_s)
-            events = last_seq - self._durable_seq
-            self._durable_seq, self._durable_hash = last_seq, last_hash
-            self._durable_offset += len(data)
-            if self.on_commit is not None:
-                with contextlib.suppress(Exception):  # counting never fails a commit
-                    self.on_commit(events, elapsed)
+            self._durable(_Flight(-1, last_seq, last_hash, len(data), started))
         else:
             self._roll_back(error)
-        self._settle_waiters()
-        self._cond.notify_all()
+            self._settle_waiters()
+            self._cond.notify_all()
+        self._restart_loops()
 
-    def _flush_forever(self) -> None:
-        """The flusher thread: writes what asynchronous appenders handed to it."""
-        with self._cond:
-            while not self._stopping:
-                if self._flusher_asked and self._pending and not self._flushing:
-                    self._flusher_asked = False  # asked again by whoever seals meanwhile
-                    self._flush_pending()
+    def _restart_loops(self) -> None:
+        """After a blocking caller's commit: asynchronous appends sealed meanwhile wait for a
+        group commit their loop starts (lock held)."""
+        if not self._pending:
+            return
+        running = _running_loop()
+        for loop in {w.loop for w in self._waiters}:
+            if loop in self._inline_due:
+                continue
+            self._inline_due.add(loop)
+            with contextlib.suppress(RuntimeError):  # that loop is closed: nobody waits
+                if loop is running:
+                    loop.call_soon(self._commit_inline, loop)
                 else:
-                    self._cond.wait()
+                    loop.call_soon_threadsafe(self._commit_inline, loop)
 
     def _settle_waiters(self, *, closing: bool = False) -> None:
         """Resolve the futures whose fate is known; called with the lock held."""
@@ -385,7 +473,7 @@ class FileJournal(JournalFile):
         running = _running_loop()
         for loop, settled in by_loop.items():
             if loop is running:
-                loop.call_soon(_resolve, settled)  # no wake-up needed: we are that loop
+                _resolve(settled)  # their tasks are scheduled, not run, by set_result
                 continue
             with contextlib.suppress(RuntimeError):  # that loop is closed: nobody waits
                 loop.call_soon_threadsafe(_resolve, settled)
@@ -430,6 +518,13 @@ class FileJournal(JournalFile):
             self._queue_checkpoint(self._checkpointer)
         self._submit([regression_event()])
         self._wait_durable(self._next_seq - 1, self._generation)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
 
 
 def _running_loop() -> asyncio.AbstractEventLoop | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import threading
 import time
 from pathlib import Path
@@ -86,3 +87,38 @@ def test_journals_of_workers_no_longer_run_are_shipped_first(tmp_path: Path) -> 
     left = w.left_over(settings, "g-abc", 2)
 
     assert [s.writer_id for s in left] == ["g-abc-w4"]  # w3 is shipped, w1 and w2 will run
+
+
+def test_each_worker_gets_its_own_socket_on_one_port_and_connections_spread_over_them() -> None:
+    sockets = w.bind("127.0.0.1", 0, 2)
+    try:
+        ports = {s.getsockname()[1] for s in sockets}
+        assert len(sockets) == 2 and len(ports) == 1
+        assert w.socket_of(sockets, 1) is sockets[0] and w.socket_of(sockets, 2) is sockets[1]
+        port = ports.pop()
+        clients = [socket.create_connection(("127.0.0.1", port)) for _ in range(64)]
+        accepted = [0, 0]
+        for k, sock in enumerate(sockets):
+            sock.setblocking(False)
+            while True:
+                try:
+                    conn, _ = sock.accept()
+                except BlockingIOError:
+                    break
+                conn.close()
+                accepted[k] += 1
+        for client in clients:
+            client.close()
+    finally:
+        for sock in sockets:
+            sock.close()
+    assert sum(accepted) == 64
+    assert min(accepted) >= 12  # hashed over both (one shared socket: a burst went to one)
+
+
+def test_one_worker_binds_one_socket() -> None:
+    sockets = w.bind("127.0.0.1", 0)
+    try:
+        assert len(sockets) == 1 and w.socket_of(sockets, 3) is sockets[0]
+    finally:
+        sockets[0].close()
