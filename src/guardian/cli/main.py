@@ -128,7 +128,7 @@ def _serve_one(settings: Settings, sock: socket.socket | None = None) -> None:
 
 def _serve_workers(settings: Settings, count: int) -> int:
     """The supervisor of ``serve --workers`` (see :mod:`guardian.cli.workers`)."""
-    from guardian.bootstrap import build, serving_state, writer_base
+    from guardian.bootstrap import build, serving_state, upgrade, writer_base
     from guardian.cli import workers as w
 
     def prepare(journal_settings: Settings) -> int:
@@ -140,8 +140,16 @@ def _serve_workers(settings: Settings, count: int) -> int:
             guardian.close()
         return 0
 
-    if w.needs_preparing(settings) and w.wait_for(w.fork(lambda: prepare(settings))) != 0:
-        console.print("[red]error:[/] preparing the journal failed")
+    def migrate() -> int:
+        upgrade(settings)
+        return 0
+
+    if w.needs_preparing(settings):
+        if w.wait_for(w.fork(lambda: prepare(settings))) != 0:
+            console.print("[red]error:[/] preparing the journal failed")
+            return 2
+    elif w.wait_for(w.fork(migrate)) != 0:  # once, before N workers would race to it
+        console.print("[red]error:[/] migrating the store failed")
         return 2
     base = writer_base(settings)
     for left in w.left_over(settings, base, count):  # journals of workers no longer run

@@ -76,17 +76,24 @@ def socket_of(sockets: list[socket.socket], worker: int) -> socket.socket:
 
 
 def worker_settings(settings: Settings, base: str, worker: int) -> Settings:
-    """Worker ``worker``'s settings: its writer id and its journal."""
-    return settings.model_copy(update={
+    """Worker ``worker``'s settings: its writer id, its journal and, when metrics have an
+    address of their own, its metrics port (the configured one plus ``worker - 1``: each
+    worker counts its own decisions, and two could not listen on one port)."""
+    update: dict[str, object] = {
         "writer_id": worker_writer(base, worker),
-        "journal_path": worker_journal(settings.journal_file, worker)})
+        "journal_path": worker_journal(settings.journal_file, worker)}
+    if settings.metrics_address is not None:
+        host, _, port = settings.metrics_address.rpartition(":")
+        update["metrics_address"] = f"{host}:{int(port) + worker - 1}"
+    return settings.model_copy(update=update)
 
 
 def needs_preparing(settings: Settings) -> bool:
-    """A fresh demo data folder (its history is journalled once), or a one-process journal
-    whose last events the index has not acknowledged."""
+    """A fresh data folder (the store is created and seeded once, the demo's history journalled
+    once, not by N workers racing), or a one-process journal whose last events the index has
+    not acknowledged."""
     data = settings.data_dir
-    if settings.demo and settings.demo_history and (not data.exists() or not any(data.iterdir())):
+    if not data.exists() or not any(data.iterdir()):
         return True
     journal = settings.journal_file
     if not journal.is_file() or journal.stat().st_size == 0:

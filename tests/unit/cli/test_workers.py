@@ -61,11 +61,21 @@ def test_each_worker_has_its_own_writer_id_and_journal(tmp_path: Path) -> None:
 
     assert two.writer_id == "g-abc-w2"
     assert two.journal_file == settings.journal_file.with_name("journal-w2.jsonl")
+    assert two.metrics_address is None
+
+
+def test_each_worker_serves_its_metrics_on_a_port_of_its_own(tmp_path: Path) -> None:
+    settings = demo_settings(tmp_path).model_copy(update={"metrics_address": "[::1]:9464"})
+
+    ports = [w.worker_settings(settings, "g", k).metrics_address for k in (1, 2, 3)]
+
+    assert ports == ["[::1]:9464", "[::1]:9465", "[::1]:9466"]
 
 
 def test_preparing_runs_for_a_fresh_demo_folder_or_an_unshipped_journal(tmp_path: Path) -> None:
     settings = demo_settings(tmp_path / "var").model_copy(update={"demo_history": True})
     assert w.needs_preparing(settings)
+    assert w.needs_preparing(settings.model_copy(update={"demo_history": False}))  # one seeds
     settings.journal_file.parent.mkdir(parents=True)
     settings.journal_file.write_bytes(b'{"guardian":{"seq":3}}\n')
     assert w.needs_preparing(settings)  # nothing of it acknowledged by the index
