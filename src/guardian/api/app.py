@@ -40,7 +40,7 @@ from guardian.bootstrap import Guardian
 from guardian.errors import GuardianError
 
 
-def create_app(guardian: Guardian, *, close_on_shutdown: bool = False) -> FastAPI:
+def create_app(guardian: Guardian, *, close_on_shutdown: bool = False) -> GuardianAPI:
     """The API over ``guardian``. With ``close_on_shutdown`` (``guardian serve``) the server's
     shutdown also closes it: uvicorn re-raises SIGTERM once it has stopped, so code after
     ``uvicorn.run`` never runs, and a clean stop must still sign the journal's tail."""

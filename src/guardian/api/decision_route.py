@@ -29,7 +29,7 @@ from starlette.types import Message, Receive, Scope, Send
 from guardian.api.decisions import RulesCache, decided
 from guardian.api.deps import check_api_key
 from guardian.api.errors import status_of, validation_refusal
-from guardian.api.limits import checked_body
+from guardian.api.limits import checked_body, duplicate_refusal
 from guardian.api.request_ids import HEADER, request_id_of
 from guardian.api.schemas import BatchBody, DecisionBody
 from guardian.bootstrap import Guardian
@@ -85,6 +85,15 @@ class DecisionRoute:
                 http_log.debug("request", method="POST", path=scope["path"], status=status,
                                duration_ms=round((time.perf_counter() - started) * 1000, 3))
             unbind_request(tokens)
+
+    async def answer_body(self, path: str, body: bytes,
+                          raw_key: bytes | None) -> tuple[int, bytes]:
+        """The status and JSON body of the answer to a whole body already read within the size
+        limit (the connection protocol's own path, :mod:`guardian.api.server`); never raises."""
+        refusal = duplicate_refusal(body, path) if body else None
+        if refusal is not None:
+            return refusal.status_code, bytes(refusal.body)
+        return await self._answer(path, body, raw_key)
 
     async def _answer(self, path: str, body: bytes, raw_key: bytes | None) -> tuple[int, bytes]:
         """The status and JSON body of the answer; never raises."""

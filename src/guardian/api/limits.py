@@ -150,14 +150,20 @@ async def checked_body(
         body = await read_body(receive, max_bytes)
     except _TooLarge:
         return None, too_large(max_bytes)
-    if body and body.lstrip()[:1] in (b"{", b"["):
-        key = duplicate_key(body)
-        if key is not None:
-            log.warning("invalid request", path=scope.get("path"), code="duplicate_key",
-                        key=key[:64])
-            return None, error_response(422, "duplicate_key",
-                                        f"key {key[:64]!r} appears twice in one object")
-    return body, None
+    refusal = duplicate_refusal(body, scope.get("path")) if body else None
+    return (None, refusal) if refusal is not None else (body, None)
+
+
+def duplicate_refusal(body: bytes, path: str | None) -> Response | None:
+    """The 422 ``duplicate_key`` answer for a JSON body with a key written twice in one
+    object, else ``None``."""
+    if body.lstrip()[:1] not in (b"{", b"["):
+        return None
+    key = duplicate_key(body)
+    if key is None:
+        return None
+    log.warning("invalid request", path=path, code="duplicate_key", key=key[:64])
+    return error_response(422, "duplicate_key", f"key {key[:64]!r} appears twice in one object")
 
 
 class RequestBodyGuard:

@@ -10,19 +10,39 @@ first byte (of the connection opening, for the first request) and its body withi
 per connection, re-armed only when it fires (at most every ``min(head, body)`` seconds); the
 parser's callbacks just move the deadline, so it costs nothing per byte and almost nothing per
 request (a timer armed and cancelled per request was 3-5 % of the event loop under load).
+
+The two decision endpoints are answered by the protocol itself when the request is the plain
+kind every application sends: ``POST /v1/decisions`` or ``/v1/decisions:batch``, HTTP/1.1, a
+``Content-Length`` within the body limit (and at most 64 KiB, uvicorn's read-buffer mark), no
+``Transfer-Encoding``, no ``Expect``, nothing pipelined before it. The body is handed to
+:meth:`guardian.api.decision_route.DecisionRoute.answer_body` (the same checks, codes and
+answers as through ASGI) and the answer written to the transport, with uvicorn's default
+headers. Everything else, including any such request that is not plain, goes through uvicorn
+and the ASGI application as before. Measured (docs/benchmarks.md): uvicorn's request cycle,
+its ASGI messages and the middlewares around the app cost more CPU per single decision than
+deciding and journalling it.
 """
 
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+import time
+from typing import TYPE_CHECKING, Any
 
 import orjson
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.protocols.http.flow_control import HIGH_WATER_LIMIT
+from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
-from guardian.logging import get_logger
+from guardian.api.request_ids import HEADER, request_id_of
+from guardian.logging import bind_request, debug_enabled, get_logger, unbind_request
+
+if TYPE_CHECKING:
+    from guardian.api.decision_route import DecisionRoute
 
 log = get_logger("guardian.api")
+http_log = get_logger("guardian.http")
+_OWN_PATHS = (b"/v1/decisions", b"/v1/decisions:batch")
+_INTERNAL = orjson.dumps({"error": {"code": "internal_error", "message": "internal error"}})
 
 
 def _timeout_response(part: str) -> bytes:
@@ -33,11 +53,46 @@ def _timeout_response(part: str) -> bytes:
             + body)
 
 
+class _NoEvent:
+    """What uvicorn's protocol sets on a cycle's ``message_event``: nobody waits here."""
+
+    __slots__ = ()
+
+    def set(self) -> None:
+        return None
+
+
+_NO_EVENT = _NoEvent()
+
+
+class _OwnCycle:
+    """A decision request the protocol answers itself: the attributes uvicorn's protocol reads
+    and writes on its ``cycle`` (the body as it arrives, the response's state)."""
+
+    __slots__ = ("api_key", "body", "disconnected", "keep_alive", "message_event", "more_body",
+                 "path", "raw_id", "response_complete", "response_started")
+
+    def __init__(self, path: str, api_key: bytes | None, raw_id: bytes | None,
+                 keep_alive: bool) -> None:
+        self.path = path
+        self.api_key = api_key
+        self.raw_id = raw_id
+        self.keep_alive = keep_alive
+        self.body = bytearray()
+        self.more_body = True
+        self.response_started = False
+        self.response_complete = False
+        self.disconnected = False
+        self.message_event = _NO_EVENT
+
+
 class DeadlineHttpToolsProtocol(HttpToolsProtocol):
-    """:class:`HttpToolsProtocol` timing out slow request heads and bodies (see module)."""
+    """:class:`HttpToolsProtocol` timing out slow request heads and bodies, answering plain
+    decision requests itself (see module)."""
 
     head_timeout_s: float = 10.0
     body_timeout_s: float = 30.0
+    decision_route: DecisionRoute | None = None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -47,10 +102,12 @@ class DeadlineHttpToolsProtocol(HttpToolsProtocol):
         self._tick = min(self.head_timeout_s, self.body_timeout_s)
 
     @classmethod
-    def with_timeouts(cls, head_s: float, body_s: float) -> type[DeadlineHttpToolsProtocol]:
-        """A subclass with these deadlines (uvicorn builds the protocol from a class)."""
-        return type("GuardianHttpProtocol", (cls,),
-                    {"head_timeout_s": head_s, "body_timeout_s": body_s})
+    def with_timeouts(cls, head_s: float, body_s: float,
+                      route: DecisionRoute | None = None) -> type[DeadlineHttpToolsProtocol]:
+        """A subclass with these deadlines, answering plain decision requests with ``route``
+        when given (uvicorn builds the protocol from a class)."""
+        return type("GuardianHttpProtocol", (cls,), {
+            "head_timeout_s": head_s, "body_timeout_s": body_s, "decision_route": route})
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -69,12 +126,85 @@ class DeadlineHttpToolsProtocol(HttpToolsProtocol):
             self._arm(self.head_timeout_s, "head")
 
     def on_headers_complete(self) -> None:
-        super().on_headers_complete()
+        own = self._own_cycle()
+        if own is None:
+            super().on_headers_complete()
+        else:
+            self.cycle = own  # type: ignore[assignment]
         self._arm(self.body_timeout_s, "body")
 
     def on_message_complete(self) -> None:
         self._due = None
+        cycle = self.cycle
+        if isinstance(cycle, _OwnCycle):
+            cycle.more_body = False
+            task = self.loop.create_task(self._answer_own(cycle))
+            task.add_done_callback(self.tasks.discard)
+            self.tasks.add(task)
+            return
         super().on_message_complete()
+
+    def _own_cycle(self) -> _OwnCycle | None:
+        """A cycle of our own for a plain decision request (see module), else ``None``."""
+        route = self.decision_route
+        if route is None or self.url not in _OWN_PATHS:
+            return None
+        parser = self.parser
+        if (parser.get_method() != b"POST" or parser.get_http_version() != "1.1"
+                or parser.should_upgrade() or self.limit_concurrency is not None
+                or self.root_path or (self.cycle is not None and not self.cycle.response_complete)):
+            return None
+        length = api_key = raw_id = None
+        for name, value in self.headers:
+            if name == b"content-length":
+                if length is not None:
+                    return None
+                length = value
+            elif name == b"x-api-key":
+                api_key = value if api_key is None else api_key
+            elif name == HEADER:
+                raw_id = value if raw_id is None else raw_id
+            elif name in (b"transfer-encoding", b"expect"):
+                return None
+        if (length is None or not length.isdigit()
+                or int(length) > min(route.max_bytes, HIGH_WATER_LIMIT)):
+            return None
+        return _OwnCycle(self.url.decode("ascii"), api_key, raw_id, parser.should_keep_alive())
+
+    async def _answer_own(self, cycle: _OwnCycle) -> None:
+        route = self.decision_route
+        assert route is not None
+        request_id = request_id_of(cycle.raw_id).encode("ascii")
+        tokens = bind_request(request_id.decode("ascii"))
+        started = time.perf_counter()
+        status = 500
+        try:
+            status, payload = await route.answer_body(cycle.path, bytes(cycle.body),
+                                                      cycle.api_key)
+        except Exception as exc:  # noqa: BLE001 - answer_body never raises; fail closed if so
+            log.error("unexpected error", path=cycle.path, error=type(exc).__name__)
+            payload = _INTERNAL
+        finally:
+            if debug_enabled():
+                http_log.debug("request", method="POST", path=cycle.path, status=status,
+                               duration_ms=round((time.perf_counter() - started) * 1000, 3))
+            unbind_request(tokens)
+        transport = self.transport
+        if cycle.disconnected or transport.is_closing():
+            return
+        head = [STATUS_LINE[status]]
+        for name, value in self.server_state.default_headers:
+            head += [name, b": ", value, b"\r\n"]
+        head.append(b"content-type: application/json\r\ncontent-length: %d\r\n"
+                    b"x-request-id: %s\r\n" % (len(payload), request_id))
+        if not cycle.keep_alive:
+            head.append(b"connection: close\r\n")
+        head += [b"\r\n", payload]
+        transport.write(b"".join(head))
+        cycle.response_started = cycle.response_complete = True
+        if not cycle.keep_alive:
+            transport.close()
+        self.on_response_complete()
 
     def _arm(self, seconds: float, part: str) -> None:
         """Set the deadline of ``part``. One timer per connection, not one per deadline: it

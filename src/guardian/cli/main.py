@@ -104,10 +104,12 @@ def _serve_one(settings: Settings, sock: socket.socket | None = None) -> None:
     guardian = build(settings, prepare=True)  # the start-up steps, once
     if sock is not None:
         _tune_for_serving()
+        app = create_app(guardian, close_on_shutdown=True)
         config = uvicorn.Config(
-            create_app(guardian, close_on_shutdown=True), log_level="warning",
-            access_log=False, http=DeadlineHttpToolsProtocol.with_timeouts(
-                settings.request_head_timeout_s, settings.request_body_timeout_s))
+            app, log_level="warning", access_log=False,
+            http=DeadlineHttpToolsProtocol.with_timeouts(
+                settings.request_head_timeout_s, settings.request_body_timeout_s,
+                app.decision_route))
         try:
             uvicorn.Server(config).run(sockets=[sock])
         finally:
@@ -118,10 +120,11 @@ def _serve_one(settings: Settings, sock: socket.socket | None = None) -> None:
     console.print(f"[bold]Guardian[/] on http://{settings.host}:{settings.port} ({mode})")
     try:
         with serving_state(settings):
-            uvicorn.run(create_app(guardian, close_on_shutdown=True), host=settings.host,
-                        port=settings.port, log_level="warning", access_log=False,
-                        http=DeadlineHttpToolsProtocol.with_timeouts(
-                            settings.request_head_timeout_s, settings.request_body_timeout_s))
+            app = create_app(guardian, close_on_shutdown=True)
+            uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning",
+                        access_log=False, http=DeadlineHttpToolsProtocol.with_timeouts(
+                            settings.request_head_timeout_s, settings.request_body_timeout_s,
+                            app.decision_route))
     finally:
         guardian.close()
 
