@@ -301,6 +301,10 @@ class ApplicationRegistry(Protocol):
         from memory (it is on the decision path)."""
         ...
 
+    def holder_by_digest(self, digest: str) -> KeyHolder | None:
+        """:meth:`holder_of` for the key whose SHA-256 hex digest is ``digest``."""
+        ...
+
 
 class FileKeys(Protocol):
     """The API keys an operator lists in a file beside the store's (read once, never written)."""

@@ -27,7 +27,7 @@ from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 
 from guardian.api.decisions import RulesCache, decided
-from guardian.api.deps import check_api_key
+from guardian.api.deps import key_holder
 from guardian.api.errors import status_of, validation_refusal
 from guardian.api.limits import checked_body, duplicate_refusal
 from guardian.api.request_ids import HEADER, request_id_of
@@ -35,6 +35,7 @@ from guardian.api.schemas import BatchBody, DecisionBody
 from guardian.bootstrap import Guardian
 from guardian.errors import GuardianError
 from guardian.governance.api_keys import key_digest
+from guardian.governance.model import Scope as KeyScope
 from guardian.logging import bind_request, debug_enabled, get_logger, unbind_request
 
 log = get_logger("guardian.api")
@@ -112,9 +113,10 @@ class DecisionRoute:
     async def _decide(self, path: str, body: bytes, raw_key: bytes | None) -> bytes:
         guardian = self.guardian
         api_key = raw_key.decode("latin-1") if raw_key is not None else None
-        application = check_api_key(guardian, api_key)
-        assert api_key is not None  # check_api_key refused a missing key
-        key_id = "sha256:" + key_digest(api_key)[:16]
+        digest = key_digest(api_key) if api_key else None
+        application = key_holder(guardian, api_key, KeyScope.DECIDE, digest).application
+        assert digest is not None  # key_holder refused a missing key
+        key_id = "sha256:" + digest[:16]
         rules = self.rules.current()
         try:
             if path == SINGLE:

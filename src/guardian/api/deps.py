@@ -30,12 +30,15 @@ async def get_guardian(request: Request) -> Guardian:
 GuardianDep = Annotated[Guardian, Depends(get_guardian)]
 
 
-def key_holder(guardian: Guardian, api_key: str | None, scope: Scope) -> KeyHolder:
+def key_holder(guardian: Guardian, api_key: str | None, scope: Scope,
+               digest: str | None = None) -> KeyHolder:
     """Who holds ``api_key`` if it opens ``scope``: :class:`InvalidApiKey` (401) for a missing
-    or unknown key, :class:`ScopeRequired` (403) for a key without the scope. From memory."""
+    or unknown key, :class:`ScopeRequired` (403) for a key without the scope. From memory.
+    ``digest``: the key's digest, when the caller needs it too (computed once)."""
     if not api_key:
         raise InvalidApiKey("missing X-API-Key header")
-    holder = guardian.applications.holder_of(api_key)
+    holder = (guardian.applications.holder_of(api_key) if digest is None
+              else guardian.applications.holder_by_digest(digest))
     if holder is None:
         raise InvalidApiKey("unknown API key")
     if scope not in holder.scopes:

@@ -31,34 +31,6 @@ class _Duplicate(Exception):
         self.key = key
 
 
-def _key_count(node: Any) -> int:
-    count = 0
-    stack = [node]
-    while stack:
-        item = stack.pop()
-        if type(item) is dict:
-            count += len(item)
-            stack.extend(item.values())
-        elif type(item) is list:
-            stack.extend(item)
-    return count
-
-
-def _colons_in_strings(node: Any) -> int:
-    count = 0
-    stack = [node]
-    while stack:
-        item = stack.pop()
-        if type(item) is str:
-            count += item.count(":")
-        elif type(item) is dict:
-            count += sum(key.count(":") for key in item)
-            stack.extend(item.values())
-        elif type(item) is list:
-            stack.extend(item)
-    return count
-
-
 def _refuse_repeats(pairs: list[tuple[str, Any]]) -> None:
     seen: set[str] = set()
     for key, _value in pairs:
@@ -71,20 +43,19 @@ def duplicate_key(raw: bytes) -> str | None:
     """The first key written twice in one object of the JSON text ``raw``, or ``None`` (also
     when ``raw`` is not JSON at all: the endpoint's parser refuses that on its own terms).
 
-    Every key in the text is followed by a colon, so ``keys in the text <= colons in the text -
-    colons inside its strings``. Parsing keeps one key of each repeated pair, so when the parsed
-    objects hold exactly that many keys, none was repeated. Colons inside strings are counted on
-    the parsed strings, which equal the written ones unless a ``\\u`` escape wrote a colon:
-    with any ``\\u`` in the text, and whenever the counts differ, the exact check decides.
+    Every key written is followed by a colon, and so is every key of the parsed value written
+    again (``orjson.dumps``, in C): the text has ``keys written + colons in its strings``, the
+    rewrite ``keys kept + colons in the kept strings``. Parsing keeps one key of each repeated
+    pair (and drops the value it replaced), so the counts are equal exactly when no key was
+    repeated, as long as the strings' colons are the same in both: they are unless a ``\\u``
+    escape wrote a colon. With any ``\\u`` in the text, and whenever the counts differ, the
+    exact check decides.
     """
     try:
         parsed = orjson.loads(raw)
     except orjson.JSONDecodeError:
         return _exact_duplicate(raw)  # NaN, other encodings: what json accepts, pydantic may
-    keys, colons = _key_count(parsed), raw.count(b":")
-    if keys == colons:
-        return None
-    if b"\\u" not in raw and keys == colons - _colons_in_strings(parsed):
+    if b"\\u" not in raw and raw.count(b":") == orjson.dumps(parsed).count(b":"):
         return None
     return _exact_duplicate(raw)
 

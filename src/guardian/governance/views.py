@@ -89,6 +89,10 @@ class KeyView:
     def holder_of(self, api_key: str) -> KeyHolder | None:
         return self._by_digest.get(key_digest(api_key))
 
+    def holder_by_digest(self, digest: str) -> KeyHolder | None:
+        """:meth:`holder_of` for a key whose digest the caller has already computed."""
+        return self._by_digest.get(digest)
+
     def reload(self, read: Callable[[], Iterable[tuple[str, KeyHolder]]]) -> int:
         """Replace everything by what ``read`` (digest and holder of every active key) returns."""
         with self._lock:

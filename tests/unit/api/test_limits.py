@@ -20,6 +20,9 @@ TRAPS = [
     (b'{"k:1":"v","k:1":"w"}', "k:1"),
     (b'[{"a":1},{"b":{"c":[{"d":1,"d":2}]}}]', "d"),
     (b'{"a":NaN,"a":1}', "a"),  # not JSON for orjson, still looked at
+    # the value a repeat replaced is dropped, with its keys and its strings' colons
+    (b'{"a":"1:2:3","a":4}', "a"),
+    (b'{"a":{"x":1,"y":"::"},"b":1,"a":{"x":1,"y":"::"}}', "a"),
 ]
 
 

@@ -49,7 +49,9 @@ class FileApplications:
 
     def holder_of(self, api_key: str) -> KeyHolder | None:
         """The file's keys hold the ``decide`` scope only (the file has no scopes)."""
-        digest = key_digest(api_key)
+        return self.holder_by_digest(key_digest(api_key))
+
+    def holder_by_digest(self, digest: str) -> KeyHolder | None:
         name = self._by_digest.get(digest)
         return None if name is None else KeyHolder(name, file_key_id(digest), DEFAULT_SCOPES)
 
