@@ -246,13 +246,9 @@ class FileJournal(JournalFile):
         last_seq, last_hash = self._next_seq - 1, self._prev_hash
         fd = self._fd
         try:
-            if self._signer is not None:
-                batch.append(self._signer.seal_line(last_seq, last_hash))
-            data = b"".join(batch)
             if fd is None:
                 raise OSError(9, "journal file is closed")
-            self._check_identity(fd)
-            _write_all(fd, data)
+            data = self._write_sealed(fd, batch, last_seq, last_hash)
         except OSError as exc:
             self._roll_back(exc)
             self._settle_waiters()
@@ -417,14 +413,9 @@ class FileJournal(JournalFile):
         error: OSError | None = None
         data = b""
         try:
-            if self._signer is not None:
-                # The seal travels in the same write and fsync as the events it covers.
-                batch.append(self._signer.seal_line(last_seq, last_hash))
-            data = b"".join(batch)
             if fd is None:
                 raise OSError(9, "journal file is closed")
-            self._check_identity(fd)
-            _write_all(fd, data)
+            data = self._write_sealed(fd, batch, last_seq, last_hash)
             if self._fsync:
                 os.fsync(fd)
             self._check_identity(fd)  # replaced meanwhile: what was written there is lost
@@ -440,6 +431,18 @@ class FileJournal(JournalFile):
             self._settle_waiters()
             self._cond.notify_all()
         self._restart_loops()
+
+    def _write_sealed(self, fd: int, batch: list[bytes], last_seq: int,
+                      last_hash: str) -> bytes:
+        """Write a group's lines and its seal in one ``write`` (the seal travels in the same
+        write and fsync as the events it covers), checking first that ``fd`` is still the
+        journal; returns what was written. Raises :class:`OSError`."""
+        if self._signer is not None:
+            batch.append(self._signer.seal_line(last_seq, last_hash))
+        data = b"".join(batch)
+        self._check_identity(fd)
+        _write_all(fd, data)
+        return data
 
     def _restart_loops(self) -> None:
         """After a blocking caller's commit: asynchronous appends sealed meanwhile wait for a
