@@ -1,4 +1,4 @@
-/* guardian._fsync: fsync on a thread that never takes the GIL, its end signalled on an eventfd.
+/* guardian.journal._fsync: fsync on a thread that never takes the GIL, its end signalled on an eventfd.
  *
  * The journal's group commit hands each group's fsync to a Syncer (see
  * guardian/journal/syncer.py, whose ThreadSyncer is the same in Python). One sync at a time:
@@ -11,7 +11,7 @@
 #include <Python.h>
 
 #ifndef __linux__
-#error "guardian._fsync needs Linux (eventfd); the Python syncer is used elsewhere"
+#error "guardian.journal._fsync needs Linux (eventfd); the Python syncer is used elsewhere"
 #endif
 
 #include <errno.h>
@@ -188,7 +188,7 @@ static PyMethodDef Syncer_methods[] = {
 
 static PyTypeObject SyncerType = {
     PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "guardian._fsync.Syncer",
+    .tp_name = "guardian.journal._fsync.Syncer",
     .tp_doc = "fsync on a thread without the GIL, its end signalled on an eventfd",
     .tp_basicsize = sizeof(Syncer),
     .tp_flags = Py_TPFLAGS_DEFAULT,
@@ -199,7 +199,7 @@ static PyTypeObject SyncerType = {
 };
 
 static struct PyModuleDef module = {
-    PyModuleDef_HEAD_INIT, "guardian._fsync",
+    PyModuleDef_HEAD_INIT, "guardian.journal._fsync",
     "fsync off the event loop, on a thread that never takes the GIL", -1, NULL, NULL, NULL,
     NULL, NULL,
 };

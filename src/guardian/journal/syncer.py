@@ -8,7 +8,7 @@ When the sync ends, :meth:`Syncer.fileno` becomes readable: the loop's reader ca
 outcome with :meth:`Syncer.result` and acknowledges the group. A thread that needs the outcome
 without a loop (closing, trimming, a blocking append) waits with :meth:`Syncer.wait`.
 
-The native syncer (``guardian._fsync``, built from ``src/guardian/_native/fsync.c`` when a C
+The native syncer (``guardian.journal._fsync``, built from ``src/guardian/_native/fsync.c`` when a C
 compiler is present at install) runs the sync on a thread that never takes the GIL, so its end
 costs the loop nothing but the read of an eventfd. :class:`ThreadSyncer` is the same in Python,
 used where the extension could not be built: its thread takes the GIL twice a sync.
@@ -117,7 +117,7 @@ class ThreadSyncer:
 def new_syncer() -> Syncer:
     """The native syncer when the extension was built, else :class:`ThreadSyncer`."""
     try:
-        from guardian import _fsync
+        from guardian.journal import _fsync
     except ImportError:
         return ThreadSyncer()
     return _fsync.Syncer()
