@@ -250,13 +250,11 @@ class FileJournal(JournalFile):
                 raise OSError(9, "journal file is closed")
             data = self._write_sealed(fd, batch, last_seq, last_hash)
         except OSError as exc:
-            self._roll_back(exc)
-            self._settle_waiters()
-            self._cond.notify_all()
+            self._refuse(exc)
             return
         flight = _Flight(fd, last_seq, last_hash, len(data), started)
         if not self._fsync:
-            self._durable(flight)
+            self._durable(last_seq, last_hash, len(data), started)
             return
         syncer = self._syncer
         if syncer is None:
@@ -291,11 +289,9 @@ class FileJournal(JournalFile):
             except OSError as exc:
                 error = exc
         if error is None:
-            self._durable(flight)
+            self._durable(flight.last_seq, flight.last_hash, flight.size, flight.started)
         else:
-            self._roll_back(error)
-            self._settle_waiters()
-            self._cond.notify_all()
+            self._refuse(error)
         if self._pending and not self._flushing:
             loop = _running_loop()
             if loop is not None and loop in self._watching:
@@ -303,14 +299,22 @@ class FileJournal(JournalFile):
             else:
                 self._restart_loops()
 
-    def _durable(self, flight: _Flight) -> None:
-        """``flight``'s group is on disk: acknowledge it; called with the lock held."""
-        events = flight.last_seq - self._durable_seq
-        self._durable_seq, self._durable_hash = flight.last_seq, flight.last_hash
-        self._durable_offset += flight.size
+    def _durable(self, last_seq: int, last_hash: str, size: int, started: float) -> None:
+        """The group ending with event ``last_seq`` (``size`` bytes, written from ``started``
+        on) is on disk: acknowledge it; called with the lock held."""
+        events = last_seq - self._durable_seq
+        self._durable_seq, self._durable_hash = last_seq, last_hash
+        self._durable_offset += size
         if self.on_commit is not None:
             with contextlib.suppress(Exception):  # counting never fails a commit
-                self.on_commit(events, time.perf_counter() - flight.started)
+                self.on_commit(events, time.perf_counter() - started)
+        self._settle_waiters()
+        self._cond.notify_all()
+
+    def _refuse(self, error: OSError) -> None:
+        """A group's write or sync failed: roll back to the last durable event and refuse
+        whoever waits for what was not durable; called with the lock held."""
+        self._roll_back(error)
         self._settle_waiters()
         self._cond.notify_all()
 
@@ -425,11 +429,9 @@ class FileJournal(JournalFile):
             self._cond.acquire()
             self._flushing = False
         if error is None:
-            self._durable(_Flight(-1, last_seq, last_hash, len(data), started))
+            self._durable(last_seq, last_hash, len(data), started)
         else:
-            self._roll_back(error)
-            self._settle_waiters()
-            self._cond.notify_all()
+            self._refuse(error)
         self._restart_loops()
 
     def _write_sealed(self, fd: int, batch: list[bytes], last_seq: int,
