@@ -18,8 +18,6 @@ decisions made and journalled, and any Guardian error mapped by ``api/errors.py`
 
 from __future__ import annotations
 
-import time
-
 import orjson
 from fastapi import FastAPI
 from pydantic import ValidationError
@@ -28,18 +26,17 @@ from starlette.types import Message, Receive, Scope, Send
 
 from guardian.api.decisions import RulesCache, decided
 from guardian.api.deps import key_holder
-from guardian.api.errors import status_of, validation_refusal
+from guardian.api.errors import error_body, status_of, validation_refusal
 from guardian.api.limits import checked_body, duplicate_refusal
-from guardian.api.request_ids import HEADER, request_id_of
+from guardian.api.request_ids import HEADER, RequestLog
 from guardian.api.schemas import BatchBody, DecisionBody
 from guardian.bootstrap import Guardian
 from guardian.errors import GuardianError
 from guardian.governance.api_keys import key_digest
 from guardian.governance.model import Scope as KeyScope
-from guardian.logging import bind_request, debug_enabled, get_logger, unbind_request
+from guardian.logging import get_logger
 
 log = get_logger("guardian.api")
-http_log = get_logger("guardian.http")
 
 SINGLE = "/v1/decisions"
 BATCH = "/v1/decisions:batch"
@@ -66,26 +63,18 @@ class DecisionRoute:
                 api_key = value if api_key is None else api_key
             elif name == HEADER:
                 raw_id = value if raw_id is None else raw_id
-        request_id = request_id_of(raw_id).encode("ascii")
-        tokens = bind_request(request_id.decode("ascii"))
-        started = time.perf_counter()
-        status = 0
-        try:
+        with RequestLog("POST", scope["path"], raw_id, status=0) as entry:
+            request_id = entry.id.encode("ascii")
             body, refusal = await checked_body(scope, receive, self.max_bytes)
             if refusal is None and body is not None:
-                status, payload = await self._answer(scope["path"], body, api_key)
-                await send({"type": "http.response.start", "status": status, "headers": [
+                entry.status, payload = await self._answer(scope["path"], body, api_key)
+                await send({"type": "http.response.start", "status": entry.status, "headers": [
                     _JSON, (b"content-length", str(len(payload)).encode("ascii")),
                     (HEADER, request_id)]})
                 await send({"type": "http.response.body", "body": payload})
             elif refusal is not None:
-                status = refusal.status_code
+                entry.status = refusal.status_code
                 await _send_with_id(refusal, request_id, scope, receive, send)
-        finally:
-            if debug_enabled():
-                http_log.debug("request", method="POST", path=scope["path"], status=status,
-                               duration_ms=round((time.perf_counter() - started) * 1000, 3))
-            unbind_request(tokens)
 
     async def answer_body(self, path: str, body: bytes,
                           raw_key: bytes | None) -> tuple[int, bytes]:
@@ -105,10 +94,10 @@ class DecisionRoute:
         except GuardianError as exc:
             status = status_of(exc)
             log.info("request refused", path=path, code=exc.code, status=status)
-            return status, _error(exc.code, exc.message)
+            return status, error_body(exc.code, exc.message)
         except Exception as exc:  # noqa: BLE001 - the framework's last resort, here
             log.error("unexpected error", path=path, error=type(exc).__name__)
-            return 500, _error("internal_error", "internal error")
+            return 500, error_body("internal_error", "internal error")
 
     async def _decide(self, path: str, body: bytes, raw_key: bytes | None) -> bytes:
         guardian = self.guardian
@@ -136,10 +125,6 @@ class _Refused(Exception):
     def __init__(self, response: Response) -> None:
         super().__init__(response.status_code)
         self.response = response
-
-
-def _error(code: str, message: str) -> bytes:
-    return orjson.dumps({"error": {"code": code, "message": message}})
 
 
 async def _send_with_id(response: Response, request_id: bytes, scope: Scope, receive: Receive,

@@ -61,12 +61,16 @@ def status_of(exc: e.GuardianError) -> int:
     return 500
 
 
+def error_body(code: str, message: str, **extra: Any) -> bytes:
+    """The JSON body of every error answer: ``{"error": {"code", "message", ...}}``."""
+    return orjson.dumps({"error": {"code": code, "message": message, **extra}})
+
+
 def error_response(
     status: int, code: str, message: str, headers: Mapping[str, str] | None = None,
     **extra: Any,
 ) -> Response:
-    body: dict[str, Any] = {"code": code, "message": message, **extra}
-    return Response(orjson.dumps({"error": body}), status_code=status,
+    return Response(error_body(code, message, **extra), status_code=status,
                     media_type="application/json", headers=headers)
 
 

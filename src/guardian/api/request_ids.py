@@ -36,6 +36,36 @@ def request_id_of(raw: bytes | None) -> str:
     return new_ulid(time.time())
 
 
+class RequestLog:
+    """One request's id (:func:`request_id_of`) bound to every line logged while it is
+    answered, and its ``request`` line at ``debug`` when it ends. Set :attr:`status` once it is
+    known::
+
+        with RequestLog("POST", path, raw_id) as entry:
+            ...
+            entry.status = 200
+    """
+
+    __slots__ = ("_started", "_tokens", "id", "method", "path", "status")
+
+    def __init__(self, method: str, path: str, raw_id: bytes | None, status: int = 500) -> None:
+        self.method = method
+        self.path = path
+        self.id = request_id_of(raw_id)
+        self.status = status
+
+    def __enter__(self) -> RequestLog:
+        self._tokens = bind_request(self.id)
+        self._started = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if debug_enabled():
+            log.debug("request", method=self.method, path=self.path, status=self.status,
+                      duration_ms=round((time.perf_counter() - self._started) * 1000, 3))
+        unbind_request(self._tokens)
+
+
 class RequestIds:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -45,25 +75,14 @@ class RequestIds:
             await self.app(scope, receive, send)
             return
         raw = next((v for k, v in scope["headers"] if k == HEADER), None)
-        request_id = request_id_of(raw)
-        encoded = request_id.encode("ascii")
-        status = 500
-        started = time.perf_counter()
+        with RequestLog(scope["method"], scope["path"], raw) as entry:
+            encoded = entry.id.encode("ascii")
 
-        async def send_with_id(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                headers = [(k, v) for k, v in message.get("headers", ()) if k != HEADER]
-                message = {**message, "headers": [*headers, (HEADER, encoded)]}
-            await send(message)
+            async def send_with_id(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    entry.status = message["status"]
+                    headers = [(k, v) for k, v in message.get("headers", ()) if k != HEADER]
+                    message = {**message, "headers": [*headers, (HEADER, encoded)]}
+                await send(message)
 
-        tokens = bind_request(request_id)
-        try:
             await self.app(scope, receive, send_with_id)
-        finally:
-            if debug_enabled():
-                log.debug("request", method=scope["method"], path=scope["path"],
-                          status=status,
-                          duration_ms=round((time.perf_counter() - started) * 1000, 3))
-            unbind_request(tokens)

@@ -26,23 +26,21 @@ deciding and journalling it.
 from __future__ import annotations
 
 import asyncio
-import time
 from typing import TYPE_CHECKING, Any
 
 import orjson
 from uvicorn.protocols.http.flow_control import HIGH_WATER_LIMIT
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
-from guardian.api.request_ids import HEADER, request_id_of
-from guardian.logging import bind_request, debug_enabled, get_logger, unbind_request
+from guardian.api.errors import error_body
+from guardian.api.request_ids import HEADER, RequestLog
+from guardian.logging import get_logger
 
 if TYPE_CHECKING:
     from guardian.api.decision_route import DecisionRoute
 
 log = get_logger("guardian.api")
-http_log = get_logger("guardian.http")
 _OWN_PATHS = (b"/v1/decisions", b"/v1/decisions:batch")
-_INTERNAL = orjson.dumps({"error": {"code": "internal_error", "message": "internal error"}})
 
 
 def _timeout_response(part: str) -> bytes:
@@ -174,21 +172,15 @@ class DeadlineHttpToolsProtocol(HttpToolsProtocol):
     async def _answer_own(self, cycle: _OwnCycle) -> None:
         route = self.decision_route
         assert route is not None
-        request_id = request_id_of(cycle.raw_id).encode("ascii")
-        tokens = bind_request(request_id.decode("ascii"))
-        started = time.perf_counter()
-        status = 500
-        try:
-            status, payload = await route.answer_body(cycle.path, bytes(cycle.body),
-                                                      cycle.api_key)
-        except Exception as exc:  # noqa: BLE001 - answer_body never raises; fail closed if so
-            log.error("unexpected error", path=cycle.path, error=type(exc).__name__)
-            payload = _INTERNAL
-        finally:
-            if debug_enabled():
-                http_log.debug("request", method="POST", path=cycle.path, status=status,
-                               duration_ms=round((time.perf_counter() - started) * 1000, 3))
-            unbind_request(tokens)
+        with RequestLog("POST", cycle.path, cycle.raw_id) as entry:
+            request_id = entry.id.encode("ascii")
+            try:
+                entry.status, payload = await route.answer_body(
+                    cycle.path, bytes(cycle.body), cycle.api_key)
+            except Exception as exc:  # noqa: BLE001 - answer_body never raises; fail closed
+                log.error("unexpected error", path=cycle.path, error=type(exc).__name__)
+                payload = error_body("internal_error", "internal error")
+        status = entry.status
         transport = self.transport
         if cycle.disconnected or transport.is_closing():
             return

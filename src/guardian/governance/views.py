@@ -87,7 +87,7 @@ class KeyView:
         return None if holder is None else holder.application
 
     def holder_of(self, api_key: str) -> KeyHolder | None:
-        return self._by_digest.get(key_digest(api_key))
+        return self.holder_by_digest(key_digest(api_key))
 
     def holder_by_digest(self, digest: str) -> KeyHolder | None:
         """:meth:`holder_of` for a key whose digest the caller has already computed."""
