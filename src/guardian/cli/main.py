@@ -10,7 +10,7 @@ import os
 import socket
 from importlib.metadata import version as package_version
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from pydantic import ValidationError
@@ -35,6 +35,10 @@ from guardian.cli.common import fail, settings_from
 from guardian.cli.output import Column, Output, OutputOption, render
 from guardian.config import Settings
 from guardian.errors import GuardianError
+
+if TYPE_CHECKING:
+    from guardian.api.decision_route import GuardianAPI
+    from guardian.api.server import DeadlineHttpToolsProtocol
 
 app = typer.Typer(
     name="guardian", no_args_is_help=True, add_completion=True,
@@ -96,7 +100,6 @@ def _serve_one(settings: Settings, sock: socket.socket | None = None) -> None:
     import uvicorn
 
     from guardian.api import create_app
-    from guardian.api.server import DeadlineHttpToolsProtocol
     from guardian.bootstrap import build, serving_state
     from guardian.logging import configure_logging
 
@@ -105,11 +108,8 @@ def _serve_one(settings: Settings, sock: socket.socket | None = None) -> None:
     if sock is not None:
         _tune_for_serving()
         app = create_app(guardian, close_on_shutdown=True)
-        config = uvicorn.Config(
-            app, log_level="warning", access_log=False,
-            http=DeadlineHttpToolsProtocol.with_timeouts(
-                settings.request_head_timeout_s, settings.request_body_timeout_s,
-                app.decision_route))
+        config = uvicorn.Config(app, log_level="warning", access_log=False,
+                                http=_protocol(settings, app))
         try:
             uvicorn.Server(config).run(sockets=[sock])
         finally:
@@ -122,11 +122,18 @@ def _serve_one(settings: Settings, sock: socket.socket | None = None) -> None:
         with serving_state(settings):
             app = create_app(guardian, close_on_shutdown=True)
             uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning",
-                        access_log=False, http=DeadlineHttpToolsProtocol.with_timeouts(
-                            settings.request_head_timeout_s, settings.request_body_timeout_s,
-                            app.decision_route))
+                        access_log=False, http=_protocol(settings, app))
     finally:
         guardian.close()
+
+
+def _protocol(settings: Settings, app: GuardianAPI) -> type[DeadlineHttpToolsProtocol]:
+    """The connection protocol: the settings' deadlines, plain decision requests answered by
+    ``app``'s decision route."""
+    from guardian.api.server import DeadlineHttpToolsProtocol
+
+    return DeadlineHttpToolsProtocol.with_timeouts(
+        settings.request_head_timeout_s, settings.request_body_timeout_s, app.decision_route)
 
 
 def _serve_workers(settings: Settings, count: int) -> int:
