@@ -18,6 +18,11 @@ Single decisions (``POST /v1/decisions`` / ``POST /v1/data/guardian/decision``) 
     python bench/vs_opa.py [--rules 10000] [--duration 10] [--rounds 3] [--connections 32]
                            [--batch-connections 8] [--opa PATH] [--json]
 
+``--connections 32,64,128`` runs the single decisions at each of those concurrencies (every
+contender at every level, in each round) and prints a table of the levels: a group commit
+covers more decisions when more are in flight, so Guardian's rate depends on the concurrency
+more than OPA's does, and one level alone would hide that. The first level is the headline.
+
 OPA is built from the Go module proxy when it is not found
 (``go install github.com/open-policy-agent/opa@v1.22.3``). What Guardian does and OPA's rule
 does not: verify the subject's session token and the age of its second factor, check account
@@ -373,11 +378,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 "opa": (f"{opa_bare}/v1/data/guardian/decision", single_o,
                         f"{opa_bare}/v1/data/guardian/batch", batch_o),
             }
+            headline, *others = args.connections
             for round_no in range(1, args.rounds + 1):
                 for name, (s_url, s_bodies, b_url, b_bodies) in contenders.items():
                     profiled = args.profile if name == "guardian" and round_no == 1 else None
                     with py_spy(profiled, "single", gproc.pid, args.duration):
-                        single = wrk(s_url, s_bodies, args.duration, args.connections, work,
+                        single = wrk(s_url, s_bodies, args.duration, headline, work,
                                      f"{name}-single")
                     with py_spy(profiled, "batch", gproc.pid, args.duration):
                         batch = wrk(b_url, b_bodies, args.duration, args.batch_connections,
@@ -389,17 +395,36 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                           f"p99 {single['p99_ms']:6.2f} ms | batch "
                           f"{BATCH * batch['requests'] / batch['seconds']:8.0f}/s "
                           f"p99 {batch['p99_ms']:6.2f} ms", flush=True)
+                    for level in others:
+                        at = wrk(s_url, s_bodies, args.duration, level, work,
+                                 f"{name}-single-{level}")
+                        runs.setdefault(f"{name}_single@{level}", []).append(at)
+                        print(f"round {round_no} {name:9} single at {level:4} connections "
+                              f"{at['requests'] / at['seconds']:8.0f}/s "
+                              f"p99 {at['p99_ms']:6.2f} ms", flush=True)
             last_seq = sum(_journal_last_seq(path) for path in
                            sorted((work / "var" / "audit").glob("journal*.jsonl")))
     result: dict[str, Any] = {
         "rules": args.rules, "users": args.rules, "rounds": args.rounds,
-        "duration_s": args.duration, "connections": args.connections,
+        "duration_s": args.duration, "connections": args.connections[0],
         "batch_connections": args.batch_connections, "opa_version": opa_version(opa),
         "agreement": agree, "guardian_journal_events": last_seq, "cores": os.cpu_count(),
         "guardian_workers": args.workers,
     }
+    if len(args.connections) > 1:  # the headline level belongs in the table of levels too
+        for name in ("guardian", "opa_logs", "opa"):
+            runs[f"{name}_single@{args.connections[0]}"] = runs[f"{name}_single"]
+    levels: dict[str, dict[str, Any]] = {}
     for key, value in runs.items():
-        result[key] = summarise(value, BATCH if key.endswith("_batch") else 1)
+        name, marker, level = key.partition("@")
+        if marker:
+            levels.setdefault(level, {})[name.removesuffix("_single")] = summarise(value, 1)
+        else:
+            result[key] = summarise(value, BATCH if key.endswith("_batch") else 1)
+    if len(args.connections) > 1:
+        result["single_by_connections"] = {
+            str(level): {**levels[str(level)], **_ratios(levels[str(level)])}
+            for level in args.connections}
     for mode in ("single", "batch"):
         g = result[f"guardian_{mode}"]["decisions_per_s_median"]
         result[f"ratio_{mode}_vs_opa_logs"] = round(
@@ -407,6 +432,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         result[f"ratio_{mode}_vs_opa"] = round(
             g / max(1, result[f"opa_{mode}"]["decisions_per_s_median"]), 2)
     return result
+
+
+def _ratios(level: Mapping[str, Mapping[str, float]]) -> dict[str, float]:
+    g = level["guardian"]["decisions_per_s_median"]
+    return {"ratio_vs_opa_logs": round(g / max(1, level["opa_logs"]["decisions_per_s_median"]),
+                                       2),
+            "ratio_vs_opa": round(g / max(1, level["opa"]["decisions_per_s_median"]), 2)}
 
 
 def _journal_last_seq(path: Path) -> int:
@@ -436,6 +468,28 @@ def print_table(result: Mapping[str, Any]) -> None:
     print(f"Guardian / OPA with logs: single {result['ratio_single_vs_opa_logs']}×, batch "
           f"{result['ratio_batch_vs_opa_logs']}×; / OPA without logs: single "
           f"{result['ratio_single_vs_opa']}×, batch {result['ratio_batch_vs_opa']}×")
+    by_level = result.get("single_by_connections")
+    if not by_level:
+        return
+    print("\nSingle decisions by connections (medians; p99 in ms):")
+    print(f"{'connections':>12}{'Guardian/s':>12}{'p99':>7}{'OPA logs/s':>12}{'p99':>7}"
+          f"{'OPA/s':>9}{'p99':>7}{'vs logs':>9}{'vs OPA':>8}")
+    for level, row in by_level.items():
+        g, lg, o = row["guardian"], row["opa_logs"], row["opa"]
+        print(f"{level:>12}{g['decisions_per_s_median']:>12}{g['p99_ms_median']:>7}"
+              f"{lg['decisions_per_s_median']:>12}{lg['p99_ms_median']:>7}"
+              f"{o['decisions_per_s_median']:>9}{o['p99_ms_median']:>7}"
+              f"{row['ratio_vs_opa_logs']:>8}×{row['ratio_vs_opa']:>7}×")
+
+
+def _levels(text: str) -> list[int]:
+    try:
+        levels = [int(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a list of numbers: {text!r}") from None
+    if not levels or min(levels) < 1 or len(set(levels)) != len(levels):
+        raise argparse.ArgumentTypeError(f"connections must be distinct and ≥ 1: {text!r}")
+    return levels
 
 
 def main() -> int:
@@ -443,7 +497,8 @@ def main() -> int:
     parser.add_argument("--rules", type=int, default=10_000, help="rules and users")
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--connections", type=_levels, default=[32],
+                        help="connections for single decisions; a list (32,64,128) runs each")
     parser.add_argument("--batch-connections", type=int, default=8)
     parser.add_argument("--check", type=int, default=500, help="requests compared")
     parser.add_argument("--seed", type=int, default=7)
