@@ -66,6 +66,7 @@ ROOT = Path(__file__).resolve().parent.parent
 OPA_MODULE = "github.com/open-policy-agent/opa@v1.22.3"
 API_KEY = "demo-app-key"
 BATCH = 100
+CONTENDERS = ("guardian", "opa_logs", "opa")  # the keys of every per-server result
 
 REGO = """package guardian
 
@@ -411,9 +412,6 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "agreement": agree, "guardian_journal_events": last_seq, "cores": os.cpu_count(),
         "guardian_workers": args.workers,
     }
-    if len(args.connections) > 1:  # the headline level belongs in the table of levels too
-        for name in ("guardian", "opa_logs", "opa"):
-            runs[f"{name}_single@{args.connections[0]}"] = runs[f"{name}_single"]
     levels: dict[str, dict[str, Any]] = {}
     for key, value in runs.items():
         name, marker, level = key.partition("@")
@@ -421,24 +419,22 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             levels.setdefault(level, {})[name.removesuffix("_single")] = summarise(value, 1)
         else:
             result[key] = summarise(value, BATCH if key.endswith("_batch") else 1)
-    if len(args.connections) > 1:
-        result["single_by_connections"] = {
-            str(level): {**levels[str(level)], **_ratios(levels[str(level)])}
-            for level in args.connections}
     for mode in ("single", "batch"):
-        g = result[f"guardian_{mode}"]["decisions_per_s_median"]
-        result[f"ratio_{mode}_vs_opa_logs"] = round(
-            g / max(1, result[f"opa_logs_{mode}"]["decisions_per_s_median"]), 2)
-        result[f"ratio_{mode}_vs_opa"] = round(
-            g / max(1, result[f"opa_{mode}"]["decisions_per_s_median"]), 2)
+        result |= _ratios({name: result[f"{name}_{mode}"] for name in CONTENDERS},
+                          f"ratio_{mode}_")
+    if levels:  # the headline level belongs in the table of levels too
+        levels[str(args.connections[0])] = {name: result[f"{name}_single"] for name in CONTENDERS}
+        result["single_by_connections"] = {
+            str(level): {**levels[str(level)], **_ratios(levels[str(level)], "ratio_")}
+            for level in args.connections}
     return result
 
 
-def _ratios(level: Mapping[str, Mapping[str, float]]) -> dict[str, float]:
-    g = level["guardian"]["decisions_per_s_median"]
-    return {"ratio_vs_opa_logs": round(g / max(1, level["opa_logs"]["decisions_per_s_median"]),
-                                       2),
-            "ratio_vs_opa": round(g / max(1, level["opa"]["decisions_per_s_median"]), 2)}
+def _ratios(summaries: Mapping[str, Mapping[str, float]], prefix: str) -> dict[str, float]:
+    """Guardian's median decisions/s over each OPA's (keys ``<prefix>vs_opa_logs``, ...)."""
+    g = summaries["guardian"]["decisions_per_s_median"]
+    return {f"{prefix}vs_{name}": round(g / max(1, summaries[name]["decisions_per_s_median"]), 2)
+            for name in CONTENDERS if name != "guardian"}
 
 
 def _journal_last_seq(path: Path) -> int:
